@@ -1,0 +1,60 @@
+"""yikatong: rules and workflow for 惠民惠农财政补贴资金"一卡通" (one-card subsidy disbursement).
+
+Import what you need from here; everything listed in ``__all__`` is public and stable.
+"""
+
+from yikatong.catalog import (
+    Catalog,
+    FixedStandard,
+    HolderNameThresholds,
+    RateStandard,
+    SubsidyItem,
+    TableStandard,
+)
+from yikatong.errors import (
+    CatalogError,
+    IllegalTransition,
+    PermissionDenied,
+    ReconciliationError,
+    ReferenceDataError,
+    RosterFormatError,
+    StoreError,
+    UnknownItem,
+    YikatongError,
+)
+from yikatong.money import format_yuan, parse_yuan
+from yikatong.period import Period
+from yikatong.privacy import mask_account, mask_id, mask_name
+from yikatong.rules import Rule, ValidationContext, ValidationReport, validate
+from yikatong.schema import ROSTER_SCHEMA
+
+__all__ = [
+    "ROSTER_SCHEMA",
+    "Catalog",
+    "CatalogError",
+    "FixedStandard",
+    "HolderNameThresholds",
+    "IllegalTransition",
+    "Period",
+    "PermissionDenied",
+    "RateStandard",
+    "ReconciliationError",
+    "ReferenceDataError",
+    "RosterFormatError",
+    "Rule",
+    "StoreError",
+    "SubsidyItem",
+    "TableStandard",
+    "UnknownItem",
+    "ValidationContext",
+    "ValidationReport",
+    "YikatongError",
+    "format_yuan",
+    "mask_account",
+    "mask_id",
+    "mask_name",
+    "parse_yuan",
+    "validate",
+]
+
+__version__ = "0.1.0"

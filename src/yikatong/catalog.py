@@ -1,0 +1,249 @@
+"""The subsidy catalogue 一张清单: every item, its department, legal basis, standard and rule parameters.
+
+The catalogue is untrusted input (a TOML file edited by people), so it is parsed with pydantic; a bad entry raises
+:class:`~yikatong.errors.CatalogError` naming the item and the field. Amounts are written in yuan as strings
+(``"100.00"``) or integers and held as integer fen.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
+
+from yikatong.codes import ALL_CODES, Severity
+from yikatong.errors import CatalogError, UnknownItem
+from yikatong.money import parse_yuan
+
+__all__ = [
+    "REFERENCE_LISTS",
+    "Catalog",
+    "FixedStandard",
+    "HolderNameThresholds",
+    "RateStandard",
+    "ReferenceListName",
+    "Rounding",
+    "Standard",
+    "SubsidyItem",
+    "TableStandard",
+]
+
+ReferenceListName = Literal["deceased", "public_employee", "disabled", "supported", "dibao", "registered_poor"]
+REFERENCE_LISTS: tuple[ReferenceListName, ...] = (
+    "deceased",
+    "public_employee",
+    "disabled",
+    "supported",
+    "dibao",
+    "registered_poor",
+)
+Rounding = Literal["half_up", "down", "up"]
+
+
+def _to_fen(value: Any) -> Any:
+    if isinstance(value, int | float | str) and not isinstance(value, bool):
+        return parse_yuan(value)
+    return value
+
+
+Fen = Annotated[int, BeforeValidator(_to_fen), Field(ge=0)]
+"""An amount written in yuan in the file, held as integer fen."""
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class FixedStandard(_Model):
+    """Every payee gets the same amount per period."""
+
+    kind: Literal["fixed"] = "fixed"
+    amount: Fen
+
+
+class RateStandard(_Model):
+    """A rate per unit times the row's ``quantity`` (mu of land, months, persons).
+
+    The product is computed exactly in integer arithmetic and rounded to the fen by ``rounding``.
+    """
+
+    kind: Literal["rate"] = "rate"
+    rate: Fen
+    unit_name: str = "亩"
+    rounding: Rounding = "half_up"
+    max_quantity: Annotated[float | None, Field(gt=0)] = None
+
+
+class TableStandard(_Model):
+    """An amount per category (e.g. disability grade, supported-person level), read from the row's ``category``."""
+
+    kind: Literal["table"] = "table"
+    amounts: dict[str, Fen]
+
+    @field_validator("amounts")
+    @classmethod
+    def _not_empty(cls, value: dict[str, int]) -> dict[str, int]:
+        if not value:
+            raise ValueError("a table standard needs at least one category")
+        return value
+
+
+Standard = Annotated[FixedStandard | RateStandard | TableStandard, Field(discriminator="kind")]
+
+
+class HolderNameThresholds(_Model):
+    """Fuzzy-score thresholds (0–100) for ``HOLDER_NAME_MISMATCH``: below ``block_below`` blocks, below
+    ``review_below`` asks for review."""
+
+    block_below: float = Field(default=60.0, ge=0, le=100)
+    review_below: float = Field(default=100.0, ge=0, le=100)
+
+    @model_validator(mode="after")
+    def _ordered(self) -> HolderNameThresholds:
+        if self.block_below > self.review_below:
+            raise ValueError("block_below must not exceed review_below")
+        return self
+
+
+class SubsidyItem(_Model):
+    """One subsidy item of the catalogue and the parameters its rules use."""
+
+    code: Annotated[str, Field(pattern=r"^[A-Z][A-Z0-9_]{0,31}$")]
+    name: Annotated[str, Field(min_length=1)]
+    department: Annotated[str, Field(min_length=1)]
+    legal_basis: str = ""
+    unit: Literal["person", "household"] = "person"
+    period: Literal["month", "quarter", "year", "once"] = "month"
+    standard: Standard
+    cap_per_period: Fen | None = None
+    cap_per_year: Fen | None = None
+    age_min: Annotated[int | None, Field(ge=0, le=150)] = None
+    age_max: Annotated[int | None, Field(ge=0, le=150)] = None
+    means_tested: bool = False
+    requires_lists: tuple[ReferenceListName, ...] = ()
+    excludes_lists: tuple[ReferenceListName, ...] = ()
+    exclusive_with: tuple[str, ...] = ()
+    severity: dict[str, Severity] = Field(default_factory=dict)
+    holder_name: HolderNameThresholds = HolderNameThresholds()
+    allow_latin_names: bool = False
+    outlier_factor: Annotated[float, Field(gt=1)] = 3.0
+    max_payees_per_household: Annotated[int | None, Field(ge=1)] = None
+    correction_days: Annotated[int | None, Field(ge=1)] = None
+
+    @field_validator("severity")
+    @classmethod
+    def _known_codes(cls, value: dict[str, Severity]) -> dict[str, Severity]:
+        unknown = sorted(set(value) - ALL_CODES)
+        if unknown:
+            raise ValueError(f"unknown rule code(s): {', '.join(unknown)}")
+        return value
+
+    @model_validator(mode="after")
+    def _consistent(self) -> SubsidyItem:
+        if self.age_min is not None and self.age_max is not None and self.age_min > self.age_max:
+            raise ValueError("age_min must not exceed age_max")
+        both = set(self.requires_lists) & set(self.excludes_lists)
+        if both:
+            raise ValueError(f"list(s) both required and excluded: {', '.join(sorted(both))}")
+        if self.code in self.exclusive_with:
+            raise ValueError("an item cannot be exclusive with itself")
+        if (
+            self.cap_per_period is not None
+            and self.cap_per_year is not None
+            and self.cap_per_period > self.cap_per_year
+        ):
+            raise ValueError("cap_per_period must not exceed cap_per_year")
+        return self
+
+    def severity_of(self, code: str, default: Severity) -> Severity:
+        """The severity of rule ``code`` for this item: the catalogue's override, else ``default``."""
+        return self.severity.get(code, default)
+
+
+class Catalog(_Model):
+    """The subsidy catalogue: items by code.
+
+    Load it with :meth:`Catalog.from_toml` or :meth:`Catalog.from_dict`; look items up with ``catalog["GLJT"]``.
+    """
+
+    items: dict[str, SubsidyItem]
+
+    @model_validator(mode="after")
+    def _cross_references(self) -> Catalog:
+        for code, item in self.items.items():
+            for other in item.exclusive_with:
+                if other not in self.items:
+                    raise CatalogError(f"item {code}, field exclusive_with: unknown item {other!r}")
+        return self
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Catalog:
+        """Build a catalogue from the parsed TOML structure ``{"item": [{...}, ...]}``.
+
+        Raises:
+            CatalogError: naming the item and the field at fault.
+        """
+        raw_items = data.get("item")
+        if not isinstance(raw_items, list) or not raw_items:
+            raise CatalogError("catalogue has no [[item]] entries / 清单中没有补贴项目")
+        items: dict[str, SubsidyItem] = {}
+        for index, raw in enumerate(raw_items, start=1):
+            label = str(raw.get("code", f"#{index}")) if isinstance(raw, dict) else f"#{index}"
+            if not isinstance(raw, dict):
+                raise CatalogError(f"item {label}: not a table")
+            try:
+                item = SubsidyItem.model_validate(raw)
+            except ValidationError as exc:
+                first = exc.errors()[0]
+                field = ".".join(str(p) for p in first["loc"]) or "(item)"
+                raise CatalogError(f"item {label}, field {field}: {first['msg']}") from None
+            if item.code in items:
+                raise CatalogError(f"item {label}, field code: duplicate item code")
+            items[item.code] = item
+        try:
+            return cls(items=items)
+        except ValidationError as exc:
+            raise CatalogError(str(exc.errors()[0]["msg"])) from None
+
+    @classmethod
+    def from_toml(cls, path: str | Path) -> Catalog:
+        """Load a catalogue from a TOML file.
+
+        Raises:
+            CatalogError: when the file is not valid TOML or an item is invalid.
+            FileNotFoundError: when the file does not exist.
+        """
+        p = Path(path)
+        try:
+            data = tomllib.loads(p.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise CatalogError(f"{p.name}: not valid TOML: {exc}") from None
+        except UnicodeDecodeError:
+            raise CatalogError(f"{p.name}: not UTF-8 text") from None
+        return cls.from_dict(data)
+
+    def __getitem__(self, code: str) -> SubsidyItem:
+        try:
+            return self.items[code]
+        except KeyError:
+            raise UnknownItem(f"unknown subsidy item {code!r} / 清单中无此补贴项目") from None
+
+    def __contains__(self, code: object) -> bool:
+        return code in self.items
+
+    def __iter__(self) -> Iterator[SubsidyItem]:  # type: ignore[override]
+        return iter(self.items.values())
+
+    def __len__(self) -> int:
+        return len(self.items)

@@ -1,0 +1,5 @@
+"""``python -m yikatong.cli``."""
+
+from yikatong.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,73 @@
+"""The exception hierarchy.
+
+Every error subclasses the built-in exception a caller would already catch (``ValueError`` for bad input,
+``PermissionError`` for refused actions, ``KeyError`` for unknown names), so host systems need not import
+yikatong to handle them. Messages name the file, row, field or rule at fault, never a full ID or account number.
+"""
+
+from __future__ import annotations
+
+__all__ = [
+    "CatalogError",
+    "IllegalTransition",
+    "PermissionDenied",
+    "ReconciliationError",
+    "ReferenceDataError",
+    "RosterFormatError",
+    "StoreError",
+    "UnknownItem",
+    "YikatongError",
+]
+
+
+class YikatongError(Exception):
+    """Base class of every error the library raises on purpose."""
+
+
+class RosterFormatError(YikatongError, ValueError):
+    """A roster source cannot be read as a whole: unknown format, empty file, no recognisable ID column.
+
+    Row-level problems never raise: they become rows carrying an issue. This error is for problems that leave
+    no row to report on. The message states the problem in Chinese and in English.
+
+    Attributes:
+        problem: A stable machine-readable code (``unknown_format``, ``empty``, ``no_id_column``,
+            ``unreadable``, ``bad_mapping``).
+    """
+
+    def __init__(self, problem: str, message_zh: str, message_en: str) -> None:
+        self.problem = problem
+        self.message_zh = message_zh
+        self.message_en = message_en
+        super().__init__(f"{message_zh} / {message_en}")
+
+
+class CatalogError(YikatongError, ValueError):
+    """The subsidy catalogue is invalid; the message names the item and the field."""
+
+
+class UnknownItem(YikatongError, KeyError):
+    """An item code that the catalogue does not contain."""
+
+    def __str__(self) -> str:  # KeyError would quote the message
+        return str(self.args[0]) if self.args else "unknown item"
+
+
+class ReferenceDataError(YikatongError, ValueError):
+    """A reference list, registry or ledger input is unusable; the message names the file and column."""
+
+
+class PermissionDenied(YikatongError, PermissionError):
+    """An actor tried something its role, jurisdiction or the maker-checker rule does not allow."""
+
+
+class IllegalTransition(YikatongError, ValueError):
+    """A batch trigger or a row-status move that the life cycle does not allow from the current state."""
+
+
+class ReconciliationError(YikatongError, ValueError):
+    """A bank result that cannot be applied: unknown row, different amount, contradicting a final result."""
+
+
+class StoreError(YikatongError, RuntimeError):
+    """The store cannot be opened or used: not a yikatong store, a newer schema, or a failed write."""

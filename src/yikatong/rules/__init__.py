@@ -1,0 +1,20 @@
+"""Vectorized validation: every rule one Polars expression, an item's whole rule set one lazy plan."""
+
+from yikatong.rules._rule import Derivation, Finding, Rule, RuleEnv
+from yikatong.rules.context import ValidationContext
+from yikatong.rules.engine import Engine, validate
+from yikatong.rules.registry import RULES, rules_by_code
+from yikatong.rules.report import ValidationReport
+
+__all__ = [
+    "RULES",
+    "Derivation",
+    "Engine",
+    "Finding",
+    "Rule",
+    "RuleEnv",
+    "ValidationContext",
+    "ValidationReport",
+    "rules_by_code",
+    "validate",
+]

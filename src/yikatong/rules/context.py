@@ -1,0 +1,59 @@
+"""What the caller supplies besides the roster: registry, reference lists, ledger, bank verification, declarations."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+
+import polars as pl
+from attrs import field, frozen
+
+from yikatong.catalog import Catalog, ReferenceListName
+
+__all__ = ["ValidationContext"]
+
+
+def _frozen_mapping(
+    value: Mapping[ReferenceListName, pl.LazyFrame] | None,
+) -> dict[ReferenceListName, pl.LazyFrame]:
+    return dict(value or {})
+
+
+@frozen(kw_only=True)
+class ValidationContext:
+    """Other frames and facts the rules may use. Every field is optional; rules needing a missing one are skipped.
+
+    Attributes:
+        catalog: The whole catalogue, for rules that look at other items (mutually exclusive items).
+        registry: The one-card account registry snapshot: ``id_number, account, account_kind, bank, holder_name,
+            status`` (status ``active``/``frozen``/``closed``/``pending``).
+        reference: Reference lists by name, each a frame with ``id_number`` (and ``death_date`` for ``deceased``).
+        ledger: Payments already made or in flight: ``id_number, item, period, amount_fen, status``.
+        bank_verification: The bank's bulk verification (联网核查) result: ``row_id, verified`` (bool) and
+            optionally ``reason``.
+        declared_count: The row count the department declared for the batch.
+        declared_total_fen: The total amount (fen) the department declared for the batch.
+    """
+
+    catalog: Catalog | None = None
+    registry: pl.LazyFrame | None = None
+    reference: dict[ReferenceListName, pl.LazyFrame] = field(factory=dict, converter=_frozen_mapping)
+    ledger: pl.LazyFrame | None = None
+    bank_verification: pl.LazyFrame | None = None
+    declared_count: int | None = None
+    declared_total_fen: int | None = None
+
+    def available_inputs(self) -> frozenset[str]:
+        """Names of the inputs present, as rules declare them: ``catalog``, ``registry``, ``ledger``,
+        ``bank_verification``, ``declared``, and ``reference:<list>`` per list."""
+        names = {f"reference:{name}" for name in self.reference}
+        if self.catalog is not None:
+            names.add("catalog")
+        if self.registry is not None:
+            names.add("registry")
+        if self.ledger is not None:
+            names.add("ledger")
+        if self.bank_verification is not None:
+            names.add("bank_verification")
+        if self.declared_count is not None or self.declared_total_fen is not None:
+            names.add("declared")
+        return frozenset(names)

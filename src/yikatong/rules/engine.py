@@ -1,0 +1,215 @@
+"""The engine: compile an item's rule set into one lazy plan and run it once.
+
+Row rules become boolean columns added in one ``with_columns``; cross-row rules are window expressions in the same
+step; rules that need other frames get them through shared :class:`~yikatong.rules._rule.Derivation` joins. The
+verdicts, the issues and the examples are three branches of the same plan, collected together with
+``collect_all`` so the shared part is computed once.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Literal
+
+import polars as pl
+
+from yikatong.catalog import SubsidyItem
+from yikatong.codes import Severity
+from yikatong.period import Period
+from yikatong.privacy import mask_id_expr
+from yikatong.rules._rule import Derivation, Finding, Rule, RuleEnv
+from yikatong.rules.context import ValidationContext
+from yikatong.rules.report import ISSUES_SCHEMA, ValidationReport
+from yikatong.schema import FLAG_COLUMNS
+
+__all__ = ["Engine", "validate"]
+
+Engine = Literal["in-memory", "streaming"]
+_RANK: dict[str, int] = {"fix": 0, "review": 1, "block": 2}
+
+
+def validate(
+    roster: pl.DataFrame | pl.LazyFrame,
+    /,
+    *,
+    item: SubsidyItem,
+    period: str | Period,
+    context: ValidationContext | None = None,
+    engine: Engine = "in-memory",
+    rules: Sequence[Rule] | None = None,
+    example_limit: int = 5,
+) -> ValidationReport:
+    """Validate a roster against one subsidy item for one period.
+
+    Args:
+        roster: A frame in the canonical schema (see :mod:`yikatong.schema`), as :func:`yikatong.read_roster`
+            returns it. A LazyFrame of any size works; nothing is collected before the single run.
+        item: The catalogue entry: its standard, caps, lists and severity overrides drive the rules.
+        period: The period paid for (``"2026-11"``, ``"2026-Q4"``, ``"2026"``) or a :class:`Period`.
+        context: Registry, reference lists, ledger, bank verification and declared totals. Rules needing what is
+            not supplied are skipped, and the report says so.
+        engine: ``"in-memory"`` or ``"streaming"`` (Polars' streaming engine, for rosters larger than memory).
+        rules: The rules to run; defaults to every rule of the library (:data:`yikatong.rules.RULES`).
+        example_limit: Example rows kept per code in the report.
+
+    Returns:
+        A :class:`ValidationReport` with one verdict per roster row.
+
+    Raises:
+        ValueError: when the roster has no ``row_id`` column and no ``id_number`` column, or ``engine`` is unknown.
+    """
+    if engine not in ("in-memory", "streaming"):
+        raise ValueError(f"unknown engine {engine!r}: use 'in-memory' or 'streaming'")
+    if rules is None:
+        from yikatong.rules.registry import RULES
+
+        rules = RULES
+    per = Period.parse(period)
+    ctx = context or ValidationContext()
+    lf = roster.lazy()
+    names = lf.collect_schema().names()
+    if "id_number" not in names:
+        raise ValueError("the roster has no id_number column / 名单缺少身份证号列")
+    if "row_id" not in names:
+        lf = lf.with_row_index("row_id", offset=1).with_columns(pl.col("row_id").cast(pl.Int64))
+    missing_flags = [pl.lit(False).alias(c) for c in FLAG_COLUMNS if c not in names]
+    if missing_flags:
+        lf = lf.with_columns(missing_flags)
+    columns = frozenset(lf.collect_schema().names())
+    env = RuleEnv(item=item, period=per, context=ctx, columns=columns)
+
+    active, skipped = _select(rules, env)
+    for derivation in _ordered_derivations(active):
+        lf = derivation.apply(lf, env)
+
+    row_rules = [(r, r.build(env)) for r in active if not r.batch_level]
+    batch_rules = [(r, r.build(env)) for r in active if r.batch_level]
+
+    hits: list[pl.Expr] = []
+    ranks: list[pl.Expr] = []
+    for rule, finding in row_rules:
+        hit_col = f"_hit_{rule.code}"
+        hits.append(finding.hit.fill_null(False).alias(hit_col))
+        hits.append(_severity_expr(rule, finding, item).alias(f"_sev_{rule.code}"))
+        ranks.append(
+            pl.when(pl.col(hit_col))
+            .then(pl.col(f"_sev_{rule.code}").replace_strict(_RANK, return_dtype=pl.Int8))
+            .otherwise(pl.lit(-1, pl.Int8))
+        )
+    base = lf.with_columns(hits) if hits else lf
+    rank = pl.max_horizontal(ranks) if ranks else pl.lit(-1, pl.Int8)
+    verdict = pl.when(rank == 2).then(pl.lit("block")).when(rank == 1).then(pl.lit("review")).otherwise(pl.lit("pass"))
+    verdicts_lf = base.select(pl.col("row_id"), verdict.alias("verdict"))
+
+    parts = [
+        base.filter(pl.col(f"_hit_{rule.code}")).select(
+            pl.col("row_id"),
+            pl.lit(rule.code).alias("code"),
+            pl.col(f"_sev_{rule.code}").alias("severity"),
+            pl.lit(rule.message_zh).alias("message_zh"),
+            pl.lit(rule.message_en).alias("message_en"),
+            (finding.evidence if finding.evidence is not None else pl.lit("")).cast(pl.String).alias("evidence"),
+        )
+        for rule, finding in row_rules
+    ]
+    for rule, finding in batch_rules:
+        parts.append(
+            base.select(
+                finding.hit.fill_null(False).alias("_hit"),
+                pl.lit(None, pl.Int64).alias("row_id"),
+                pl.lit(rule.code).alias("code"),
+                _severity_expr(rule, finding, item).first().alias("severity"),
+                pl.lit(rule.message_zh).alias("message_zh"),
+                pl.lit(rule.message_en).alias("message_en"),
+                (finding.evidence if finding.evidence is not None else pl.lit("")).cast(pl.String).alias("evidence"),
+            )
+            .filter(pl.col("_hit"))
+            .drop("_hit")
+        )
+    empty = pl.LazyFrame(schema=ISSUES_SCHEMA)
+    issues_lf = pl.concat([empty, *(p.cast(pl.Schema(ISSUES_SCHEMA)) for p in parts)], how="vertical")
+
+    example_cols = [pl.col("row_id")]
+    example_cols.append(
+        pl.col("source_line") if "source_line" in columns else pl.lit(None, pl.Int64).alias("source_line")
+    )
+    example_cols.append(pl.col("name") if "name" in columns else pl.lit(None, pl.String).alias("name"))
+    example_cols.append(mask_id_expr(pl.col("id_number")).alias("id_masked"))
+    example_cols.append(pl.col("amount_fen") if "amount_fen" in columns else pl.lit(None, pl.Int64).alias("amount_fen"))
+    examples_lf = (
+        issues_lf.filter(pl.col("row_id").is_not_null())
+        .filter(pl.int_range(pl.len()).over("code") < example_limit)
+        .select("code", "row_id", "evidence")
+        .join(base.select(example_cols), on="row_id", how="left")
+        .select("code", "row_id", "source_line", "name", "id_masked", "amount_fen", "evidence")
+    )
+
+    verdicts, issues, examples = pl.collect_all([verdicts_lf, issues_lf, examples_lf], engine=_polars_engine(engine))
+    return ValidationReport(
+        item=item.code,
+        period=per,
+        verdicts=verdicts,
+        issues=issues.sort("row_id", "code", nulls_last=True),
+        examples=examples.sort("code", "row_id"),
+        skipped=skipped,
+        rules_run=tuple(r.code for r in active),
+    )
+
+
+def _polars_engine(engine: Engine) -> Literal["in-memory", "streaming"]:
+    return engine
+
+
+def _select(rules: Sequence[Rule], env: RuleEnv) -> tuple[list[Rule], dict[str, str]]:
+    available = env.context.available_inputs()
+    active: list[Rule] = []
+    skipped: dict[str, str] = {}
+    seen: set[str] = set()
+    for rule in rules:
+        if rule.code in seen:
+            raise ValueError(f"rule {rule.code} given twice")
+        seen.add(rule.code)
+        missing_cols = [c for c in rule.columns if c not in env.columns]
+        missing_inputs = [i for i in rule.inputs if i not in available]
+        if missing_cols:
+            skipped[rule.code] = f"roster has no column {', '.join(missing_cols)}"
+        elif missing_inputs:
+            skipped[rule.code] = f"not supplied: {', '.join(missing_inputs)}"
+        elif (reason := rule.applies(env)) is not None:
+            skipped[rule.code] = reason
+        else:
+            active.append(rule)
+    return active, skipped
+
+
+def _ordered_derivations(rules: Sequence[Rule]) -> list[Derivation]:
+    ordered: list[Derivation] = []
+    state: dict[str, Derivation | None] = {}  # name -> derivation once done; None while being visited
+
+    def visit(d: Derivation) -> None:
+        if d.name in state:
+            done = state[d.name]
+            if done is None:
+                raise ValueError(f"derivation {d.name!r} depends on itself")
+            if done is not d and done != d:
+                raise ValueError(f"two different derivations are named {d.name!r}")
+            return
+        state[d.name] = None
+        for dep in d.after:
+            visit(dep)
+        state[d.name] = d
+        ordered.append(d)
+
+    for rule in rules:
+        for d in rule.derivations:
+            visit(d)
+    return ordered
+
+
+def _severity_expr(rule: Rule, finding: Finding, item: SubsidyItem) -> pl.Expr:
+    override: Severity | None = item.severity.get(rule.code)
+    if override is not None:
+        return pl.lit(override)
+    if finding.severity is not None:
+        return finding.severity.cast(pl.String)
+    return pl.lit(rule.severity)

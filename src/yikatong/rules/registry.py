@@ -1,0 +1,15 @@
+"""Every rule of the library, in catalogue order. Each family module exports its ``RULES`` tuple."""
+
+from __future__ import annotations
+
+from yikatong.rules import ingestion
+from yikatong.rules._rule import Rule
+
+__all__ = ["RULES", "rules_by_code"]
+
+RULES: tuple[Rule, ...] = (*ingestion.RULES,)
+
+
+def rules_by_code() -> dict[str, Rule]:
+    """The rules indexed by their stable code."""
+    return {r.code: r for r in RULES}

@@ -1,0 +1,1 @@
+"""The disbursement workflow: batch state machine, row statuses, roles, audit chain, reconciliation."""
