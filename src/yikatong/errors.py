@@ -8,6 +8,8 @@ yikatong to handle them. Messages name the file, row, field or rule at fault, ne
 from __future__ import annotations
 
 __all__ = [
+    "BankFileError",
+    "BankLayoutError",
     "CatalogError",
     "IllegalTransition",
     "PermissionDenied",
@@ -71,3 +73,26 @@ class ReconciliationError(YikatongError, ValueError):
 
 class StoreError(YikatongError, RuntimeError):
     """The store cannot be opened or used: not a yikatong store, a newer schema, or a failed write."""
+
+
+class BankFileError(ReconciliationError):
+    """A bank exchange file (代发 order, result or verification file) refused as a whole.
+
+    Raised when an order cannot be written as the layout says, or when a file coming back from the bank does not
+    add up: wrong control total or count, unknown or duplicate rows, a truncated last line, the wrong encoding.
+    Nothing of a refused file is applied. The message names the file and the line, never a full ID or account.
+
+    Attributes:
+        file: Name of the file at fault.
+        line: 1-based line number, or ``None`` when the problem is the file as a whole.
+    """
+
+    def __init__(self, message: str, *, file: str, line: int | None = None) -> None:
+        self.file = file
+        self.line = line
+        where = file if line is None else f"{file}, line {line}"
+        super().__init__(f"{where}: {message}")
+
+
+class BankLayoutError(YikatongError, ValueError):
+    """A bank file layout (TOML) is invalid; the message names the layout file and the field."""
