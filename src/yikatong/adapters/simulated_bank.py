@@ -1,0 +1,388 @@
+"""A simulated paying bank 代发金融机构 with seeded fault injection.
+
+It implements :class:`yikatong.ports.Bank` the way a real bank behaves on a bad day: accounts that turn out closed,
+frozen or held under another name; results that arrive a few rows at a time, twice, out of order, contradicting an
+earlier result, for rows never sent or with a different amount; and calls that time out. Each fault is one rate of
+:class:`~yikatong.adapters.faults.Faults`, so a test can switch on exactly one.
+
+The bank keeps what it really did, so tests and the simulation can hold the workflow's books against it: the true
+per-row outcome of every order (:meth:`SimulatedBank.truth`), the money it paid (:attr:`SimulatedBank.payments`)
+and the SMS it sent (:attr:`SimulatedBank.sms`, masked account only). Everything is deterministic for a seed.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import Counter
+from collections.abc import Mapping
+
+import polars as pl
+from attrs import define
+
+from yikatong.adapters.faults import Faults, uniform
+from yikatong.ports import DisbursementOrder
+from yikatong.privacy import mask_account_expr
+
+__all__ = ["BANK_REASONS", "RESULT_SCHEMA", "SimulatedBank"]
+
+BANK_REASONS: dict[str, str] = {
+    "ACCOUNT_CLOSED": "账户已销户",
+    "ACCOUNT_FROZEN": "账户冻结",
+    "NAME_MISMATCH": "户名不符",
+    "ACCOUNT_NOT_FOUND": "账号不存在",
+    "ID_MISMATCH": "证件号码不符",
+    "PAYMENT_RETURNED": "款项退回",
+}
+"""Per-row failure codes the simulated bank returns, with the text a bank's return file carries."""
+
+_PAID_REASON = "交易成功"
+
+RESULT_SCHEMA: dict[str, pl.DataType] = {
+    "row_id": pl.Int64(),
+    "outcome": pl.String(),
+    "amount_fen": pl.Int64(),
+    "reason_code": pl.String(),
+    "reason": pl.String(),
+}
+"""The columns of :meth:`SimulatedBank.results`, as :class:`yikatong.ports.Bank` documents them."""
+
+_ORDER_COLUMNS = ("row_id", "id_number", "name", "account", "amount_fen")
+_BOOK_COLUMNS = ("account", "id_number", "name", "status")
+_PAYMENT_SCHEMA: dict[str, pl.DataType] = {
+    "batch_id": pl.String(),
+    "row_id": pl.Int64(),
+    "account": pl.String(),
+    "amount_fen": pl.Int64(),
+}
+_SMS_SCHEMA: dict[str, pl.DataType] = {
+    "batch_id": pl.String(),
+    "row_id": pl.Int64(),
+    "account_masked": pl.String(),
+    "item": pl.String(),
+    "period": pl.String(),
+    "amount_fen": pl.Int64(),
+    "text": pl.String(),
+}
+
+
+@define
+class _Order:
+    """One accepted order: what was asked, what really happened, and which true results went out."""
+
+    order: DisbursementOrder
+    truth: pl.DataFrame  # RESULT_SCHEMA + delivered (Boolean)
+
+
+def _reason_text(code: pl.Expr) -> pl.Expr:
+    return code.replace_strict(BANK_REASONS, default=None, return_dtype=pl.String).fill_null(_PAID_REASON)
+
+
+def _book_failure(book_id: pl.Expr, book_name: pl.Expr, status: pl.Expr) -> pl.Expr:
+    """The failure code the account book gives a row (null when the book has nothing against it)."""
+    return (
+        pl.when(status.is_null())
+        .then(pl.lit("ACCOUNT_NOT_FOUND"))
+        .when(book_id != pl.col("id_number"))
+        .then(pl.lit("ID_MISMATCH"))
+        .when(book_name != pl.col("name"))
+        .then(pl.lit("NAME_MISMATCH"))
+        .when(status == "closed")
+        .then(pl.lit("ACCOUNT_CLOSED"))
+        .when(status == "frozen")
+        .then(pl.lit("ACCOUNT_FROZEN"))
+        .otherwise(pl.lit(None, dtype=pl.String))
+    )
+
+
+class SimulatedBank:
+    """A paying bank that implements :class:`yikatong.ports.Bank` and injects faults on purpose.
+
+    Args:
+        seed: Seed of every draw; the same seed and the same calls give the same results.
+        faults: Which faults to inject (none by default).
+        accounts: The bank's own account book: ``account``, ``id_number``, ``name``, ``status`` (``active``,
+            ``closed`` or ``frozen``). With a book, 联网核查 and payment check name, ID and status against it and an
+            account missing from it fails; without one, every account is taken as open and correctly held.
+        item_names: Item code → name, for the SMS text (the code is used when absent).
+
+    Attributes:
+        injected: How many times each fault was injected (``timeout``, ``partial``, ``duplicate``, ...).
+        duplicate_submissions: Orders submitted again after they had been accepted (never paid twice).
+    """
+
+    def __init__(
+        self,
+        *,
+        seed: int = 0,
+        faults: Faults | None = None,
+        accounts: pl.DataFrame | None = None,
+        item_names: Mapping[str, str] | None = None,
+    ) -> None:
+        self.faults = faults if faults is not None else Faults()
+        self._rng = random.Random(seed)
+        self._book = None if accounts is None else self._check_book(accounts)
+        self._item_names = dict(item_names or {})
+        self._orders: dict[str, _Order] = {}
+        self._payments: list[pl.DataFrame] = []
+        self._sms: list[pl.DataFrame] = []
+        self.injected: Counter[str] = Counter()
+        self.duplicate_submissions = 0
+
+    @staticmethod
+    def _check_book(accounts: pl.DataFrame) -> pl.DataFrame:
+        missing = [c for c in _BOOK_COLUMNS if c not in accounts.columns]
+        if missing:
+            raise ValueError(f"account book lacks columns {missing}")
+        book = accounts.select(_BOOK_COLUMNS)
+        if book.get_column("account").is_duplicated().any():
+            raise ValueError("account book lists an account more than once")
+        return book.rename({"id_number": "book_id", "name": "book_name", "status": "book_status"})
+
+    def _join_book(self, rows: pl.DataFrame) -> pl.DataFrame:
+        if self._book is None:
+            return rows.with_columns(
+                book_id=pl.col("id_number"), book_name=pl.col("name"), book_status=pl.lit("active", dtype=pl.String)
+            )
+        return rows.join(self._book, on="account", how="left", maintain_order="left")
+
+    # -- 联网核查 ----------------------------------------------------------------------------------------------
+
+    def verify_accounts(self, rows: pl.DataFrame) -> pl.DataFrame:
+        """Check name + ID + account against the bank's book (联网核查); one result row per input row, in order.
+
+        Returns:
+            ``row_id``, ``verified`` (Boolean), ``reason`` (the bank's text, null when verified).
+        """
+        joined = self._join_book(rows.select("row_id", "id_number", "name", "account"))
+        code = _book_failure(pl.col("book_id"), pl.col("book_name"), pl.col("book_status"))
+        return joined.select(
+            pl.col("row_id"),
+            code.is_null().alias("verified"),
+            code.replace_strict(BANK_REASONS, default=None, return_dtype=pl.String).alias("reason"),
+        )
+
+    # -- orders --------------------------------------------------------------------------------------------
+
+    def _timeout(self) -> bool:
+        if self._rng.random() < self.faults.bank_timeout:
+            self.injected["timeout"] += 1
+            return True
+        return False
+
+    def submit(self, order: DisbursementOrder) -> None:
+        """Accept a pay order and pay it at once; the same order again is acknowledged and pays nothing.
+
+        Raises:
+            TimeoutError: when the ``bank_timeout`` fault fires; half of the time the order was accepted first.
+            ValueError: when the control count or total does not match the rows, a row has no positive amount or
+                a ``row_id`` repeats, or a different order was already accepted under the same batch number.
+        """
+        timed_out = self._timeout()
+        if timed_out and self._rng.random() < 0.5:
+            raise TimeoutError(
+                f"银行未应答，指令未受理 / bank did not answer, order not taken (batch {order.batch_id})"
+            )
+        rows = order.rows.select(_ORDER_COLUMNS)
+        if order.batch_id in self._orders:
+            known = self._orders[order.batch_id].order
+            same = (
+                known.count == order.count
+                and known.total_fen == order.total_fen
+                and known.rows.get_column("row_id").sort().equals(rows.get_column("row_id").sort())
+            )
+            if not same:
+                raise ValueError(
+                    f"批次号 {order.batch_id} 已受理其他指令 / a different order was accepted as this batch"
+                )
+            self.duplicate_submissions += 1
+        else:
+            self._check_controls(order, rows)
+            self._orders[order.batch_id] = _Order(order=order, truth=self._pay(order, rows))
+        if timed_out:
+            raise TimeoutError(f"银行应答超时 / bank answer lost (batch {order.batch_id})")
+
+    @staticmethod
+    def _check_controls(order: DisbursementOrder, rows: pl.DataFrame) -> None:
+        amounts = rows.get_column("amount_fen")
+        if order.count != rows.height or order.total_fen != (amounts.sum() if rows.height else 0):
+            raise ValueError(f"控制数不符 / control count or total differs from the rows (batch {order.batch_id})")
+        if rows.height and (amounts.null_count() or amounts.min() <= 0):  # type: ignore[operator]
+            raise ValueError(f"金额无效 / a row without a positive amount (batch {order.batch_id})")
+        if rows.get_column("row_id").is_duplicated().any():
+            raise ValueError(f"行号重复 / a row_id repeats (batch {order.batch_id})")
+
+    def _pay(self, order: DisbursementOrder, rows: pl.DataFrame) -> pl.DataFrame:
+        """Decide every row's true outcome, book the payments and send the SMS."""
+        f = self.faults
+        u = uniform(pl.col("row_id"), self._rng)
+        by_rate = (
+            pl.when(u < f.account_closed)
+            .then(pl.lit("ACCOUNT_CLOSED"))
+            .when(u < f.account_closed + f.account_frozen)
+            .then(pl.lit("ACCOUNT_FROZEN"))
+            .when(u < f.account_closed + f.account_frozen + f.name_mismatch)
+            .then(pl.lit("NAME_MISMATCH"))
+            .otherwise(pl.lit(None, dtype=pl.String))
+        )
+        decided = self._join_book(rows).with_columns(
+            reason_code=pl.coalesce(
+                _book_failure(pl.col("book_id"), pl.col("book_name"), pl.col("book_status")), by_rate
+            )
+        )
+        truth = decided.select(
+            pl.col("row_id"),
+            pl.when(pl.col("reason_code").is_null()).then(pl.lit("paid")).otherwise(pl.lit("failed")).alias("outcome"),
+            pl.col("amount_fen"),
+            pl.col("reason_code"),
+            _reason_text(pl.col("reason_code")).alias("reason"),
+            pl.lit(False).alias("delivered"),
+        )
+        paid = decided.filter(pl.col("reason_code").is_null())
+        self._payments.append(
+            paid.select(pl.lit(order.batch_id).alias("batch_id"), "row_id", "account", "amount_fen").cast(
+                _PAYMENT_SCHEMA  # type: ignore[arg-type]
+            )
+        )
+        item = self._item_names.get(order.item, order.item)
+        yuan = pl.concat_str(
+            (pl.col("amount_fen") // 100).cast(pl.String),
+            pl.lit("."),
+            (pl.col("amount_fen") % 100).cast(pl.String).str.zfill(2),
+        )
+        self._sms.append(
+            paid.select(
+                pl.lit(order.batch_id).alias("batch_id"),
+                "row_id",
+                mask_account_expr(pl.col("account")).alias("account_masked"),
+                pl.lit(item).alias("item"),
+                pl.lit(order.period).alias("period"),
+                "amount_fen",
+                pl.concat_str(
+                    pl.lit("【一卡通】您尾号"),
+                    pl.col("account").str.slice(-4, 4),
+                    pl.lit(f"的账户收到{item}（{order.period}）"),
+                    yuan,
+                    pl.lit("元。"),
+                ).alias("text"),
+            ).cast(_SMS_SCHEMA)  # type: ignore[arg-type]
+        )
+        return truth
+
+    # -- results -------------------------------------------------------------------------------------------
+
+    def results(self, batch_id: str) -> pl.DataFrame:
+        """Results released since the previous call, with whatever faults are switched on.
+
+        A well-behaved bank returns every row's result on the first call and nothing afterwards. An unknown batch
+        has no results (an empty frame).
+
+        Raises:
+            TimeoutError: when the ``bank_timeout`` fault fires (nothing is released by that call).
+        """
+        state = self._orders.get(batch_id)
+        if state is None:
+            return pl.DataFrame(schema=RESULT_SCHEMA)
+        if self._timeout():
+            raise TimeoutError(f"银行结果查询超时 / bank results timed out (batch {batch_id})")
+        f = self.faults
+        truth = state.truth
+        before = truth.filter(pl.col("delivered"))
+        pending = truth.filter(~pl.col("delivered"))
+        release = pending
+        if pending.height > 1 and self._rng.random() < f.partial:
+            share = self._rng.uniform(0.2, 0.8)
+            release = pending.filter(uniform(pl.col("row_id"), self._rng) < share)
+            if release.height == 0:
+                release = pending.head(1)
+            self.injected["partial"] += 1
+        parts: list[pl.DataFrame] = []
+        if f.amount_mismatch and release.height:
+            wrong = release.filter(uniform(pl.col("row_id"), self._rng) < f.amount_mismatch).with_columns(
+                amount_fen=pl.when(pl.col("row_id") % 2 == 0)
+                .then(pl.col("amount_fen") * 2)
+                .otherwise(pl.col("amount_fen") + 1)
+            )
+            self.injected["amount_mismatch"] += wrong.height
+            parts.append(wrong)
+        parts.append(release)
+        if before.height:
+            parts.extend(self._repeats(before))
+        if f.phantom and self._rng.random() < f.phantom:
+            parts.append(self._phantoms(truth))
+        out = pl.concat([p.select(RESULT_SCHEMA.keys()) for p in parts])
+        if out.height > 1 and self._rng.random() < f.out_of_order:
+            out = out.sample(fraction=1.0, shuffle=True, seed=self._rng.getrandbits(32))
+            self.injected["out_of_order"] += 1
+        if release.height:
+            released = release.get_column("row_id")
+            state.truth = truth.with_columns(delivered=pl.col("delivered") | pl.col("row_id").is_in(released.implode()))
+        return out.cast(RESULT_SCHEMA)  # type: ignore[arg-type]
+
+    def _repeats(self, before: pl.DataFrame) -> list[pl.DataFrame]:
+        """Duplicates and contradictions of results already delivered."""
+        f = self.faults
+        out: list[pl.DataFrame] = []
+        if f.duplicate:
+            dup = before.filter(uniform(pl.col("row_id"), self._rng) < f.duplicate)
+            self.injected["duplicate"] += dup.height
+            out.append(dup)
+        if f.contradiction:
+            flip = before.filter(uniform(pl.col("row_id"), self._rng) < f.contradiction)
+            paid = pl.col("outcome") == "paid"
+            flipped = flip.with_columns(
+                outcome=pl.when(paid).then(pl.lit("failed")).otherwise(pl.lit("paid")),
+                reason_code=pl.when(paid).then(pl.lit("PAYMENT_RETURNED")).otherwise(pl.lit(None, dtype=pl.String)),
+            ).with_columns(reason=_reason_text(pl.col("reason_code")))
+            self.injected["contradiction"] += flipped.height
+            out.append(flipped)
+        return out
+
+    def _phantoms(self, truth: pl.DataFrame) -> pl.DataFrame:
+        """One to three results for rows that were never in the order."""
+        n = self._rng.randint(1, 3)
+        top = int(truth.get_column("row_id").max() or 0)  # type: ignore[arg-type]
+        start = top + 1 + self._rng.randint(0, 1000)
+        self.injected["phantom"] += n
+        return pl.DataFrame(
+            {
+                "row_id": list(range(start, start + n)),
+                "outcome": ["paid"] * n,
+                "amount_fen": [self._rng.randint(100, 50_000) for _ in range(n)],
+                "reason_code": [None] * n,
+                "reason": [_PAID_REASON] * n,
+            },
+            schema=RESULT_SCHEMA,
+        )
+
+    # -- what the bank really did ---------------------------------------------------------------------------
+
+    def truth(self, batch_id: str) -> pl.DataFrame:
+        """The true outcome of every row of an accepted order (``RESULT_SCHEMA`` + ``delivered``).
+
+        Raises:
+            KeyError: when no order was accepted under ``batch_id``.
+        """
+        try:
+            return self._orders[batch_id].truth
+        except KeyError:
+            raise KeyError(f"no order accepted as batch {batch_id}") from None
+
+    def accepted(self, batch_id: str) -> bool:
+        """Whether an order was accepted (and paid) under ``batch_id``."""
+        return batch_id in self._orders
+
+    @property
+    def payments(self) -> pl.DataFrame:
+        """Every payment the bank made: ``batch_id``, ``row_id``, ``account``, ``amount_fen`` (bank-internal)."""
+        return pl.concat(self._payments) if self._payments else pl.DataFrame(schema=_PAYMENT_SCHEMA)
+
+    @property
+    def sms(self) -> pl.DataFrame:
+        """Every SMS sent to a payee: ``batch_id``, ``row_id``, ``account_masked``, ``item``, ``period``,
+        ``amount_fen``, ``text`` (the account shows its last 4 digits only)."""
+        return pl.concat(self._sms) if self._sms else pl.DataFrame(schema=_SMS_SCHEMA)
+
+    def paid_fen(self, batch_id: str) -> int:
+        """Money the bank paid out for a batch."""
+        p = self.payments
+        return int(p.filter(pl.col("batch_id") == batch_id).get_column("amount_fen").sum())
