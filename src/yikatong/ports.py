@@ -15,6 +15,9 @@ from typing import Literal, Protocol, runtime_checkable
 import polars as pl
 from attrs import frozen
 
+from yikatong.accounts import Account, AccountEvent, AccountKind, Actor
+from yikatong.catalog import ReferenceListName
+
 __all__ = [
     "EXCEPTION_SCHEMA",
     "LEDGER_ACTIVE",
@@ -22,6 +25,7 @@ __all__ = [
     "ROW_SCHEMA",
     "ROW_STATE_SCHEMA",
     "ROW_UPDATE_SCHEMA",
+    "AccountRegistry",
     "AuditEntry",
     "Bank",
     "BatchRecord",
@@ -35,6 +39,7 @@ __all__ = [
     "FundingRoute",
     "FundingState",
     "FundingStatus",
+    "ReferenceData",
     "RowStatus",
     "Store",
     "Treasury",
@@ -188,6 +193,102 @@ class DisclosureSink(Protocol):
 
     def publish(self, notice: DisclosureNotice) -> None:
         """Publish a notice; publishing the same batch again replaces the earlier notice."""
+        ...
+
+
+@runtime_checkable
+class AccountRegistry(Protocol):
+    """The one-card account registry 一人一卡 (rules in :mod:`yikatong.accounts`).
+
+    Every operation checks the actor's role and town jurisdiction, records an :class:`~yikatong.accounts.AccountEvent`
+    with the actor and the registry's :class:`Clock` time, and never overwrites a record.
+    """
+
+    def declare(
+        self,
+        actor: Actor,
+        *,
+        id_number: str,
+        account: str,
+        kind: AccountKind,
+        bank: str,
+        holder_name: str,
+        town: str,
+    ) -> Account:
+        """Enter a first declaration (pending review).
+
+        Raises:
+            PermissionDenied: the actor is not the person's residence town.
+            IllegalTransition: the person already has an account (use :meth:`change`) or the account is taken.
+            ValueError: malformed ID, account or holder name.
+        """
+        ...
+
+    def change(
+        self,
+        actor: Actor,
+        *,
+        id_number: str,
+        account: str,
+        kind: AccountKind,
+        bank: str,
+        holder_name: str,
+    ) -> Account:
+        """Declare a new account for a person who has one; the old one stays active until the new one is approved.
+
+        Raises:
+            PermissionDenied: the actor is not the person's residence town.
+            IllegalTransition: the person has no active account, or a declaration is already pending.
+            ValueError: malformed account or holder name.
+        """
+        ...
+
+    def review(self, actor: Actor, *, id_number: str, account: str, approve: bool, note: str = "") -> Account:
+        """Approve (→ active, superseding the old account) or reject a pending declaration.
+
+        Raises:
+            PermissionDenied: wrong town, or the reviewer entered the declaration.
+            IllegalTransition: no such pending declaration.
+        """
+        ...
+
+    def close(self, actor: Actor, *, id_number: str, account: str, note: str) -> Account:
+        """Close an active or frozen account, with a reason."""
+        ...
+
+    def freeze(self, actor: Actor, *, id_number: str, account: str, note: str) -> Account:
+        """Freeze an active account (town of jurisdiction or the bank)."""
+        ...
+
+    def unfreeze(self, actor: Actor, *, id_number: str, account: str, note: str) -> Account:
+        """Lift a freeze."""
+        ...
+
+    def snapshot(self) -> pl.LazyFrame:
+        """The current accounts, one row per account: ``id_number, account, account_kind, bank, holder_name,
+        status`` (``active``/``frozen``/``closed``/``pending``) plus ``town`` and ``declared_at``."""
+        ...
+
+    def history(self, id_number: str) -> tuple[AccountEvent, ...]:
+        """Every event about the person's accounts, oldest first (empty when unknown)."""
+        ...
+
+
+@runtime_checkable
+class ReferenceData(Protocol):
+    """Reference lists used for screening: deceased (with ``death_date``), public employees 财政供养人员, disabled
+    persons, 特困/五保 supported persons, 低保, registered poor 建档立卡/监测对象."""
+
+    def available(self) -> frozenset[ReferenceListName]:
+        """The names of the lists this source can supply."""
+        ...
+
+    def frame(self, name: ReferenceListName) -> pl.LazyFrame:
+        """The list as a frame keyed by ``id_number`` (String); ``deceased`` also has ``death_date`` (Date).
+
+        Raises:
+            KeyError: when the list is not available.
+        """
         ...
 
 
