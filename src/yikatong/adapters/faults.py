@@ -33,8 +33,9 @@ class Faults:
         account_closed: Share of paid rows whose account turns out closed at payment (账户已销户).
         account_frozen: Share of paid rows whose account is frozen at payment (账户冻结).
         name_mismatch: Share of paid rows the bank refuses because the holder name differs (户名不符).
-        partial: Chance that one ``results`` call releases only some of the pending rows.
-        duplicate: Chance, per already delivered row and call, that its result is delivered again unchanged.
+        partial: Chance that one ``results`` call releases only some of the pending rows (results are cumulative:
+            every call returns all results released so far).
+        duplicate: Chance, per known result and ``results`` call, that the result appears twice in that call.
         out_of_order: Chance that one ``results`` call returns its rows shuffled instead of by ``row_id``.
         contradiction: Chance, per already delivered row and call, of a later result with the opposite outcome
             (paid then failed, or failed then paid).

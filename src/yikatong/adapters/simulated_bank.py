@@ -271,10 +271,13 @@ class SimulatedBank:
     # -- results -------------------------------------------------------------------------------------------
 
     def results(self, batch_id: str) -> pl.DataFrame:
-        """Results released since the previous call, with whatever faults are switched on.
+        """Every result the bank has released so far for a batch, with whatever faults are switched on.
 
-        A well-behaved bank returns every row's result on the first call and nothing afterwards. An unknown batch
-        has no results (an empty frame).
+        A well-behaved bank releases every row's result on the first call and returns the same rows, in ``row_id``
+        order, on every later call. With ``partial`` a call releases only some of the rows still pending, so the
+        results grow over several calls; the other faults add rows to what a call returns (a row twice, a result
+        for a row never sent, a different amount, a reversed outcome) or shuffle it. An unknown batch has no
+        results (an empty frame).
 
         Raises:
             TimeoutError: when the ``bank_timeout`` fault fires (nothing is released by that call).
@@ -295,38 +298,40 @@ class SimulatedBank:
             if release.height == 0:
                 release = pending.head(1)
             self.injected["partial"] += 1
-        parts: list[pl.DataFrame] = []
-        if f.amount_mismatch and release.height:
-            wrong = release.filter(uniform(pl.col("row_id"), self._rng) < f.amount_mismatch).with_columns(
-                amount_fen=pl.when(pl.col("row_id") % 2 == 0)
-                .then(pl.col("amount_fen") * 2)
-                .otherwise(pl.col("amount_fen") + 1)
-            )
-            self.injected["amount_mismatch"] += wrong.height
-            parts.append(wrong)
-        parts.append(release)
-        if before.height:
-            parts.extend(self._repeats(before))
+        if release.height:
+            released = release.get_column("row_id").implode()
+            state.truth = truth = truth.with_columns(delivered=pl.col("delivered") | pl.col("row_id").is_in(released))
+        known = truth.filter(pl.col("delivered"))
+        parts = [self._wrong_amounts(release), known, *self._repeats(known, before)]
         if f.phantom and self._rng.random() < f.phantom:
             parts.append(self._phantoms(truth))
         out = pl.concat([p.select(RESULT_SCHEMA.keys()) for p in parts])
         if out.height > 1 and self._rng.random() < f.out_of_order:
             out = out.sample(fraction=1.0, shuffle=True, seed=self._rng.getrandbits(32))
             self.injected["out_of_order"] += 1
-        if release.height:
-            released = release.get_column("row_id")
-            state.truth = truth.with_columns(delivered=pl.col("delivered") | pl.col("row_id").is_in(released.implode()))
         return out.cast(RESULT_SCHEMA)  # type: ignore[arg-type]
 
-    def _repeats(self, before: pl.DataFrame) -> list[pl.DataFrame]:
-        """Duplicates and contradictions of results already delivered."""
+    def _wrong_amounts(self, release: pl.DataFrame) -> pl.DataFrame:
+        """Extra results, with another amount, for some rows released by this call (ahead of their true result)."""
+        if not self.faults.amount_mismatch or not release.height:
+            return release.clear()
+        wrong = release.filter(uniform(pl.col("row_id"), self._rng) < self.faults.amount_mismatch).with_columns(
+            amount_fen=pl.when(pl.col("row_id") % 2 == 0)
+            .then(pl.col("amount_fen") * 2)
+            .otherwise(pl.col("amount_fen") + 1)
+        )
+        self.injected["amount_mismatch"] += wrong.height
+        return wrong
+
+    def _repeats(self, known: pl.DataFrame, before: pl.DataFrame) -> list[pl.DataFrame]:
+        """Known results repeated within the call, and reversals of results delivered by an earlier call."""
         f = self.faults
         out: list[pl.DataFrame] = []
-        if f.duplicate:
-            dup = before.filter(uniform(pl.col("row_id"), self._rng) < f.duplicate)
+        if f.duplicate and known.height:
+            dup = known.filter(uniform(pl.col("row_id"), self._rng) < f.duplicate)
             self.injected["duplicate"] += dup.height
             out.append(dup)
-        if f.contradiction:
+        if f.contradiction and before.height:
             flip = before.filter(uniform(pl.col("row_id"), self._rng) < f.contradiction)
             paid = pl.col("outcome") == "paid"
             flipped = flip.with_columns(
