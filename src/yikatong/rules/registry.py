@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from yikatong.rules import ingestion
+from yikatong.rules import accounts, ingestion, ledger, lists
 from yikatong.rules._rule import Rule
 
 __all__ = ["RULES", "rules_by_code"]
 
-RULES: tuple[Rule, ...] = (*ingestion.RULES,)
+RULES: tuple[Rule, ...] = (
+    *ingestion.RULES,
+    *accounts.RULES,
+    *ledger.RULES,
+    *lists.RULES,
+)
 
 
 def rules_by_code() -> dict[str, Rule]:

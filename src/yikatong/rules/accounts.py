@@ -1,0 +1,408 @@
+"""Account rules 一人一卡: is the payee's account registered, active, well formed, theirs, and theirs alone?
+
+All rules read the columns of the shared registry derivation (:mod:`yikatong.rules._registry_join`); for household
+items they judge the household head's account. Decisions taken where ``domain.md`` leaves room:
+
+* ``ACCOUNT_NOT_REGISTERED``: the payee has no account at all in the registry. A payee whose accounts are all
+  closed, frozen or pending gets ``ACCOUNT_INACTIVE`` instead.
+* ``ACCOUNT_MISMATCH``: the roster names an account other than the active one. A roster row without an account
+  is paid into the registered account and is not a mismatch.
+* ``ACCOUNT_FORMAT``: the account paid (the roster's, else the registered active one) must be digits, of a length
+  accepted for its kind (:data:`yikatong.accounts.ACCOUNT_LENGTHS`); when the kind is unknown (the roster's
+  account is not in the registry) any length accepted for some kind passes (10–25). No account at all fails.
+* ``ACCOUNT_LUHN``: only for cards and social-security cards (or an unknown kind of card length 13–19); passbook
+  account numbers carry no Luhn digit.
+* ``HOLDER_NAME_MISMATCH``: scored with ``rapidfuzz.fuzz.ratio`` on name keys (:mod:`yikatong.rules._names`);
+  for household items only the head's own row is compared, since other members' names are not the holder's.
+* ``ACCOUNT_SHARED``: block when, in this batch, the account pays several different persons; review when the
+  registry records the account under someone else (the ledger carries no account numbers, so it cannot tell).
+* ``PERSON_MULTIPLE_ACCOUNTS``: review when, in this batch, the payee is reached through several accounts, or the
+  registry shows more than one open (active or frozen) account for the payee. A pending change next to the active
+  account is the normal way to change accounts and is not counted.
+"""
+
+from __future__ import annotations
+
+import polars as pl
+from rapidfuzz import fuzz
+from rapidfuzz.process import cpdist
+
+from yikatong.privacy import mask_account_expr, mask_id_expr, mask_name_expr
+from yikatong.rules._names import name_key_expr
+from yikatong.rules._registry_join import REGISTRY_JOIN
+from yikatong.rules._rule import Derivation, Finding, Rule, RuleEnv
+
+__all__ = ["RULES", "luhn_ok_expr", "name_scores"]
+
+
+def luhn_ok_expr(digits: pl.Expr) -> pl.Expr:
+    """True when a digit string of at most 19 digits passes the Luhn check (vectorized, no per-row Python)."""
+    rev = digits.str.reverse()
+    n = digits.str.len_chars()
+    total = pl.lit(0, pl.Int64)
+    for i in range(19):
+        d = rev.str.slice(i, 1).cast(pl.Int64, strict=False).fill_null(0)
+        if i % 2 == 1:
+            d = pl.when(d * 2 > 9).then(d * 2 - 9).otherwise(d * 2)
+        total = total + pl.when(n > i).then(d).otherwise(0)
+    return total % 10 == 0
+
+
+def name_scores(pairs: pl.Series) -> pl.Series:
+    """``fuzz.ratio`` (0–100) of the two string fields of a struct Series; identical pairs score 100 without
+    scoring, pairs with a null side give null. Used in one ``map_batches`` over the pair columns."""
+    left, right = (pairs.struct.field(f) for f in pairs.struct.fields[:2])
+    differ = (left != right).fill_null(False)
+    index = differ.arg_true()
+    scored = cpdist(
+        left.gather(index).to_list(), right.gather(index).to_list(), scorer=fuzz.ratio, dtype="float64", workers=-1
+    )
+    out = (
+        pl.Series("score", [100.0], dtype=pl.Float64).extend_constant(100.0, len(pairs) - 1)
+        if len(pairs)
+        else (pl.Series("score", [], dtype=pl.Float64))
+    )
+    if len(index):
+        out = out.scatter(index, pl.Series(scored, dtype=pl.Float64))
+    return pl.select(pl.when(left.is_null() | right.is_null()).then(None).otherwise(out)).to_series()
+
+
+def _household_note(env: RuleEnv) -> pl.Expr:
+    if env.item.unit != "household":
+        return pl.lit("payee")
+    return (
+        pl.when(pl.col("_payee_id") != pl.col("id_number"))
+        .then(pl.concat_str(pl.lit("household head "), mask_id_expr(pl.col("_payee_id"))))
+        .otherwise(pl.lit("payee"))
+    )
+
+
+def _not_registered(env: RuleEnv) -> Finding:
+    return Finding(
+        hit=pl.col("_reg_n").is_null(),
+        evidence=pl.concat_str(_household_note(env), pl.lit(": no one-card account in the registry")),
+    )
+
+
+def _inactive(env: RuleEnv) -> Finding:
+    own_inactive = pl.col("_m_status").is_not_null() & (pl.col("_m_status") != "active")
+    none_active = pl.col("_reg_n").is_not_null() & pl.col("_reg_active_account").is_null()
+    return Finding(
+        hit=own_inactive | none_active,
+        evidence=pl.when(own_inactive)
+        .then(
+            pl.concat_str(
+                pl.lit("account "), mask_account_expr(pl.col("_account")), pl.lit(" is "), pl.col("_m_status")
+            )
+        )
+        .otherwise(pl.concat_str(pl.lit("no active account (registry: "), pl.col("_reg_statuses"), pl.lit(")"))),
+    )
+
+
+def _mismatch(env: RuleEnv) -> Finding:
+    return Finding(
+        hit=pl.col("_account").is_not_null()
+        & pl.col("_reg_active_account").is_not_null()
+        & (pl.col("_account") != pl.col("_reg_active_account")),
+        evidence=pl.concat_str(
+            pl.lit("roster "),
+            mask_account_expr(pl.col("_account")),
+            pl.lit(", registered "),
+            mask_account_expr(pl.col("_reg_active_account")),
+        ),
+    )
+
+
+def _length_bounds() -> tuple[pl.Expr, pl.Expr]:
+    kind = pl.col("_pay_kind")
+    low = pl.when(kind.is_in(["card", "social_security"])).then(13).otherwise(10)
+    high = pl.when(kind.is_in(["card", "social_security"])).then(19).otherwise(25)
+    return low, high
+
+
+def _format(env: RuleEnv) -> Finding:
+    account = pl.col("_pay_account")
+    n = account.str.len_chars()
+    low, high = _length_bounds()
+    digits = account.str.contains(r"^[0-9]+$")
+    bad = account.is_null() | ~digits | (n < low) | (n > high)
+    kind = pl.col("_pay_kind").fill_null("unknown kind")
+    evidence = (
+        pl.when(account.is_null())
+        .then(pl.lit("no account"))
+        .when(~digits)
+        .then(
+            pl.concat_str(pl.lit("account "), mask_account_expr(account), pl.lit(" has characters other than digits"))
+        )
+        .otherwise(
+            pl.concat_str(
+                pl.lit("account "),
+                mask_account_expr(account),
+                pl.lit(": "),
+                n.cast(pl.String),
+                pl.lit(" digits, "),
+                kind,
+                pl.lit(" needs "),
+                low.cast(pl.String),
+                pl.lit("-"),
+                high.cast(pl.String),
+            )
+        )
+    )
+    return Finding(hit=bad, evidence=evidence)
+
+
+def _luhn(env: RuleEnv) -> Finding:
+    account = pl.col("_pay_account")
+    n = account.str.len_chars()
+    kind = pl.col("_pay_kind")
+    card_like = kind.is_in(["card", "social_security"]) | (kind.is_null() & (n >= 13))
+    applicable = account.str.contains(r"^[0-9]{13,19}$") & card_like
+    return Finding(
+        hit=applicable & ~luhn_ok_expr(account),
+        evidence=pl.concat_str(pl.lit("card "), mask_account_expr(account), pl.lit(" fails the Luhn check")),
+    )
+
+
+def _add_name_score(lf: pl.LazyFrame, env: RuleEnv) -> pl.LazyFrame:
+    compare = pl.col("_holder").is_not_null() & pl.col("name").is_not_null()
+    if env.item.unit == "household":
+        compare = compare & (pl.col("_payee_id") == pl.col("id_number"))
+    pair = pl.struct(
+        pl.when(compare).then(name_key_expr(pl.col("name"))).alias("a"),
+        pl.when(compare).then(name_key_expr(pl.col("_holder"))).alias("b"),
+    )
+    return lf.with_columns(
+        pair.map_batches(name_scores, return_dtype=pl.Float64, is_elementwise=True).alias("_holder_score")
+    )
+
+
+NAME_SCORE = Derivation(name="holder_name_score", apply=_add_name_score, after=(REGISTRY_JOIN,))
+
+
+def _holder_name(env: RuleEnv) -> Finding:
+    score = pl.col("_holder_score")
+    thresholds = env.item.holder_name
+    return Finding(
+        hit=score < thresholds.review_below,
+        severity=pl.when(score < thresholds.block_below).then(pl.lit("block")).otherwise(pl.lit("review")),
+        evidence=pl.concat_str(
+            pl.lit("holder "),
+            mask_name_expr(pl.col("_holder")),
+            pl.lit(" vs roster "),
+            mask_name_expr(pl.col("name")),
+            pl.lit(", score "),
+            score.round(1).cast(pl.String),
+        ),
+    )
+
+
+def _add_batch_spread(lf: pl.LazyFrame, env: RuleEnv) -> pl.LazyFrame:
+    """Per account, the distinct payees in the batch; per payee, the distinct accounts: two small group-bys joined
+    back, so evidence can name the other rows."""
+    base = lf.select("row_id", "_payee_key", "_pay_account")
+    by_account = (
+        base.filter(pl.col("_pay_account").is_not_null())
+        .group_by("_pay_account")
+        .agg(
+            pl.col("_payee_key").n_unique().cast(pl.Int64).alias("_acct_payees"),
+            pl.col("row_id").sort().head(10).cast(pl.String).str.join(", ").alias("_acct_rows"),
+        )
+        .filter(pl.col("_acct_payees") > 1)
+    )
+    by_payee = (
+        base.filter(pl.col("_pay_account").is_not_null() & pl.col("_payee_key").is_not_null())
+        .group_by("_payee_key")
+        .agg(
+            pl.col("_pay_account").n_unique().cast(pl.Int64).alias("_payee_accounts"),
+            pl.col("row_id").sort().head(10).cast(pl.String).str.join(", ").alias("_payee_rows"),
+        )
+        .filter(pl.col("_payee_accounts") > 1)
+    )
+    return lf.join(by_account, on="_pay_account", how="left", maintain_order="left").join(
+        by_payee, on="_payee_key", how="left", maintain_order="left"
+    )
+
+
+BATCH_SPREAD = Derivation(name="account_batch_spread", apply=_add_batch_spread, after=(REGISTRY_JOIN,))
+
+
+def _shared(env: RuleEnv) -> Finding:
+    in_batch = pl.col("_acct_payees") > 1
+    registry = pl.col("_owner_other") if env.context.registry is not None else pl.lit(False)
+    return Finding(
+        hit=in_batch | registry,
+        severity=pl.when(in_batch).then(pl.lit("block")).otherwise(pl.lit("review")),
+        evidence=pl.when(in_batch)
+        .then(
+            pl.concat_str(
+                pl.lit("account "),
+                mask_account_expr(pl.col("_pay_account")),
+                pl.lit(" pays "),
+                pl.col("_acct_payees").cast(pl.String),
+                pl.lit(" different persons in this batch (rows "),
+                pl.col("_acct_rows"),
+                pl.lit(")"),
+            )
+        )
+        .otherwise(
+            pl.concat_str(
+                pl.lit("account "),
+                mask_account_expr(pl.col("_pay_account")),
+                pl.lit(" is registered to another person"),
+            )
+        ),
+    )
+
+
+def _multiple(env: RuleEnv) -> Finding:
+    in_batch = pl.col("_payee_accounts") > 1
+    registry = (pl.col("_reg_open_n") > 1) if env.context.registry is not None else pl.lit(False)
+    return Finding(
+        hit=in_batch | registry,
+        evidence=pl.when(in_batch)
+        .then(
+            pl.concat_str(
+                pl.lit("payee reached through "),
+                pl.col("_payee_accounts").cast(pl.String),
+                pl.lit(" accounts in this batch (rows "),
+                pl.col("_payee_rows"),
+                pl.lit(")"),
+            )
+        )
+        .otherwise(
+            pl.concat_str(
+                pl.lit("registry: "),
+                pl.col("_reg_open_n").cast(pl.String),
+                pl.lit(" open accounts"),
+            )
+        ),
+    )
+
+
+def _join_verification(lf: pl.LazyFrame, env: RuleEnv) -> pl.LazyFrame:
+    verification = env.context.bank_verification
+    assert verification is not None  # the rule declares the input
+    result = verification.group_by("row_id").agg(
+        pl.col("verified").cast(pl.Boolean).all().alias("_bv_ok"),
+        (
+            pl.col("reason").cast(pl.String)
+            if "reason" in verification.collect_schema().names()
+            else pl.lit(None, pl.String)
+        )
+        .drop_nulls()
+        .first()
+        .alias("_bv_reason"),
+    )
+    return lf.join(result.with_columns(pl.col("row_id").cast(pl.Int64)), on="row_id", how="left", maintain_order="left")
+
+
+VERIFICATION_JOIN = Derivation(name="bank_verification", apply=_join_verification)
+
+
+def _bank_failed(env: RuleEnv) -> Finding:
+    return Finding(
+        hit=pl.col("_bv_ok").not_(),
+        evidence=pl.concat_str(pl.lit("bank verification: "), pl.col("_bv_reason").fill_null("rejected")),
+    )
+
+
+_REGISTRY = (REGISTRY_JOIN,)
+
+RULES: tuple[Rule, ...] = (
+    Rule(
+        code="ACCOUNT_NOT_REGISTERED",
+        family="accounts",
+        severity="block",
+        message_zh="收款人（户类项目为户主）在一卡通账户库中没有登记账户",
+        message_en="the payee (the household head for household items) has no one-card account in the registry",
+        build=_not_registered,
+        columns=("id_number",),
+        inputs=("registry",),
+        derivations=_REGISTRY,
+    ),
+    Rule(
+        code="ACCOUNT_MISMATCH",
+        family="accounts",
+        severity="block",
+        message_zh="名单中的账号与账户库登记的一卡通账号不一致",
+        message_en="the roster names an account other than the registered one-card account",
+        build=_mismatch,
+        columns=("id_number", "account"),
+        inputs=("registry",),
+        derivations=_REGISTRY,
+    ),
+    Rule(
+        code="ACCOUNT_INACTIVE",
+        family="accounts",
+        severity="block",
+        message_zh="登记的账户已销户、冻结或尚在审核中",
+        message_en="the registered account is closed, frozen or pending review",
+        build=_inactive,
+        columns=("id_number",),
+        inputs=("registry",),
+        derivations=_REGISTRY,
+    ),
+    Rule(
+        code="ACCOUNT_FORMAT",
+        family="accounts",
+        severity="block",
+        message_zh="账号格式无效（须为数字；银行卡13至19位，存折10至25位）",
+        message_en="account number invalid: digits only; cards 13-19 digits, passbooks 10-25",
+        build=_format,
+        columns=("id_number", "account"),
+        derivations=_REGISTRY,
+    ),
+    Rule(
+        code="ACCOUNT_LUHN",
+        family="accounts",
+        severity="review",
+        message_zh="银行卡号未通过Luhn校验（部分真实借记卡也不通过，请核实）",
+        message_en="card number fails the Luhn check (some real debit cards do; confirm it)",
+        build=_luhn,
+        columns=("id_number", "account"),
+        derivations=_REGISTRY,
+    ),
+    Rule(
+        code="HOLDER_NAME_MISMATCH",
+        family="accounts",
+        severity="block",
+        message_zh="账户开户人姓名与收款人姓名不一致",
+        message_en="the account holder's name differs from the payee's name",
+        build=_holder_name,
+        columns=("id_number", "name"),
+        inputs=("registry",),
+        derivations=(NAME_SCORE,),
+    ),
+    Rule(
+        code="ACCOUNT_SHARED",
+        family="accounts",
+        severity="review",
+        message_zh="同一账户为多个不同人员收款",
+        message_en="one account receives for several different persons",
+        build=_shared,
+        columns=("id_number",),
+        derivations=(BATCH_SPREAD,),
+    ),
+    Rule(
+        code="PERSON_MULTIPLE_ACCOUNTS",
+        family="accounts",
+        severity="review",
+        message_zh="同一人员通过多个账户收款",
+        message_en="one person is reached through several accounts",
+        build=_multiple,
+        columns=("id_number",),
+        derivations=(BATCH_SPREAD,),
+    ),
+    Rule(
+        code="BANK_VERIFY_FAILED",
+        family="accounts",
+        severity="block",
+        message_zh="银行联网核查未通过（姓名、身份证号与账号不匹配）",
+        message_en="the bank's verification (联网核查) rejected name, ID and account",
+        build=_bank_failed,
+        columns=("id_number",),
+        inputs=("bank_verification",),
+        derivations=(VERIFICATION_JOIN,),
+    ),
+)
