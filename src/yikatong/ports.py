@@ -176,6 +176,8 @@ class DisclosureNotice:
             ``pay_date``: one row per paid payee, never a full ID or account number.
         window_days: How long the notice stays up.
         published_at: When it was published.
+        totals: Per ``town`` and ``village``: ``payees``, ``amount_fen``, and ``minors_withheld`` (payees under 14
+            counted in the totals but not listed by name); None when the publisher gave none.
     """
 
     batch_id: str
@@ -185,6 +187,7 @@ class DisclosureNotice:
     rows: pl.DataFrame
     window_days: int
     published_at: dt.datetime
+    totals: pl.DataFrame | None = None
 
 
 @runtime_checkable
