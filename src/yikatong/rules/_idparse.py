@@ -18,7 +18,7 @@ Columns added by :data:`ID_PARSE`:
 ``_id_body``         Int64, the 17 digits before the check character (upgraded for 15-digit); null when malformed
 ``_id_check_calc``   Int8 0–10, the check character the body calls for (10 stands for ``X``)
 ``_id_check_ok``     the given check character is right (true for 15-digit numbers)
-``_id_key``          Int64 person key ``body * 11 + check`` (null when malformed): equal IDs, equal keys
+``_id_person``       Int64 person key ``body * 11 + check`` (null when malformed); a 15-digit ID gets its upgrade's key
 ``_id_birth_ymd``    Int32 ``YYYYMMDD`` as written; ``_id_birth`` the Date, null when not a real date
 ``_id_region``       Int32 region code; ``_id_sex_odd`` the 17th digit is odd (male)
 """
@@ -101,7 +101,7 @@ def _given_check(id_col: pl.Expr) -> pl.Expr:
 def id_key_expr(id_col: pl.Expr) -> pl.Expr:
     """The Int64 person key of an ID column (``body * 11 + check``), null when the ID is malformed.
 
-    Use it to join other frames (a ledger, a list) on the same key as the roster's ``_id_key``: a 15-digit number
+    Use it to join other frames (a ledger, a list) on the same key as the roster's ``_id_person``: a 15-digit number
     and its 18-digit upgrade get the same key.
     """
     body = _body_expr(id_col)
@@ -159,7 +159,7 @@ def _apply(lf: pl.LazyFrame, env: RuleEnv) -> pl.LazyFrame:
     return lf.with_columns(
         check_ok.alias("_id_check_ok"),
         (body * 11 + pl.when(pl.col("_id_is15")).then(calc).otherwise(_given_check(idc)).cast(pl.Int64)).alias(
-            "_id_key"
+            "_id_person"
         ),
         pl.when(safe).then(birth).otherwise(None).alias("_id_birth"),
     )

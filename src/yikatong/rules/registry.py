@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from yikatong.rules import accounts, ingestion, ledger, lists
+from yikatong.rules import accounts, amounts, duplicates, identity, ingestion, ledger, lists
 from yikatong.rules._rule import Rule
 
 __all__ = ["RULES", "rules_by_code"]
 
 RULES: tuple[Rule, ...] = (
     *ingestion.RULES,
+    *identity.RULES,
     *accounts.RULES,
+    *duplicates.RULES,
     *ledger.RULES,
     *lists.RULES,
+    *amounts.RULES,
 )
 
 
