@@ -25,6 +25,7 @@ from yikatong.errors import (
 from yikatong.money import format_yuan, parse_yuan
 from yikatong.period import Period
 from yikatong.privacy import mask_account, mask_id, mask_name
+from yikatong.roster import RosterSource, read_roster
 from yikatong.rules import Rule, ValidationContext, ValidationReport, validate
 from yikatong.schema import ROSTER_SCHEMA
 
@@ -41,6 +42,7 @@ __all__ = [
     "ReconciliationError",
     "ReferenceDataError",
     "RosterFormatError",
+    "RosterSource",
     "Rule",
     "StoreError",
     "SubsidyItem",
@@ -54,6 +56,7 @@ __all__ = [
     "mask_id",
     "mask_name",
     "parse_yuan",
+    "read_roster",
     "validate",
 ]
 

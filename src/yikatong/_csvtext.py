@@ -1,0 +1,216 @@
+"""Delimited text (CSV, tab-separated) to one row per data line, without losing a line.
+
+A general CSV parser stops at or skips a broken line, and an unbalanced quote makes it swallow the rest of the
+file. Rosters need every line back with its line number, so this module parses in vectorized steps it controls:
+
+1. decode the bytes once (:func:`decode`: UTF-8, UTF-8 with BOM, UTF-16 with BOM, GB18030; never plain GBK);
+2. split into physical lines with Polars;
+3. join lines into one record only where a quoted cell legitimately spans lines: the lines between an odd quote
+   count and the next are merged, and the merge is kept only if the result is a well-formed record of the header's
+   width; otherwise every physical line stands on its own (so one stray quote never swallows the rest of the file);
+4. check each record against a regular expression of a well-formed record and count its fields;
+5. split well-formed records into fields (quoted ones by a field regex, then unquoted), and broken ones naively on
+   the delimiter so that what can be filled is filled.
+
+A line that is empty, or holds only delimiters, quotes and whitespace (``,,,,`` left by a spreadsheet export), is
+not a data row. Extra trailing fields that are all empty (``a,b,c,,``) are tolerated.
+"""
+
+from __future__ import annotations
+
+import codecs
+import csv
+import re
+from typing import Final
+
+import attrs
+import polars as pl
+
+from yikatong.errors import RosterFormatError
+
+__all__ = ["ParsedText", "decode", "parse_text"]
+
+_ASCII: Final = bytes(range(128))
+_DELIMITERS: Final = (",", "\t", ";", "|")
+_MAX_RESCANS: Final = 16
+_QUOTED: Final = r'"(?:[^"]|"")*"'
+_REGEX_ESCAPES: Final = {"\t": r"\t", "|": r"\|"}
+
+
+def _rx(delimiter: str) -> str:
+    """The delimiter as a regular-expression atom (Rust syntax: only meta characters may be escaped)."""
+    return _REGEX_ESCAPES.get(delimiter, delimiter)
+
+
+def decode(data: bytes) -> tuple[str, str]:
+    """Decode a text roster; return the text and the encoding used.
+
+    A BOM decides (UTF-8 or UTF-16). Otherwise valid UTF-8 wins; then, for bytes that are not valid UTF-8, UTF-8
+    is still chosen when only a few sequences fail (a damaged UTF-8 file), else GB18030, the superset of GBK that
+    also encodes 䶮 and 𠮷. Undecodable bytes become U+FFFD, which the reader turns into ``TEXT_ENCODING``.
+    """
+    if data.startswith(codecs.BOM_UTF8):
+        return data[len(codecs.BOM_UTF8) :].decode("utf-8", "replace"), "utf-8-sig"
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return data.decode("utf-16", "replace"), "utf-16"
+    try:
+        return data.decode("utf-8"), "utf-8"
+    except UnicodeDecodeError:
+        pass
+    as_utf8 = data.decode("utf-8", "replace")
+    failures = as_utf8.count("\ufffd")
+    non_ascii = len(data.translate(None, _ASCII))
+    if failures * 20 <= non_ascii:
+        return as_utf8, "utf-8"
+    return data.decode("gb18030", "replace"), "gb18030"
+
+
+@attrs.frozen
+class ParsedText:
+    """Records of a text roster: ``source_line``, ``malformed`` and ``fields`` (list of cell texts) per data row."""
+
+    titles: tuple[str, ...]
+    records: pl.DataFrame
+
+
+def _split_lines(text: str) -> pl.DataFrame:
+    if "\n" not in text and "\r" in text:
+        text = text.replace("\r", "\n")
+    lines = pl.Series("text", [text], dtype=pl.String).str.split("\n").explode()
+    return (
+        lines.to_frame()
+        .with_row_index("line", offset=1)
+        .select(pl.col("line").cast(pl.Int64), pl.col("text").str.strip_suffix("\r"))
+    )
+
+
+def _is_blank(text: pl.Expr, delimiter: str) -> pl.Expr:
+    return text.str.replace_all(rf'[\s"{_rx(delimiter)}\u200b-\u200d\ufeff\u2060]', "") == ""
+
+
+def _sniff_delimiter(header: str) -> str:
+    outside = re.sub(_QUOTED, "", header)
+    counts = {d: outside.count(d) for d in _DELIMITERS}
+    best = max(_DELIMITERS, key=lambda d: counts[d])
+    return best if counts[best] else ","
+
+
+def _header_titles(header: str, delimiter: str) -> tuple[str, ...]:
+    row = next(csv.reader([header], delimiter=delimiter), [])
+    titles = [t.strip() for t in row]
+    while titles and not titles[-1]:
+        titles.pop()
+    return tuple(titles)
+
+
+def _well_formed(text: pl.Expr, delimiter: str) -> pl.Expr:
+    d = _rx(delimiter)
+    field = rf'(?:{_QUOTED}|[^"{d}]*)'
+    return text.str.contains(rf"^{field}(?:{d}{field})*$")
+
+
+def _field_count(text: pl.Expr, delimiter: str) -> pl.Expr:
+    outside = text.str.replace_all(_QUOTED, "")
+    return (outside.str.count_matches(delimiter, literal=True) + 1).cast(pl.Int64)
+
+
+def _fits(fields: pl.Expr, width: int) -> pl.Expr:
+    """At least ``width`` fields, and any beyond them empty."""
+    n = fields.list.len()
+    extra = fields.list.slice(width).list.join("").str.replace_all(r'[\s"]', "")
+    return (n >= width) & ((n == width) | (extra == ""))
+
+
+def _merge_pass(lines: pl.DataFrame, d: str, width: int) -> tuple[pl.DataFrame, int | None]:
+    """One scan: records up to the first unsound multi-line group, and that group's opening line (None if none)."""
+    odd = (pl.col("text").str.count_matches('"', literal=True) % 2).cast(pl.Int64)
+    marked = lines.with_columns(open_after=odd.cum_sum() % 2).with_columns(
+        start=pl.col("open_after").shift(1, fill_value=0) == 0
+    )
+    marked = marked.with_columns(group=pl.col("start").cum_sum())
+    single = pl.col("start") & (pl.col("open_after") == 0)
+    alone = marked.filter(single).select("line", "text")
+    spanning = marked.filter(~single)
+    if spanning.height == 0:
+        return alone, None
+    groups = spanning.group_by("group", maintain_order=True).agg(
+        pl.col("line"), pl.col("text").str.join("\n").alias("joined")
+    )
+    sound = _well_formed(pl.col("joined"), d) & (_field_count(pl.col("joined"), d) >= width)
+    groups = groups.with_columns(sound=sound & (pl.col("line").list.len() > 1), first=pl.col("line").list.first())
+    unsound = groups.filter(~pl.col("sound"))
+    opener = None if unsound.height == 0 else int(unsound["first"].min())  # type: ignore[arg-type]
+    merged = groups.filter(pl.col("sound")).select(pl.col("first").alias("line"), pl.col("joined").alias("text"))
+    records = pl.concat([alone, merged])
+    if opener is not None:
+        records = records.filter(pl.col("line") < opener)
+    return records, opener
+
+
+def _merge_multiline(lines: pl.DataFrame, d: str, width: int) -> pl.DataFrame:
+    """Records (``line``, ``text``) from physical lines, merging a quoted cell that spans lines when that is sound.
+
+    A group of lines that does not merge into a sound record leaves its first line (the stray quote) on its own and
+    the scan restarts on the line after it, so a stray quote costs only its own line. After ``_MAX_RESCANS`` stray
+    quotes, the remaining lines are taken one by one.
+    """
+    done: list[pl.DataFrame] = []
+    rest = lines
+    for _ in range(_MAX_RESCANS):
+        records, opener = _merge_pass(rest, d, width)
+        done.append(records)
+        if opener is None:
+            return pl.concat(done).sort("line")
+        done.append(rest.filter(pl.col("line") == opener))
+        rest = rest.filter(pl.col("line") > opener)
+    done.append(rest)
+    return pl.concat(done).sort("line")
+
+
+def _fields(records: pl.DataFrame, d: str, width: int) -> pl.DataFrame:
+    has_quote = pl.col("text").str.contains('"', literal=True)
+    checked = records.with_columns(well=~has_quote | _well_formed(pl.col("text"), d))
+    bare = checked.filter(~has_quote).with_columns(fields=pl.col("text").str.split(d))
+    broken = checked.filter(has_quote & ~pl.col("well")).with_columns(
+        fields=pl.col("text").str.split(d).list.eval(pl.element().str.strip_chars('"'))
+    )
+    field_pattern = rf'(?:{_QUOTED}|[^"{_rx(d)}]*){_rx(d)}'
+    element = pl.element().str.slice(0, pl.element().str.len_chars() - 1)
+    unquoted = (
+        pl.when(element.str.starts_with('"'))
+        .then(element.str.slice(1, element.str.len_chars() - 2).str.replace_all('""', '"', literal=True))
+        .otherwise(element)
+    )
+    quoted = checked.filter(has_quote & pl.col("well")).with_columns(
+        fields=pl.concat_str(pl.col("text"), pl.lit(d)).str.extract_all(field_pattern).list.eval(unquoted)
+    )
+    both = pl.concat([bare, broken, quoted]).sort("line")
+    return both.select(
+        pl.col("line").alias("source_line"),
+        (~pl.col("well") | ~_fits(pl.col("fields"), width)).alias("malformed"),
+        pl.col("fields"),
+    )
+
+
+def parse_text(data: bytes) -> ParsedText:
+    """Parse a delimited text roster into records, one per data row.
+
+    Raises:
+        RosterFormatError: ``empty`` when there is no header line or no data line.
+    """
+    text, _ = decode(data)
+    lines = _split_lines(text)
+    non_blank = lines.filter(pl.col("text").str.replace_all(r"[\s\u200b-\u200d\ufeff\u2060]", "") != "")
+    if non_blank.height == 0:
+        raise RosterFormatError("empty", "文件为空，没有表头和数据行", "the file is empty: no header and no data")
+    header_line = int(non_blank["line"][0])
+    header = str(non_blank["text"][0])
+    delimiter = _sniff_delimiter(header)
+    titles = _header_titles(header, delimiter)
+    width = max(len(titles), 1)
+    body = lines.filter(pl.col("line") > header_line)
+    records = _merge_multiline(body, delimiter, width)
+    records = records.filter(~_is_blank(pl.col("text"), delimiter))
+    if records.height == 0:
+        raise RosterFormatError("empty", "文件只有表头，没有数据行", "the file has a header but no data rows")
+    return ParsedText(titles=titles, records=_fields(records, delimiter, width))

@@ -1,0 +1,198 @@
+"""Sources to a staged frame: the mapped columns as text, one row per data row, with what the reader saw.
+
+A *staged* frame has ``source_line`` (Int64), ``_malformed`` (Boolean), one ``String`` column per canonical target
+found in the source (see :data:`yikatong._headers.TARGETS`), and optionally ``_numeric_<target>`` (the cell was a
+number, for ID and account columns), ``_fen`` (integer fen given as such) and ``_given_<flag>`` (a flag the source
+already carried). :mod:`yikatong.roster` turns it into the canonical schema.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping
+from pathlib import Path
+from typing import IO, Final, Literal
+
+import fastexcel
+import polars as pl
+
+from yikatong._csvtext import parse_text
+from yikatong._headers import resolve_columns
+from yikatong.errors import RosterFormatError
+from yikatong.schema import FLAG_COLUMNS
+
+__all__ = ["Format", "detect_format", "load_bytes", "read_parquet", "stage_frame", "stage_sheet", "stage_text"]
+
+Format = Literal["csv", "xlsx", "parquet"]
+
+_SUFFIXES: Final[dict[str, Format]] = {
+    ".csv": "csv",
+    ".txt": "csv",
+    ".tsv": "csv",
+    ".xlsx": "xlsx",
+    ".xlsm": "xlsx",
+    ".xlsb": "xlsx",
+    ".xls": "xlsx",
+    ".ods": "xlsx",
+    ".parquet": "parquet",
+    ".pq": "parquet",
+}
+_ID_TARGETS: Final = ("id_number", "household_head_id", "account")
+
+
+def _unreadable(what: str, exc: BaseException) -> RosterFormatError:
+    kind = type(exc).__name__
+    return RosterFormatError("unreadable", f"无法读取{what}（{kind}）", f"cannot read {what} ({kind})")
+
+
+def load_bytes(source: str | Path | bytes | bytearray | memoryview | IO[bytes]) -> tuple[bytes, str | None]:
+    """The bytes of a path or file-like source, and its file name when it has one."""
+    if isinstance(source, bytes | bytearray | memoryview):
+        return bytes(source), None
+    if isinstance(source, str | Path):
+        path = Path(source)
+        try:
+            return path.read_bytes(), path.name
+        except OSError as exc:
+            raise _unreadable(f"文件 {path.name}", exc) from None
+    try:
+        data = source.read()
+    except (OSError, ValueError) as exc:
+        raise _unreadable("输入流", exc) from None
+    if isinstance(data, str):
+        return data.encode("utf-8"), getattr(source, "name", None)
+    if not isinstance(data, bytes | bytearray | memoryview):
+        raise RosterFormatError("unknown_format", "输入流没有返回字节", "the file-like source returned no bytes")
+    name = getattr(source, "name", None)
+    return bytes(data), name if isinstance(name, str) else None
+
+
+def detect_format(data: bytes, name: str | None) -> Format:
+    """Choose the reader from the file name's suffix, else from the content's signature (text means CSV)."""
+    if name is not None:
+        suffix = Path(name).suffix.lower()
+        if suffix in _SUFFIXES:
+            return _SUFFIXES[suffix]
+    if data.startswith(b"PAR1"):
+        return "parquet"
+    if data.startswith((b"PK\x03\x04", b"\xd0\xcf\x11\xe0")):
+        return "xlsx"
+    if name is not None and Path(name).suffix:
+        raise RosterFormatError(
+            "unknown_format",
+            f"无法识别的文件格式“{Path(name).suffix}”（支持 CSV、TXT、XLSX、XLS、Parquet）",
+            f"unknown file format {Path(name).suffix!r} (CSV, TXT, XLSX, XLS and Parquet are supported)",
+        )
+    return "csv"
+
+
+def stage_text(data: bytes, mapping: Mapping[str, str | None] | None) -> pl.LazyFrame:
+    """Stage a delimited text roster (see :mod:`yikatong._csvtext`)."""
+    parsed = parse_text(data)
+    chosen = resolve_columns(parsed.titles, mapping)
+    fields = pl.col("fields")
+    return parsed.records.lazy().select(
+        pl.col("source_line"),
+        pl.col("malformed").alias("_malformed"),
+        *(fields.list.get(pos, null_on_oob=True).alias(target) for target, pos in chosen.items()),
+    )
+
+
+def stage_sheet(data: bytes, sheet: int | str, mapping: Mapping[str, str | None] | None) -> pl.LazyFrame:
+    """Stage a spreadsheet: every cell read as text; the first non-empty row is the header.
+
+    ``source_line`` counts rows from the header row (line 1), empty rows included, so it is the sheet's row
+    number when the header is on row 1. A row whose every cell is empty is not a data row.
+    """
+    try:
+        reader = fastexcel.read_excel(data)
+        cells = reader.load_sheet(sheet, header_row=None, dtypes="string").to_polars()
+    except fastexcel.FastExcelError as exc:
+        raise _unreadable("电子表格", exc) from None
+    if cells.width == 0 or cells.height == 0:
+        raise RosterFormatError("empty", "工作表为空", "the worksheet is empty")
+    names = [f"c{i}" for i in range(cells.width)]
+    cells = cells.rename(dict(zip(cells.columns, names, strict=True))).with_row_index("_idx")
+    filled = pl.any_horizontal(pl.col(c).str.strip_chars().fill_null("") != "" for c in names)
+    non_empty = cells.filter(filled)
+    if non_empty.height == 0:
+        raise RosterFormatError("empty", "工作表为空", "the worksheet is empty")
+    header_idx = int(non_empty["_idx"][0])
+    header = non_empty.row(0)
+    titles = [str(v).strip() if v is not None else "" for v in header[1:]]
+    chosen = resolve_columns(titles, mapping)
+    body = non_empty.filter(pl.col("_idx") > header_idx)
+    if body.height == 0:
+        raise RosterFormatError("empty", "工作表只有表头，没有数据行", "the worksheet has a header but no data rows")
+    numeric: list[pl.Series] = []
+    for target in _ID_TARGETS:
+        if target in chosen:
+            pos = chosen[target]
+            try:
+                as_bool = reader.load_sheet(
+                    sheet, header_row=None, use_columns=[pos], dtypes={pos: "boolean"}
+                ).to_polars()
+            except fastexcel.FastExcelError as exc:
+                raise _unreadable("电子表格", exc) from None
+            numeric.append(as_bool.to_series().is_not_null().alias(f"_numeric_{target}"))
+    cells_numeric = pl.DataFrame(numeric).with_row_index("_idx") if numeric else None
+    staged = body.lazy()
+    if cells_numeric is not None:
+        staged = staged.join(cells_numeric.lazy(), on="_idx", how="left", maintain_order="left")
+    text_bool = {f"_numeric_{t}": chosen[t] for t in _ID_TARGETS if t in chosen}
+    return staged.select(
+        (pl.col("_idx").cast(pl.Int64) - header_idx + 1).alias("source_line"),
+        pl.lit(False).alias("_malformed"),
+        *(pl.col(f"c{pos}").alias(target) for target, pos in chosen.items()),
+        *(
+            (pl.col(flag) & ~pl.col(f"c{pos}").str.to_lowercase().is_in(["true", "false"]).fill_null(False)).alias(flag)
+            for flag, pos in text_bool.items()
+        ),
+    )
+
+
+def _cell_text(name: str, dtype: pl.DataType) -> pl.Expr:
+    if dtype == pl.String:
+        return pl.col(name)
+    if dtype.is_numeric() or dtype == pl.Boolean or dtype.is_temporal() or dtype == pl.Categorical:
+        return pl.col(name).cast(pl.String)
+    raise RosterFormatError(
+        "bad_mapping",
+        f"列“{name}”的类型 {dtype} 不能作为名单字段",
+        f"column {name!r} has type {dtype}, which cannot hold a roster field",
+    )
+
+
+def stage_frame(frame: pl.LazyFrame, mapping: Mapping[str, str | None] | None) -> pl.LazyFrame:
+    """Stage a Polars frame (also what a Parquet file holds): columns are mapped by name; every row is a data row.
+
+    A frame already in the canonical schema maps to itself: ``amount_raw`` is re-parsed, an ``amount_fen`` given
+    without ``amount_raw`` is kept, and ``flag_*`` columns it carries are kept (or-ed with what is found now).
+    """
+    schema = frame.collect_schema()
+    names = schema.names()
+    chosen = resolve_columns(names, mapping)
+    exprs: list[pl.Expr] = [pl.lit(False).alias("_malformed")]
+    if "source_line" in names and schema["source_line"].is_integer():
+        exprs.append(pl.col("source_line").cast(pl.Int64))
+    for target, pos in chosen.items():
+        name = names[pos]
+        exprs.append(_cell_text(name, schema[name]).alias(target))
+        if target in _ID_TARGETS:
+            exprs.append(pl.lit(schema[name].is_float()).alias(f"_numeric_{target}"))
+    if "amount" not in chosen and "amount_fen" in names and schema["amount_fen"].is_integer():
+        exprs.append(pl.col("amount_fen").cast(pl.Int64).alias("_fen"))
+    exprs.extend(
+        pl.col(flag).fill_null(False).alias(f"_given_{flag}")
+        for flag in FLAG_COLUMNS
+        if flag in names and schema[flag] == pl.Boolean
+    )
+    return frame.select(exprs)
+
+
+def read_parquet(data: bytes) -> pl.DataFrame:
+    """A Parquet file's rows; ``unreadable`` when it is not valid Parquet."""
+    try:
+        return pl.read_parquet(io.BytesIO(data))
+    except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
+        raise _unreadable("Parquet 文件", exc) from None

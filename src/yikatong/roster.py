@@ -1,0 +1,215 @@
+"""Reading rosters: any supported source to the canonical roster frame, losing no row.
+
+:func:`read_roster` accepts CSV and tab-separated text (UTF-8, UTF-8 with BOM, UTF-16 with BOM, GB18030), XLSX and
+other spreadsheets (XLSM, XLSB, XLS, ODS), Parquet, and Polars frames. Every data row of the source comes out once,
+in order, in :data:`yikatong.schema.ROSTER_SCHEMA`; what went wrong with a row is a ``flag_*`` column that the
+ingestion rules (:mod:`yikatong.rules.ingestion`) report. Only a problem that leaves no row to report on raises.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Mapping
+from pathlib import Path
+from typing import IO, Final, TypeAlias, overload
+
+import polars as pl
+
+from yikatong import _normalise as norm
+from yikatong._headers import TARGETS
+from yikatong._readers import Format, detect_format, load_bytes, read_parquet, stage_frame, stage_sheet, stage_text
+from yikatong.errors import RosterFormatError
+from yikatong.schema import QUANTITY_SCALE, ROSTER_SCHEMA
+
+__all__ = ["RosterSource", "read_roster"]
+
+RosterSource: TypeAlias = str | Path | bytes | bytearray | memoryview | IO[bytes] | pl.DataFrame | pl.LazyFrame
+"""What :func:`read_roster` reads: a path, the file's bytes, a binary file object, or a Polars frame."""
+
+_FORMATS: Final = ("csv", "xlsx", "parquet")
+
+
+@overload
+def read_roster(
+    source: pl.LazyFrame,
+    /,
+    *,
+    format: Format | None = None,
+    mapping: Mapping[str, str | None] | None = None,
+    sheet: int | str = 0,
+) -> pl.LazyFrame: ...
+
+
+@overload
+def read_roster(
+    source: str | Path | bytes | bytearray | memoryview | IO[bytes] | pl.DataFrame,
+    /,
+    *,
+    format: Format | None = None,
+    mapping: Mapping[str, str | None] | None = None,
+    sheet: int | str = 0,
+) -> pl.DataFrame: ...
+
+
+def read_roster(
+    source: RosterSource,
+    /,
+    *,
+    format: Format | None = None,
+    mapping: Mapping[str, str | None] | None = None,
+    sheet: int | str = 0,
+) -> pl.DataFrame | pl.LazyFrame:
+    """Read a roster into the canonical schema, one row per data row of the source.
+
+    Columns are found by their titles: 姓名, 身份证号 / 公民身份号码 / 证件号码, 性别, 一卡通账号 / 银行账号 / 卡号 /
+    社保卡号, 补贴金额 / 金额 / 发放金额, 数量 / 面积 / 计税面积 / 确权面积, 类别 / 等级 / 档次, 乡镇(街道), 村(社区),
+    户主身份证号, 项目 / 项目代码, and their English names (see :mod:`yikatong._headers`). Titles are compared after
+    folding full-width characters and removing spaces; a parenthesised unit such as ``补贴金额(元)`` is ignored.
+    Columns the roster schema has no place for (备注, 电话…) are dropped; canonical columns the source lacks are
+    null, and their flags false.
+
+    Rows: ``row_id`` is the 1-based position among the data rows. In text, ``source_line`` is the physical line
+    where the row starts (the header is line 1); in a spreadsheet, the row counted from the header row (line 1);
+    for Parquet and frames, ``row_id + 1`` (or the frame's own ``source_line``). A text line or sheet row that is
+    empty or holds only separators and whitespace is not a data row; in Parquet and frames every row is one. A line
+    with too many or too few fields or an unbalanced quote stays, filled as far as it can be, with
+    ``flag_row_malformed``.
+
+    Cells: IDs (``id_number``, ``household_head_id``) lose spaces and zero-width characters, full-width digits
+    and ``Ｘ`` / ``x`` become ASCII (``flag_id_normalised`` when the text changed); an ID or account written as
+    ``5.00241E+17`` or ``…1234.0``, or read from a numeric spreadsheet cell (or float column) with more than 15
+    digits, keeps its text and gets ``flag_id_excel_mangled``. Names get ``·`` for its look-alikes and are trimmed
+    (``flag_name_normalised``); U+FFFD anywhere, or ``?``/``？`` in a name, gives ``flag_text_encoding``. Accounts
+    lose spaces, zero-width characters and full-width digits without a flag (grouped card numbers are routine).
+    ``sex`` is 男/女 from 男, 女, 男性, 女性, M/F, male/female or the GB/T 2261.1 codes 1 and 2, else null.
+    ``amount_raw`` keeps the amount cell as written; ``amount_fen`` is its exact value in fen, null unless it is an
+    amount in yuan with at most two (non-zero) decimals (``1,234.50``, ``100元``, ``￥100``, full-width digits; see
+    :func:`yikatong._normalise.parse_amount_fen`). ``quantity`` is an exact ``Decimal(38, 4)``, null when invalid.
+
+    Args:
+        source: A path (``str`` or :class:`~pathlib.Path`), the file's bytes, a binary file object, or a Polars
+            ``DataFrame`` / ``LazyFrame`` whose column names are titles as above.
+        format: ``"csv"``, ``"xlsx"`` or ``"parquet"`` to override detection (by suffix, then by content).
+        mapping: Source column title → canonical column (``name``, ``id_number``, ``sex``, ``account``,
+            ``amount``, ``quantity``, ``category``, ``town``, ``village``, ``household_head_id``, ``item``), or to
+            ``None`` to ignore a column. It takes precedence over the built-in titles.
+        sheet: The worksheet of a spreadsheet, by 0-based index or name.
+
+    Returns:
+        A ``DataFrame`` in :data:`yikatong.schema.ROSTER_SCHEMA`, or a ``LazyFrame`` when given one (nothing is
+        collected; a problem in the frame's own plan surfaces when the caller collects it).
+
+    Raises:
+        RosterFormatError: the source as a whole cannot be read; ``problem`` is ``unknown_format`` (not a
+            supported format), ``empty`` (no header or no data row), ``no_id_column`` (no column maps to
+            ``id_number``), ``unreadable`` (missing file, corrupt spreadsheet or Parquet) or ``bad_mapping`` (the
+            mapping names an unknown column or target, two columns map to the same target, or a frame column has
+            a type that cannot hold text). The message gives the problem in Chinese and English and never a value
+            from the rows.
+    """
+    if format is not None and format not in _FORMATS:
+        raise RosterFormatError(
+            "unknown_format",
+            f"不支持的格式“{format}”（可用 csv、xlsx、parquet）",
+            f"unsupported format {format!r} (use csv, xlsx or parquet)",
+        )
+    if isinstance(source, pl.LazyFrame):
+        return _canonical(stage_frame(source, mapping))
+    if isinstance(source, pl.DataFrame):
+        return _collect(_canonical(stage_frame(source.lazy(), mapping)))
+    if not isinstance(source, str | Path | bytes | bytearray | memoryview | io.IOBase) and not hasattr(source, "read"):
+        raise RosterFormatError(
+            "unknown_format",
+            f"无法读取类型为 {type(source).__name__} 的输入",
+            f"cannot read a roster from a {type(source).__name__}",
+        )
+    data, name = load_bytes(source)
+    if not data.strip():
+        raise RosterFormatError("empty", "文件为空", "the file is empty")
+    kind = format or detect_format(data, name)
+    if kind == "csv":
+        staged = stage_text(data, mapping)
+    elif kind == "xlsx":
+        staged = stage_sheet(data, sheet, mapping)
+    else:
+        table = read_parquet(data)
+        if table.height == 0:
+            raise RosterFormatError("empty", "Parquet 文件没有数据行", "the Parquet file has no rows")
+        staged = stage_frame(table.lazy(), mapping)
+    return _collect(_canonical(staged))
+
+
+def _collect(lf: pl.LazyFrame) -> pl.DataFrame:
+    try:
+        return lf.collect()
+    except pl.exceptions.PolarsError as exc:
+        kind = type(exc).__name__
+        raise RosterFormatError("unreadable", f"无法读取名单（{kind}）", f"cannot read the roster ({kind})") from None
+
+
+def _canonical(staged: pl.LazyFrame) -> pl.LazyFrame:
+    """The canonical schema from a staged frame (see :mod:`yikatong._readers`)."""
+    have = set(staged.collect_schema().names())
+
+    def text(target: str) -> pl.Expr:
+        return norm.blank_to_null(pl.col(target)) if target in have else pl.lit(None, pl.String)
+
+    def given(flag: str) -> pl.Expr:
+        return pl.col(f"_given_{flag}") if f"_given_{flag}" in have else pl.lit(False)
+
+    def numeric(target: str) -> pl.Expr:
+        column = f"_numeric_{target}"
+        return pl.col(column).fill_null(False) if column in have else pl.lit(False)
+
+    raw = {t: text(t) for t in TARGETS}
+    ids = {t: norm.clean_id(raw[t]) for t in ("id_number", "household_head_id")}
+    account = norm.clean_account(raw["account"])
+    name = norm.clean_name(raw["name"])
+
+    id_changed = pl.lit(False)
+    mangled = pl.lit(False)
+    for target, cleaned in [*ids.items(), ("account", account)]:
+        mangled = mangled | norm.id_text_mangled(cleaned) | norm.numeric_cell_mangled(cleaned, numeric(target))
+    for target, cleaned in ids.items():
+        id_changed = id_changed | (raw[target].is_not_null() & (cleaned.fill_null("") != raw[target])).fill_null(False)
+    replacement = pl.any_horizontal(raw[t].str.contains("\ufffd", literal=True).fill_null(False) for t in TARGETS)
+    encoding = replacement | norm.name_has_encoding_damage(raw["name"])
+    name_changed = (raw["name"].is_not_null() & (name.fill_null("") != raw["name"])).fill_null(False)
+
+    if "amount" in have:
+        amount_raw = pl.when(raw["amount"].is_null()).then(pl.lit(None, pl.String)).otherwise(pl.col("amount"))
+        amount_fen = norm.parse_amount_fen(raw["amount"])
+    elif "_fen" in have:
+        amount_fen = pl.col("_fen")
+        amount_raw = norm.fen_to_yuan_text(pl.col("_fen"))
+    else:
+        amount_raw = pl.lit(None, pl.String)
+        amount_fen = pl.lit(None, pl.Int64)
+
+    row_id = pl.int_range(1, pl.len() + 1, dtype=pl.Int64)
+    source_line = pl.col("source_line").fill_null(row_id + 1) if "source_line" in have else row_id + 1
+    flags = {
+        "flag_row_malformed": pl.col("_malformed").fill_null(False),
+        "flag_text_encoding": encoding,
+        "flag_id_excel_mangled": mangled,
+        "flag_id_normalised": id_changed,
+        "flag_name_normalised": name_changed,
+    }
+    columns = {
+        "row_id": row_id,
+        "source_line": source_line,
+        "name": name,
+        "id_number": ids["id_number"],
+        "sex": norm.parse_sex(raw["sex"]),
+        "account": account,
+        "amount_fen": amount_fen,
+        "amount_raw": amount_raw,
+        "quantity": norm.parse_quantity(raw["quantity"], QUANTITY_SCALE),
+        "category": raw["category"].str.strip_chars(),
+        "town": raw["town"].str.strip_chars(),
+        "village": raw["village"].str.strip_chars(),
+        "household_head_id": ids["household_head_id"],
+        "item": raw["item"].str.strip_chars(),
+        **{flag: (expr | given(flag)).fill_null(False) for flag, expr in flags.items()},
+    }
+    return staged.select(expr.cast(ROSTER_SCHEMA[col]).alias(col) for col, expr in columns.items())
