@@ -1,0 +1,230 @@
+"""A :class:`yikatong.ports.Bank` over a folder of exchange files: the common way county banks take 代发 orders.
+
+The host names a folder and moves files between it and its bank by SFTP, a bank client, or a USB key::
+
+    folder/
+      outbox/    order files and verification requests written here, for the host to send to the bank
+      inbox/     result files and verification responses the host brings back from the bank
+      sent/      what was written, to check every answer against (private: full accounts, like the order file)
+      refused/   answer files refused whole, each with a ``.reason.txt`` beside it
+
+* :meth:`FileExchangeBank.submit` writes the order file atomically (temporary file, fsync, rename). Submitting the
+  same batch again writes nothing new; a different order under the same batch id is refused.
+* :meth:`FileExchangeBank.results` reads every result file of the batch found in ``inbox/`` (a bank may send
+  several partial files), each checked whole by :func:`~yikatong.adapters.bankfile.reader.read_result`. A file that
+  does not add up is moved to ``refused/`` and :class:`~yikatong.errors.BankFileError` is raised: nothing of it is
+  applied, and the next call goes on without it.
+* :meth:`FileExchangeBank.verify_accounts` (联网核查) is a file exchange too: the first call writes a verification
+  request and raises :class:`TimeoutError` until the response is in ``inbox/``; the same call then returns it.
+  The request id is derived from the rows, so asking again for the same rows finds the same response.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import io
+import json
+import re
+import shutil
+import string
+from pathlib import Path
+
+import polars as pl
+
+from yikatong.adapters.bankfile._files import safe_name, write_atomic
+from yikatong.adapters.bankfile.layout import BankLayout, FileSection
+from yikatong.adapters.bankfile.reader import RESULT_SCHEMA, read_result, read_verify_response
+from yikatong.adapters.bankfile.writer import file_name, render_order, render_verify_request, verify_rows
+from yikatong.errors import BankFileError
+from yikatong.ports import Clock, DisbursementOrder
+
+__all__ = ["FileExchangeBank", "SystemClock", "answer_pattern"]
+
+
+class SystemClock:
+    """The system clock in UTC, for hosts that pass no :class:`~yikatong.ports.Clock`."""
+
+    def now(self) -> dt.datetime:
+        """The current time, timezone-aware (UTC)."""
+        return dt.datetime.now(dt.UTC)
+
+
+def answer_pattern(section: FileSection, batch_id: str | None) -> re.Pattern[str]:
+    """A regular expression matching the names the pattern gives a batch's files (any batch when ``None``)."""
+    parts: list[str] = []
+    for literal, field, _spec, _conv in string.Formatter().parse(section.file_name):
+        parts.append(re.escape(literal))
+        if field in ("batch_id", "request_id"):
+            parts.append(re.escape(safe_name(batch_id)) if batch_id is not None else r"(?P<id>[\w.\-]+?)")
+        elif field == "seq":
+            parts.append("[0-9]+")
+        elif field == "date":
+            parts.append(_date_regex(section.date_format))
+        elif field is not None:
+            parts.append(r"[^/]+?")
+    return re.compile("".join(parts))
+
+
+def _date_regex(date_format: str) -> str:
+    widths = {"Y": 4, "m": 2, "d": 2, "H": 2, "M": 2, "S": 2, "y": 2, "j": 3}
+    out: list[str] = []
+    for i, piece in enumerate(date_format.split("%")):
+        if i == 0:
+            out.append(re.escape(piece))
+        elif piece:
+            width = widths.get(piece[0])
+            out.append((f"[0-9]{{{width}}}" if width else ".+?") + re.escape(piece[1:]))
+    return "".join(out)
+
+
+def _parquet(frame: pl.DataFrame) -> bytes:
+    buffer = io.BytesIO()
+    frame.write_parquet(buffer)
+    return buffer.getvalue()
+
+
+def _digest(*parts: str) -> str:
+    return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
+
+
+class FileExchangeBank:
+    """A paying bank reached through exchange files in a folder (see the module docstring for the folders).
+
+    Args:
+        folder: The exchange folder; created when missing.
+        layout: The bank's file layout (:func:`~yikatong.adapters.bankfile.layout.load_layout`).
+        clock: Time source for file dates; the system clock in UTC when ``None``.
+    """
+
+    def __init__(self, folder: str | Path, layout: BankLayout, *, clock: Clock | None = None) -> None:
+        self.folder = Path(folder)
+        self.layout = layout
+        self._clock: Clock = clock if clock is not None else SystemClock()
+        self.outbox = self.folder / "outbox"
+        self.inbox = self.folder / "inbox"
+        self.sent = self.folder / "sent"
+        self.refused = self.folder / "refused"
+        for path in (self.outbox, self.inbox, self.sent, self.refused):
+            path.mkdir(parents=True, exist_ok=True)
+
+    def _today(self) -> dt.date:
+        return self._clock.now().date()
+
+    def submit(self, order: DisbursementOrder) -> None:
+        """Write the order file of a batch into ``outbox/``, once.
+
+        The rows sent are kept in ``sent/`` to check results against; a marker records that the file was placed, so
+        a repeated submission places nothing. A process killed before the marker places the same file (same name,
+        same bytes, same batch id in the header) again on the next submission.
+
+        Raises:
+            BankFileError: when the order does not add up, does not fit the layout, or differs from an order
+                already submitted under the same batch id.
+        """
+        safe = safe_name(order.batch_id)
+        meta_path = self.sent / f"{safe}.order.json"
+        if meta_path.exists():
+            meta = json.loads(meta_path.read_text(encoding="utf-8"))
+            date = dt.date.fromisoformat(meta["date"])
+        else:
+            meta, date = None, self._today()
+        name, data, rows = render_order(order, self.layout, date=date)
+        digest = _digest(order.batch_id, order.item, order.period, rows.write_csv())
+        if meta is not None and meta["digest"] != digest:
+            raise BankFileError(
+                f"batch {order.batch_id} was already submitted with a different order "
+                f"({meta['count']} rows, {meta['total_fen']} fen); refusing to send a second one",
+                file=meta["file"],
+            )
+        placed = self.sent / f"{safe}.placed"
+        if placed.exists():
+            return
+        if meta is None:
+            kept = rows.select("row_id", "serial", "account", "amount_fen")
+            write_atomic(self.sent / f"{safe}.order.parquet", _parquet(kept))
+            record = {
+                "batch_id": order.batch_id,
+                "item": order.item,
+                "period": order.period,
+                "count": order.count,
+                "total_fen": order.total_fen,
+                "digest": digest,
+                "file": name,
+                "date": date.isoformat(),
+            }
+            write_atomic(meta_path, json.dumps(record, ensure_ascii=False, indent=2).encode("utf-8"))
+        write_atomic(self.outbox / name, data)
+        write_atomic(placed, name.encode("utf-8"))
+
+    def _refuse(self, path: Path, error: BankFileError) -> None:
+        self.refused.mkdir(parents=True, exist_ok=True)
+        target = self.refused / path.name
+        shutil.move(path, target)
+        write_atomic(self.refused / f"{path.name}.reason.txt", f"{error}\n".encode())
+
+    def _answers(self, section: FileSection, batch_id: str) -> list[Path]:
+        pattern = answer_pattern(section, batch_id)
+        return sorted(p for p in self.inbox.iterdir() if p.is_file() and pattern.fullmatch(p.name))
+
+    def results(self, batch_id: str) -> pl.DataFrame:
+        """The results of a batch found so far in ``inbox/``, every file checked whole against the order.
+
+        Returns:
+            The frame of :meth:`yikatong.ports.Bank.results`; empty when no result file is in yet or the batch was
+            never submitted here. Results repeated across files are returned as they are.
+
+        Raises:
+            BankFileError: when a result file does not add up; that file is moved to ``refused/`` and nothing of it
+                is returned.
+        """
+        sent_path = self.sent / f"{safe_name(batch_id)}.order.parquet"
+        if not sent_path.exists():
+            return pl.DataFrame(schema=RESULT_SCHEMA)
+        sent = pl.read_parquet(sent_path)
+        frames = [pl.DataFrame(schema=RESULT_SCHEMA)]
+        for path in self._answers(self.layout.result, batch_id):
+            try:
+                frames.append(read_result(path.read_bytes(), self.layout, file=path.name, batch_id=batch_id, sent=sent))
+            except BankFileError as exc:
+                self._refuse(path, exc)
+                raise
+        return pl.concat(frames)
+
+    def verify_accounts(self, rows: pl.DataFrame) -> pl.DataFrame:
+        """Account verification 联网核查 by a request file and the bank's response file.
+
+        The first call for a set of rows writes the request into ``outbox/`` and raises :class:`TimeoutError`; once
+        the host has brought the response into ``inbox/``, the same call returns it.
+
+        Returns:
+            ``row_id``, ``verified``, ``reason`` (null when verified): one row per input row.
+
+        Raises:
+            TimeoutError: the bank's response is not in ``inbox/`` yet; call again later with the same rows.
+            BankFileError: the rows lack a column or a value, or the response does not add up (moved to
+                ``refused/``).
+        """
+        picked = verify_rows(rows, file="verification request")
+        request_id = "V" + _digest(picked.write_csv())[:16]
+        sent_path = self.sent / f"{request_id}.verify.parquet"
+        if not sent_path.exists():
+            name, data, picked = render_verify_request(rows, self.layout, request_id=request_id, date=self._today())
+            write_atomic(self.outbox / name, data)
+            write_atomic(sent_path, _parquet(picked.select("row_id", "serial", "account")))
+        sent = pl.read_parquet(sent_path)
+        answers = self._answers(self.layout.verify_response, request_id)
+        if not answers:
+            pending = file_name(self.layout.verify_request, batch_id=request_id, date=self._today())
+            raise TimeoutError(
+                f"no verification response for request {request_id} in {self.inbox} yet "
+                f"(request file like {pending}); call again with the same rows once the bank has answered"
+            )
+        path = answers[-1]
+        try:
+            return read_verify_response(
+                path.read_bytes(), self.layout, file=path.name, request_id=request_id, sent=sent
+            )
+        except BankFileError as exc:
+            self._refuse(path, exc)
+            raise

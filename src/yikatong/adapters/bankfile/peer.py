@@ -1,0 +1,180 @@
+"""The bank's side of a file exchange, played by any :class:`yikatong.ports.Bank`: for tests, demos and dry runs.
+
+:class:`BankFilePeer` does what the paying bank does with the exchange folder: it takes order files and verification
+requests from ``outbox/`` (moving them to ``bank/received/``, as a transfer would), hands them to a bank — usually
+:class:`~yikatong.adapters.simulated_bank.SimulatedBank` — and writes what that bank answers as result files and
+verification responses in ``inbox/``, in the layout's own format. A host can point it at a copy of its folder to
+rehearse the whole exchange without a bank.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import shutil
+from collections.abc import Mapping
+from pathlib import Path
+
+import polars as pl
+
+from yikatong.adapters.bankfile._files import write_atomic
+from yikatong.adapters.bankfile.adapter import SystemClock, answer_pattern
+from yikatong.adapters.bankfile.layout import BankLayout, FileSection
+from yikatong.adapters.bankfile.reader import read_order, read_verify_request
+from yikatong.adapters.bankfile.writer import file_name, render_file
+from yikatong.errors import BankFileError
+from yikatong.ports import Bank, Clock, DisbursementOrder
+
+__all__ = ["BankFilePeer"]
+
+
+def _status_code(section: FileSection, outcome: str) -> str:
+    for code, mapped in section.statuses.items():
+        if mapped == outcome:
+            return code
+    raise BankFileError(f"the layout has no status code for {outcome!r}", file=section.file_name)
+
+
+class BankFilePeer:
+    """Answers the files a :class:`~yikatong.adapters.bankfile.adapter.FileExchangeBank` writes.
+
+    Args:
+        folder: The exchange folder (the same one the adapter uses).
+        layout: The bank's layout.
+        bank: The bank that decides outcomes; it sees rows keyed by the file's row key (``serial`` or ``row_id``).
+        clock: Time source for file dates.
+        reason_codes: The bank's reason code → the code written in files; unmapped codes are looked up by their
+            text in the layout's ``reasons`` and otherwise written as they are.
+
+    Attributes:
+        orders: Orders received, by batch id.
+    """
+
+    def __init__(
+        self,
+        folder: str | Path,
+        layout: BankLayout,
+        bank: Bank,
+        *,
+        clock: Clock | None = None,
+        reason_codes: Mapping[str, str] | None = None,
+    ) -> None:
+        self.folder = Path(folder)
+        self.layout = layout
+        self.bank = bank
+        self._clock: Clock = clock if clock is not None else SystemClock()
+        self._reason_codes = dict(reason_codes or {})
+        self.received = self.folder / "bank" / "received"
+        self.orders: dict[str, pl.DataFrame] = {}
+        self._written: dict[str, pl.DataFrame] = {}
+        self._seq: dict[str, int] = {}
+
+    def _take(self, section: FileSection) -> list[Path]:
+        outbox = self.folder / "outbox"
+        if not outbox.exists():
+            return []
+        pattern = answer_pattern(section, None)
+        return sorted(p for p in outbox.iterdir() if p.is_file() and pattern.fullmatch(p.name))
+
+    def _code_for(self, codes: pl.Series, texts: pl.Series, section: FileSection) -> pl.Series:
+        by_text = {text: code for code, text in section.reasons.items()}
+        frame = pl.DataFrame({"c": codes, "t": texts})
+        return frame.select(
+            pl.coalesce(
+                pl.col("c").replace_strict(self._reason_codes, default=None, return_dtype=pl.String),
+                pl.col("t").replace_strict(by_text, default=None, return_dtype=pl.String),
+                pl.col("c"),
+            )
+        ).to_series()
+
+    def exchange(self) -> None:
+        """Take every waiting order and request from ``outbox/`` and write every new answer into ``inbox/``."""
+        today = self._clock.now().date()
+        for path in self._take(self.layout.verify_request):
+            self._answer_verification(path, today)
+        for path in self._take(self.layout.order):
+            rows = read_order(path.read_bytes(), self.layout, file=path.name)
+            batch_id = rows["batch_id"][0] if rows.height else None
+            if batch_id is None:
+                raise BankFileError("the order names no batch id (header or trailer batch_id)", file=path.name)
+            order_rows = rows.drop("batch_id").with_columns(row_id=rows[self.layout.order.key])
+            self.bank.submit(
+                DisbursementOrder(
+                    batch_id=batch_id,
+                    item="",
+                    period="",
+                    rows=order_rows,
+                    count=order_rows.height,
+                    total_fen=int(order_rows["amount_fen"].sum() or 0),
+                )
+            )
+            self.orders[batch_id] = order_rows
+            self.received.mkdir(parents=True, exist_ok=True)
+            shutil.move(path, self.received / path.name)
+        for batch_id in self.orders:
+            self._answer_results(batch_id, today)
+
+    def _answer_verification(self, path: Path, today: dt.date) -> None:
+        request = read_verify_request(path.read_bytes(), self.layout, file=path.name)
+        request_id = request["request_id"][0] if request.height else None
+        if request_id is None:
+            raise BankFileError("the request names no request id (header or trailer batch_id)", file=path.name)
+        key = self.layout.verify_request.key
+        answer = self.bank.verify_accounts(request.with_columns(row_id=request[key]))
+        section = self.layout.verify_response
+        joined = request.join(answer.rename({"row_id": key}), on=key, how="left")
+        reasons = joined["reason"].fill_null("")
+        codes = self._code_for(reasons, reasons, section)
+        rows = joined.select(
+            key,
+            "account",
+            "name",
+            "id_number",
+            status=pl.when(pl.col("verified"))
+            .then(pl.lit(_status_code(section, "verified")))
+            .otherwise(pl.lit(_status_code(section, "rejected"))),
+            reason_code=pl.when(pl.col("verified")).then(pl.lit("")).otherwise(codes),
+            reason=pl.col("reason").fill_null(""),
+        )
+        name = file_name(section, batch_id=request_id, date=today)
+        data = render_file(section, rows, values={"batch_id": request_id, "count": rows.height}, date=today, file=name)
+        write_atomic(self.folder / "inbox" / name, data)
+        self.received.mkdir(parents=True, exist_ok=True)
+        shutil.move(path, self.received / path.name)
+
+    def _answer_results(self, batch_id: str, today: dt.date) -> None:
+        section = self.layout.result
+        key = section.key
+        found = self.bank.results(batch_id).unique(maintain_order=True)
+        written = self._written.get(batch_id)
+        new = found if written is None else found.join(written, on=list(found.columns), how="anti", nulls_equal=True)
+        if new.height == 0:
+            return
+        self._written[batch_id] = new if written is None else pl.concat([written, new])
+        paid, failed = _status_code(section, "paid"), _status_code(section, "failed")
+        order = self.orders[batch_id].select(pl.col("row_id").alias(key), "account", "name", "id_number")
+        rows = (
+            new.rename({"row_id": key})
+            .join(order, on=key, how="left", maintain_order="left")
+            .with_columns(pl.col("account", "name", "id_number").fill_null(""))
+            .with_columns(
+                status=pl.when(pl.col("outcome") == "paid").then(pl.lit(paid)).otherwise(pl.lit(failed)),
+                reason_code=self._code_for(new["reason_code"].fill_null(""), new["reason"].fill_null(""), section),
+                reason=pl.col("reason").fill_null(""),
+            )
+            .with_columns(reason_code=pl.when(pl.col("outcome") == "paid").then(pl.lit("")).otherwise("reason_code"))
+        )
+        is_paid = rows["outcome"] == "paid"
+        values: dict[str, str | int] = {
+            "batch_id": batch_id,
+            "count": rows.height,
+            "total": int(rows["amount_fen"].sum() or 0),
+            "paid_count": int(is_paid.sum()),
+            "paid_total": int(rows.filter(is_paid)["amount_fen"].sum() or 0),
+            "failed_count": int((~is_paid).sum()),
+            "failed_total": int(rows.filter(~is_paid)["amount_fen"].sum() or 0),
+        }
+        seq = self._seq.get(batch_id, 0) + 1
+        self._seq[batch_id] = seq
+        name = file_name(section, batch_id=batch_id, date=today, seq=seq)
+        data = render_file(section, rows.drop("outcome"), values=values, date=today, file=name)
+        write_atomic(self.folder / "inbox" / name, data)
