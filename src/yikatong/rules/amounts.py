@@ -28,7 +28,7 @@ from yikatong.rules._idparse import ID_PARSE, id_key_expr
 from yikatong.rules._rule import Derivation, Finding, Rule, RuleEnv
 from yikatong.rules.ledger import COUNTING_STATUSES
 
-__all__ = ["LEDGER_YEAR", "RULES", "yuan_expr"]
+__all__ = ["LEDGER_YEAR", "OUTLIER_STATS", "RULES", "yuan_expr"]
 
 _SCALE = 10**4  # quantity decimal places (schema.QUANTITY_SCALE)
 _MAX_Q4 = 10**12  # quantities above 10^8 units are not data; also keeps q4 × rate inside Int64
@@ -59,16 +59,12 @@ _valid = _amount.is_not_null() & (_amount > 0)
 
 
 def _build_invalid(env: RuleEnv) -> Finding:
-    written = (
-        pl.concat_str(pl.lit("amount as written: '"), pl.col("amount_raw"), pl.lit("'"))
-        if "amount_raw" in env.columns
-        else pl.lit(None, pl.String)
-    )
+    raw = pl.col("amount_raw").str.strip_chars() if "amount_raw" in env.columns else pl.lit(None, pl.String)
     evidence = (
         pl.when(_amount.is_not_null())
         .then(pl.concat_str(pl.lit("amount "), yuan_expr(_amount), pl.lit(" yuan is not positive")))
-        .when(written.is_not_null() & (pl.col("amount_raw").str.strip_chars() != ""))
-        .then(pl.concat_str(written, pl.lit(" (not an amount with at most two decimals)")))
+        .when(raw.is_not_null() & (raw != ""))
+        .then(pl.concat_str(pl.lit("amount as written: '"), raw, pl.lit("' (not an amount with at most two decimals)")))
         .otherwise(pl.lit("amount missing"))
     )
     return Finding(hit=~_valid, evidence=evidence)
@@ -231,9 +227,23 @@ def _household_check(env: RuleEnv) -> bool:
     return env.item.max_payees_per_household is not None and "household_head_id" in env.columns
 
 
+def _apply_outlier_stats(lf: pl.LazyFrame, env: RuleEnv) -> pl.LazyFrame:
+    # Frame-wide figures become columns here: a Finding's evidence is evaluated on the flagged rows only.
+    stats = [_amount.filter(_valid).median().alias("_amount_median")]
+    if _household_check(env):
+        head = id_key_expr(pl.col("household_head_id"))
+        payees = pl.col("_id_person").drop_nulls().n_unique().over(head)
+        stats.append(pl.when(head.is_not_null()).then(payees).alias("_household_payees"))
+    return lf.with_columns(stats)
+
+
+OUTLIER_STATS = Derivation(name="amount_outlier_stats", apply=_apply_outlier_stats, after=(ID_PARSE,))
+"""Adds ``_amount_median`` (the batch median of valid amounts) and, when checked, ``_household_payees``."""
+
+
 def _build_outlier(env: RuleEnv) -> Finding:
     factor = env.item.outlier_factor
-    median = _amount.filter(_valid).median()
+    median = pl.col("_amount_median")
     too_high = _valid & (_amount.cast(pl.Float64) > factor * median)
     parts = [
         pl.when(too_high).then(
@@ -248,9 +258,8 @@ def _build_outlier(env: RuleEnv) -> Finding:
     crowded = pl.lit(False)
     if _household_check(env):
         limit = env.item.max_payees_per_household
-        head = id_key_expr(pl.col("household_head_id"))
-        payees = pl.col("_id_person").n_unique().over(head)
-        crowded = head.is_not_null() & (payees > limit)
+        payees = pl.col("_household_payees")
+        crowded = payees > limit
         parts.append(
             pl.when(crowded).then(
                 pl.concat_str(
@@ -332,7 +341,7 @@ RULES: tuple[Rule, ...] = (
         message_en="amount far above the batch's usual amounts, or too many payees in one household",
         build=_build_outlier,
         columns=("amount_fen",),
-        derivations=(ID_PARSE,),
+        derivations=(OUTLIER_STATS,),
     ),
     Rule(
         code="BATCH_TOTAL_MISMATCH",
