@@ -3,8 +3,8 @@ from __future__ import annotations
 from importlib import resources
 
 import polars as pl
-
 from scripts.build_region_codes import parse_loc_dat, render_csv
+
 from yikatong.regions import REGION_SCHEMA, region_codes
 
 
