@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+from collections.abc import Mapping
 from decimal import Decimal
+from typing import Any
 
 import polars as pl
 import pytest
@@ -15,7 +17,7 @@ IDS = ["11010519491231002X", "440524188001010014", "500241194101010013", "512330
 
 def _hits(
     code: str,
-    roster: dict[str, object],
+    roster: Mapping[str, Any],
     item: SubsidyItem,
     context: ValidationContext | None = None,
 ) -> dict[int | None, str]:
@@ -64,7 +66,7 @@ def test_rate_times_quantity_is_rounded_to_the_fen_by_the_catalogue_rule(
     catalog: Catalog, rounding: str, quantity: str, expected_fen: int
 ) -> None:
     base = catalog["GDLBZ"]  # 95.80 yuan per mu
-    item = base.model_copy(update={"standard": RateStandard(rate="95.80", rounding=rounding)})  # type: ignore[arg-type]
+    item = base.model_copy(update={"standard": RateStandard(rate="95.80", rounding=rounding)})
     roster = {"amount_fen": [expected_fen, expected_fen + 1], "quantity": _q(quantity, quantity)}
     hits = _hits("AMOUNT_STANDARD_MISMATCH", roster, item)
     assert list(hits) == [2]

@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import polars as pl
 
 from yikatong.catalog import Catalog
@@ -7,7 +10,7 @@ from yikatong.rules import validate
 from yikatong.rules.duplicates import RULES
 
 
-def _issues(catalog: Catalog, roster: dict[str, list[object]]) -> dict[int, str]:
+def _issues(catalog: Catalog, roster: Mapping[str, Any]) -> dict[int, str]:
     report = validate(pl.DataFrame(roster), item=catalog["GLJT"], period="2026-11", rules=RULES)
     return dict(zip(report.issues["row_id"].to_list(), report.issues["evidence"].to_list(), strict=True))
 

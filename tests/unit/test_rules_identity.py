@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
 import polars as pl
 import pytest
 from hypothesis import given, settings
@@ -14,7 +17,7 @@ from yikatong.rules.identity import RULES
 BY_CODE = {r.code: r for r in RULES}
 
 
-def _hits(code: str, roster: dict[str, list[object]], item: SubsidyItem, period: str = "2026-11") -> dict[int, str]:
+def _hits(code: str, roster: Mapping[str, Any], item: SubsidyItem, period: str = "2026-11") -> dict[int, str]:
     report = validate(pl.DataFrame(roster), item=item, period=period, rules=[BY_CODE[code]])
     issues = report.issues.filter(pl.col("code") == code)
     return dict(zip(issues["row_id"].to_list(), issues["evidence"].to_list(), strict=True))
