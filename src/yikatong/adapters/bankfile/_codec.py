@@ -166,13 +166,6 @@ def _decode(section: FileSection, data: bytes, file: str) -> bytes:
         if section.encoding != "utf-8":
             raise BankFileError(f"the file starts with a UTF-8 byte order mark; expected {section.encoding}", file=file)
         data = data[len(_BOM) :]
-    try:
-        data.decode(section.encoding)
-    except UnicodeDecodeError as exc:
-        line = 1 + data.count(b"\n", 0, exc.start)
-        raise BankFileError(
-            f"bytes that are not valid {section.encoding}: wrong encoding?", file=file, line=line
-        ) from None
     if section.encoding == "gb18030" and not data.isascii():
         try:
             data.decode("utf-8")
@@ -180,6 +173,13 @@ def _decode(section: FileSection, data: bytes, file: str) -> bytes:
             pass
         else:
             raise BankFileError("the file is UTF-8 encoded; the layout expects GB18030", file=file)
+    try:
+        data.decode(section.encoding)
+    except UnicodeDecodeError as exc:
+        line = 1 + data.count(b"\n", 0, exc.start)
+        raise BankFileError(
+            f"bytes that are not valid {section.encoding}: wrong encoding?", file=file, line=line
+        ) from None
     eol = section.eol.encode("ascii")
     if not data.endswith(eol):
         raise BankFileError("truncated: the last line has no line ending", file=file, line=1 + data.count(b"\n"))

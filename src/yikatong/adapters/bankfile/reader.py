@@ -106,7 +106,7 @@ def _match(
     key = section.key
     lines = parsed.rows["line"]
     keys = _ints(parsed.rows[key], f"the {key}", file=file, lines=lines)
-    dup = _first(keys.is_duplicated())
+    dup = _first(~keys.is_first_distinct())
     if dup is not None:
         first = int(lines[_first(keys == keys[dup]) or 0])
         raise BankFileError(
