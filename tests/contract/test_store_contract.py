@@ -1,0 +1,51 @@
+"""The project's own stores pass the Store contract kit: the in-memory store and the embedded SQLite store."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+
+from yikatong.adapters.memory_store import MemoryStore
+from yikatong.adapters.sqlite import SqliteStore
+from yikatong.ports import Store
+from yikatong.testing.store_contract import StoreContract
+
+
+class TestMemoryStore(StoreContract):
+    @pytest.fixture
+    def store(self) -> Store:
+        return MemoryStore()
+
+
+class TestSqliteStore(StoreContract):
+    @pytest.fixture
+    def store(self, tmp_path: Path) -> Store:
+        return SqliteStore(tmp_path / "store.yikatong")
+
+    @pytest.fixture
+    def reopen(self, tmp_path: Path) -> Callable[[Store], Store]:
+        def _reopen(old: Store) -> Store:
+            assert isinstance(old, SqliteStore)
+            old.close()
+            return SqliteStore(tmp_path / "store.yikatong", create=False)
+
+        return _reopen
+
+
+class TestSqliteStoreWithSideFiles(TestSqliteStore):
+    """The same contract when every batch's row data lives in a Parquet side file."""
+
+    @pytest.fixture
+    def store(self, tmp_path: Path) -> Store:
+        return SqliteStore(tmp_path / "store.yikatong", inline_rows_max=0)
+
+    @pytest.fixture
+    def reopen(self, tmp_path: Path) -> Callable[[Store], Store]:
+        def _reopen(old: Store) -> Store:
+            assert isinstance(old, SqliteStore)
+            old.close()
+            return SqliteStore(tmp_path / "store.yikatong", create=False, inline_rows_max=0)
+
+        return _reopen
