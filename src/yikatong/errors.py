@@ -11,6 +11,7 @@ __all__ = [
     "BankFileError",
     "BankLayoutError",
     "CatalogError",
+    "DisclosureError",
     "IllegalTransition",
     "PermissionDenied",
     "ReconciliationError",
@@ -96,3 +97,8 @@ class BankFileError(ReconciliationError):
 
 class BankLayoutError(YikatongError, ValueError):
     """A bank file layout (TOML) is invalid; the message names the layout file and the field."""
+
+
+class DisclosureError(YikatongError, ValueError):
+    """A public notice that would publish personal data (an unmasked name, an ID, account or phone number), or
+    that cannot be written; the message names the batch, town and village, never the value."""
