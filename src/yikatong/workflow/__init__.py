@@ -1,1 +1,32 @@
-"""The disbursement workflow: batch state machine, row statuses, roles, audit chain, reconciliation."""
+"""The disbursement workflow: batch state machine, row statuses, roles, audit chain, reconciliation, service.
+
+Start with :func:`build_service`; every port is a keyword argument. The pieces are usable on their own: the
+machine (:mod:`~yikatong.workflow.machine`), the row-status table (:mod:`~yikatong.workflow.statuses`), the audit
+chain (:mod:`~yikatong.workflow.audit`), reconciliation (:mod:`~yikatong.workflow.reconcile`), corrections and
+disclosure.
+"""
+
+from yikatong.workflow.audit import AuditVerification, verify
+from yikatong.workflow.machine import STATES, TRANSITIONS, TRIGGERS, allowed_roles
+from yikatong.workflow.roles import ROLES, Actor, Role
+from yikatong.workflow.service import DispatchOutcome, ResultsOutcome, Service, build_service
+from yikatong.workflow.statuses import FINAL_STATUSES, LEGAL_MOVES, ROW_STATUSES
+
+__all__ = [
+    "FINAL_STATUSES",
+    "LEGAL_MOVES",
+    "ROLES",
+    "ROW_STATUSES",
+    "STATES",
+    "TRANSITIONS",
+    "TRIGGERS",
+    "Actor",
+    "AuditVerification",
+    "DispatchOutcome",
+    "ResultsOutcome",
+    "Role",
+    "Service",
+    "allowed_roles",
+    "build_service",
+    "verify",
+]

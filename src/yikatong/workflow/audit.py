@@ -11,12 +11,14 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any, Final, Literal
 
 from attrs import frozen
 
 from yikatong.ports import AuditEntry
+from yikatong.privacy import mask_id
 
 __all__ = [
     "GENESIS_HASH",
@@ -26,6 +28,7 @@ __all__ = [
     "chain",
     "entry_hash",
     "make_entry",
+    "scrub",
     "verify",
 ]
 
@@ -44,6 +47,18 @@ def _default(value: object) -> object:
     if isinstance(value, dt.datetime | dt.date):
         return value.isoformat()
     raise TypeError(f"not JSON-serialisable in an audit entry: {type(value).__name__}")
+
+
+_LONG_NUMBER = re.compile(r"[0-9]{9,}[0-9Xx]")
+
+
+def scrub(text: str) -> str:
+    """Mask anything in free text that looks like an ID or account number (a run of 10+ digits).
+
+    Reasons are typed by people; one may paste an ID into a reason. The log keeps the first 6 and last 4
+    characters at most, as everywhere else.
+    """
+    return _LONG_NUMBER.sub(lambda m: mask_id(m.group(0)), text)
 
 
 def _body(entry: AuditEntry) -> dict[str, Any]:
@@ -110,7 +125,7 @@ def make_entry(
         batch_id=batch_id,
         from_state=from_state,
         to_state=to_state,
-        reason=reason,
+        reason=scrub(reason),
         details=canonical_json(details or {}),
         prev_hash=GENESIS_HASH if previous is None else previous.hash,
         hash="",

@@ -111,8 +111,8 @@ def plan_moves(current: pl.DataFrame, moves: pl.DataFrame, *, at: dt.datetime) -
     if twice.height:
         raise IllegalTransition(f"{twice.height} moves name a row more than once, e.g. row {_example(twice)}")
     state_cols = [c for c in ROW_STATE_SCHEMA if c != "updated_at"]
-    joined = moves.select(keys, "to", *[pl.col(c).alias(f"_new_{c}") for c in _OPTIONAL if c in moves.columns]).join(
-        current.select(keys, *state_cols), on=keys, how="left"
+    joined = moves.select(*keys, "to", *[pl.col(c).alias(f"_new_{c}") for c in _OPTIONAL if c in moves.columns]).join(
+        current.select(*keys, *state_cols), on=keys, how="left"
     )
     unknown = joined.filter(pl.col("status").is_null())
     if unknown.height:
@@ -142,7 +142,7 @@ def apply_updates(rows: pl.DataFrame, updates: pl.DataFrame) -> pl.DataFrame:
         return rows
     keys = ["batch_id", "row_id"]
     state = list(ROW_STATE_SCHEMA)
-    merged = rows.join(updates.select(keys, *[pl.col(c).alias(f"_u_{c}") for c in state]), on=keys, how="left")
+    merged = rows.join(updates.select(*keys, *[pl.col(c).alias(f"_u_{c}") for c in state]), on=keys, how="left")
     hit = pl.col("_u_status").is_not_null()
     return merged.with_columns(
         [pl.when(hit).then(pl.col(f"_u_{c}")).otherwise(pl.col(c)).alias(c) for c in state]

@@ -1,0 +1,119 @@
+"""Creating batches: a department's new batch, and a correction batch for rows returned from an earlier one."""
+
+from __future__ import annotations
+
+import polars as pl
+
+from yikatong.errors import PermissionDenied
+from yikatong.period import Period
+from yikatong.ports import BatchRecord
+from yikatong.workflow._core import ServiceCore
+from yikatong.workflow._frames import stored_rows
+from yikatong.workflow.corrections import check_correction_rows
+from yikatong.workflow.roles import Actor, require_owner, require_role
+
+__all__ = ["CreationSteps"]
+
+_ENDED = ("cancelled", "rejected", "sent_back")
+
+
+class CreationSteps(ServiceCore):
+    """Steps that create batches (outside the machine: a batch is born in ``draft``)."""
+
+    def create_batch(
+        self,
+        roster: pl.DataFrame,
+        /,
+        *,
+        item: str,
+        period: str,
+        actor: Actor,
+        declared_count: int | None = None,
+        declared_total_fen: int | None = None,
+        bank: str | None = None,
+        batch_id: str | None = None,
+        corrects: str | None = None,
+    ) -> BatchRecord:
+        """Create a draft batch from a roster (canonical schema) for one item and period; ``actor`` is the maker.
+
+        Raises:
+            PermissionDenied: not a department user, or the item belongs to another department.
+            UnknownItem: the item is not in the catalogue.
+            ValueError: bad period, empty roster, no ``id_number`` column or repeated ``row_id``.
+        """
+        require_role(actor, ("department",), "create a batch")
+        subsidy = self.catalog[item]
+        if actor.department != subsidy.department:
+            raise PermissionDenied(
+                f"{actor.user} may not create batches for {subsidy.department}'s items / 不得为其他部门的项目建批"
+            )
+        label = Period.parse(period).label
+        if roster.is_empty():
+            raise ValueError("a batch needs at least one row / 批次不能为空")
+        at = self._now()
+        batch_id = batch_id or f"{item}-{label}-{len(self.store.batches()) + 1:05d}"
+        rows = stored_rows(roster, batch_id=batch_id, at=at)
+        towns = rows["town"].drop_nulls().unique()
+        one_town = str(towns[0]) if towns.len() == 1 and rows["town"].null_count() == 0 else None
+        record = BatchRecord(
+            batch_id=batch_id,
+            item=item,
+            period=label,
+            department=subsidy.department,
+            state="draft",
+            prepared_by=actor.user,
+            created_at=at,
+            updated_at=at,
+            town=one_town,
+            bank=bank,
+            corrects=corrects,
+            declared_count=declared_count,
+            declared_total_fen=declared_total_fen,
+        )
+        return self._commit(
+            record,
+            state="draft",
+            at=at,
+            actor=actor,
+            action="create_correction" if corrects else "create",
+            details={"rows": rows.height, "total_fen": int(rows["amount_fen"].sum()), "corrects": corrects or ""},
+            new_rows=rows,
+            create=True,
+        )
+
+    def create_correction(
+        self, original_batch_id: str, roster: pl.DataFrame, /, *, actor: Actor, batch_id: str | None = None
+    ) -> BatchRecord:
+        """Create a correction batch for rows returned from ``original_batch_id``.
+
+        The roster carries ``corrects_row_id`` (the returned row each row replaces) and the corrected data; same
+        person, item and period, never a larger amount.
+
+        Raises:
+            PermissionDenied: not the original batch's department.
+            IllegalTransition: a row not returned from the original, already reissued or being corrected, another
+                person, or a larger amount.
+        """
+        original = self.store.batch(original_batch_id)
+        require_role(actor, ("department",), "create a correction batch")
+        require_owner(actor, original, "correct")
+        others = [b.batch_id for b in self.store.batches() if b.corrects == original_batch_id and b.state not in _ENDED]
+        in_progress = pl.concat(
+            [pl.DataFrame(schema={"row_id": pl.Int64})]
+            + [
+                self.store.rows(b)
+                .filter(pl.col("status") != "withdrawn")
+                .select(pl.col("corrects_row_id").alias("row_id"))
+                for b in others
+            ]
+        )
+        check_correction_rows(self.store.rows(original_batch_id), roster, in_progress=in_progress)
+        return self.create_batch(
+            roster,
+            item=original.item,
+            period=original.period,
+            actor=actor,
+            bank=original.bank,
+            batch_id=batch_id,
+            corrects=original_batch_id,
+        )

@@ -1,0 +1,159 @@
+"""Reconciliation of bank results against the payment ledger, as joins.
+
+A bank result is compared with the batch's ledger entry for its row, never with what the bank said before alone:
+
+* no ledger entry for the row (never sent, or withdrawn) → ``unknown_row``;
+* an amount other than the one sent → ``amount_mismatch``;
+* an outcome other than ``paid``/``failed`` → ``invalid_outcome``;
+* two different results for one row in the same delivery → ``conflicting_delivery``;
+* a final result (paid or failed) already recorded and this one says otherwise → ``contradicts_final``;
+* the same final result again → a duplicate: changes nothing;
+* a row still ``sent`` → applied.
+
+Refused results become reconciliation exceptions (each distinct one recorded once) and are never applied.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Final
+
+import polars as pl
+from attrs import frozen
+
+from yikatong.ports import EXCEPTION_SCHEMA
+
+__all__ = [
+    "EXCEPTION_KINDS",
+    "RESULT_SCHEMA",
+    "ReconcilePlan",
+    "classify_results",
+]
+
+RESULT_SCHEMA: Final[dict[str, pl.DataType]] = {
+    "row_id": pl.Int64(),
+    "outcome": pl.String(),
+    "amount_fen": pl.Int64(),
+    "reason_code": pl.String(),
+    "reason": pl.String(),
+}
+"""Bank results as :meth:`yikatong.ports.Bank.results` returns them."""
+
+EXCEPTION_KINDS: Final[tuple[str, ...]] = (
+    "unknown_row",
+    "amount_mismatch",
+    "invalid_outcome",
+    "conflicting_delivery",
+    "contradicts_final",
+)
+
+
+@frozen
+class ReconcilePlan:
+    """What a delivery of results does.
+
+    Attributes:
+        apply: Results to apply to rows still ``sent``: ``row_id, outcome, reason_code, reason``.
+        exceptions: New reconciliation exceptions in :data:`~yikatong.ports.EXCEPTION_SCHEMA`.
+        duplicates: Results that repeat a recorded final result (ignored).
+        repeated_exceptions: Refused results already recorded as exceptions earlier (ignored).
+    """
+
+    apply: pl.DataFrame
+    exceptions: pl.DataFrame
+    duplicates: int
+    repeated_exceptions: int
+
+    @property
+    def changes_anything(self) -> bool:
+        """True when the delivery applies a result or records a new exception."""
+        return bool(self.apply.height or self.exceptions.height)
+
+
+def _normalise(results: pl.DataFrame) -> pl.DataFrame:
+    missing = {"row_id", "outcome", "amount_fen"} - set(results.columns)
+    if missing:
+        raise ValueError(f"bank results lack column(s): {', '.join(sorted(missing))}")
+    extra = [pl.lit(None, pl.String).alias(c) for c in ("reason_code", "reason") if c not in results.columns]
+    return results.with_columns(extra).select([pl.col(c).cast(t, strict=False) for c, t in RESULT_SCHEMA.items()])
+
+
+def classify_results(
+    results: pl.DataFrame,
+    ledger: pl.DataFrame,
+    known: pl.DataFrame,
+    *,
+    batch_id: str,
+    at: dt.datetime,
+) -> ReconcilePlan:
+    """Split a delivery of bank results into results to apply, duplicates and exceptions.
+
+    Args:
+        results: The bank's results (:data:`RESULT_SCHEMA`; ``reason_code``/``reason`` optional).
+        ledger: The batch's ledger entries (``row_id``, ``amount_fen``, ``status``).
+        known: Exceptions already recorded for the batch (:data:`~yikatong.ports.EXCEPTION_SCHEMA`).
+        batch_id: The batch; ``at`` the time of the delivery.
+
+    Returns:
+        A :class:`ReconcilePlan`.
+
+    Raises:
+        ValueError: when the results lack ``row_id``, ``outcome`` or ``amount_fen``.
+    """
+    delivered = _normalise(results).unique(maintain_order=True)
+    conflicting = pl.col("row_id").is_duplicated()
+    entries = ledger.select(
+        "row_id", pl.col("amount_fen").alias("expected_fen"), pl.col("status").alias("ledger_status")
+    )
+    joined = delivered.with_columns(conflicting.alias("_conflict")).join(entries, on="row_id", how="left")
+    sent = pl.col("ledger_status").is_in(["sent", "paid", "failed"])
+    kind = (
+        pl.when(pl.col("row_id").is_null() | ~sent.fill_null(False))
+        .then(pl.lit("unknown_row"))
+        .when(~pl.col("outcome").is_in(["paid", "failed"]).fill_null(False))
+        .then(pl.lit("invalid_outcome"))
+        .when(pl.col("_conflict"))
+        .then(pl.lit("conflicting_delivery"))
+        .when(pl.col("amount_fen").is_null() | (pl.col("amount_fen") != pl.col("expected_fen")))
+        .then(pl.lit("amount_mismatch"))
+        .when(pl.col("ledger_status") == "sent")
+        .then(pl.lit("apply"))
+        .when(pl.col("ledger_status") == pl.col("outcome"))
+        .then(pl.lit("duplicate"))
+        .otherwise(pl.lit("contradicts_final"))
+    )
+    classified = joined.with_columns(kind.alias("kind"))
+    apply = classified.filter(pl.col("kind") == "apply").select("row_id", "outcome", "reason_code", "reason")
+    duplicates = classified.filter(pl.col("kind") == "duplicate").height
+    refused = classified.filter(~pl.col("kind").is_in(["apply", "duplicate"]))
+    detail = pl.concat_str(
+        pl.col("kind"),
+        pl.lit(": bank reported "),
+        pl.col("outcome").fill_null("?"),
+        pl.lit(" "),
+        pl.col("amount_fen").cast(pl.String).fill_null("?"),
+        pl.lit(" fen; ledger "),
+        pl.col("ledger_status").fill_null("none"),
+        pl.lit(" "),
+        pl.col("expected_fen").cast(pl.String).fill_null("-"),
+        pl.lit(" fen"),
+    )
+    candidates = refused.select(
+        pl.lit(batch_id).alias("batch_id"),
+        "row_id",
+        "kind",
+        "outcome",
+        "amount_fen",
+        "expected_fen",
+        detail.alias("detail"),
+        pl.lit(at).cast(EXCEPTION_SCHEMA["at"]).alias("at"),
+    ).cast(pl.Schema(EXCEPTION_SCHEMA))
+    key = ["row_id", "kind", "outcome", "amount_fen"]
+    fresh = candidates.join(known.select(key).unique(), on=key, how="anti", nulls_equal=True)
+    fresh = fresh.unique(subset=key, maintain_order=True)
+    return ReconcilePlan(
+        apply=apply,
+        exceptions=fresh,
+        duplicates=duplicates,
+        repeated_exceptions=candidates.height - fresh.height,
+    )

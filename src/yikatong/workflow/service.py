@@ -1,0 +1,367 @@
+"""The workflow service: the one composition root, with one method per step of the life cycle.
+
+Build it with :func:`build_service` (or :class:`Service`), passing every port as a keyword argument; nothing is
+opened or read at import. Each method loads the batch, fires its trigger through the batch's state machine (which
+checks the actor), computes the step's row moves, ledger entries and audit entry as frames, and commits them to the
+:class:`~yikatong.ports.Store` as one change. A refusal raises before the commit, so it changes nothing.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Sequence
+from typing import Any
+
+import polars as pl
+from attrs import frozen
+
+from yikatong.catalog import Catalog
+from yikatong.errors import IllegalTransition
+from yikatong.ports import (
+    LEDGER_ACTIVE,
+    Bank,
+    BatchRecord,
+    Clock,
+    DisbursementOrder,
+    DisclosureSink,
+    Store,
+    Treasury,
+)
+from yikatong.rules import Rule, ValidationContext, ValidationReport, validate
+from yikatong.workflow._core import DEFAULT_CORRECTION_DAYS, DEFAULT_WINDOW_DAYS, ReferenceSource, RegistrySource
+from yikatong.workflow._creation import CreationSteps
+from yikatong.workflow._frames import ledger_entries, roster_of
+from yikatong.workflow._payments import PaymentSteps, ResultsOutcome
+from yikatong.workflow.audit import AuditVerification, scrub, verify
+from yikatong.workflow.corrections import correction_deadline, correction_queue
+from yikatong.workflow.machine import Step
+from yikatong.workflow.roles import Actor
+from yikatong.workflow.statuses import plan_moves
+
+__all__ = ["DispatchOutcome", "ResultsOutcome", "Service", "build_service"]
+
+_VERDICT_STATUS = {"pass": "passed", "review": "review", "block": "blocked"}
+
+
+@frozen
+class DispatchOutcome:
+    """What dispatch did: the order sent to the bank and the rows returned to the department.
+
+    Attributes:
+        record: The batch afterwards.
+        order: The pay order the bank received (``count``/``total_fen`` are the batch's Σ sent).
+        returned: Rows sent back to the department's correction queue (blocked at validation or review).
+        held: Rows blocked at dispatch because their (person, item, period) is already in the ledger or repeated.
+    """
+
+    record: BatchRecord
+    order: DisbursementOrder
+    returned: int
+    held: int
+
+
+class Service(CreationSteps, PaymentSteps):
+    """The disbursement workflow over the ports (see :func:`build_service` for the arguments)."""
+
+    # -- intake -------------------------------------------------------------------------------------------------
+    def submit(self, batch_id: str, *, actor: Actor) -> BatchRecord:
+        """The department submits its draft batch for validation."""
+        record = self.store.batch(batch_id)
+        state = self._fire(record, "submit", Step(actor=actor))
+        return self._commit(record, state=state, at=self._now(), actor=actor, action="submit")
+
+    def validate(self, batch_id: str, *, actor: Actor | None = None) -> ValidationReport:
+        """Validate a submitted batch by the rules; verdicts become row statuses; a batch-level block rejects it.
+
+        Raises:
+            TimeoutError: the bank's account verification did not answer; nothing changed.
+        """
+        actor = actor or Actor.system()
+        record = self.store.batch(batch_id)
+        rows = self.store.rows(batch_id)
+        reports: list[ValidationReport] = []
+
+        def batch_blocked() -> bool:
+            reports.append(self._run_rules(record, rows))
+            return reports[-1].batch_blocked
+
+        state = self._fire(record, "validate", Step(actor=actor, guards={"batch_blocked": batch_blocked}))
+        report = reports[0]
+        at = self._now()
+        codes = (
+            report.issues.filter(pl.col("row_id").is_not_null() & (pl.col("severity") != "fix"))
+            .group_by("row_id")
+            .agg(pl.col("code").unique().sort().str.join(",").alias("reason_code"))
+        )
+        verdicts = report.verdicts.join(codes, on="row_id", how="left")
+        to = pl.lit("withdrawn") if state == "rejected" else pl.col("verdict").replace_strict(_VERDICT_STATUS)
+        moves = verdicts.select(pl.lit(batch_id).alias("batch_id"), "row_id", to.alias("to"), "verdict", "reason_code")
+        batch_codes = ",".join(sorted(set(report.batch_issues.filter(pl.col("severity") == "block")["code"])))
+        return_report = report
+        self._commit(
+            record,
+            state=state,
+            at=at,
+            actor=actor,
+            action="validate",
+            details={"verdicts": report.verdict_counts(), "batch_blocked": report.batch_blocked},
+            row_updates=plan_moves(rows, moves, at=at),
+            changes={"reason": batch_codes} if state == "rejected" else None,
+        )
+        return return_report
+
+    def _run_rules(self, record: BatchRecord, rows: pl.DataFrame) -> ValidationReport:
+        roster = roster_of(rows)
+        verification = None
+        if self.verify_accounts:
+            checked = self.bank.verify_accounts(roster.select("row_id", "id_number", "name", "account"))
+            verification = checked.lazy()
+        reference = {}
+        if self.reference is not None:
+            reference = {name: self.reference.frame(name) for name in sorted(self.reference.available())}
+        context = ValidationContext(
+            catalog=self.catalog,
+            registry=self.registry.snapshot() if self.registry is not None else None,
+            reference=reference,
+            ledger=self.store.ledger().filter(pl.col("batch_id") != record.batch_id).lazy(),
+            bank_verification=verification,
+            declared_count=record.declared_count,
+            declared_total_fen=record.declared_total_fen,
+        )
+        return validate(roster, item=self._item(record), period=record.period, context=context, rules=self.rules)
+
+    def confirm_reviews(self, batch_id: str, decisions: pl.DataFrame, *, actor: Actor) -> BatchRecord:
+        """A department user (not the maker) passes or blocks review rows, each with a reason; audited.
+
+        Args:
+            batch_id: The validated batch.
+            decisions: ``row_id``, ``decision`` (``pass`` or ``block``), ``reason`` (non-empty).
+            actor: The checker.
+
+        Raises:
+            PermissionDenied: wrong role or department, or the maker (maker-checker).
+            IllegalTransition: a row not in review, a decision other than pass/block, or an empty reason.
+        """
+        record = self.store.batch(batch_id)
+        state = self._fire(record, "confirm_reviews", Step(actor=actor))
+        missing = {"row_id", "decision", "reason"} - set(decisions.columns)
+        if missing:
+            raise ValueError(f"decisions lack column(s): {', '.join(sorted(missing))}")
+        bad = decisions.filter(
+            ~pl.col("decision").is_in(["pass", "block"]).fill_null(False)
+            | pl.col("reason").is_null()
+            | (pl.col("reason").str.strip_chars() == "")
+        )
+        if bad.height:
+            raise IllegalTransition(
+                f"{bad.height} decisions lack a pass/block decision or a reason, e.g. row {bad['row_id'][0]}"
+            )
+        rows = self.store.rows(batch_id)
+        pending = rows.filter(pl.col("status") == "review").select("row_id")
+        not_review = decisions.join(pending, on="row_id", how="anti")
+        if not_review.height:
+            raise IllegalTransition(
+                f"{not_review.height} decisions name rows not awaiting review, e.g. row {not_review['row_id'][0]}"
+            )
+        at = self._now()
+        moves = decisions.select(
+            pl.lit(batch_id).alias("batch_id"),
+            pl.col("row_id").cast(pl.Int64),
+            pl.col("decision").replace_strict({"pass": "passed", "block": "blocked"}).alias("to"),
+            pl.col("reason").map_elements(scrub, return_dtype=pl.String).alias("note"),
+        )
+        updates = plan_moves(rows, moves, at=at)
+        logged: list[dict[str, Any]] = moves.select("row_id", "to", "note").sort("row_id").to_dicts()
+        return self._commit(
+            record,
+            state=state,
+            at=at,
+            actor=actor,
+            action="confirm_reviews",
+            details={"decisions": logged, "left_in_review": pending.height - moves.height},
+            row_updates=updates,
+        )
+
+    def dispatch(self, batch_id: str, *, actor: Actor | None = None) -> DispatchOutcome:
+        """Send the passing rows to the bank and return the blocked rows to the department.
+
+        A passing row whose (person, item, period) already holds an active ledger entry, or appears twice in the
+        batch, is blocked here instead of sent: a key is never paid twice.
+
+        Raises:
+            IllegalTransition: rows still await review, or no row can be sent (cancel the batch instead).
+            TimeoutError: the bank did not answer; nothing changed, dispatch again (the bank dedupes the order).
+        """
+        actor = actor or Actor.system()
+        record = self.store.batch(batch_id)
+        rows = self.store.rows(batch_id)
+
+        def reviews_decided() -> bool:
+            waiting = rows.filter(pl.col("status") == "review").height
+            if waiting:
+                raise IllegalTransition(f"batch {batch_id}: {waiting} rows still await review / 尚有待复核的行")
+            return True
+
+        state = self._fire(record, "dispatch", Step(actor=actor, guards={"reviews_decided": reviews_decided}))
+        at = self._now()
+        active = (
+            self.store.ledger(item=record.item, period=record.period)
+            .filter(pl.col("status").is_in(LEDGER_ACTIVE))
+            .select("id_number")
+            .unique()
+        )
+        passed = rows.filter(pl.col("status") == "passed")
+        clash = pl.col("id_number").is_in(active["id_number"].implode()) | pl.col("id_number").is_duplicated()
+        passed = passed.with_columns(clash.alias("_clash"))
+        to_send = passed.filter(~pl.col("_clash")).drop("_clash")
+        held = passed.filter(pl.col("_clash"))
+        if to_send.is_empty():
+            raise IllegalTransition(f"batch {batch_id}: no row can be paid; cancel the batch / 无可发放的行")
+        deadline = correction_deadline(at, self._correction_days(record))
+        moves = pl.concat(
+            [
+                to_send.select("batch_id", "row_id", pl.lit("sent").alias("to"), pl.lit(None, pl.String).alias("code")),
+                held.select(
+                    "batch_id", "row_id", pl.lit("blocked").alias("to"), pl.lit("DUP_ALREADY_PAID").alias("code")
+                ),
+                rows.filter(pl.col("status") == "blocked").select(
+                    "batch_id", "row_id", pl.lit("returned").alias("to"), pl.lit(None, pl.String).alias("code")
+                ),
+            ]
+        )
+        moves = moves.join(rows.select("row_id", "reason_code"), on="row_id", how="left").select(
+            "batch_id",
+            "row_id",
+            "to",
+            pl.coalesce("code", "reason_code").alias("reason_code"),
+            pl.when(pl.col("to") == "returned").then(pl.lit(deadline)).otherwise(None).alias("deadline"),
+        )
+        updates = plan_moves(rows, moves, at=at)
+        order = DisbursementOrder(
+            batch_id=batch_id,
+            item=record.item,
+            period=record.period,
+            rows=to_send.select("row_id", "id_number", "name", "account", "amount_fen"),
+            count=to_send.height,
+            total_fen=int(to_send["amount_fen"].sum()),
+        )
+        self.bank.submit(order)
+        returned = int((moves["to"] == "returned").sum())
+        new = self._commit(
+            record,
+            state=state,
+            at=at,
+            actor=actor,
+            action="dispatch",
+            details={"sent": order.count, "total_fen": order.total_fen, "returned": returned, "held": held.height},
+            row_updates=updates,
+            ledger=ledger_entries(to_send, item=record.item, period=record.period, status="sent", at=at),
+        )
+        return DispatchOutcome(new, order, returned, held.height)
+
+    # -- ending a batch early -----------------------------------------------------------------------------------
+    def cancel(self, batch_id: str, *, actor: Actor, reason: str) -> BatchRecord:
+        """The department cancels its batch before funding was requested; every open row is withdrawn."""
+        return self._withdraw(batch_id, "cancel", actor, reason)
+
+    def send_back(self, batch_id: str, *, actor: Actor, reason: str) -> BatchRecord:
+        """Finance sends a batch back through its original channel (原渠道退回) with a reason; it edits no data."""
+        return self._withdraw(batch_id, "send_back", actor, reason)
+
+    def _withdraw(self, batch_id: str, trigger: str, actor: Actor, reason: str) -> BatchRecord:
+        record = self.store.batch(batch_id)
+        state = self._fire(record, trigger, Step(actor=actor, reason=reason))
+        at = self._now()
+        rows = self.store.rows(batch_id)
+        open_rows = rows.filter(pl.col("status").is_in(["pending", "passed", "review", "blocked", "sent"]))
+        moves = open_rows.select("batch_id", "row_id", pl.lit("withdrawn").alias("to"))
+        sent = open_rows.filter(pl.col("status") == "sent")
+        return self._commit(
+            record,
+            state=state,
+            at=at,
+            actor=actor,
+            action=trigger,
+            reason=reason,
+            details={"withdrawn": open_rows.height, "unsent_fen": int(sent["amount_fen"].sum())},
+            changes={"reason": scrub(reason)},
+            row_updates=plan_moves(rows, moves, at=at),
+            ledger=ledger_entries(sent, item=record.item, period=record.period, status="withdrawn", at=at),
+        )
+
+    # -- reading ------------------------------------------------------------------------------------------------
+    def batch(self, batch_id: str) -> BatchRecord:
+        """The batch's current header (``KeyError`` when unknown)."""
+        return self.store.batch(batch_id)
+
+    def rows(self, batch_id: str) -> pl.DataFrame:
+        """The batch's rows with their statuses."""
+        return self.store.rows(batch_id)
+
+    def correction_queue(self, *, department: str | None = None, as_of: dt.date | None = None) -> pl.DataFrame:
+        """Rows returned to departments and not yet reissued, with deadlines and an ``overdue`` flag."""
+        day = as_of or self._now().date()
+        frames = [
+            self.store.rows(b.batch_id)
+            .filter(pl.col("status") == "returned")
+            .with_columns(pl.lit(b.item).alias("item"), pl.lit(b.period).alias("period"))
+            for b in self.store.batches()
+            if department is None or b.department == department
+        ]
+        returned = pl.concat(frames) if frames else self.store.rows("")
+        if not frames:
+            returned = returned.with_columns(pl.lit(None, pl.String).alias("period"))
+        return correction_queue(returned, as_of=day)
+
+    def overdue_corrections(self, *, department: str | None = None, as_of: dt.date | None = None) -> pl.DataFrame:
+        """The part of :meth:`correction_queue` past its deadline."""
+        return self.correction_queue(department=department, as_of=as_of).filter(pl.col("overdue"))
+
+    def verify_audit(self, *, anchor: str | None = None) -> AuditVerification:
+        """Verify the store's whole audit chain (see :func:`yikatong.workflow.audit.verify`)."""
+        return verify(self.store.audit(), anchor=anchor)
+
+
+def build_service(
+    *,
+    store: Store,
+    bank: Bank,
+    treasury: Treasury,
+    disclosure: DisclosureSink,
+    clock: Clock,
+    catalog: Catalog,
+    registry: RegistrySource | None = None,
+    reference: ReferenceSource | None = None,
+    correction_days: int = DEFAULT_CORRECTION_DAYS,
+    disclosure_window_days: int = DEFAULT_WINDOW_DAYS,
+    verify_accounts: bool = True,
+    rules: Sequence[Rule] | None = None,
+) -> Service:
+    """The composition root: a :class:`Service` over the given ports (every one a keyword argument).
+
+    Args:
+        store: A :class:`~yikatong.ports.Store`.
+        bank: A :class:`~yikatong.ports.Bank`; ``treasury`` a :class:`~yikatong.ports.Treasury`.
+        disclosure: A :class:`~yikatong.ports.DisclosureSink`; ``clock`` a :class:`~yikatong.ports.Clock`.
+        catalog: The :class:`~yikatong.catalog.Catalog`.
+        registry: Optional :class:`~yikatong.ports.AccountRegistry` (validation uses its snapshot).
+        reference: Optional :class:`~yikatong.ports.ReferenceData` (every list it has is used).
+        correction_days: Default correction deadline in days (an item's ``correction_days`` wins).
+        disclosure_window_days: Default days a public notice stays up.
+        verify_accounts: Ask the bank to verify accounts (联网核查) during validation (default True).
+        rules: The rules validation runs (default: every rule of the library).
+    """
+    return Service(
+        store=store,
+        bank=bank,
+        treasury=treasury,
+        disclosure=disclosure,
+        clock=clock,
+        catalog=catalog,
+        registry=registry,
+        reference=reference,
+        correction_days=correction_days,
+        disclosure_window_days=disclosure_window_days,
+        verify_accounts=verify_accounts,
+        rules=rules,
+    )
