@@ -1,0 +1,195 @@
+"""``yikatong validate``: validate a roster file against one catalogue item and period, print a summary.
+
+The handler is three steps so that more inputs can be added without touching the rest: :func:`load_inputs` reads
+the catalogue, the item and the roster; :func:`build_context` turns the options into a
+:class:`~yikatong.rules.ValidationContext` (add registry, reference lists and ledger options there);
+:func:`run` validates, prints and writes. Every whole-file problem is a :class:`CliInputError` that ends with exit
+code 2 and a one-line message, never a traceback.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+from typing import TextIO
+
+import polars as pl
+from attrs import frozen
+
+from yikatong.catalog import Catalog, SubsidyItem
+from yikatong.cli._common import fail
+from yikatong.errors import CatalogError, RosterFormatError, UnknownItem
+from yikatong.money import parse_yuan
+from yikatong.period import Period
+from yikatong.roster import read_roster
+from yikatong.rules import ValidationContext, ValidationReport, validate
+
+__all__ = ["CliInputError", "Inputs", "build_context", "load_inputs", "print_summary", "register", "run"]
+
+_VERDICT_ZH = {"pass": "通过", "review": "待复核", "block": "拦截"}
+_SEVERITY_ZH = {"block": "拦截", "review": "复核", "fix": "已修正"}
+
+
+class CliInputError(Exception):
+    """A whole-file or option problem the command reports with exit code 2."""
+
+
+@frozen
+class Inputs:
+    """What the command validates: the catalogue, the item, the period and the roster frame."""
+
+    catalog: Catalog
+    item: SubsidyItem
+    period: Period
+    roster: pl.DataFrame
+
+
+def _period(text: str) -> Period:
+    try:
+        return Period.parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+
+
+def _yuan(text: str) -> int:
+    try:
+        fen = parse_yuan(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(f"{exc} / 金额无效") from None
+    if fen < 0:
+        raise argparse.ArgumentTypeError(f"negative total {text!r} / 金额不能为负")
+    return fen
+
+
+def _count(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a row count: {text!r} / 笔数无效") from None
+    if n < 0:
+        raise argparse.ArgumentTypeError(f"negative row count {text!r} / 笔数不能为负")
+    return n
+
+
+def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add the ``validate`` sub-command."""
+    p = sub.add_parser(
+        "validate",
+        help="validate a roster against a catalogue item and period",
+        description="Validate a roster (CSV, XLSX or Parquet) against one subsidy item for one period.",
+    )
+    p.add_argument("roster", type=Path, help="roster file (CSV/TSV in UTF-8 or GB18030, XLSX, Parquet)")
+    p.add_argument("--catalog", type=Path, required=True, metavar="FILE", help="subsidy catalogue (TOML)")
+    p.add_argument("--item", required=True, metavar="CODE", help="item code in the catalogue, e.g. GLJT")
+    p.add_argument("--period", type=_period, required=True, metavar="YYYY-MM", help="period paid for")
+    p.add_argument("--declared-count", type=_count, metavar="N", help="row count the department declared")
+    p.add_argument("--declared-total", type=_yuan, metavar="AMOUNT", help="total the department declared, in yuan")
+    p.add_argument("--out", type=Path, metavar="DIR", help="write verdicts.parquet, issues.parquet, summary.json")
+    p.add_argument("--engine", choices=("in-memory", "streaming"), default="in-memory", help="Polars engine")
+    p.add_argument("--fail-on", choices=("block", "review"), help="exit 1 when any row (or the batch) reaches it")
+    p.set_defaults(handler=run)
+
+
+def load_inputs(args: argparse.Namespace) -> Inputs:
+    """Read the catalogue, pick the item and read the roster.
+
+    Raises:
+        CliInputError: when a file is missing or unreadable, the catalogue is invalid or lacks the item, or the
+            roster cannot be read as a whole.
+    """
+    try:
+        catalog = Catalog.from_toml(args.catalog)
+        item = catalog[args.item]
+    except FileNotFoundError:
+        raise CliInputError(f"catalogue not found: {args.catalog} / 找不到补贴清单文件") from None
+    except (CatalogError, UnknownItem) as exc:
+        raise CliInputError(f"{args.catalog}: {exc}") from None
+    except OSError as exc:
+        raise CliInputError(f"cannot read the catalogue {args.catalog}: {exc.strerror}") from None
+    path: Path = args.roster
+    if not path.is_file():
+        raise CliInputError(f"roster not found: {path} / 找不到名单文件")
+    try:
+        roster = read_roster(path)
+    except RosterFormatError as exc:
+        raise CliInputError(f"{path.name}: {exc}") from None
+    except OSError as exc:
+        raise CliInputError(f"cannot read the roster {path}: {exc.strerror}") from None
+    return Inputs(catalog=catalog, item=item, period=args.period, roster=roster)
+
+
+def build_context(args: argparse.Namespace, inputs: Inputs) -> ValidationContext:
+    """The validation context from the options: the catalogue and the declared count and total.
+
+    Raises:
+        CliInputError: when an input named by an option cannot be used.
+    """
+    return ValidationContext(
+        catalog=inputs.catalog,
+        declared_count=args.declared_count,
+        declared_total_fen=args.declared_total,
+    )
+
+
+def print_summary(report: ValidationReport, item: SubsidyItem, roster_path: Path, out: TextIO) -> None:
+    """Print the report as a readable summary: rows, verdicts, findings per code, batch findings, skipped rules."""
+    w = out.write
+    w(f"名单 roster: {roster_path.name} — {report.rows:,} 行 rows\n")
+    w(f"项目 item: {item.code} {item.name}（{item.department}） 期间 period: {report.period}\n")
+    counts = report.verdict_counts()
+    verdicts = "  ".join(f"{_VERDICT_ZH[v]} {v} {counts[v]:,}" for v in ("pass", "review", "block"))
+    w(f"结论 verdicts: {verdicts}\n")
+    row_codes = report.issues.filter(pl.col("row_id").is_not_null())
+    codes = (
+        row_codes.group_by("code", "severity")
+        .agg(pl.col("message_zh").first(), pl.len().alias("rows"))
+        .sort(["rows", "code"], descending=[True, False])
+    )
+    if codes.height:
+        w("问题 findings (行数 rows · 规则 code · 级别 severity):\n")
+        for code, severity, message, rows in codes.iter_rows():
+            w(f"  {rows:>10,}  {code:<26} {severity:<6} {_SEVERITY_ZH.get(severity, severity)}  {message}\n")
+    else:
+        w("问题 findings: 无 none\n")
+    for code, severity, evidence in report.batch_issues.select("code", "severity", "evidence").iter_rows():
+        w(f"批次 batch: {code} {severity} {_SEVERITY_ZH.get(severity, severity)} — {evidence}\n")
+    if report.skipped:
+        w("未运行的规则 rules skipped:\n")
+        for code, reason in sorted(report.skipped.items()):
+            w(f"  {code:<26} {reason}\n")
+
+
+def _fail_on_met(report: ValidationReport, level: str) -> bool:
+    counts = report.verdict_counts()
+    if level == "block":
+        return counts["block"] > 0 or report.batch_blocked
+    return counts["block"] + counts["review"] > 0 or not report.batch_issues.is_empty()
+
+
+def run(args: argparse.Namespace) -> int:
+    """Validate, print the summary, write the outputs; the exit code (0 ran, 1 ``--fail-on`` met, 2 input errors)."""
+    try:
+        inputs = load_inputs(args)
+        context = build_context(args, inputs)
+    except CliInputError as exc:
+        return fail(str(exc))
+    report = validate(inputs.roster, item=inputs.item, period=inputs.period, context=context, engine=args.engine)
+    print_summary(report, inputs.item, args.roster, sys.stdout)
+    if args.out is not None:
+        out: Path = args.out
+        try:
+            report.write_parquet(out)
+            report.write_json(out / "summary.json")
+        except OSError as exc:
+            return fail(f"cannot write to {out}: {exc.strerror}")
+        print(f"输出 written: {out / 'verdicts.parquet'}, {out / 'issues.parquet'}, {out / 'summary.json'}")
+    if args.fail_on is not None and _fail_on_met(report, args.fail_on):
+        counts = report.verdict_counts()
+        print(
+            f"yikatong: --fail-on {args.fail_on} met: {counts['block']} blocked, {counts['review']} for review, "
+            f"{report.batch_issues.height} batch finding(s)",
+            file=sys.stderr,
+        )
+        return 1
+    return 0
