@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from yikatong.rules import accounts, amounts, duplicates, identity, ingestion, ledger, lists
+from yikatong.rules import accounts, amounts, duplicates, identity, ingestion, ledger, lists, near
 from yikatong.rules._rule import Rule
 
 __all__ = ["RULES", "rules_by_code"]
@@ -13,6 +13,7 @@ RULES: tuple[Rule, ...] = (
     *accounts.RULES,
     *duplicates.RULES,
     *ledger.RULES,
+    *near.RULES,
     *lists.RULES,
     *amounts.RULES,
 )

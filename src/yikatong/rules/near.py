@@ -1,0 +1,290 @@
+"""``DUP_NEAR``: likely the same person under two IDs, found by blocking, never by comparing every pair.
+
+Rows are grouped on equality keys (blocks); only rows sharing a block are paired (a lazy self-join per block kind),
+and only those pairs are scored with rapidfuzz (``process.cpdist`` over the pair columns, in ``map_batches``). Name
+comparison uses the name keys of :mod:`yikatong.rules._names` (minority-name dots and traditional forms removed);
+birth date is ID characters 7–14, region characters 1–6. Only well-formed 18-character IDs take part.
+
+Block kinds and when a pair in them is reported:
+
+``name+birth``
+    same name and birth date, different IDs: reported when the ID bodies (first 17 characters; the check character
+    follows from them) are at most ``id_max`` edits apart, or both rows name the same village. Namesakes born the
+    same day elsewhere in a county of a million are expected and are not reported.
+``name+village+household``
+    same name, village and household head, different IDs: always reported (twins do not share a name).
+``region+birth``
+    same region code and birth date: reported when the ID bodies are at most ``id_max`` edits apart and the names
+    score at least ``name_min`` (``fuzz.ratio``); twins with different given names score below it. Since such IDs
+    differ in one sequence digit at most, the block is split by the sequence with one digit masked (three keys), which
+    finds exactly these pairs without pairing every birth-date namesake of a county (about 30 people per day and
+    region code in a county of a million).
+
+A block larger than ``max_block`` rows is not paired (it would cost its square); :func:`near_duplicates` reports
+such blocks so that a user can look at them. Severity is review.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+import polars as pl
+from attrs import frozen
+from rapidfuzz.distance import Levenshtein
+from rapidfuzz.process import cpdist
+
+from yikatong.rules._names import name_key_expr
+from yikatong.rules._rule import Derivation, Finding, Rule, RuleEnv
+from yikatong.rules.accounts import name_scores
+
+__all__ = [
+    "ID_MAX",
+    "MAX_BLOCK",
+    "NAME_MIN",
+    "RULES",
+    "NearDuplicates",
+    "id_distances",
+    "near_duplicates",
+    "near_pairs",
+]
+
+MAX_BLOCK: Final = 100
+"""Blocks with more rows than this are not paired, only reported."""
+ID_MAX: Final = 1
+"""Largest edit distance between the ID bodies (the first 17 characters) taken as "one digit apart". The check
+character is left out: it follows from the body, and any one-digit change of a valid ID changes it too."""
+NAME_MIN: Final = 85.0
+"""Smallest name score for a ``region+birth`` pair with different names."""
+
+_ID18 = r"^[0-9]{17}[0-9X]$"
+
+
+@frozen
+class NearDuplicates:
+    """What :func:`near_duplicates` found.
+
+    Attributes:
+        pairs: ``row_id``, ``other_row_id`` (``row_id < other_row_id``), ``blocks`` (the block kinds that paired
+            them, ``;``-joined), ``name_score`` (0–100), ``id_distance`` (edits): one row per reported pair.
+        oversize: ``block``, ``blocks`` (how many blocks of that kind were too large), ``rows`` (their rows):
+            work skipped by the block-size guard.
+    """
+
+    pairs: pl.DataFrame
+    oversize: pl.DataFrame
+
+
+def id_distances(pairs: pl.Series) -> pl.Series:
+    """Levenshtein distance between the two string fields of a struct Series (``cpdist`` in one call)."""
+    left, right = (pairs.struct.field(f) for f in pairs.struct.fields[:2])
+    if len(pairs) == 0:
+        return pl.Series("distance", [], dtype=pl.Int64)
+    scored = cpdist(
+        left.fill_null("").to_list(),
+        right.fill_null("").to_list(),
+        scorer=Levenshtein.distance,
+        dtype="int32",
+        workers=-1,
+    )
+    return pl.Series("distance", scored, dtype=pl.Int64)
+
+
+def _prepare(lf: pl.LazyFrame, columns: frozenset[str]) -> pl.LazyFrame:
+    has_household = "village" in columns and "household_head_id" in columns
+    extra = (
+        [pl.col("village").cast(pl.String), pl.col("household_head_id").cast(pl.String)]
+        if has_household
+        else [
+            pl.lit(None, pl.String).alias("village"),
+            pl.lit(None, pl.String).alias("household_head_id"),
+        ]
+    )
+    return (
+        lf.select(
+            pl.col("row_id"), name_key_expr(pl.col("name")).alias("_nk"), pl.col("id_number").alias("_id"), *extra
+        )
+        .filter(pl.col("_id").str.contains(_ID18) & (pl.col("_nk").str.len_chars() > 0))
+        .with_columns(pl.col("_id").str.slice(6, 8).alias("_birth"), pl.col("_id").str.slice(0, 6).alias("_region"))
+    )
+
+
+def _seq_masked(k: int) -> pl.Expr:
+    """The sequence digits (ID characters 15–17) with digit ``k`` hidden: two IDs one digit apart in the sequence
+    share exactly one of the three masked forms."""
+    seq = pl.col("_id")
+    return pl.concat_str(seq.str.slice(14, k), pl.lit("*"), seq.str.slice(15 + k, 2 - k)).alias(f"_seq{k}")
+
+
+_BLOCKS: Final[tuple[tuple[str, tuple[str, ...]], ...]] = (
+    ("name+birth", ("_nk", "_birth")),
+    ("name+village+household", ("_nk", "village", "household_head_id")),
+    ("region+birth", ("_region", "_birth", "_seq0")),
+    ("region+birth", ("_region", "_birth", "_seq1")),
+    ("region+birth", ("_region", "_birth", "_seq2")),
+)
+
+
+def _candidates(prepared: pl.LazyFrame, keys: tuple[str, ...], max_block: int) -> tuple[pl.LazyFrame, pl.LazyFrame]:
+    keyed = prepared.filter(pl.all_horizontal(pl.col(k).is_not_null() for k in keys)).with_columns(
+        pl.len().over(keys).alias("_size")
+    )
+    members = keyed.filter((pl.col("_size") >= 2) & (pl.col("_size") <= max_block)).select(
+        *dict.fromkeys([*keys, "row_id", "_id", "_nk", "village"])
+    )
+    right = members.select(
+        *keys,
+        pl.col("row_id").alias("other_row_id"),
+        pl.col("_id").alias("_id_r"),
+        pl.col("_nk").alias("_nk_r"),
+        pl.col("village").alias("_village_r"),
+    )
+    pairs = members.join(right, on=list(keys), how="inner").filter(
+        (pl.col("row_id") < pl.col("other_row_id")) & (pl.col("_id") != pl.col("_id_r"))
+    )
+    oversize = keyed.filter(pl.col("_size") > max_block).group_by(keys).agg(pl.len().alias("_n"))
+    return pairs, oversize
+
+
+def _scored(pairs: pl.LazyFrame) -> pl.LazyFrame:
+    return pairs.with_columns(
+        pl.struct(pl.col("_id").str.slice(0, 17).alias("a"), pl.col("_id_r").str.slice(0, 17).alias("b"))
+        .map_batches(id_distances, return_dtype=pl.Int64, is_elementwise=True)
+        .alias("id_distance"),
+        pl.struct(pl.col("_nk").alias("a"), pl.col("_nk_r").alias("b"))
+        .map_batches(name_scores, return_dtype=pl.Float64, is_elementwise=True)
+        .alias("name_score"),
+    )
+
+
+def near_pairs(
+    lf: pl.LazyFrame,
+    columns: frozenset[str],
+    *,
+    max_block: int = MAX_BLOCK,
+    id_max: int = ID_MAX,
+    name_min: float = NAME_MIN,
+) -> tuple[pl.LazyFrame, pl.LazyFrame]:
+    """The reported pairs and the oversize-block summary, as lazy frames (see :class:`NearDuplicates`).
+
+    Each block kind is paired, scored and filtered on its own (so no frame ever holds the candidates of every
+    kind at once); the kept pairs are then merged, naming every block kind that found them.
+    """
+    prepared = _prepare(lf, columns).with_columns(_seq_masked(0), _seq_masked(1), _seq_masked(2))
+    close_ids = pl.col("id_distance") <= id_max
+    same_village = (pl.col("village") == pl.col("_village_r")).fill_null(False)
+    keep = {
+        "name+birth": close_ids | same_village,
+        "name+village+household": pl.lit(True),
+        "region+birth": close_ids & (pl.col("name_score") >= name_min),
+    }
+    kept: list[pl.LazyFrame] = []
+    oversize: list[pl.LazyFrame] = []
+    for name, keys in _BLOCKS:
+        pairs, big = _candidates(prepared, keys, max_block)
+        kept.append(
+            _scored(pairs)
+            .filter(keep[name])
+            .select("row_id", "other_row_id", pl.lit(name).alias("blocks"), "name_score", "id_distance")
+        )
+        oversize.append(big.select(pl.lit(name).alias("block"), pl.col("_n").cast(pl.Int64).alias("rows")))
+    merged = (
+        pl.concat(kept)
+        .group_by("row_id", "other_row_id")
+        .agg(
+            pl.col("blocks").unique().sort().str.join(";"),
+            pl.col("name_score").max(),
+            pl.col("id_distance").min(),
+        )
+    )
+    summary = (
+        pl.concat(oversize)
+        .group_by("block")
+        .agg(pl.len().cast(pl.Int64).alias("blocks"), pl.col("rows").sum().cast(pl.Int64))
+    )
+    return merged, summary
+
+
+def near_duplicates(
+    roster: pl.DataFrame | pl.LazyFrame,
+    /,
+    *,
+    max_block: int = MAX_BLOCK,
+    id_max: int = ID_MAX,
+    name_min: float = NAME_MIN,
+) -> NearDuplicates:
+    """Find likely duplicates of one person under two IDs in a roster (``row_id``, ``name``, ``id_number`` and
+    optionally ``village``, ``household_head_id``).
+
+    Args:
+        roster: The roster, eager or lazy.
+        max_block: Blocks larger than this are reported in ``oversize`` instead of paired.
+        id_max: Largest ID edit distance counted as "one digit apart".
+        name_min: Smallest name score for pairs of different names in a ``region+birth`` block.
+
+    Returns:
+        The reported pairs and the blocks skipped for size.
+    """
+    lf = roster.lazy()
+    if "row_id" not in lf.collect_schema().names():
+        lf = lf.with_row_index("row_id", offset=1).with_columns(pl.col("row_id").cast(pl.Int64))
+    columns = frozenset(lf.collect_schema().names())
+    pairs, oversize = near_pairs(lf, columns, max_block=max_block, id_max=id_max, name_min=name_min)
+    got_pairs, got_oversize = pl.collect_all([pairs.sort("row_id", "other_row_id"), oversize.sort("block")])
+    return NearDuplicates(pairs=got_pairs, oversize=got_oversize)
+
+
+def _join_near(lf: pl.LazyFrame, env: RuleEnv) -> pl.LazyFrame:
+    pairs, _ = near_pairs(lf, env.columns)
+    note = pl.concat_str(
+        pl.lit("row "),
+        pl.col("other").cast(pl.String),
+        pl.lit(" ("),
+        pl.col("blocks"),
+        pl.lit(", ID distance "),
+        pl.col("id_distance").cast(pl.String),
+        pl.lit(", name score "),
+        pl.col("name_score").round(0).cast(pl.Int64).cast(pl.String),
+        pl.lit(")"),
+    )
+    both_ways = pl.concat(
+        [
+            pairs.select("row_id", pl.col("other_row_id").alias("other"), "blocks", "id_distance", "name_score"),
+            pairs.select(
+                pl.col("other_row_id").alias("row_id"),
+                pl.col("row_id").alias("other"),
+                "blocks",
+                "id_distance",
+                "name_score",
+            ),
+        ]
+    )
+    per_row = (
+        both_ways.sort("row_id", "other")
+        .group_by("row_id")
+        .agg(pl.len().cast(pl.Int64).alias("_near_n"), note.head(5).str.join("; ").alias("_near_evidence"))
+    )
+    return lf.join(per_row, on="row_id", how="left", maintain_order="left")
+
+
+NEAR_JOIN = Derivation(name="near_duplicates", apply=_join_near)
+
+
+def _near(env: RuleEnv) -> Finding:
+    return Finding(
+        hit=pl.col("_near_n") > 0,
+        evidence=pl.concat_str(pl.lit("possibly the same person as "), pl.col("_near_evidence")),
+    )
+
+
+RULES: tuple[Rule, ...] = (
+    Rule(
+        code="DUP_NEAR",
+        family="duplicates",
+        severity="review",
+        message_zh="疑似同一人使用不同身份证号（姓名、出生日期或户相同，身份证号仅差一位）",
+        message_en="likely the same person under two IDs (same name and birth date or household; IDs one digit apart)",
+        build=_near,
+        columns=("id_number", "name"),
+        derivations=(NEAR_JOIN,),
+    ),
+)
