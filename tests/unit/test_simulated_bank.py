@@ -363,3 +363,31 @@ def test_whatever_the_faults_every_true_result_arrives_and_nothing_is_paid_twice
     assert matched.get_column("row_id").n_unique() == n
     assert bank.payments.get_column("row_id").is_unique().all()
     assert bank.paid_fen("B1") == int(truth.filter(pl.col("outcome") == "paid").get_column("amount_fen").sum())
+
+
+def test_with_a_funding_source_the_bank_pays_only_once_the_money_arrived() -> None:
+    funded: dict[str, int] = {}
+    bank = SimulatedBank(funding=lambda batch_id: funded.get(batch_id, 0))
+    order = make_order(5)
+    bank.submit(order)
+    assert bank.results("B1").height == 0
+    assert bank.payments.height == 0
+    assert bank.outcomes().height == 0
+    funded["B1"] = order.total_fen - 1
+    assert bank.results("B1").height == 0
+    funded["B1"] = order.total_fen
+    assert bank.results("B1").height == 5
+    assert bank.payments.height == 5
+    assert bank.outcomes().get_column("delivered").all()
+    bank.results("B1")
+    assert bank.payments.height == 5
+
+
+def test_an_order_never_funded_is_never_paid() -> None:
+    bank = SimulatedBank(funding=lambda batch_id: 0)
+    bank.submit(make_order(5))
+    for _ in range(3):
+        bank.results("B1")
+    assert bank.payments.height == 0
+    assert bank.sms.height == 0
+    assert bank.truth("B1").height == 5

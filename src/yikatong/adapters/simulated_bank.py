@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import random
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 
 import polars as pl
 from attrs import define
@@ -71,6 +71,7 @@ class _Order:
 
     order: DisbursementOrder
     truth: pl.DataFrame  # RESULT_SCHEMA + delivered (Boolean)
+    paid: bool = False  # the money went out (the bank had the funds)
 
 
 def _reason_text(code: pl.Expr) -> pl.Expr:
@@ -104,6 +105,9 @@ class SimulatedBank:
             ``closed`` or ``frozen``). With a book, 联网核查 and payment check name, ID and status against it and an
             account missing from it fails; without one, every account is taken as open and correctly held.
         item_names: Item code → name, for the SMS text (the code is used when absent).
+        funding: Batch id → money the bank has received for it (e.g. ``SimulatedTreasury.funded_fen``). With it,
+            an order is paid only once its total has arrived, on the first ``results`` call after that, and has no
+            results before; without it, an order is paid when it is accepted.
 
     Attributes:
         injected: How many times each fault was injected (``timeout``, ``partial``, ``duplicate``, ...).
@@ -117,11 +121,13 @@ class SimulatedBank:
         faults: Faults | None = None,
         accounts: pl.DataFrame | None = None,
         item_names: Mapping[str, str] | None = None,
+        funding: Callable[[str], int] | None = None,
     ) -> None:
         self.faults = faults if faults is not None else Faults()
         self._rng = random.Random(seed)
         self._book = None if accounts is None else self._check_book(accounts)
         self._item_names = dict(item_names or {})
+        self._funding = funding
         self._orders: dict[str, _Order] = {}
         self._payments: list[pl.DataFrame] = []
         self._sms: list[pl.DataFrame] = []
@@ -197,7 +203,9 @@ class SimulatedBank:
             self.duplicate_submissions += 1
         else:
             self._check_controls(order, rows)
-            self._orders[order.batch_id] = _Order(order=order, truth=self._pay(order, rows))
+            state = _Order(order=order, truth=self._decide(rows))
+            self._orders[order.batch_id] = state
+            self._pay_if_funded(state)
         if timed_out:
             raise TimeoutError(f"银行应答超时 / bank answer lost (batch {order.batch_id})")
 
@@ -211,8 +219,8 @@ class SimulatedBank:
         if rows.get_column("row_id").is_duplicated().any():
             raise ValueError(f"行号重复 / a row_id repeats (batch {order.batch_id})")
 
-    def _pay(self, order: DisbursementOrder, rows: pl.DataFrame) -> pl.DataFrame:
-        """Decide every row's true outcome, book the payments and send the SMS."""
+    def _decide(self, rows: pl.DataFrame) -> pl.DataFrame:
+        """Decide every row's true outcome: the account book first, then the account fault rates."""
         f = self.faults
         u = uniform(pl.col("row_id"), self._rng)
         by_rate = (
@@ -229,15 +237,24 @@ class SimulatedBank:
                 _book_failure(pl.col("book_id"), pl.col("book_name"), pl.col("book_status")), by_rate
             )
         )
-        truth = decided.select(
+        return decided.select(
             pl.col("row_id"),
             pl.when(pl.col("reason_code").is_null()).then(pl.lit("paid")).otherwise(pl.lit("failed")).alias("outcome"),
             pl.col("amount_fen"),
             pl.col("reason_code"),
             _reason_text(pl.col("reason_code")).alias("reason"),
             pl.lit(False).alias("delivered"),
+            pl.col("account"),
         )
-        paid = decided.filter(pl.col("reason_code").is_null())
+
+    def _pay_if_funded(self, state: _Order) -> None:
+        """Pay an accepted order once its money is there: book the payments and send the SMS, once."""
+        order = state.order
+        if state.paid or (self._funding is not None and self._funding(order.batch_id) < order.total_fen):
+            return
+        state.paid = True
+        paid = state.truth.filter(pl.col("outcome") == "paid")
+        state.truth = state.truth.drop("account")
         self._payments.append(
             paid.select(pl.lit(order.batch_id).alias("batch_id"), "row_id", "account", "amount_fen").cast(
                 _PAYMENT_SCHEMA  # type: ignore[arg-type]
@@ -266,7 +283,6 @@ class SimulatedBank:
                 ).alias("text"),
             ).cast(_SMS_SCHEMA)  # type: ignore[arg-type]
         )
-        return truth
 
     # -- results -------------------------------------------------------------------------------------------
 
@@ -287,6 +303,9 @@ class SimulatedBank:
             return pl.DataFrame(schema=RESULT_SCHEMA)
         if self._timeout():
             raise TimeoutError(f"银行结果查询超时 / bank results timed out (batch {batch_id})")
+        self._pay_if_funded(state)
+        if not state.paid:
+            return pl.DataFrame(schema=RESULT_SCHEMA)
         f = self.faults
         truth = state.truth
         before = truth.filter(pl.col("delivered"))
@@ -368,12 +387,25 @@ class SimulatedBank:
             KeyError: when no order was accepted under ``batch_id``.
         """
         try:
-            return self._orders[batch_id].truth
+            return self._orders[batch_id].truth.select(*RESULT_SCHEMA, "delivered")
         except KeyError:
             raise KeyError(f"no order accepted as batch {batch_id}") from None
 
+    def outcomes(self) -> pl.DataFrame:
+        """What really happened to every row of every order paid so far: ``batch_id``, ``row_id``, ``outcome``,
+        ``amount_fen``, ``delivered`` (the result was released). Orders still waiting for funds are left out."""
+        frames = [
+            s.truth.select(pl.lit(b).alias("batch_id"), "row_id", "outcome", "amount_fen", "delivered")
+            for b, s in self._orders.items()
+            if s.paid
+        ]
+        if frames:
+            return pl.concat(frames)
+        schema = {"batch_id": pl.String(), "row_id": pl.Int64(), "outcome": pl.String(), "amount_fen": pl.Int64()}
+        return pl.DataFrame(schema={**schema, "delivered": pl.Boolean()})
+
     def accepted(self, batch_id: str) -> bool:
-        """Whether an order was accepted (and paid) under ``batch_id``."""
+        """Whether an order was accepted under ``batch_id``."""
         return batch_id in self._orders
 
     @property
