@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import codecs
 import csv
+import io
 import re
 from typing import Final
 
@@ -31,8 +32,13 @@ from yikatong.errors import RosterFormatError
 __all__ = ["ParsedText", "decode", "parse_text"]
 
 _ASCII: Final = bytes(range(128))
+_SAMPLE_BYTES: Final = 1 << 20  # judged from the first failing byte on: enough for any real file's pattern
 _DELIMITERS: Final = (",", "\t", ";", "|")
 _MAX_RESCANS: Final = 16
+_BLANK: Final = (
+    "\t\n\v\f\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a"
+    "\u2028\u2029\u202f\u205f\u3000\u200b\u200c\u200d\ufeff\u2060"
+)
 _QUOTED: Final = r'"(?:[^"]|"")*"'
 _REGEX_ESCAPES: Final = {"\t": r"\t", "|": r"\|"}
 
@@ -46,8 +52,9 @@ def decode(data: bytes) -> tuple[str, str]:
     """Decode a text roster; return the text and the encoding used.
 
     A BOM decides (UTF-8 or UTF-16). Otherwise valid UTF-8 wins; then, for bytes that are not valid UTF-8, UTF-8
-    is still chosen when only a few sequences fail (a damaged UTF-8 file), else GB18030, the superset of GBK that
-    also encodes 䶮 and 𠮷. Undecodable bytes become U+FFFD, which the reader turns into ``TEXT_ENCODING``.
+    is still chosen when few sequences fail in the megabyte from the first failure on (a damaged UTF-8 file, where
+    failures are rare; GB18030 text fails on about every other byte), else GB18030, the superset of GBK that also
+    encodes 䶮 and 𠮷. Undecodable bytes become U+FFFD, which the reader turns into ``TEXT_ENCODING``.
     """
     if data.startswith(codecs.BOM_UTF8):
         return data[len(codecs.BOM_UTF8) :].decode("utf-8", "replace"), "utf-8-sig"
@@ -55,19 +62,19 @@ def decode(data: bytes) -> tuple[str, str]:
         return data.decode("utf-16", "replace"), "utf-16"
     try:
         return data.decode("utf-8"), "utf-8"
-    except UnicodeDecodeError:
-        pass
-    as_utf8 = data.decode("utf-8", "replace")
-    failures = as_utf8.count("\ufffd")
-    non_ascii = len(data.translate(None, _ASCII))
+    except UnicodeDecodeError as exc:
+        first_failure = exc.start
+    window = data[first_failure : first_failure + _SAMPLE_BYTES]
+    failures = window.decode("utf-8", "replace").count("\ufffd")
+    non_ascii = len(window.translate(None, _ASCII))
     if failures * 20 <= non_ascii:
-        return as_utf8, "utf-8"
+        return data.decode("utf-8", "replace"), "utf-8"
     return data.decode("gb18030", "replace"), "gb18030"
 
 
 @attrs.frozen
 class ParsedText:
-    """Records of a text roster: ``source_line``, ``malformed`` and ``fields`` (list of cell texts) per data row."""
+    """Records of a text roster: ``source_line``, ``malformed`` and the cells ``f0``, ``f1``… (as many as titles)."""
 
     titles: tuple[str, ...]
     records: pl.DataFrame
@@ -77,15 +84,13 @@ def _split_lines(text: str) -> pl.DataFrame:
     if "\n" not in text and "\r" in text:
         text = text.replace("\r", "\n")
     lines = pl.Series("text", [text], dtype=pl.String).str.split("\n").explode()
-    return (
-        lines.to_frame()
-        .with_row_index("line", offset=1)
-        .select(pl.col("line").cast(pl.Int64), pl.col("text").str.strip_suffix("\r"))
-    )
+    if "\r" in text:
+        lines = lines.str.strip_suffix("\r")
+    return lines.to_frame().with_row_index("line", offset=1).with_columns(pl.col("line").cast(pl.Int64))
 
 
 def _is_blank(text: pl.Expr, delimiter: str) -> pl.Expr:
-    return text.str.replace_all(rf'[\s"{_rx(delimiter)}\u200b-\u200d\ufeff\u2060]', "") == ""
+    return text.str.strip_chars(_BLANK + delimiter + '"') == ""
 
 
 def _sniff_delimiter(header: str) -> str:
@@ -112,13 +117,6 @@ def _well_formed(text: pl.Expr, delimiter: str) -> pl.Expr:
 def _field_count(text: pl.Expr, delimiter: str) -> pl.Expr:
     outside = text.str.replace_all(_QUOTED, "")
     return (outside.str.count_matches(delimiter, literal=True) + 1).cast(pl.Int64)
-
-
-def _fits(fields: pl.Expr, width: int) -> pl.Expr:
-    """At least ``width`` fields, and any beyond them empty."""
-    n = fields.list.len()
-    extra = fields.list.slice(width).list.join("").str.replace_all(r'[\s"]', "")
-    return (n >= width) & ((n == width) | (extra == ""))
 
 
 def _merge_pass(lines: pl.DataFrame, d: str, width: int) -> tuple[pl.DataFrame, int | None]:
@@ -167,13 +165,21 @@ def _merge_multiline(lines: pl.DataFrame, d: str, width: int) -> pl.DataFrame:
     return pl.concat(done).sort("line")
 
 
-def _fields(records: pl.DataFrame, d: str, width: int) -> pl.DataFrame:
-    has_quote = pl.col("text").str.contains('"', literal=True)
-    checked = records.with_columns(well=~has_quote | _well_formed(pl.col("text"), d))
-    bare = checked.filter(~has_quote).with_columns(fields=pl.col("text").str.split(d))
-    broken = checked.filter(has_quote & ~pl.col("well")).with_columns(
-        fields=pl.col("text").str.split(d).list.eval(pl.element().str.strip_chars('"'))
-    )
+def _cells(n: int) -> list[str]:
+    return [f"f{i}" for i in range(n)]
+
+
+def _split_cells(frame: pl.DataFrame, d: str, width: int, strip_quotes: bool) -> pl.DataFrame:
+    """Cells ``f0…`` of records split naively on the delimiter (no quotes, or quotes too broken to honour)."""
+    parts = pl.col("text").str.split_exact(d, width - 1).struct.rename_fields(_cells(width))
+    out = frame.select("line", "malformed", parts.alias("_cells")).unnest("_cells")
+    if strip_quotes:
+        out = out.with_columns(pl.col(c).str.strip_chars('"') for c in _cells(width))
+    return out
+
+
+def _regex_cells(frame: pl.DataFrame, d: str, width: int) -> pl.DataFrame:
+    """Cells of well-formed quoted records by a field regex; also decides whether extra fields are all empty."""
     field_pattern = rf'(?:{_QUOTED}|[^"{_rx(d)}]*){_rx(d)}'
     element = pl.element().str.slice(0, pl.element().str.len_chars() - 1)
     unquoted = (
@@ -181,15 +187,59 @@ def _fields(records: pl.DataFrame, d: str, width: int) -> pl.DataFrame:
         .then(element.str.slice(1, element.str.len_chars() - 2).str.replace_all('""', '"', literal=True))
         .otherwise(element)
     )
-    quoted = checked.filter(has_quote & pl.col("well")).with_columns(
-        fields=pl.concat_str(pl.col("text"), pl.lit(d)).str.extract_all(field_pattern).list.eval(unquoted)
+    fields = pl.concat_str(pl.col("text"), pl.lit(d)).str.extract_all(field_pattern).list.eval(unquoted)
+    with_fields = frame.with_columns(fields=fields)
+    extra = pl.col("fields").list.slice(width).list.join("").str.strip_chars()
+    return with_fields.select(
+        "line",
+        (pl.col("malformed") | (extra != "")).alias("malformed"),
+        *(pl.col("fields").list.get(i, null_on_oob=True).alias(c) for i, c in enumerate(_cells(width))),
     )
-    both = pl.concat([bare, broken, quoted]).sort("line")
-    return both.select(
-        pl.col("line").alias("source_line"),
-        (~pl.col("well") | ~_fits(pl.col("fields"), width)).alias("malformed"),
-        pl.col("fields"),
-    )
+
+
+def _csv_cells(frame: pl.DataFrame, d: str, width: int) -> pl.DataFrame:
+    """Cells of well-formed quoted records of exactly ``width`` fields, by Polars' own CSV parser (fast path)."""
+    if frame.height == 0:
+        return _regex_cells(frame, d, width)
+    joined = str(frame.select(pl.col("text").str.join("\n")).item()).encode("utf-8")
+    try:
+        cells = pl.read_csv(
+            io.BytesIO(joined),
+            has_header=False,
+            separator=d,
+            quote_char='"',
+            schema=dict.fromkeys(_cells(width), pl.String),
+            empty_string_is_null=False,
+            comment_prefix=None,
+            raise_if_empty=False,
+        )
+    except pl.exceptions.PolarsError:
+        return _regex_cells(frame, d, width)
+    if cells.height != frame.height:
+        return _regex_cells(frame, d, width)
+    return pl.concat([frame.select("line", "malformed"), cells], how="horizontal")
+
+
+def _fields(records: pl.DataFrame, d: str, width: int) -> pl.DataFrame:
+    """``source_line``, ``malformed`` and the cells ``f0…f{width-1}`` of each record."""
+    quote = pl.col("text").str.contains('"', literal=True)
+    bare = records.filter(~quote)
+    count = pl.col("text").str.count_matches(d, literal=True) + 1
+    tail = pl.col("text").str.splitn(d, width + 1).struct.field(f"field_{width}")
+    extras_empty = tail.is_null() | (tail.str.replace_all(rf"[\s{_rx(d)}]", "") == "")
+    bare = bare.with_columns(malformed=(count < width) | ((count > width) & ~extras_empty))
+    quoted = records.filter(quote).with_columns(well=_well_formed(pl.col("text"), d), n=_field_count(pl.col("text"), d))
+    broken = quoted.filter(~pl.col("well") | (pl.col("n") < width)).with_columns(malformed=pl.lit(True))
+    exact = quoted.filter(pl.col("well") & (pl.col("n") == width)).with_columns(malformed=pl.lit(False))
+    wide = quoted.filter(pl.col("well") & (pl.col("n") > width)).with_columns(malformed=pl.lit(False))
+    parts = [
+        _split_cells(bare, d, width, strip_quotes=False),
+        _split_cells(broken, d, width, strip_quotes=True),
+        _csv_cells(exact, d, width),
+        _regex_cells(wide, d, width),
+    ]
+    both = pl.concat(parts).sort("line")
+    return both.rename({"line": "source_line"})
 
 
 def parse_text(data: bytes) -> ParsedText:
@@ -200,7 +250,7 @@ def parse_text(data: bytes) -> ParsedText:
     """
     text, _ = decode(data)
     lines = _split_lines(text)
-    non_blank = lines.filter(pl.col("text").str.replace_all(r"[\s\u200b-\u200d\ufeff\u2060]", "") != "")
+    non_blank = lines.filter(pl.col("text").str.strip_chars(_BLANK) != "")
     if non_blank.height == 0:
         raise RosterFormatError("empty", "文件为空，没有表头和数据行", "the file is empty: no header and no data")
     header_line = int(non_blank["line"][0])

@@ -14,6 +14,8 @@ import polars as pl
 __all__ = [
     "DOT_LOOKALIKES",
     "ZERO_WIDTH",
+    "amount_fen",
+    "amount_parts",
     "blank_to_null",
     "clean_account",
     "clean_id",
@@ -25,6 +27,8 @@ __all__ = [
     "parse_amount_fen",
     "parse_quantity",
     "parse_sex",
+    "quantity",
+    "quantity_parts",
 ]
 
 ZERO_WIDTH: Final = "\u200b\u200c\u200d\ufeff\u2060"
@@ -33,11 +37,19 @@ ZERO_WIDTH: Final = "\u200b\u200c\u200d\ufeff\u2060"
 DOT_LOOKALIKES: Final = ("\u30fb", "\u2022", "\u2027", "\uff0e", "\u22c5", "\u2219", "\uff65")
 """Characters typed in place of the minority-name separator U+00B7 (katakana dot, bullets, full-width stop…)."""
 
+_WHITESPACE: Final = (
+    "\t\n\v\f\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a"
+    "\u2028\u2029\u202f\u205f\u3000"
+)
+"""Every Unicode White_Space character (full-width U+3000 and no-break U+00A0 among them)."""
+_INVISIBLE: Final = _WHITESPACE + ZERO_WIDTH
 _FW_DIGITS: Final = [chr(0xFF10 + i) for i in range(10)]
 _DIGITS: Final = [str(i) for i in range(10)]
-_INVISIBLE_OR_SPACE: Final = rf"[\s{ZERO_WIDTH}]"
+_DROP: Final = list(_INVISIBLE)
+_NO_CHAR: Final = [""] * len(_DROP)
 _MAX_YUAN_DIGITS: Final = 15  # 10^15 yuan is far beyond any payment and keeps fen inside Int64
 _MAX_QUANTITY_DIGITS: Final = 30  # Decimal(38, 4) holds 34 integer digits
+_MAX_EXACT_DIGITS: Final = 15  # significant digits a spreadsheet keeps in a numeric cell
 
 _SCIENTIFIC: Final = r"^[+-]?\d+(?:\.\d*)?[eE][+-]?\d+$"
 _FLOAT: Final = r"^\d+\.\d*$"
@@ -45,7 +57,7 @@ _FLOAT: Final = r"^\d+\.\d*$"
 
 def blank_to_null(expr: pl.Expr) -> pl.Expr:
     """Null for a cell that is empty or only whitespace / zero-width characters; the text unchanged otherwise."""
-    return pl.when(expr.str.replace_all(_INVISIBLE_OR_SPACE, "") == "").then(pl.lit(None, pl.String)).otherwise(expr)
+    return pl.when(expr.str.strip_chars(_INVISIBLE) == "").then(pl.lit(None, pl.String)).otherwise(expr)
 
 
 def clean_id(raw: pl.Expr) -> pl.Expr:
@@ -54,16 +66,14 @@ def clean_id(raw: pl.Expr) -> pl.Expr:
     Removes every space (ASCII, full-width U+3000, no-break) and zero-width character, maps full-width digits to
     ASCII and ``Ｘ``/``ｘ``/``x`` to ``X``. Anything else is kept as written so the identity rules can judge it.
     """
-    cleaned = raw.str.replace_all(_INVISIBLE_OR_SPACE, "").str.replace_many(
-        [*_FW_DIGITS, "Ｘ", "ｘ", "x"], [*_DIGITS, "X", "X", "X"]
-    )
+    cleaned = raw.str.replace_many([*_DROP, *_FW_DIGITS, "Ｘ", "ｘ", "x"], [*_NO_CHAR, *_DIGITS, "X", "X", "X"])
     return pl.when(cleaned == "").then(pl.lit(None, pl.String)).otherwise(cleaned)
 
 
 def clean_account(raw: pl.Expr) -> pl.Expr:
     """Normalise an account number: spaces (``6217 0000 …`` grouping) and zero-width characters removed, full-width
     digits mapped to ASCII; null when nothing is left."""
-    cleaned = raw.str.replace_all(_INVISIBLE_OR_SPACE, "").str.replace_many(_FW_DIGITS, _DIGITS)
+    cleaned = raw.str.replace_many([*_DROP, *_FW_DIGITS], [*_NO_CHAR, *_DIGITS])
     return pl.when(cleaned == "").then(pl.lit(None, pl.String)).otherwise(cleaned)
 
 
@@ -81,7 +91,7 @@ def numeric_cell_mangled(cleaned: pl.Expr, numeric_cell: pl.Expr) -> pl.Expr:
     Spreadsheets keep 15 significant digits and a double at most 17, so an 18-digit ID or a 16–19 digit card number
     in a numeric cell has lost its last digits for good (often they read ``…000``). Shorter numbers are exact.
     """
-    return (numeric_cell & (cleaned.str.count_matches(r"\d") > _MAX_YUAN_DIGITS)).fill_null(False)
+    return (numeric_cell & (cleaned.str.count_matches(r"\d") > _MAX_EXACT_DIGITS)).fill_null(False)
 
 
 def clean_name(raw: pl.Expr) -> pl.Expr:
@@ -94,12 +104,11 @@ def clean_name(raw: pl.Expr) -> pl.Expr:
     (``Ahmat Ali``) are kept.
     """
     cleaned = (
-        raw.str.replace_all(f"[{ZERO_WIDTH}]", "")
-        .str.replace_many(list(DOT_LOOKALIKES), ["·"] * len(DOT_LOOKALIKES))
+        raw.str.replace_many([*ZERO_WIDTH, *DOT_LOOKALIKES], [""] * len(ZERO_WIDTH) + ["·"] * len(DOT_LOOKALIKES))
         .str.replace_all(r"(\p{Han})\.(\p{Han})", "${1}·${2}")
         .str.replace_all(r"(\p{Han})\s+(\p{Han})", "${1}${2}")
         .str.replace_all(r"(\p{Han})\s+(\p{Han})", "${1}${2}")
-        .str.strip_chars()
+        .str.strip_chars(_WHITESPACE)
     )
     return pl.when(cleaned == "").then(pl.lit(None, pl.String)).otherwise(cleaned)
 
@@ -129,59 +138,87 @@ def parse_sex(raw: pl.Expr) -> pl.Expr:
     Anything else (0 and 9 of GB/T 2261.1 included: "unknown", "not stated") becomes null, which the sex check
     ``ID_SEX_MISMATCH`` treats as "not given".
     """
-    key = raw.str.replace_all(_INVISIBLE_OR_SPACE, "").str.to_uppercase()
+    key = raw.str.strip_chars(_INVISIBLE).str.to_uppercase()
     return key.replace_strict(_SEX, default=None, return_dtype=pl.String)
 
 
 def _ascii_number(raw: pl.Expr) -> pl.Expr:
-    """Full-width digits and punctuation to ASCII, every space and zero-width character removed."""
+    """Full-width digits and punctuation to ASCII, every space and zero-width character removed (one pass)."""
     return raw.str.replace_many(
-        [*_FW_DIGITS, "．", "，", "－", "＋"],
-        [*_DIGITS, ".", ",", "-", "+"],
-    ).str.replace_all(_INVISIBLE_OR_SPACE, "")
+        [*_DROP, *_FW_DIGITS, "．", "，", "－", "＋"],
+        [*_NO_CHAR, *_DIGITS, ".", ",", "-", "+"],
+    )
 
 
-def parse_amount_fen(raw: pl.Expr) -> pl.Expr:
-    """Exact ``Int64`` fen from an amount in yuan as people write it; null when it is not an exact amount.
+def _fraction_exact(frac: pl.Expr, places: int) -> pl.Expr:
+    """The decimals beyond ``places`` are all zeros (``12.340`` is exact in fen, ``12.345`` is not)."""
+    return frac.str.slice(places).str.strip_chars("0") == ""
 
-    Accepted: ``1234.5``, ``1,234.50`` (thousands separators in their places), ``100元``, ``100元整``, ``￥100``,
-    ``RMB 100``, full-width digits, a leading sign (kept: ``AMOUNT_INVALID`` judges amounts ≤ 0). Trailing zeros
-    beyond two decimals are exact (``12.340``); any other third decimal (``12.345``), scientific notation, a
-    number of more than 15 integer digits or text of any other shape gives null. Integer arithmetic on the digit
-    strings only: no float is ever involved.
+
+def amount_parts(raw: pl.Expr) -> pl.Expr:
+    """The sign, integer digits and decimals of an amount in yuan, as a struct (null fields when not an amount).
+
+    Split from :func:`amount_fen` so a lazy plan can store the one regex pass as a column and read it cheaply.
+    Accepted shapes: ``1234.5``, ``1,234.50`` (separators in their places), ``100元``, ``100元整``, ``￥100``,
+    ``RMB 100``, full-width digits, a leading sign.
     """
-    s = _ascii_number(raw).str.replace(r"^([+-]?)(?:[￥¥]|RMB|CNY)", "${1}").str.replace(r"(?:元|圆)整?$", "")
-    shape = r"^[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d*)?$"
-    plain = s.str.replace_all(",", "", literal=True)
-    negative = plain.str.starts_with("-")
-    whole = plain.str.extract(r"^[+-]?0*(\d*)", 1)
-    frac = plain.str.extract(r"\.(\d*)$", 1).fill_null("")
-    exact = frac.str.contains(r"^\d{0,2}0*$")
-    fits = whole.str.len_chars() <= _MAX_YUAN_DIGITS
+    return _ascii_number(raw).str.extract_groups(
+        r"^(?<sign>[+-]?)(?:[￥¥]|RMB|CNY)?(?<whole>\d{1,3}(?:,\d{3})+|\d+)(?:\.(?<frac>\d*))?(?:元|圆)?整?$"
+    )
+
+
+def amount_fen(parts: pl.Expr) -> pl.Expr:
+    """Exact ``Int64`` fen from :func:`amount_parts`; null unless the amount is exact with at most two decimals.
+
+    Trailing zeros beyond two decimals are exact (``12.340``); any other third decimal (``12.345``), scientific
+    notation, more than 15 integer digits or any other shape gives null. The sign is kept (``AMOUNT_INVALID``
+    judges amounts ≤ 0). Integer arithmetic on the digit strings only: no float is ever involved.
+    """
+    whole = parts.struct.field("whole").str.replace_all(",", "", literal=True).str.strip_chars_start("0")
+    frac = parts.struct.field("frac").fill_null("")
+    ok = whole.is_not_null() & (whole.str.len_bytes() <= _MAX_YUAN_DIGITS) & _fraction_exact(frac, 2)
     whole_fen = pl.when(whole == "").then(pl.lit(0, pl.Int64)).otherwise(whole.cast(pl.Int64, strict=False)) * 100
     cents = frac.str.slice(0, 2).str.pad_end(2, "0").cast(pl.Int64, strict=False)
     magnitude = whole_fen + cents
-    fen = pl.when(negative).then(-magnitude).otherwise(magnitude)
-    ok = s.str.contains(shape) & exact & fits
+    fen = pl.when(parts.struct.field("sign") == "-").then(-magnitude).otherwise(magnitude)
     return pl.when(ok.fill_null(False)).then(fen).otherwise(pl.lit(None, pl.Int64))
 
 
-def parse_quantity(raw: pl.Expr, scale: int) -> pl.Expr:
-    """Exact ``Decimal(38, scale)`` from a quantity (mu of land, months, persons); null when invalid.
+def parse_amount_fen(raw: pl.Expr) -> pl.Expr:
+    """:func:`amount_fen` of :func:`amount_parts`, in one expression (for small frames and tests)."""
+    return amount_fen(amount_parts(raw))
 
-    Accepts full-width digits, thousands separators and a trailing unit (亩, 平方米, 人, 个月, 月, 户). More than
-    ``scale`` significant decimals, or anything that is not a plain decimal number, gives null rather than a
-    rounded value.
+
+def quantity_parts(raw: pl.Expr) -> pl.Expr:
+    """The sign, integer digits and decimals of a quantity, as a struct (see :func:`quantity`).
+
+    Accepts full-width digits, thousands separators and a trailing unit (亩, 平方米, 人, 个月, 月, 户).
     """
-    s = _ascii_number(raw).str.replace(r"(?:亩|平方米|人|个月|月|户)$", "").str.replace_all(",", "", literal=True)
-    ok = s.str.contains(rf"^[+-]?\d{{1,{_MAX_QUANTITY_DIGITS}}}(?:\.\d*)?$") & s.str.extract(r"\.(\d*)$", 1).fill_null(
-        ""
-    ).str.contains(rf"^\d{{0,{scale}}}0*$")
-    whole = s.str.extract(r"^([+-]?\d+)", 1)
-    frac = s.str.extract(r"\.(\d*)$", 1).fill_null("").str.slice(0, scale).str.pad_end(scale, "0")
-    text = pl.concat_str(whole, pl.lit("."), frac)
+    return _ascii_number(raw).str.extract_groups(
+        rf"^(?<sign>[+-]?)(?<whole>\d{{1,3}}(?:,\d{{3}})+|\d{{1,{_MAX_QUANTITY_DIGITS}}})(?:\.(?<frac>\d*))?"
+        r"(?:亩|平方米|人|个月|月|户)?$"
+    )
+
+
+def quantity(parts: pl.Expr, scale: int) -> pl.Expr:
+    """Exact ``Decimal(38, scale)`` from :func:`quantity_parts`; null when invalid.
+
+    More than ``scale`` significant decimals, or anything that is not a plain decimal number, gives null rather
+    than a rounded value.
+    """
+    whole = parts.struct.field("whole").str.replace_all(",", "", literal=True)
+    frac = parts.struct.field("frac").fill_null("")
+    ok = whole.is_not_null() & (whole.str.len_bytes() <= _MAX_QUANTITY_DIGITS) & _fraction_exact(frac, scale)
+    text = pl.concat_str(
+        parts.struct.field("sign"), whole, pl.lit("."), frac.str.slice(0, scale).str.pad_end(scale, "0")
+    )
     dtype = pl.Decimal(38, scale)
     return pl.when(ok.fill_null(False)).then(text.cast(dtype, strict=False)).otherwise(pl.lit(None, dtype))
+
+
+def parse_quantity(raw: pl.Expr, scale: int) -> pl.Expr:
+    """:func:`quantity` of :func:`quantity_parts`, in one expression (for small frames and tests)."""
+    return quantity(quantity_parts(raw), scale)
 
 
 def fen_to_yuan_text(fen: pl.Expr) -> pl.Expr:

@@ -90,11 +90,10 @@ def stage_text(data: bytes, mapping: Mapping[str, str | None] | None) -> pl.Lazy
     """Stage a delimited text roster (see :mod:`yikatong._csvtext`)."""
     parsed = parse_text(data)
     chosen = resolve_columns(parsed.titles, mapping)
-    fields = pl.col("fields")
     return parsed.records.lazy().select(
         pl.col("source_line"),
         pl.col("malformed").alias("_malformed"),
-        *(fields.list.get(pos, null_on_oob=True).alias(target) for target, pos in chosen.items()),
+        *(pl.col(f"f{pos}").alias(target) for target, pos in chosen.items()),
     )
 
 

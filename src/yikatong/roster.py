@@ -148,43 +148,59 @@ def _collect(lf: pl.LazyFrame) -> pl.DataFrame:
 
 
 def _canonical(staged: pl.LazyFrame) -> pl.LazyFrame:
-    """The canonical schema from a staged frame (see :mod:`yikatong._readers`)."""
+    """The canonical schema from a staged frame (see :mod:`yikatong._readers`).
+
+    Three ``with_columns`` steps so that every cleaned value is computed once: the raw cells (blank → null), the
+    cleaned values, then the flags and the final selection.
+    """
     have = set(staged.collect_schema().names())
+    present = [t for t in TARGETS if t in have]
+    raw = {t: pl.col(f"_raw_{t}") if t in have else pl.lit(None, pl.String) for t in TARGETS}
+    step = staged.with_columns(norm.blank_to_null(pl.col(t)).alias(f"_raw_{t}") for t in present)
+    cleaners = {
+        "id_number": norm.clean_id,
+        "household_head_id": norm.clean_id,
+        "account": norm.clean_account,
+        "name": norm.clean_name,
+    }
+    clean = {t: pl.col(f"_clean_{t}") if t in have else pl.lit(None, pl.String) for t in cleaners}
+    step = step.with_columns(
+        *(cleaners[t](raw[t]).alias(f"_clean_{t}") for t in cleaners if t in have),
+        *([norm.amount_parts(raw["amount"]).alias("_amount")] if "amount" in have else []),
+        *([norm.quantity_parts(raw["quantity"]).alias("_quantity")] if "quantity" in have else []),
+    )
 
-    def text(target: str) -> pl.Expr:
-        return norm.blank_to_null(pl.col(target)) if target in have else pl.lit(None, pl.String)
+    def changed(target: str) -> pl.Expr:
+        return (raw[target].is_not_null() & (clean[target].fill_null("") != raw[target])).fill_null(False)
 
-    def given(flag: str) -> pl.Expr:
-        return pl.col(f"_given_{flag}") if f"_given_{flag}" in have else pl.lit(False)
-
-    def numeric(target: str) -> pl.Expr:
-        column = f"_numeric_{target}"
-        return pl.col(column).fill_null(False) if column in have else pl.lit(False)
-
-    raw = {t: text(t) for t in TARGETS}
-    ids = {t: norm.clean_id(raw[t]) for t in ("id_number", "household_head_id")}
-    account = norm.clean_account(raw["account"])
-    name = norm.clean_name(raw["name"])
-
-    id_changed = pl.lit(False)
     mangled = pl.lit(False)
-    for target, cleaned in [*ids.items(), ("account", account)]:
-        mangled = mangled | norm.id_text_mangled(cleaned) | norm.numeric_cell_mangled(cleaned, numeric(target))
-    for target, cleaned in ids.items():
-        id_changed = id_changed | (raw[target].is_not_null() & (cleaned.fill_null("") != raw[target])).fill_null(False)
-    replacement = pl.any_horizontal(raw[t].str.contains("\ufffd", literal=True).fill_null(False) for t in TARGETS)
+    id_changed = pl.lit(False)
+    for target in ("id_number", "household_head_id", "account"):
+        if target not in have:
+            continue
+        mangled = mangled | norm.id_text_mangled(clean[target])
+        if f"_numeric_{target}" in have:
+            numeric = pl.col(f"_numeric_{target}").fill_null(False)
+            mangled = mangled | norm.numeric_cell_mangled(clean[target], numeric)
+        if target != "account":
+            id_changed = id_changed | changed(target)
+    replacement = pl.any_horizontal(
+        pl.lit(False), *(raw[t].str.contains("\ufffd", literal=True).fill_null(False) for t in present)
+    )
     encoding = replacement | norm.name_has_encoding_damage(raw["name"])
-    name_changed = (raw["name"].is_not_null() & (name.fill_null("") != raw["name"])).fill_null(False)
 
     if "amount" in have:
         amount_raw = pl.when(raw["amount"].is_null()).then(pl.lit(None, pl.String)).otherwise(pl.col("amount"))
-        amount_fen = norm.parse_amount_fen(raw["amount"])
+        amount_fen = norm.amount_fen(pl.col("_amount"))
     elif "_fen" in have:
         amount_fen = pl.col("_fen")
         amount_raw = norm.fen_to_yuan_text(pl.col("_fen"))
     else:
         amount_raw = pl.lit(None, pl.String)
         amount_fen = pl.lit(None, pl.Int64)
+
+    def given(flag: str) -> pl.Expr:
+        return pl.col(f"_given_{flag}") if f"_given_{flag}" in have else pl.lit(False)
 
     row_id = pl.int_range(1, pl.len() + 1, dtype=pl.Int64)
     source_line = pl.col("source_line").fill_null(row_id + 1) if "source_line" in have else row_id + 1
@@ -193,23 +209,23 @@ def _canonical(staged: pl.LazyFrame) -> pl.LazyFrame:
         "flag_text_encoding": encoding,
         "flag_id_excel_mangled": mangled,
         "flag_id_normalised": id_changed,
-        "flag_name_normalised": name_changed,
+        "flag_name_normalised": changed("name"),
     }
     columns = {
         "row_id": row_id,
         "source_line": source_line,
-        "name": name,
-        "id_number": ids["id_number"],
-        "sex": norm.parse_sex(raw["sex"]),
-        "account": account,
+        "name": clean["name"],
+        "id_number": clean["id_number"],
+        "sex": norm.parse_sex(raw["sex"]) if "sex" in have else pl.lit(None, pl.String),
+        "account": clean["account"],
         "amount_fen": amount_fen,
         "amount_raw": amount_raw,
-        "quantity": norm.parse_quantity(raw["quantity"], QUANTITY_SCALE),
+        "quantity": norm.quantity(pl.col("_quantity"), QUANTITY_SCALE) if "quantity" in have else pl.lit(None),
         "category": raw["category"].str.strip_chars(),
         "town": raw["town"].str.strip_chars(),
         "village": raw["village"].str.strip_chars(),
-        "household_head_id": ids["household_head_id"],
+        "household_head_id": clean["household_head_id"],
         "item": raw["item"].str.strip_chars(),
         **{flag: (expr | given(flag)).fill_null(False) for flag, expr in flags.items()},
     }
-    return staged.select(expr.cast(ROSTER_SCHEMA[col]).alias(col) for col, expr in columns.items())
+    return step.select(expr.cast(ROSTER_SCHEMA[col]).alias(col) for col, expr in columns.items())
