@@ -1,0 +1,340 @@
+"""Public notices 公示 as files: CSV for Excel, XLSX, and a printable HTML page per village.
+
+:class:`DisclosureFileSink` implements :class:`yikatong.ports.DisclosureSink`. For each batch it writes into
+``folder/<batch>/``:
+
+* ``<town>_<item>_<period>_<batch>.csv`` — UTF-8 with a byte order mark, so Excel opens the Chinese text; the rows
+  of every village of the town, a 小计 line after each village and a 合计 line for the town;
+* ``<town>_<item>_<period>_<batch>.xlsx`` — a 汇总 sheet with per-village and town totals, and one sheet per village;
+* ``<town>_<village>_<item>_<period>_<batch>.html`` — one printable page per village (A4, repeated table header),
+  with the village and town totals, for the village notice board.
+
+Every file is written atomically (temporary file, fsync, rename); publishing a batch again replaces its files and
+removes those of villages no longer in it. Amounts are formatted from integer fen as yuan text, exactly.
+
+The notice is masked upstream (:func:`yikatong.workflow.disclosure.build_notice`); this sink checks it once more
+and refuses, with :class:`~yikatong.errors.DisclosureError`, a notice whose names are not masked or whose text holds
+something shaped like an ID, account or phone number. Only the published columns are ever written.
+"""
+
+from __future__ import annotations
+
+import html
+import io
+from pathlib import Path
+
+import polars as pl
+import xlsxwriter
+
+from yikatong.adapters.bankfile._files import safe_name, write_atomic
+from yikatong.errors import DisclosureError
+from yikatong.ports import DisclosureNotice
+
+__all__ = ["HEADERS", "DisclosureFileSink"]
+
+HEADERS: dict[str, str] = {
+    "town": "乡镇(街道)",
+    "village": "村(社区)",
+    "name_masked": "姓名",
+    "item_name": "补贴项目",
+    "period": "发放期间",
+    "standard": "补贴标准",
+    "amount": "发放金额(元)",
+    "pay_date": "发放日期",
+}
+"""The published columns and their Chinese headings, in order."""
+
+_TEXT_COLUMNS = ("town", "village", "name_masked", "item_name", "period", "standard")
+_PERSONAL = r"[0-9]{11,}|[0-9]{17}[0-9Xx]|1[3-9][0-9]{9}"
+"""Shaped like an ID (18 characters), an account (11+ digits) or a mobile phone number."""
+
+_CSS = """
+body { font-family: "SimSun", "Songti SC", "Noto Serif CJK SC", serif; margin: 2em; color: #000; }
+h1 { font-size: 1.4em; text-align: center; margin-bottom: 0.2em; }
+p.meta { text-align: center; margin-top: 0; }
+table { border-collapse: collapse; width: 100%; }
+th, td { border: 1px solid #000; padding: 0.3em 0.5em; }
+td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
+tr.total td { font-weight: bold; }
+footer { margin-top: 1.5em; font-size: 0.9em; }
+@media print {
+  @page { size: A4; margin: 15mm; }
+  body { margin: 0; }
+  thead { display: table-header-group; }
+  tr { page-break-inside: avoid; }
+}
+"""
+
+
+def _yuan(fen: pl.Expr) -> pl.Expr:
+    """Integer fen as yuan text with two decimals and thousands separators, exactly (no float)."""
+    whole = (fen.abs() // 100).cast(pl.String)
+    grouped = whole.str.reverse().str.replace_all(r"(\d{3})", "$1,").str.reverse().str.strip_chars_start(",")
+    sign = pl.when(fen < 0).then(pl.lit("-")).otherwise(pl.lit(""))
+    return pl.concat_str(sign, grouped, pl.lit("."), (fen.abs() % 100).cast(pl.String).str.zfill(2))
+
+
+def _esc(expr: pl.Expr) -> pl.Expr:
+    """HTML-escape a text column."""
+    return (
+        expr.str.replace_all("&", "&amp;", literal=True)
+        .str.replace_all("<", "&lt;", literal=True)
+        .str.replace_all(">", "&gt;", literal=True)
+        .str.replace_all('"', "&quot;", literal=True)
+        .str.replace_all("'", "&#x27;", literal=True)
+    )
+
+
+def _sheet_name(village: str, used: set[str]) -> str:
+    base = "".join("_" if c in "[]:*?/\\" else c for c in village).strip("'") or "村"
+    name, n = base[:31], 1
+    while name in used or name == "汇总":
+        n += 1
+        suffix = f"({n})"
+        name = base[: 31 - len(suffix)] + suffix
+    used.add(name)
+    return name
+
+
+class DisclosureFileSink:
+    """Writes each published notice as CSV, XLSX and per-village HTML files under ``folder/<batch>/``.
+
+    Args:
+        folder: Where the notice folders go; created when missing.
+        formats: Which of ``csv``, ``xlsx``, ``html`` to write (all by default).
+
+    Attributes:
+        written: The files written by the last :meth:`publish`, in order.
+    """
+
+    def __init__(self, folder: str | Path, *, formats: tuple[str, ...] = ("csv", "xlsx", "html")) -> None:
+        unknown = set(formats) - {"csv", "xlsx", "html"}
+        if unknown:
+            raise ValueError(f"unknown disclosure formats: {sorted(unknown)}")
+        self.folder = Path(folder)
+        self.formats = formats
+        self.written: list[Path] = []
+
+    def publish(self, notice: DisclosureNotice) -> None:
+        """Write the notice's files, replacing an earlier publication of the same batch.
+
+        Raises:
+            DisclosureError: when the notice would publish personal data, or lacks a published column.
+        """
+        rows = self._checked(notice)
+        totals = self._totals(notice, rows)
+        out = self.folder / safe_name(notice.batch_id)
+        out.mkdir(parents=True, exist_ok=True)
+        written: list[Path] = []
+        for (town,), town_totals in totals.partition_by("town", as_dict=True, maintain_order=True).items():
+            town_rows = rows.filter(pl.col("town") == town)
+            stem = "_".join(safe_name(str(p)) for p in (town, notice.item, notice.period, notice.batch_id))
+            if "csv" in self.formats:
+                written.append(self._write(out / f"{stem}.csv", self._csv(town_rows, town_totals)))
+            if "xlsx" in self.formats:
+                written.append(self._write(out / f"{stem}.xlsx", self._xlsx(notice, str(town), town_rows, town_totals)))
+            if "html" in self.formats:
+                for village in town_totals["village"].to_list():
+                    name = "_".join(
+                        safe_name(str(p)) for p in (town, village, notice.item, notice.period, notice.batch_id)
+                    )
+                    page = self._html(notice, str(town), str(village), town_rows, town_totals)
+                    written.append(self._write(out / f"{name}.html", page.encode("utf-8")))
+        for stale in set(out.iterdir()) - set(written):
+            if stale.is_file() and stale.suffix in (".csv", ".xlsx", ".html"):
+                stale.unlink()
+        self.written = written
+
+    @staticmethod
+    def _write(path: Path, data: bytes) -> Path:
+        write_atomic(path, data)
+        return path
+
+    @staticmethod
+    def _checked(notice: DisclosureNotice) -> pl.DataFrame:
+        missing = {"town", "village", "name_masked", "item_name", "period", "standard", "amount_fen", "pay_date"} - set(
+            notice.rows.columns
+        )
+        if missing:
+            raise DisclosureError(f"notice of batch {notice.batch_id} lacks columns {sorted(missing)}")
+        rows = notice.rows.select(
+            *(pl.col(c).cast(pl.String).fill_null("") for c in _TEXT_COLUMNS),
+            pl.col("amount_fen").cast(pl.Int64),
+            pl.col("pay_date").cast(pl.String).fill_null(""),
+        )
+        checks = rows.select(
+            unmasked=(pl.col("name_masked").str.len_chars() >= 2)
+            & ~pl.col("name_masked").str.contains("*", literal=True),
+            personal=pl.any_horizontal(pl.col(*_TEXT_COLUMNS, "pay_date").str.contains(_PERSONAL)),
+        ).with_columns(town=rows["town"], village=rows["village"])
+        for flag, what in (("unmasked", "a name that is not masked"), ("personal", "an ID, account or phone number")):
+            hit = checks.filter(pl.col(flag))
+            if hit.height:
+                town, village = hit.row(0)[2:4]
+                raise DisclosureError(
+                    f"notice of batch {notice.batch_id} would publish {what} ({hit.height} row(s); first in "
+                    f"{town} {village}); refusing to write it"
+                )
+        return rows.with_columns(amount=_yuan(pl.col("amount_fen"))).sort("town", "village", "name_masked")
+
+    @staticmethod
+    def _totals(notice: DisclosureNotice, rows: pl.DataFrame) -> pl.DataFrame:
+        """Per village: ``payees``, ``amount_fen``, ``minors_withheld`` — the notice's own when it has them."""
+        if notice.totals is not None:
+            totals = notice.totals.select(
+                pl.col("town").cast(pl.String).fill_null(""),
+                pl.col("village").cast(pl.String).fill_null(""),
+                pl.col("payees").cast(pl.Int64),
+                pl.col("amount_fen").cast(pl.Int64),
+                (pl.col("minors_withheld") if "minors_withheld" in notice.totals.columns else pl.lit(0))
+                .cast(pl.Int64)
+                .alias("minors_withheld"),
+            )
+        else:
+            totals = rows.group_by("town", "village").agg(
+                pl.len().cast(pl.Int64).alias("payees"),
+                pl.col("amount_fen").sum().alias("amount_fen"),
+                pl.lit(0, dtype=pl.Int64).alias("minors_withheld"),
+            )
+        return totals.sort("town", "village").with_columns(amount=_yuan(pl.col("amount_fen")))
+
+    @staticmethod
+    def _town_line(town_totals: pl.DataFrame) -> tuple[int, int, int]:
+        sums = town_totals.select(pl.col("payees", "amount_fen", "minors_withheld").sum()).row(0)
+        return int(sums[0]), int(sums[1]), int(sums[2])
+
+    def _csv(self, town_rows: pl.DataFrame, town_totals: pl.DataFrame) -> bytes:
+        listed = town_rows.select(*HEADERS).with_columns(pl.lit(0).alias("_order"), pl.lit(0).alias("_kind"))
+        subtotals = town_totals.select(
+            "town",
+            "village",
+            pl.lit("小计").alias("name_masked"),
+            *(pl.lit("").alias(c) for c in ("item_name", "period")),
+            pl.format("{}人", "payees").alias("standard"),
+            "amount",
+            pl.lit("").alias("pay_date"),
+            pl.lit(0).alias("_order"),
+            pl.lit(1).alias("_kind"),
+        )
+        payees, fen, _ = self._town_line(town_totals)
+        grand = pl.DataFrame(
+            {
+                "town": [town_totals["town"][0]],
+                "village": [""],
+                "name_masked": ["合计"],
+                "item_name": [""],
+                "period": [""],
+                "standard": [f"{payees}人"],
+                "amount": [pl.select(_yuan(pl.lit(fen, dtype=pl.Int64))).item()],
+                "pay_date": [""],
+                "_order": [1],
+                "_kind": [2],
+            }
+        )
+        table = (
+            pl.concat([listed, subtotals, grand], how="vertical_relaxed")
+            .sort("_order", "village", "_kind", maintain_order=True)
+            .drop("_order", "_kind")
+            .rename(HEADERS)
+        )
+        return table.write_csv(include_bom=True, line_terminator="\r\n").encode("utf-8")
+
+    def _xlsx(self, notice: DisclosureNotice, town: str, town_rows: pl.DataFrame, town_totals: pl.DataFrame) -> bytes:
+        buffer = io.BytesIO()
+        book = xlsxwriter.Workbook(buffer, {"in_memory": True})
+        bold = book.add_format({"bold": True})
+        title = f"{town} {notice.item_name} {notice.period} 发放公示"
+        summary = town_totals.select(
+            pl.col("village").alias("村(社区)"),
+            pl.col("payees").alias("发放人数"),
+            pl.col("amount").alias("发放金额(元)"),
+            pl.col("minors_withheld").alias("其中未列名未成年人"),
+        )
+        payees, fen, minors = self._town_line(town_totals)
+        town_total = pl.select(_yuan(pl.lit(fen, dtype=pl.Int64))).item()
+        summary = pl.concat(
+            [
+                summary,
+                pl.DataFrame(
+                    {
+                        "村(社区)": ["合计"],
+                        "发放人数": [payees],
+                        "发放金额(元)": [town_total],
+                        "其中未列名未成年人": [minors],
+                    }
+                ),
+            ],
+            how="vertical_relaxed",
+        )
+        sheet = book.add_worksheet("汇总")
+        sheet.write(0, 0, title, bold)
+        sheet.write(
+            1, 0, f"批次 {notice.batch_id}；公示期 {notice.window_days} 天，自 {notice.published_at:%Y-%m-%d} 起"
+        )
+        summary.write_excel(book, sheet, position="A3", autofit=True, autofilter=False)
+        used: set[str] = set()
+        for village, village_rows in town_rows.partition_by("village", as_dict=True, maintain_order=True).items():
+            ws = book.add_worksheet(_sheet_name(str(village[0]), used))
+            ws.write(0, 0, f"{town} {village[0]} {notice.item_name} {notice.period} 发放公示", bold)
+            ws.write(1, 0, f"批次 {notice.batch_id}；公示期 {notice.window_days} 天")
+            table = village_rows.select(*HEADERS).rename(HEADERS)
+            table.write_excel(book, ws, position="A3", autofit=True, autofilter=False)
+            line = village_rows.height + 3
+            vt = town_totals.filter(pl.col("village") == village[0]).row(0, named=True)
+            ws.write(line, 0, "小计", bold)
+            ws.write(line, 1, f"{vt['payees']}人")
+            ws.write(line, 6, vt["amount"], bold)
+        book.close()
+        return buffer.getvalue()
+
+    def _html(
+        self, notice: DisclosureNotice, town: str, village: str, town_rows: pl.DataFrame, town_totals: pl.DataFrame
+    ) -> str:
+        rows = town_rows.filter(pl.col("village") == village)
+        body = rows.select(
+            pl.concat_str(
+                pl.lit("<tr><td>"),
+                pl.int_range(1, pl.len() + 1).cast(pl.String),
+                *(
+                    part
+                    for c in ("name_masked", "item_name", "period", "standard")
+                    for part in (pl.lit("</td><td>"), _esc(pl.col(c)))
+                ),
+                pl.lit('</td><td class="num">'),
+                _esc(pl.col("amount")),
+                pl.lit("</td><td>"),
+                _esc(pl.col("pay_date")),
+                pl.lit("</td></tr>"),
+            )
+        ).to_series()
+        vt = town_totals.filter(pl.col("village") == village).row(0, named=True)
+        payees, fen, minors = self._town_line(town_totals)
+        town_total = pl.select(_yuan(pl.lit(fen, dtype=pl.Int64))).item()
+        e = html.escape
+        withheld = f"（含未列名的未成年人 {vt['minors_withheld']} 人）" if vt["minors_withheld"] else ""
+        heading = f"{town} {village} {notice.item_name} 发放公示"
+        return "\n".join(
+            [
+                "<!DOCTYPE html>",
+                '<html lang="zh-CN"><head><meta charset="utf-8">',
+                '<meta name="viewport" content="width=device-width, initial-scale=1">',
+                f"<title>{e(heading)}</title><style>{_CSS}</style></head><body>",
+                f"<h1>{e(heading)}</h1>",
+                f'<p class="meta">发放期间 {e(notice.period)}　批次 {e(notice.batch_id)}　'
+                f"公示期 {notice.window_days} 天，自 {notice.published_at:%Y-%m-%d} 起</p>",
+                "<table><thead><tr><th>序号</th><th>姓名</th><th>补贴项目</th><th>发放期间</th><th>补贴标准</th>"
+                '<th class="num">发放金额(元)</th><th>发放日期</th></tr></thead><tbody>',
+                *body.to_list(),
+                "</tbody><tfoot>",
+                f'<tr class="total"><td colspan="5">本村(社区)小计 {vt["payees"]} 人{e(withheld)}</td>'
+                f'<td class="num">{e(vt["amount"])}</td><td></td></tr>',
+                f'<tr class="total"><td colspan="5">{e(town)}合计 {payees} 人'
+                f"{e(f'（含未列名的未成年人 {minors} 人）') if minors else ''}</td>"
+                f'<td class="num">{e(town_total)}</td><td></td></tr>',
+                "</tfoot></table>",
+                "<footer>如对公示内容有异议，请在公示期内向乡镇(街道)或业务主管部门反映。"
+                "公示信息已按规定隐去身份证号码、银行账号等个人信息。</footer>",
+                "</body></html>",
+                "",
+            ]
+        )
