@@ -1,0 +1,71 @@
+"""The batch life cycle as a Mermaid state diagram, read from the machine itself so the docs cannot drift."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from yikatong.ports import BatchRecord
+from yikatong.workflow.machine import STATES, TRANSITIONS, BatchFlow, build_machine
+
+__all__ = ["render_state_diagram", "state_diagram_markdown"]
+
+_TERMINAL = ("rejected", "published", "cancelled", "sent_back")
+
+
+def _edges() -> list[tuple[str, str, str]]:
+    epoch = dt.datetime(2000, 1, 1, tzinfo=dt.UTC)
+    probe = BatchRecord(
+        batch_id="-",
+        item="-",
+        period="-",
+        department="-",
+        state="draft",
+        prepared_by="-",
+        created_at=epoch,
+        updated_at=epoch,
+    )
+    machine = build_machine(BatchFlow(probe))
+    edges: list[tuple[str, str, str]] = []
+    for name, event in machine.events.items():
+        for source, transitions in event.transitions.items():
+            for transition in transitions:
+                edge = (source, transition.dest or source, name)
+                if edge not in edges:
+                    edges.append(edge)
+    return edges
+
+
+def _label(trigger: str, source: str, dest: str) -> str:
+    specs = [t for t in TRANSITIONS if t.trigger == trigger and source in t.sources and t.dest == dest]
+    roles = sorted({r for t in specs for r in t.roles})
+    marks = []
+    if any(t.checker for t in specs):
+        marks.append("maker-checker")
+    if any(t.reason for t in specs):
+        marks.append("reason")
+    guards = sorted({t.guard for t in specs if t.guard})
+    extra = f" [{', '.join(marks + guards)}]" if marks or guards else ""
+    return f"{trigger} ({' | '.join(roles)}){extra}"
+
+
+def render_state_diagram() -> str:
+    """The Mermaid ``stateDiagram-v2`` source of the batch machine: every state, every transition, with roles."""
+    lines = ["stateDiagram-v2", "    [*] --> draft"]
+    for source, dest, trigger in _edges():
+        lines.append(f"    {source} --> {dest}: {_label(trigger, source, dest)}")
+    for state in STATES:
+        if state in _TERMINAL:
+            lines.append(f"    {state} --> [*]")
+    return "\n".join(lines) + "\n"
+
+
+def state_diagram_markdown() -> str:
+    """``docs/state-diagram.md``: the diagram with a short legend."""
+    return (
+        "# Batch life cycle\n\n"
+        "Generated from `yikatong.workflow.machine` by `scripts/generate_docs.py`; do not edit by hand "
+        "(a test fails when this file is stale).\n\n"
+        "Each transition is labelled `trigger (roles allowed) [rules]`: `maker-checker` means the batch's maker may "
+        "not fire it, `reason` that a reason is required, other words name the guard deciding it.\n\n"
+        "```mermaid\n" + render_state_diagram() + "```\n"
+    )
