@@ -19,7 +19,8 @@ from attrs import frozen
 
 from yikatong.catalog import Catalog, SubsidyItem
 from yikatong.cli._common import fail
-from yikatong.errors import CatalogError, RosterFormatError, UnknownItem
+from yikatong.errors import CatalogError, ReferenceDataError, RosterFormatError, UnknownItem
+from yikatong.inputs import load_ledger, load_reference, load_registry, parse_reference_option
 from yikatong.money import parse_yuan
 from yikatong.period import Period
 from yikatong.roster import read_roster
@@ -88,6 +89,26 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--out", type=Path, metavar="DIR", help="write verdicts.parquet, issues.parquet, summary.json")
     p.add_argument("--engine", choices=("in-memory", "streaming"), default="in-memory", help="Polars engine")
     p.add_argument("--fail-on", choices=("block", "review"), help="exit 1 when any row (or the batch) reaches it")
+    p.add_argument(
+        "--registry",
+        type=Path,
+        metavar="FILE",
+        help="one-card account registry (CSV/Parquet: id_number, account, account_kind, bank, holder_name, status)",
+    )
+    p.add_argument(
+        "--reference",
+        action="append",
+        default=[],
+        metavar="NAME=FILE",
+        help="reference list (deceased, public_employee, disabled, supported, dibao, registered_poor): CSV/Parquet "
+        "with id_number (and death_date for deceased); repeatable",
+    )
+    p.add_argument(
+        "--ledger",
+        type=Path,
+        metavar="FILE",
+        help="payment ledger (CSV/Parquet: id_number, item, period, amount in yuan, status)",
+    )
     p.set_defaults(handler=run)
 
 
@@ -120,15 +141,25 @@ def load_inputs(args: argparse.Namespace) -> Inputs:
 
 
 def build_context(args: argparse.Namespace, inputs: Inputs) -> ValidationContext:
-    """The validation context from the options: the catalogue and the declared count and total.
+    """The validation context from the options: the catalogue, the declared count and total, and the registry,
+    reference lists and ledger files.
 
     Raises:
         CliInputError: when an input named by an option cannot be used.
     """
+    try:
+        registry = load_registry(args.registry) if args.registry is not None else None
+        reference = dict(load_reference(*parse_reference_option(text)) for text in args.reference)
+        ledger = load_ledger(args.ledger) if args.ledger is not None else None
+    except ReferenceDataError as exc:
+        raise CliInputError(str(exc)) from None
     return ValidationContext(
         catalog=inputs.catalog,
         declared_count=args.declared_count,
         declared_total_fen=args.declared_total,
+        registry=registry,
+        reference=reference,
+        ledger=ledger,
     )
 
 
