@@ -66,7 +66,7 @@ _ALIAS_LISTS: Final[dict[str, tuple[str, ...]]] = {
         "account_no",
         "bank_account",
     ),
-    "amount": ("补贴金额", "金额", "发放金额", "应发金额", "amount", "amount_yuan"),
+    "amount": ("补贴金额", "金额", "发放金额", "应发金额", "amount", "amount_raw", "amount_yuan"),
     "quantity": ("数量", "面积", "计税面积", "补贴面积", "确权面积", "quantity", "area"),
     "category": ("类别", "等级", "档次", "category", "grade"),
     "town": ("乡镇", "街道", "乡镇(街道)", "乡镇街道", "乡镇/街道", "town", "township"),
