@@ -46,11 +46,12 @@ def test_a_trigger_from_the_wrong_state_is_illegal_and_changes_nothing(catalog: 
     world = World(catalog)
     batch_id = world.to(state)
     before = snapshot(world, batch_id)
-    wrong = (
-        (lambda: world.service.fund(batch_id, actor=Actor.treasury(), amount_fen=50_000))
-        if state in ("funded", "disbursing")
-        else (lambda: world.service.disburse(batch_id, actor=BANK))
-    )
+
+    def wrong() -> object:
+        if state in ("funded", "disbursing"):
+            return world.service.fund(batch_id, actor=Actor.treasury(), amount_fen=50_000)
+        return world.service.disburse(batch_id, actor=BANK)
+
     with pytest.raises(IllegalTransition):
         wrong()
     assert snapshot(world, batch_id) == before
