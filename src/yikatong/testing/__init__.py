@@ -2,6 +2,10 @@
 
 * :mod:`yikatong.testing.store_contract`: :class:`~yikatong.testing.store_contract.StoreContract` for
   :class:`yikatong.ports.Store`.
+* :mod:`yikatong.testing.bank_contract`: :class:`~yikatong.testing.bank_contract.BankContract` and its
+  :class:`~yikatong.testing.bank_contract.BankHarness` for :class:`yikatong.ports.Bank`.
+* :mod:`yikatong.testing.treasury_contract`: :class:`~yikatong.testing.treasury_contract.TreasuryContract` and its
+  :class:`~yikatong.testing.treasury_contract.TreasuryHarness` for :class:`yikatong.ports.Treasury`.
 
 The kits need pytest (a development dependency); importing this package alone does not.
 """
