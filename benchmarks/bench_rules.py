@@ -54,19 +54,20 @@ def make_roster(rows: int, seed: int = 7) -> pl.DataFrame:
     rng = np.random.default_rng(seed)
     n = rows
     table = region_codes()
-    current = table.filter(pl.col("valid_to").is_null() & (pl.col("region_code") % 100 != 0))["region_code"].to_numpy()
-    region = np.where(rng.random(n) < 0.6, 500241, current[rng.integers(0, len(current), n)]).astype(np.int64)
-    region = np.where(rng.random(n) < 0.05, 512330, region)  # historical Xiushan code, born before 1996
+    codes = table.filter(pl.col("valid_to").is_null() & (pl.col("region_code") % 100 != 0))["region_code"].to_numpy()
+    codes = np.concatenate([codes, [500241, 512330]]).astype(np.int64)  # 512330: historical Xiushan code
+    # Every row gets a distinct (region, birth day, sequence) triple, so IDs are unique unless a defect says not.
+    idx = rng.permutation(n).astype(np.int64)
+    days = 9800  # 1920-01-01 .. 1946-10-31
+    region = codes[idx % len(codes)]
+    birth = int(np.datetime64("1920-01-01", "D").astype(int)) + (idx // len(codes)) % days
+    seq = (idx // (len(codes) * days)) % 1000
     region = np.where(rng.random(n) < 0.002, 123456, region)  # never existed
-    birth = rng.integers(
-        int(np.datetime64("1920-01-01", "D").astype(int)), int(np.datetime64("1946-10-31", "D").astype(int)), n
-    )
     under = rng.random(n) < 0.02
-    birth = np.where(under, rng.integers(-7305, 7305, n), birth)  # born 1950-1989: under 80
+    birth = np.where(under, birth + 36500, birth)  # a century later: under 80
     ymd = _days_to_ymd(birth)
     bad_date = rng.random(n) < 0.002
     ymd = np.where(bad_date, (ymd // 10000) * 10000 + 231, ymd)  # 31 February
-    seq = rng.integers(0, 1000, n)
     body = region * 10**11 + ymd * 10**3 + seq
     surname = rng.integers(0, len(_SURNAMES), n)
     given1 = rng.integers(0, len(_GIVEN), n)
