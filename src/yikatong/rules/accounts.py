@@ -257,26 +257,21 @@ def _shared(env: RuleEnv) -> Finding:
 
 def _multiple(env: RuleEnv) -> Finding:
     in_batch = pl.col("_payee_accounts") > 1
-    registry = (pl.col("_reg_open_n") > 1) if env.context.registry is not None else pl.lit(False)
+    batch_evidence = pl.concat_str(
+        pl.lit("payee reached through "),
+        pl.col("_payee_accounts").cast(pl.String),
+        pl.lit(" accounts in this batch (rows "),
+        pl.col("_payee_rows"),
+        pl.lit(")"),
+    )
+    if env.context.registry is None:
+        return Finding(hit=in_batch, evidence=batch_evidence)
+    registry_evidence = pl.concat_str(
+        pl.lit("registry: "), pl.col("_reg_open_n").cast(pl.String), pl.lit(" open accounts")
+    )
     return Finding(
-        hit=in_batch | registry,
-        evidence=pl.when(in_batch)
-        .then(
-            pl.concat_str(
-                pl.lit("payee reached through "),
-                pl.col("_payee_accounts").cast(pl.String),
-                pl.lit(" accounts in this batch (rows "),
-                pl.col("_payee_rows"),
-                pl.lit(")"),
-            )
-        )
-        .otherwise(
-            pl.concat_str(
-                pl.lit("registry: "),
-                pl.col("_reg_open_n").cast(pl.String),
-                pl.lit(" open accounts"),
-            )
-        ),
+        hit=in_batch | (pl.col("_reg_open_n") > 1),
+        evidence=pl.when(in_batch).then(batch_evidence).otherwise(registry_evidence),
     )
 
 
