@@ -19,6 +19,7 @@ something shaped like an ID, account or phone number. Only the published columns
 
 from __future__ import annotations
 
+import datetime as dt
 import html
 import io
 from pathlib import Path
@@ -64,6 +65,12 @@ footer { margin-top: 1.5em; font-size: 0.9em; }
   tr { page-break-inside: avoid; }
 }
 """
+
+
+def _local(moment: dt.datetime) -> dt.datetime:
+    """A moment in Beijing time, the time of the notice board (a naive time is taken as UTC)."""
+    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
+    return aware.astimezone(dt.timezone(dt.timedelta(hours=8)))
 
 
 def _yuan(fen: pl.Expr) -> pl.Expr:
@@ -269,7 +276,9 @@ class DisclosureFileSink:
         sheet = book.add_worksheet("汇总")
         sheet.write(0, 0, title, bold)
         sheet.write(
-            1, 0, f"批次 {notice.batch_id}；公示期 {notice.window_days} 天，自 {notice.published_at:%Y-%m-%d} 起"
+            1,
+            0,
+            f"批次 {notice.batch_id}；公示期 {notice.window_days} 天，自 {_local(notice.published_at):%Y-%m-%d} 起",
         )
         summary.write_excel(book, sheet, position="A3", autofit=True, autofilter=False)
         used: set[str] = set()
@@ -321,7 +330,7 @@ class DisclosureFileSink:
                 f"<title>{e(heading)}</title><style>{_CSS}</style></head><body>",
                 f"<h1>{e(heading)}</h1>",
                 f'<p class="meta">发放期间 {e(notice.period)}　批次 {e(notice.batch_id)}　'
-                f"公示期 {notice.window_days} 天，自 {notice.published_at:%Y-%m-%d} 起</p>",
+                f"公示期 {notice.window_days} 天，自 {_local(notice.published_at):%Y-%m-%d} 起</p>",
                 "<table><thead><tr><th>序号</th><th>姓名</th><th>补贴项目</th><th>发放期间</th><th>补贴标准</th>"
                 '<th class="num">发放金额(元)</th><th>发放日期</th></tr></thead><tbody>',
                 *body.to_list(),

@@ -36,18 +36,21 @@ from yikatong.adapters.bankfile._files import safe_name, write_atomic
 from yikatong.adapters.bankfile.layout import BankLayout, FileSection
 from yikatong.adapters.bankfile.reader import RESULT_SCHEMA, read_result, read_verify_response
 from yikatong.adapters.bankfile.writer import file_name, render_order, render_verify_request, verify_rows
+from yikatong.adapters.clock import SystemClock
 from yikatong.errors import BankFileError
 from yikatong.ports import Clock, DisbursementOrder
 
-__all__ = ["FileExchangeBank", "SystemClock", "answer_pattern"]
+__all__ = ["BEIJING", "FileExchangeBank", "answer_pattern", "local_date"]
 
 
-class SystemClock:
-    """The system clock in UTC, for hosts that pass no :class:`~yikatong.ports.Clock`."""
+BEIJING = dt.timezone(dt.timedelta(hours=8), "CST")
+"""Files are dated in Beijing time, as the bank dates them, whatever time zone the clock reads in."""
 
-    def now(self) -> dt.datetime:
-        """The current time, timezone-aware (UTC)."""
-        return dt.datetime.now(dt.UTC)
+
+def local_date(clock: Clock) -> dt.date:
+    """Today's date in Beijing time by ``clock``."""
+    moment = clock.now()
+    return (moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)).astimezone(BEIJING).date()
 
 
 def answer_pattern(section: FileSection, batch_id: str | None) -> re.Pattern[str]:
@@ -94,7 +97,7 @@ class FileExchangeBank:
     Args:
         folder: The exchange folder; created when missing.
         layout: The bank's file layout (:func:`~yikatong.adapters.bankfile.layout.load_layout`).
-        clock: Time source for file dates; the system clock in UTC when ``None``.
+        clock: Time source for file dates (taken in Beijing time); the system clock when ``None``.
     """
 
     def __init__(self, folder: str | Path, layout: BankLayout, *, clock: Clock | None = None) -> None:
@@ -109,7 +112,7 @@ class FileExchangeBank:
             path.mkdir(parents=True, exist_ok=True)
 
     def _today(self) -> dt.date:
-        return self._clock.now().date()
+        return local_date(self._clock)
 
     def submit(self, order: DisbursementOrder) -> None:
         """Write the order file of a batch into ``outbox/``, once.

@@ -17,10 +17,11 @@ from pathlib import Path
 import polars as pl
 
 from yikatong.adapters.bankfile._files import write_atomic
-from yikatong.adapters.bankfile.adapter import SystemClock, answer_pattern
+from yikatong.adapters.bankfile.adapter import answer_pattern, local_date
 from yikatong.adapters.bankfile.layout import BankLayout, FileSection
 from yikatong.adapters.bankfile.reader import read_order, read_verify_request
 from yikatong.adapters.bankfile.writer import file_name, render_file
+from yikatong.adapters.clock import SystemClock
 from yikatong.errors import BankFileError
 from yikatong.ports import Bank, Clock, DisbursementOrder
 
@@ -88,7 +89,7 @@ class BankFilePeer:
 
     def exchange(self) -> None:
         """Take every waiting order and request from ``outbox/`` and write every new answer into ``inbox/``."""
-        today = self._clock.now().date()
+        today = local_date(self._clock)
         for path in self._take(self.layout.verify_request):
             self._answer_verification(path, today)
         for path in self._take(self.layout.order):
