@@ -51,10 +51,11 @@ def _rx(delimiter: str) -> str:
 def decode(data: bytes) -> tuple[str, str]:
     """Decode a text roster; return the text and the encoding used.
 
-    A BOM decides (UTF-8 or UTF-16). Otherwise valid UTF-8 wins; then, for bytes that are not valid UTF-8, UTF-8
-    is still chosen when few sequences fail in the megabyte from the first failure on (a damaged UTF-8 file, where
-    failures are rare; GB18030 text fails on about every other byte), else GB18030, the superset of GBK that also
-    encodes 䶮 and 𠮷. Undecodable bytes become U+FFFD, which the reader turns into ``TEXT_ENCODING``.
+    A BOM decides (UTF-8 or UTF-16). Otherwise valid UTF-8 wins. For bytes that are not valid UTF-8, UTF-8 is still
+    chosen when the header line is non-ASCII valid UTF-8 (GB18030 Chinese text practically never is), or when few
+    sequences fail in the megabytes around the first failure (a damaged UTF-8 file: failures are rare, whereas
+    GB18030 text fails on about every other byte); otherwise GB18030, the superset of GBK that also encodes 䶮
+    and 𠮷. Undecodable bytes become U+FFFD, which the reader turns into ``TEXT_ENCODING``.
     """
     if data.startswith(codecs.BOM_UTF8):
         return data[len(codecs.BOM_UTF8) :].decode("utf-8", "replace"), "utf-8-sig"
@@ -64,7 +65,10 @@ def decode(data: bytes) -> tuple[str, str]:
         return data.decode("utf-8"), "utf-8"
     except UnicodeDecodeError as exc:
         first_failure = exc.start
-    window = data[first_failure : first_failure + _SAMPLE_BYTES]
+    first_line = data[: data.find(b"\n")] if b"\n" in data else data
+    if len(first_line) < first_failure and not first_line.isascii():
+        return data.decode("utf-8", "replace"), "utf-8"
+    window = data[max(0, first_failure - _SAMPLE_BYTES) : first_failure + _SAMPLE_BYTES]
     failures = window.decode("utf-8", "replace").count("\ufffd")
     non_ascii = len(window.translate(None, _ASCII))
     if failures * 20 <= non_ascii:
@@ -101,7 +105,10 @@ def _sniff_delimiter(header: str) -> str:
 
 
 def _header_titles(header: str, delimiter: str) -> tuple[str, ...]:
-    row = next(csv.reader([header], delimiter=delimiter), [])
+    try:
+        row = next(csv.reader([header], delimiter=delimiter), [])
+    except csv.Error:  # a stray carriage return or NUL: take the titles as they stand
+        row = [t.strip('"') for t in header.split(delimiter)]
     titles = [t.strip() for t in row]
     while titles and not titles[-1]:
         titles.pop()
@@ -119,6 +126,14 @@ def _field_count(text: pl.Expr, delimiter: str) -> pl.Expr:
     return (outside.str.count_matches(delimiter, literal=True) + 1).cast(pl.Int64)
 
 
+def _fits(text: pl.Expr, d: str, width: int) -> pl.Expr:
+    """A well-formed record has at least ``width`` fields and any beyond them are empty."""
+    outside = text.str.replace_all(_QUOTED, "Q")
+    tail = outside.str.splitn(d, width + 1).struct.field(f"field_{width}")
+    enough = outside.str.count_matches(d, literal=True) + 1 >= width
+    return enough & (tail.is_null() | (tail.str.strip_chars(_BLANK + d) == ""))
+
+
 def _merge_pass(lines: pl.DataFrame, d: str, width: int) -> tuple[pl.DataFrame, int | None]:
     """One scan: records up to the first unsound multi-line group, and that group's opening line (None if none)."""
     odd = (pl.col("text").str.count_matches('"', literal=True) % 2).cast(pl.Int64)
@@ -134,7 +149,7 @@ def _merge_pass(lines: pl.DataFrame, d: str, width: int) -> tuple[pl.DataFrame, 
     groups = spanning.group_by("group", maintain_order=True).agg(
         pl.col("line"), pl.col("text").str.join("\n").alias("joined")
     )
-    sound = _well_formed(pl.col("joined"), d) & (_field_count(pl.col("joined"), d) >= width)
+    sound = _well_formed(pl.col("joined"), d) & _fits(pl.col("joined"), d, width)
     groups = groups.with_columns(sound=sound & (pl.col("line").list.len() > 1), first=pl.col("line").list.first())
     unsound = groups.filter(~pl.col("sound"))
     opener = None if unsound.height == 0 else int(unsound["first"].min())  # type: ignore[arg-type]

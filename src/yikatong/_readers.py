@@ -40,9 +40,9 @@ _SUFFIXES: Final[dict[str, Format]] = {
 _ID_TARGETS: Final = ("id_number", "household_head_id", "account")
 
 
-def _unreadable(what: str, exc: BaseException) -> RosterFormatError:
+def _unreadable(what_zh: str, what_en: str, exc: BaseException) -> RosterFormatError:
     kind = type(exc).__name__
-    return RosterFormatError("unreadable", f"无法读取{what}（{kind}）", f"cannot read {what} ({kind})")
+    return RosterFormatError("unreadable", f"无法读取{what_zh}（{kind}）", f"cannot read {what_en} ({kind})")
 
 
 def load_bytes(source: str | Path | bytes | bytearray | memoryview | IO[bytes]) -> tuple[bytes, str | None]:
@@ -54,11 +54,11 @@ def load_bytes(source: str | Path | bytes | bytearray | memoryview | IO[bytes]) 
         try:
             return path.read_bytes(), path.name
         except OSError as exc:
-            raise _unreadable(f"文件 {path.name}", exc) from None
+            raise _unreadable(f"文件 {path.name}", f"file {path.name}", exc) from None
     try:
         data = source.read()
     except (OSError, ValueError) as exc:
-        raise _unreadable("输入流", exc) from None
+        raise _unreadable("输入流", "the input stream", exc) from None
     if isinstance(data, str):
         return data.encode("utf-8"), getattr(source, "name", None)
     if not isinstance(data, bytes | bytearray | memoryview):
@@ -107,7 +107,7 @@ def stage_sheet(data: bytes, sheet: int | str, mapping: Mapping[str, str | None]
         reader = fastexcel.read_excel(data)
         cells = reader.load_sheet(sheet, header_row=None, dtypes="string").to_polars()
     except fastexcel.FastExcelError as exc:
-        raise _unreadable("电子表格", exc) from None
+        raise _unreadable("电子表格", "the spreadsheet", exc) from None
     if cells.width == 0 or cells.height == 0:
         raise RosterFormatError("empty", "工作表为空", "the worksheet is empty")
     names = [f"c{i}" for i in range(cells.width)]
@@ -132,7 +132,7 @@ def stage_sheet(data: bytes, sheet: int | str, mapping: Mapping[str, str | None]
                     sheet, header_row=None, use_columns=[pos], dtypes={pos: "boolean"}
                 ).to_polars()
             except fastexcel.FastExcelError as exc:
-                raise _unreadable("电子表格", exc) from None
+                raise _unreadable("电子表格", "the spreadsheet", exc) from None
             numeric.append(as_bool.to_series().is_not_null().alias(f"_numeric_{target}"))
     cells_numeric = pl.DataFrame(numeric).with_row_index("_idx") if numeric else None
     staged = body.lazy()
@@ -194,4 +194,4 @@ def read_parquet(data: bytes) -> pl.DataFrame:
     try:
         return pl.read_parquet(io.BytesIO(data))
     except (pl.exceptions.PolarsError, OSError, ValueError) as exc:
-        raise _unreadable("Parquet 文件", exc) from None
+        raise _unreadable("Parquet 文件", "the Parquet file", exc) from None
