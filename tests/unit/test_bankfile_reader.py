@@ -272,3 +272,29 @@ def test_a_result_file_with_only_some_rows_is_read() -> None:
     data, sent = result_bytes(lay, make_order(), edit=lambda rows: rows.filter(pl.col("serial") <= 2))
     frame = _read(lay, data, sent)
     assert frame["row_id"].to_list() == [2, 3]
+
+
+def test_a_layout_keyed_by_row_id_reads_results_and_refuses_unknown_rows() -> None:
+    base = layout("delimited-gb18030")
+    keyed = {
+        where: getattr(base, where).model_copy(
+            update={
+                "detail": getattr(base, where).detail.model_copy(
+                    update={
+                        "fields": [
+                            f.model_copy(update={"name": "row_id"}) if f.name == "serial" else f
+                            for f in getattr(base, where).detail.fields
+                        ]
+                    }
+                )
+            }
+        )
+        for where in ("order", "result")
+    }
+    lay = base.model_copy(update=keyed)
+    assert lay.result.key == "row_id"
+    order = make_order()
+    good, sent = result_bytes(lay, order)
+    assert sorted(_read(lay, good, sent)["row_id"].to_list()) == [2, 3, 5, 7, 11]
+    bad, _ = result_bytes(lay, order, edit=lambda r: r.with_columns(row_id=pl.col("row_id") + 1000))
+    assert "row_id 1002 is not in the order" in str(_refusal(lay, bad, sent))

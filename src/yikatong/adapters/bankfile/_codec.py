@@ -183,7 +183,12 @@ def _decode(section: FileSection, data: bytes, file: str) -> bytes:
     eol = section.eol.encode("ascii")
     if not data.endswith(eol):
         raise BankFileError("truncated: the last line has no line ending", file=file, line=1 + data.count(b"\n"))
-    wrong = _CRLF_BREAKERS.search(data) if section.line_ending == "crlf" else _LF_BREAKERS.search(data)
+    pairs = data.count(b"\r\n")
+    if section.line_ending == "crlf":
+        clean = data.count(b"\n") == pairs and data.count(b"\r") == pairs
+    else:
+        clean = b"\r" not in data
+    wrong = None if clean else (_CRLF_BREAKERS if section.line_ending == "crlf" else _LF_BREAKERS).search(data)
     if wrong is not None:
         raise BankFileError(
             f"line endings are not {section.line_ending.upper()}",
