@@ -22,11 +22,13 @@ import codecs
 import csv
 import io
 import re
+from collections.abc import Mapping
 from typing import Final
 
 import attrs
 import polars as pl
 
+from yikatong._headers import HEADER_SCAN, header_index, resolve_columns
 from yikatong.errors import RosterFormatError
 
 __all__ = ["ParsedText", "decode", "parse_text"]
@@ -78,9 +80,11 @@ def decode(data: bytes) -> tuple[str, str]:
 
 @attrs.frozen
 class ParsedText:
-    """Records of a text roster: ``source_line``, ``malformed`` and the cells ``f0``, ``f1``… (as many as titles)."""
+    """A text roster: its titles, which title feeds each canonical column, and the records (``source_line``,
+    ``malformed`` and the cells ``f0``, ``f1``…, as many as titles)."""
 
     titles: tuple[str, ...]
+    columns: dict[str, int]
     records: pl.DataFrame
 
 
@@ -257,25 +261,32 @@ def _fields(records: pl.DataFrame, d: str, width: int) -> pl.DataFrame:
     return both.rename({"line": "source_line"})
 
 
-def parse_text(data: bytes) -> ParsedText:
-    """Parse a delimited text roster into records, one per data row.
+def parse_text(data: bytes, mapping: Mapping[str, str | None] | None) -> ParsedText:
+    """Parse a delimited text roster into records, one per data row after the header.
+
+    The header is the first of the leading non-empty lines that has an ID column (see
+    :func:`yikatong._headers.header_index`); lines before it are a preamble, not data.
 
     Raises:
-        RosterFormatError: ``empty`` when there is no header line or no data line.
+        RosterFormatError: ``empty`` when there is no header line or no data line; ``no_id_column`` and
+            ``bad_mapping`` as :func:`yikatong._headers.resolve_columns` raises them.
     """
     text, _ = decode(data)
     lines = _split_lines(text)
     non_blank = lines.filter(pl.col("text").str.strip_chars(_BLANK) != "")
     if non_blank.height == 0:
         raise RosterFormatError("empty", "文件为空，没有表头和数据行", "the file is empty: no header and no data")
-    header_line = int(non_blank["line"][0])
-    header = str(non_blank["text"][0])
-    delimiter = _sniff_delimiter(header)
-    titles = _header_titles(header, delimiter)
+    leading = non_blank.head(HEADER_SCAN)
+    candidates = [_header_titles(line, _sniff_delimiter(line)) for line in leading["text"]]
+    k = header_index(candidates, mapping)
+    header_line = int(leading["line"][k])
+    delimiter = _sniff_delimiter(str(leading["text"][k]))
+    titles = candidates[k]
+    chosen = resolve_columns(titles, mapping)
     width = max(len(titles), 1)
     body = lines.filter(pl.col("line") > header_line)
     records = _merge_multiline(body, delimiter, width)
     records = records.filter(~_is_blank(pl.col("text"), delimiter))
     if records.height == 0:
         raise RosterFormatError("empty", "文件只有表头，没有数据行", "the file has a header but no data rows")
-    return ParsedText(titles=titles, records=_fields(records, delimiter, width))
+    return ParsedText(titles=titles, columns=chosen, records=_fields(records, delimiter, width))

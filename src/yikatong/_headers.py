@@ -14,7 +14,7 @@ from typing import Final
 
 from yikatong.errors import RosterFormatError
 
-__all__ = ["ALIASES", "TARGETS", "normalise_header", "resolve_columns"]
+__all__ = ["ALIASES", "HEADER_SCAN", "TARGETS", "header_index", "normalise_header", "resolve_columns"]
 
 TARGETS: Final = (
     "name",
@@ -32,6 +32,9 @@ TARGETS: Final = (
 """Canonical columns a source column can feed (``amount`` fills ``amount_raw`` and ``amount_fen``)."""
 
 _TARGET_SYNONYMS: Final = {"amount_raw": "amount"}
+
+HEADER_SCAN: Final = 20
+"""How many leading non-empty lines may precede the header (a title such as 某某镇高龄津贴发放花名册, a date line)."""
 
 _ALIAS_LISTS: Final[dict[str, tuple[str, ...]]] = {
     "name": ("姓名", "户主姓名", "补贴对象姓名", "名字", "name", "姓名/名称"),
@@ -101,6 +104,30 @@ def _match(title: str) -> str | None:
         return ALIASES[key]
     bare = re.sub(r"\(.*?\)", "", key)
     return ALIASES.get(bare)
+
+
+def _target_of(title: str, mapping: Mapping[str, str | None]) -> str | None:
+    if title in mapping:
+        target = mapping[title]
+    else:
+        by_form = {normalise_header(k): v for k, v in mapping.items()}
+        key = normalise_header(title)
+        if key not in by_form:
+            return _match(title)
+        target = by_form[key]
+    return _TARGET_SYNONYMS.get(target, target) if target is not None else None
+
+
+def header_index(candidates: Sequence[Sequence[str]], mapping: Mapping[str, str | None] | None) -> int:
+    """The position among ``candidates`` (the first non-empty rows) of the header: the first row with an ID column.
+
+    Rows before it are a preamble (a title, a date, a unit line), not data. When no row has an ID column, 0: the
+    first row is taken as the header and :func:`resolve_columns` reports what is wrong with it.
+    """
+    for k, titles in enumerate(candidates[:HEADER_SCAN]):
+        if any(_target_of(t, mapping or {}) == "id_number" for t in titles):
+            return k
+    return 0
 
 
 def resolve_columns(titles: Sequence[str], mapping: Mapping[str, str | None] | None) -> dict[str, int]:

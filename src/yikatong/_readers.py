@@ -17,7 +17,7 @@ import fastexcel
 import polars as pl
 
 from yikatong._csvtext import parse_text
-from yikatong._headers import resolve_columns
+from yikatong._headers import HEADER_SCAN, header_index, resolve_columns
 from yikatong.errors import RosterFormatError
 from yikatong.schema import FLAG_COLUMNS
 
@@ -88,8 +88,8 @@ def detect_format(data: bytes, name: str | None) -> Format:
 
 def stage_text(data: bytes, mapping: Mapping[str, str | None] | None) -> pl.LazyFrame:
     """Stage a delimited text roster (see :mod:`yikatong._csvtext`)."""
-    parsed = parse_text(data)
-    chosen = resolve_columns(parsed.titles, mapping)
+    parsed = parse_text(data, mapping)
+    chosen = parsed.columns
     return parsed.records.lazy().select(
         pl.col("source_line"),
         pl.col("malformed").alias("_malformed"),
@@ -98,10 +98,11 @@ def stage_text(data: bytes, mapping: Mapping[str, str | None] | None) -> pl.Lazy
 
 
 def stage_sheet(data: bytes, sheet: int | str, mapping: Mapping[str, str | None] | None) -> pl.LazyFrame:
-    """Stage a spreadsheet: every cell read as text; the first non-empty row is the header.
+    """Stage a spreadsheet: every cell read as text; the header is found as in text (a title row may precede it).
 
-    ``source_line`` counts rows from the header row (line 1), empty rows included, so it is the sheet's row
-    number when the header is on row 1. A row whose every cell is empty is not a data row.
+    ``source_line`` is the sheet's row number, counted from the first row the sheet uses (row 1 in any sheet that
+    starts with its title or header; the reader cannot see rows above the used range). A row whose every cell is
+    empty is not a data row.
     """
     try:
         reader = fastexcel.read_excel(data)
@@ -110,16 +111,19 @@ def stage_sheet(data: bytes, sheet: int | str, mapping: Mapping[str, str | None]
         raise _unreadable("电子表格", "the spreadsheet", exc) from None
     if cells.width == 0 or cells.height == 0:
         raise RosterFormatError("empty", "工作表为空", "the worksheet is empty")
+    original = cells.columns
     names = [f"c{i}" for i in range(cells.width)]
     cells = cells.rename(dict(zip(cells.columns, names, strict=True))).with_row_index("_idx")
     filled = pl.any_horizontal(pl.col(c).str.strip_chars().fill_null("") != "" for c in names)
     non_empty = cells.filter(filled)
     if non_empty.height == 0:
         raise RosterFormatError("empty", "工作表为空", "the worksheet is empty")
-    header_idx = int(non_empty["_idx"][0])
-    header = non_empty.row(0)
-    titles = [str(v).strip() if v is not None else "" for v in header[1:]]
-    chosen = resolve_columns(titles, mapping)
+    candidates = [
+        [str(v).strip() if v is not None else "" for v in row[1:]] for row in non_empty.head(HEADER_SCAN).iter_rows()
+    ]
+    k = header_index(candidates, mapping)
+    header_idx = int(non_empty["_idx"][k])
+    chosen = resolve_columns(candidates[k], mapping)
     body = non_empty.filter(pl.col("_idx") > header_idx)
     if body.height == 0:
         raise RosterFormatError("empty", "工作表只有表头，没有数据行", "the worksheet has a header but no data rows")
@@ -128,8 +132,9 @@ def stage_sheet(data: bytes, sheet: int | str, mapping: Mapping[str, str | None]
         if target in chosen:
             pos = chosen[target]
             try:
+                column = original[pos]
                 as_bool = reader.load_sheet(
-                    sheet, header_row=None, use_columns=[pos], dtypes={pos: "boolean"}
+                    sheet, header_row=None, use_columns=[column], dtypes={column: "boolean"}
                 ).to_polars()
             except fastexcel.FastExcelError as exc:
                 raise _unreadable("电子表格", "the spreadsheet", exc) from None
@@ -140,7 +145,7 @@ def stage_sheet(data: bytes, sheet: int | str, mapping: Mapping[str, str | None]
         staged = staged.join(cells_numeric.lazy(), on="_idx", how="left", maintain_order="left")
     text_bool = {f"_numeric_{t}": chosen[t] for t in _ID_TARGETS if t in chosen}
     return staged.select(
-        (pl.col("_idx").cast(pl.Int64) - header_idx + 1).alias("source_line"),
+        (pl.col("_idx").cast(pl.Int64) + 1).alias("source_line"),
         pl.lit(False).alias("_malformed"),
         *(pl.col(f"c{pos}").alias(target) for target, pos in chosen.items()),
         *(

@@ -159,3 +159,19 @@ def test_a_missing_file_is_unreadable(tmp_path: Path) -> None:
     with pytest.raises(RosterFormatError) as info:
         read_roster(tmp_path / "nowhere.csv")
     assert info.value.problem == "unreadable"
+
+
+def test_a_spreadsheet_with_a_title_row_and_an_indented_table_keeps_sheet_row_numbers(tmp_path: Path) -> None:
+    path = tmp_path / "roster.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    sheet = book.add_worksheet()
+    sheet.write(0, 5, "凤鸣村高龄津贴发放花名册")
+    sheet.write_row(2, 2, ["姓名", "身份证号", "一卡通账号"])
+    sheet.write_row(3, 2, ["张三", 500241199001011234, "6217000012345678901"])
+    sheet.write_row(4, 2, ["李四", "500241199001011234", 6217000012345678901])
+    book.close()
+    roster = read_roster(path)
+    assert roster["source_line"].to_list() == [4, 5]
+    assert roster["name"].to_list() == ["张三", "李四"]
+    assert roster["flag_id_excel_mangled"].to_list() == [True, True]
+    assert roster["account"][0] == "6217000012345678901"

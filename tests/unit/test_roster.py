@@ -306,3 +306,16 @@ def test_ingestion_flags_become_issues_when_validated(catalog: Catalog) -> None:
     ]
     assert report.verdicts["verdict"].to_list() == ["pass", "block", "pass", "block"]
     assert "source line 5" in report.issues.filter(pl.col("code") == "ROW_MALFORMED")["evidence"][0]
+
+
+def test_a_title_line_before_the_header_is_a_preamble_not_a_row() -> None:
+    data = ("凤鸣村2026年11月高龄津贴发放花名册,,,,,,\n制表日期：2026-11-20\n" + HEADER + GOOD).encode("gb18030")
+    roster = read_roster(data)
+    assert roster["source_line"].to_list() == [4]
+    assert roster["name"].to_list() == ["张三"]
+
+
+def test_a_header_found_through_the_mapping_can_follow_a_title_line() -> None:
+    data = "花名册\n户名,证件\n张三,500241199001011234\n".encode()
+    roster = read_roster(data, mapping={"证件": "id_number", "户名": "name"})
+    assert roster.select("source_line", "name").rows() == [(3, "张三")]
