@@ -8,12 +8,13 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import attrs
 import polars as pl
 import pytest
 
 from tests.unit.bankfile_support import FixedClock, layout
 from yikatong.adapters.bankfile import BankFilePeer, FileExchangeBank
-from yikatong.adapters.simulated_bank import SimulatedBank
+from yikatong.adapters.simulated import Faults, SimulatedBank
 from yikatong.ports import DisbursementOrder
 from yikatong.testing.bank_contract import BankContract, BankHarness
 
@@ -56,8 +57,17 @@ class TestSimulatedBank(BankContract):
         return _simulated_harness(SimulatedBank(accounts=_book()))
 
 
-def _file_harness(folder: Path, name: str) -> BankHarness:
-    inner = SimulatedBank(accounts=_book())
+class TestSimulatedBankThatTimesOutAndAnswersInParts(BankContract):
+    """Timeouts are retried and partial results waited for, as the workflow does."""
+
+    @pytest.fixture
+    def bank_harness(self) -> BankHarness:
+        bank = SimulatedBank(seed=11, accounts=_book(), faults=Faults(bank_timeout=0.25, partial=0.5))
+        return attrs.evolve(_simulated_harness(bank), max_rounds=20)
+
+
+def _file_harness(folder: Path, name: str, *, faults: Faults | None = None) -> BankHarness:
+    inner = SimulatedBank(seed=5, accounts=_book(), faults=faults)
     peer = BankFilePeer(folder, layout(name), inner, clock=FixedClock())
     return BankHarness(
         bank=FileExchangeBank(folder, layout(name), clock=FixedClock()),
@@ -66,6 +76,7 @@ def _file_harness(folder: Path, name: str) -> BankHarness:
         failing=FAILING,
         settle=peer.exchange,
         paid_fen=lambda batch_id: _paid_fen(inner).get(batch_id, 0),
+        max_rounds=20,
     )
 
 
@@ -79,6 +90,14 @@ class TestFileExchangeBankFixedWidth(BankContract):
     @pytest.fixture
     def bank_harness(self, tmp_path: Path) -> BankHarness:
         return _file_harness(tmp_path, "fixed-width-gb18030")
+
+
+class TestFileExchangeBankWithResultsInSeveralFiles(BankContract):
+    """The bank answers a few rows at a time: each answer is a new result file in the inbox."""
+
+    @pytest.fixture
+    def bank_harness(self, tmp_path: Path) -> BankHarness:
+        return _file_harness(tmp_path, "fixed-width-gb18030", faults=Faults(partial=1.0))
 
 
 # -- the kit catches banks that break the contract ---------------------------------------------------------------
@@ -153,3 +172,9 @@ def test_the_kit_passes_the_same_checks_on_a_well_behaved_bank() -> None:
     kit.test_rejected_people_fail_verification_with_a_reason(harness)
     kit.test_an_order_whose_control_total_is_wrong_is_refused_without_personal_data(harness)
     kit.test_submitting_the_same_order_again_pays_nothing_more(harness)
+
+
+def test_a_bank_answering_in_parts_leaves_several_result_files_that_together_cover_the_order(tmp_path: Path) -> None:
+    harness = _file_harness(tmp_path, "fixed-width-gb18030", faults=Faults(partial=1.0))
+    BankContract().test_an_order_gets_one_result_per_row_with_the_order_amounts(harness)
+    assert len(list((tmp_path / "inbox").glob("RET*.dat"))) >= 2
