@@ -170,3 +170,15 @@ def test_errors_of_the_exchange_never_show_a_full_account_or_id(tmp_path: Path) 
     assert "6" * 19 not in message
     for id_number in sample_rows()["id_number"]:
         assert id_number not in message
+
+
+def test_result_files_of_a_batch_whose_id_starts_like_another_are_not_mixed_up(tmp_path: Path) -> None:
+    lay = layout("delimited-gb18030")
+    bank = _bank(tmp_path)
+    short, longer = make_order(batch_id="B1"), make_order(batch_id="B1_2")
+    bank.submit(short)
+    bank.submit(longer)
+    data, _ = result_bytes(lay, longer)
+    (tmp_path / "inbox" / "DFHZ_B1_2_20261127_1.txt").write_bytes(data)
+    assert bank.results("B1").height == 0
+    assert bank.results("B1_2").height == 5

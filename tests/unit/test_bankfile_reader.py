@@ -298,3 +298,13 @@ def test_a_layout_keyed_by_row_id_reads_results_and_refuses_unknown_rows() -> No
     assert sorted(_read(lay, good, sent)["row_id"].to_list()) == [2, 3, 5, 7, 11]
     bad, _ = result_bytes(lay, order, edit=lambda r: r.with_columns(row_id=pl.col("row_id") + 1000))
     assert "row_id 1002 is not in the order" in str(_refusal(lay, bad, sent))
+
+
+def test_a_failed_row_without_a_reason_code_or_text_is_named_by_its_status_code() -> None:
+    lay = layout("delimited-gb18030")
+    data, sent = result_bytes(
+        lay, make_order(), edit=_edit_serial(2, reason_code=pl.lit(""), reason=pl.lit("")), failed_serials=(2,)
+    )
+    failed = _read(lay, data, sent).filter(pl.col("outcome") == "failed").row(0, named=True)
+    assert failed["reason_code"] == "F"
+    assert failed["reason"] == "F"

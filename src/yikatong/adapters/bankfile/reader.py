@@ -99,6 +99,15 @@ def _status(section: FileSection, parsed: ParsedFile, *, file: str) -> pl.Series
     return mapped
 
 
+def _reason_codes(rows: pl.DataFrame) -> pl.Series:
+    """The bank's reason code of each row; the status code where the file gives no reason code."""
+    if "reason_code" not in rows.columns:
+        return rows["status"]
+    return rows.select(
+        pl.when(pl.col("reason_code") == "").then(pl.col("status")).otherwise(pl.col("reason_code"))
+    ).to_series()
+
+
 def _match(
     section: FileSection, parsed: ParsedFile, sent: pl.DataFrame, *, file: str, what: str
 ) -> tuple[pl.DataFrame, pl.Series]:
@@ -191,8 +200,7 @@ def read_result(data: bytes, layout: BankLayout, *, file: str, batch_id: str, se
     differs = _first(amounts != joined["amount_fen"])
     if differs is not None:
         raise BankFileError("the amount differs from the order", file=file, line=int(lines[differs]))
-    code = rows["reason_code"] if "reason_code" in rows.columns else rows["status"]
-    code = pl.select(pl.when(code == "").then(None).otherwise(code)).to_series()
+    code = _reason_codes(rows)
     known = code.replace_strict(section.reasons, default=None, return_dtype=pl.String)
     text = rows["reason"] if "reason" in rows.columns else pl.Series([""] * rows.height, dtype=pl.String)
     frame = pl.DataFrame(
@@ -210,7 +218,7 @@ def read_result(data: bytes, layout: BankLayout, *, file: str, batch_id: str, se
         pl.col("row_id").cast(pl.Int64),
         "outcome",
         "amount_fen",
-        reason_code=pl.when(failed).then(pl.col("code").fill_null(pl.lit("UNSPECIFIED"))),
+        reason_code=pl.when(failed).then(pl.col("code")),
         reason=pl.when(pl.col("t") != "")
         .then(pl.col("t"))
         .when(failed)
@@ -264,7 +272,7 @@ def read_verify_response(
     joined, _ = _match(section, parsed, sent, file=file, what=f"verification request {request_id}")
     if rows.height != sent.height:
         raise BankFileError(f"the response answers {rows.height} of {sent.height} requested rows", file=file)
-    code = rows["reason_code"] if "reason_code" in rows.columns else rows["status"]
+    code = _reason_codes(rows)
     known = code.replace_strict(section.reasons, default=None, return_dtype=pl.String)
     text = rows["reason"] if "reason" in rows.columns else pl.Series([""] * rows.height, dtype=pl.String)
     frame = pl.DataFrame({"row_id": joined["row_id"], "ok": outcomes == "verified", "c": code, "k": known, "t": text})
