@@ -1,0 +1,145 @@
+"""A service killed with SIGKILL at many points of a county month recovers on the embedded store, paying no one twice.
+
+The child (:mod:`tests.integration._crash_worker`) runs the workflow service over a SQLite store; the parent kills
+it at random moments, or lets it kill itself at the N-th commit or in the middle of writing a Parquet side file.
+After every kill the parent reopens the store and checks: it opens; the audit chain verifies; no (person, item,
+period) holds two active ledger entries; every batch's rows load and agree with the ledger and the batch state; the
+workflow's invariant checker finds nothing. Then a new child continues the month. At the end the store must equal,
+entry for entry and hash for hash, the store of a run that was never interrupted.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from tests.integration._crash_worker import PLAN, ROOT, run
+from yikatong.adapters.sqlite import SqliteStore
+from yikatong.testing.store_data import snapshot
+from yikatong.workflow.audit import verify
+from yikatong.workflow.invariants import check_invariants
+
+_FILE_MODES = ("fsync", "rename", "renamed")
+
+
+def _check_recovered(path: Path) -> None:
+    """Check a store after a kill."""
+    with SqliteStore(path, create=False) as store:
+        verdict = verify(store.audit())
+        assert verdict.ok, verdict.message
+        ledger = store.ledger()
+        active = ledger.filter(pl.col("status").is_in(["sent", "paid"]))
+        assert not active.select(pl.struct("id_number", "item", "period").is_duplicated().any()).item()
+        for record in store.batches():
+            rows = store.rows(record.batch_id)  # loads: side file present and intact
+            mine = ledger.filter(pl.col("batch_id") == record.batch_id)
+            joined = rows.join(mine, on=["batch_id", "row_id"], how="full", suffix="_ledger", coalesce=True)
+            moving = joined.filter(
+                pl.col("status").is_in(["sent", "paid"]) | pl.col("status_ledger").is_in(["sent", "paid"])
+            )
+            assert (moving["status"] == moving["status_ledger"]).all(), f"{record.batch_id}: rows and ledger disagree"
+            if record.state in ("funded", "disbursing", "settled", "published"):
+                assert record.funded_fen == mine["amount_fen"].sum(), f"{record.batch_id}: funded ≠ Σ sent"
+            if record.state in ("settled", "published"):
+                assert not (rows["status"] == "sent").any(), f"{record.batch_id}: settled with rows still sent"
+        assert check_invariants(store) == []
+        leftovers = [p.name for p in store.files.directory.glob(".tmp-*")] if store.files.directory.exists() else []
+        assert leftovers == []
+
+
+def _round(path: Path, mode: str, n: int, rng: random.Random) -> int:
+    """One child life: returns its exit code (``-SIGKILL`` when killed).
+
+    ``start`` kills at a random moment after the child starts (opening the store included), ``none`` at a random
+    moment after it reports ready; the other modes let the child kill itself at its ``n``-th such event.
+    """
+    env = {**os.environ, "POLARS_MAX_THREADS": "1"}
+    child = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "tests.integration._crash_worker",
+            str(path),
+            "none" if mode == "start" else mode,
+            str(n),
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    assert child.stdout is not None
+    if mode == "start":
+        time.sleep(rng.uniform(0.0, 0.6))
+        child.send_signal(signal.SIGKILL)
+    elif mode == "none":
+        child.stdout.readline()
+        time.sleep(rng.uniform(0.0, 0.15))
+        child.send_signal(signal.SIGKILL)
+    _, err = child.communicate(timeout=120)
+    assert child.returncode in (0, -signal.SIGKILL), f"worker failed ({child.returncode}):\n{err[-3000:]}"
+    return child.returncode
+
+
+def _campaign(path: Path, seed: int) -> Counter[str]:
+    """Run the month to its end under kills; returns the kills per mode.
+
+    While the month's batches are being created (each writes a side file), every creation is killed before the
+    file is flushed, before its rename, after its rename and as its transaction commits, and once more somewhere
+    after the child starts; afterwards the kills fall at a random commit or a random moment.
+    """
+    rng = random.Random(seed)
+    kills: Counter[str] = Counter()
+    schedule = [("fsync", 1), ("rename", 1), ("renamed", 1), ("start", 0), ("commit", 2)] * len(PLAN)
+    while True:
+        if schedule:
+            mode, n = schedule.pop(0)
+        else:
+            mode, n = rng.choice(("commit", "commit", "none")), rng.randint(2, 5)
+        code = _round(path, mode, n, rng)
+        if code != 0:
+            kills[mode] += 1
+        if path.exists():
+            _check_recovered(path)
+        if code == 0:
+            return kills
+
+
+def _kill_and_compare(tmp_path: Path, seeds: range) -> Counter[str]:
+    reference = tmp_path / "reference.yikatong"
+    run(reference)
+    with SqliteStore(reference, create=False) as store:
+        expected = snapshot(store)
+        assert check_invariants(store, final=True) == []
+    kills: Counter[str] = Counter()
+    for seed in seeds:
+        crashed = tmp_path / f"crashed-{seed}.yikatong"
+        kills += _campaign(crashed, seed)
+        with SqliteStore(crashed, create=False) as store:
+            assert snapshot(store) == expected
+            assert check_invariants(store, final=True) == []
+    return kills
+
+
+def test_a_month_killed_at_thirty_or_more_points_ends_exactly_like_an_uninterrupted_one(tmp_path: Path) -> None:
+    kills = _kill_and_compare(tmp_path, range(1, 2))
+    print(f"kill points: {sum(kills.values())} {dict(kills)}")
+    assert sum(kills.values()) >= 30, kills
+    assert all(kills[mode] for mode in ("commit", "none", "start", *_FILE_MODES)), kills
+
+
+@pytest.mark.slow
+def test_many_months_killed_at_hundreds_of_points_end_like_an_uninterrupted_one(tmp_path: Path) -> None:
+    kills = _kill_and_compare(tmp_path, range(2, 8))
+    print(f"kill points: {sum(kills.values())} {dict(kills)}")
+    assert sum(kills.values()) >= 150, kills
