@@ -100,6 +100,14 @@ class TestFileExchangeBankWithResultsInSeveralFiles(BankContract):
         return _file_harness(tmp_path, "fixed-width-gb18030", faults=Faults(partial=1.0))
 
 
+class TestFileExchangeBankWhoseBankTimesOut(BankContract):
+    """The bank side misses some runs (a file stays in the outbox, or no result file comes that day)."""
+
+    @pytest.fixture
+    def bank_harness(self, tmp_path: Path) -> BankHarness:
+        return _file_harness(tmp_path, "delimited-gb18030", faults=Faults(bank_timeout=0.4, partial=0.5))
+
+
 # -- the kit catches banks that break the contract ---------------------------------------------------------------
 
 

@@ -94,3 +94,14 @@ def test_a_layout_file_that_is_not_toml_is_refused_naming_it(tmp_path: Path) -> 
     bad.write_text("[order\nformat = 1", encoding="utf-8")
     with pytest.raises(BankLayoutError, match=r"broken\.toml"):
         load_layout(bad)
+
+
+def test_an_unknown_placeholder_in_a_file_name_or_memo_is_refused() -> None:
+    data = _data()
+    data["order"]["file_name"] = "DF_{batch}_{date}.txt"
+    with pytest.raises(BankLayoutError, match=r"order\.file_name.*not \['batch'\]"):
+        BankLayout.from_dict(data, source="bank.toml")
+    data = _data()
+    data["order"]["detail"]["fields"][-1]["value"] = "{item} {amount}"
+    with pytest.raises(BankLayoutError, match=r"memo value.*not \['amount'\]"):
+        BankLayout.from_dict(data, source="bank.toml")

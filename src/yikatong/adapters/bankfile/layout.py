@@ -13,6 +13,7 @@ A layout is untrusted input (a file edited by people), so it is parsed with pyda
 
 from __future__ import annotations
 
+import string
 import tomllib
 from pathlib import Path
 from typing import Any, Literal
@@ -70,6 +71,20 @@ _SUMMARY_ONLY: frozenset[str] = frozenset(
 )
 
 
+MEMO_PLACEHOLDERS: frozenset[str] = frozenset(["item", "period", "batch_id", "date"])
+FILE_NAME_PLACEHOLDERS: frozenset[str] = frozenset(["batch_id", "request_id", "date", "seq"])
+
+
+def _check_placeholders(pattern: str, allowed: frozenset[str], what: str) -> None:
+    try:
+        names = [field for _, field, _, _ in string.Formatter().parse(pattern) if field is not None]
+    except ValueError as exc:
+        raise ValueError(f"{what} {pattern!r}: {exc}") from None
+    unknown = sorted(set(names) - allowed)
+    if unknown or any(not n for n in names):
+        raise ValueError(f"{what} {pattern!r}: placeholders must be among {sorted(allowed)}, not {unknown or ['{}']}")
+
+
 class _Model(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -104,6 +119,10 @@ class FieldSpec(_Model):
             raise ValueError("a literal field needs a value")
         if self.value is not None and self.name not in _CONSTANT_FIELDS:
             raise ValueError(f"field {self.name!r} takes its value from the data, not from 'value'")
+        if self.name == "memo" and self.value is not None:
+            _check_placeholders(self.value, MEMO_PLACEHOLDERS, "memo value")
+        elif self.value is not None and ("{" in self.value or "}" in self.value):
+            raise ValueError(f"a {self.name} value is written as it is: no {{placeholders}}")
         return self
 
     @property
@@ -166,6 +185,7 @@ class FileSection(_Model):
     def _plain_file_name(cls, pattern: str) -> str:
         if "/" in pattern or "\\" in pattern or pattern.startswith("."):
             raise ValueError("file_name is a plain file name pattern, without folders")
+        _check_placeholders(pattern, FILE_NAME_PLACEHOLDERS, "file_name")
         return pattern
 
     @model_validator(mode="after")

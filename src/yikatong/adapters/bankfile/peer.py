@@ -9,6 +9,7 @@ rehearse the whole exchange without a bank.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import shutil
 from collections.abc import Mapping
@@ -88,7 +89,11 @@ class BankFilePeer:
         ).to_series()
 
     def exchange(self) -> None:
-        """Take every waiting order and request from ``outbox/`` and write every new answer into ``inbox/``."""
+        """Take every waiting order and request from ``outbox/`` and write every new answer into ``inbox/``.
+
+        When the bank times out on a file, the file stays in ``outbox/`` (or no result file is written this round)
+        and the next exchange tries again, as a bank's batch run would.
+        """
         today = local_date(self._clock)
         for path in self._take(self.layout.verify_request):
             self._answer_verification(path, today)
@@ -98,21 +103,24 @@ class BankFilePeer:
             if batch_id is None:
                 raise BankFileError("the order names no batch id (header or trailer batch_id)", file=path.name)
             order_rows = rows.drop("batch_id").with_columns(row_id=rows[self.layout.order.key])
-            self.bank.submit(
-                DisbursementOrder(
-                    batch_id=batch_id,
-                    item="",
-                    period="",
-                    rows=order_rows,
-                    count=order_rows.height,
-                    total_fen=int(order_rows["amount_fen"].sum() or 0),
-                )
+            order = DisbursementOrder(
+                batch_id=batch_id,
+                item="",
+                period="",
+                rows=order_rows,
+                count=order_rows.height,
+                total_fen=int(order_rows["amount_fen"].sum() or 0),
             )
+            try:
+                self.bank.submit(order)
+            except TimeoutError:
+                continue  # the file stays in outbox/ and is taken again on the next exchange
             self.orders[batch_id] = order_rows
             self.received.mkdir(parents=True, exist_ok=True)
             shutil.move(path, self.received / path.name)
         for batch_id in self.orders:
-            self._answer_results(batch_id, today)
+            with contextlib.suppress(TimeoutError):  # no answer this time: no result file this round
+                self._answer_results(batch_id, today)
 
     def _answer_verification(self, path: Path, today: dt.date) -> None:
         request = read_verify_request(path.read_bytes(), self.layout, file=path.name)
@@ -120,7 +128,10 @@ class BankFilePeer:
         if request_id is None:
             raise BankFileError("the request names no request id (header or trailer batch_id)", file=path.name)
         key = self.layout.verify_request.key
-        answer = self.bank.verify_accounts(request.with_columns(row_id=request[key]))
+        try:
+            answer = self.bank.verify_accounts(request.with_columns(row_id=request[key]))
+        except TimeoutError:
+            return  # the request stays in outbox/ and is answered on a later exchange
         section = self.layout.verify_response
         joined = request.join(answer.rename({"row_id": key}), on=key, how="left")
         reasons = joined["reason"].fill_null("")
