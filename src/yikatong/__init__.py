@@ -12,7 +12,10 @@ from yikatong.catalog import (
     TableStandard,
 )
 from yikatong.errors import (
+    BankFileError,
+    BankLayoutError,
     CatalogError,
+    DisclosureError,
     IllegalTransition,
     PermissionDenied,
     ReconciliationError,
@@ -31,8 +34,11 @@ from yikatong.schema import ROSTER_SCHEMA
 
 __all__ = [
     "ROSTER_SCHEMA",
+    "BankFileError",
+    "BankLayoutError",
     "Catalog",
     "CatalogError",
+    "DisclosureError",
     "FixedStandard",
     "HolderNameThresholds",
     "IllegalTransition",
