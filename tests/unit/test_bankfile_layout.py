@@ -9,7 +9,8 @@ from typing import Any
 import pytest
 
 from tests.unit.bankfile_support import LAYOUTS, layout
-from yikatong.adapters.bankfile.layout import BankLayout, load_layout
+from yikatong.adapters import bankfile
+from yikatong.adapters.bankfile.layout import BUILTIN_LAYOUTS, BankLayout, builtin_layout, load_layout
 from yikatong.errors import BankLayoutError
 
 
@@ -105,3 +106,15 @@ def test_an_unknown_placeholder_in_a_file_name_or_memo_is_refused() -> None:
     data["order"]["detail"]["fields"][-1]["value"] = "{item} {amount}"
     with pytest.raises(BankLayoutError, match=r"memo value.*not \['amount'\]"):
         BankLayout.from_dict(data, source="bank.toml")
+
+
+@pytest.mark.parametrize("name", BUILTIN_LAYOUTS)
+def test_the_layouts_shipped_in_the_package_are_the_examples(name: str) -> None:
+    shipped = Path(bankfile.__file__).parent / "layouts" / f"{name}.toml"
+    assert shipped.read_bytes() == (LAYOUTS / f"{name}.toml").read_bytes()
+    assert builtin_layout(name) == layout(name)
+
+
+def test_an_unknown_shipped_layout_is_refused() -> None:
+    with pytest.raises(BankLayoutError, match="shipped: delimited-gb18030"):
+        builtin_layout("swift-mt103")

@@ -1,6 +1,7 @@
 """Bank file exchange: 代发 order files out, result files back, through a folder the host names.
 
-* :mod:`~yikatong.adapters.bankfile.layout` — a bank's file layout, loaded from TOML (``examples/bank-layouts/``).
+* :mod:`~yikatong.adapters.bankfile.layout` — a bank's file layout, loaded from TOML (``examples/bank-layouts/``;
+  the same two ship in the package: :func:`builtin_layout`).
 * :mod:`~yikatong.adapters.bankfile.writer` — the outgoing order and verification request files.
 * :mod:`~yikatong.adapters.bankfile.reader` — result and verification response files, refused whole when they do
   not add up.
@@ -11,8 +12,16 @@
 """
 
 from yikatong.adapters.bankfile.adapter import FileExchangeBank
-from yikatong.adapters.bankfile.layout import BankLayout, load_layout
+from yikatong.adapters.bankfile.layout import BUILTIN_LAYOUTS, BankLayout, builtin_layout, load_layout
 from yikatong.adapters.bankfile.peer import BankFilePeer
 from yikatong.adapters.bankfile.reader import read_result
 
-__all__ = ["BankFilePeer", "BankLayout", "FileExchangeBank", "load_layout", "read_result"]
+__all__ = [
+    "BUILTIN_LAYOUTS",
+    "BankFilePeer",
+    "BankLayout",
+    "FileExchangeBank",
+    "builtin_layout",
+    "load_layout",
+    "read_result",
+]

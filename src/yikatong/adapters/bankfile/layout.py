@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import string
 import tomllib
+from importlib import resources
 from pathlib import Path
 from typing import Any, Literal
 
@@ -23,11 +24,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from yikatong.errors import BankLayoutError
 
 __all__ = [
+    "BUILTIN_LAYOUTS",
     "BankLayout",
     "FieldName",
     "FieldSpec",
     "FileSection",
     "RecordSpec",
+    "builtin_layout",
     "load_layout",
 ]
 
@@ -297,3 +300,19 @@ def load_layout(path: str | Path) -> BankLayout:
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise BankLayoutError(f"{path.name}: cannot read the bank layout: {exc}") from None
     return BankLayout.from_dict(data, source=path.name)
+
+
+BUILTIN_LAYOUTS: tuple[str, ...] = ("delimited-gb18030", "fixed-width-gb18030")
+"""The example layouts shipped inside the package (the same files as ``examples/bank-layouts/``)."""
+
+
+def builtin_layout(name: str) -> BankLayout:
+    """One of the layouts shipped with the package, for demos and rehearsals: see :data:`BUILTIN_LAYOUTS`.
+
+    Raises:
+        BankLayoutError: when no shipped layout has that name.
+    """
+    if name not in BUILTIN_LAYOUTS:
+        raise BankLayoutError(f"no shipped bank layout {name!r}; shipped: {', '.join(BUILTIN_LAYOUTS)}")
+    source = resources.files("yikatong.adapters.bankfile").joinpath(f"layouts/{name}.toml")
+    return BankLayout.from_dict(tomllib.loads(source.read_text(encoding="utf-8")), source=f"{name}.toml")
