@@ -6,6 +6,8 @@ from collections.abc import Callable
 
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.unit.bankfile_support import BATCH, layout, make_order, result_bytes
 from yikatong.adapters.bankfile.layout import BankLayout
@@ -308,3 +310,22 @@ def test_a_failed_row_without_a_reason_code_or_text_is_named_by_its_status_code(
     failed = _read(lay, data, sent).filter(pl.col("outcome") == "failed").row(0, named=True)
     assert failed["reason_code"] == "F"
     assert failed["reason"] == "F"
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    name=st.sampled_from(LAYOUT_NAMES),
+    failed=st.sets(st.integers(min_value=1, max_value=5)),
+    keep=st.sets(st.integers(min_value=1, max_value=5), min_size=1),
+)
+def test_any_subset_of_paid_and_failed_rows_reads_back_as_sent(name: str, failed: set[int], keep: set[int]) -> None:
+    lay = layout(name)
+    order = make_order()
+    data, sent = result_bytes(
+        lay, order, failed_serials=tuple(failed), edit=lambda rows: rows.filter(pl.col("serial").is_in(list(keep)))
+    )
+    frame = _read(lay, data, sent).join(sent.select("row_id", "serial"), on="row_id")
+    assert set(frame["serial"].to_list()) == keep
+    assert set(frame.filter(pl.col("outcome") == "failed")["serial"].to_list()) == failed & keep
+    ordered = frame.join(sent.select("serial", pl.col("amount_fen").alias("sent_fen")), on="serial")
+    assert (ordered["amount_fen"] == ordered["sent_fen"]).all()
