@@ -242,17 +242,17 @@ def _csv_cells(frame: pl.DataFrame, d: str, width: int) -> pl.DataFrame:
 def _fields(records: pl.DataFrame, d: str, width: int) -> pl.DataFrame:
     """``source_line``, ``malformed`` and the cells ``f0…f{width-1}`` of each record."""
     quote = pl.col("text").str.contains('"', literal=True)
-    bare = records.filter(~quote)
-    count = pl.col("text").str.count_matches(d, literal=True) + 1
+    bare = records.filter(~quote).with_columns(n=pl.col("text").str.count_matches(d, literal=True) + 1)
+    narrow = bare.filter(pl.col("n") <= width).with_columns(malformed=pl.col("n") < width)
     tail = pl.col("text").str.splitn(d, width + 1).struct.field(f"field_{width}")
-    extras_empty = tail.is_null() | (tail.str.replace_all(rf"[\s{_rx(d)}]", "") == "")
-    bare = bare.with_columns(malformed=(count < width) | ((count > width) & ~extras_empty))
+    wide_bare = bare.filter(pl.col("n") > width).with_columns(malformed=tail.str.strip_chars(_BLANK + d) != "")
     quoted = records.filter(quote).with_columns(well=_well_formed(pl.col("text"), d), n=_field_count(pl.col("text"), d))
     broken = quoted.filter(~pl.col("well") | (pl.col("n") < width)).with_columns(malformed=pl.lit(True))
     exact = quoted.filter(pl.col("well") & (pl.col("n") == width)).with_columns(malformed=pl.lit(False))
     wide = quoted.filter(pl.col("well") & (pl.col("n") > width)).with_columns(malformed=pl.lit(False))
     parts = [
-        _split_cells(bare, d, width, strip_quotes=False),
+        _split_cells(narrow, d, width, strip_quotes=False),
+        _split_cells(wide_bare, d, width, strip_quotes=False),
         _split_cells(broken, d, width, strip_quotes=True),
         _csv_cells(exact, d, width),
         _regex_cells(wide, d, width),

@@ -51,8 +51,8 @@ _MAX_YUAN_DIGITS: Final = 15  # 10^15 yuan is far beyond any payment and keeps f
 _MAX_QUANTITY_DIGITS: Final = 30  # Decimal(38, 4) holds 34 integer digits
 _MAX_EXACT_DIGITS: Final = 15  # significant digits a spreadsheet keeps in a numeric cell
 
-_SCIENTIFIC: Final = r"^[+-]?\d+(?:\.\d*)?[eE][+-]?\d+$"
-_FLOAT: Final = r"^\d+\.\d*$"
+_NUMERIC_FORM: Final = r"^[+-]?\d+(?:\.\d*(?:[eE][+-]?\d+)?|[eE][+-]?\d+)$"
+"""Scientific notation (``5.00241E+17``, ``5E17``) or a float (``500241199001011234.0``): a number cell's text."""
 
 
 def blank_to_null(expr: pl.Expr) -> pl.Expr:
@@ -82,7 +82,7 @@ def id_text_mangled(cleaned: pl.Expr) -> pl.Expr:
 
     Detectable from the text alone, so it applies to every source. Null input gives false.
     """
-    return (cleaned.str.contains(_SCIENTIFIC) | cleaned.str.contains(_FLOAT)).fill_null(False)
+    return cleaned.str.contains(_NUMERIC_FORM).fill_null(False)
 
 
 def numeric_cell_mangled(cleaned: pl.Expr, numeric_cell: pl.Expr) -> pl.Expr:
