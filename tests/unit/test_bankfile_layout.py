@@ -118,3 +118,10 @@ def test_the_layouts_shipped_in_the_package_are_the_examples(name: str) -> None:
 def test_an_unknown_shipped_layout_is_refused() -> None:
     with pytest.raises(BankLayoutError, match="shipped: delimited-gb18030"):
         builtin_layout("swift-mt103")
+
+
+def test_a_record_carrying_the_same_field_twice_is_refused() -> None:
+    data = _data()
+    data["order"]["detail"]["fields"].append({"name": "account"})
+    with pytest.raises(BankLayoutError, match=r"carries \['account'\] twice"):
+        BankLayout.from_dict(data, source="bank.toml")

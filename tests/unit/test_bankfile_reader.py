@@ -329,3 +329,11 @@ def test_any_subset_of_paid_and_failed_rows_reads_back_as_sent(name: str, failed
     assert set(frame.filter(pl.col("outcome") == "failed")["serial"].to_list()) == failed & keep
     ordered = frame.join(sent.select("serial", pl.col("amount_fen").alias("sent_fen")), on="serial")
     assert (ordered["amount_fen"] == ordered["sent_fen"]).all()
+
+
+def test_an_amount_too_large_for_any_batch_is_refused_as_not_an_amount() -> None:
+    lay = layout("delimited-gb18030")
+    data, sent = result_bytes(lay, make_order())
+    error = _refusal(lay, data.replace(b"|100.00|", b"|" + b"9" * 20 + b".00|"), sent)
+    assert "not an amount in yuan" in str(error)
+    assert error.line == 5

@@ -260,8 +260,6 @@ def _record_frame(
             if bad is not None:
                 raise BankFileError(f"expected {spec.value!r} in field {i + 1}", file=file, line=first_line + bad)
         elif spec.name not in ("filler", "memo"):
-            if spec.name in columns:
-                raise BankFileError(f"field {spec.name!r} appears twice in the layout", file=file)
             columns[spec.name] = col
     frame = pl.DataFrame(columns, height=len(lines))
     return frame.with_columns(line=pl.int_range(first_line, first_line + len(lines), dtype=pl.Int64))
@@ -320,7 +318,7 @@ def parse_amount(col: pl.Series, unit: str, *, what: str, file: str, lines: pl.S
     Raises:
         BankFileError: at the first value that is not an amount in that unit; names its line.
     """
-    pattern = r"^[0-9]+$" if unit == "fen" else r"^[0-9]+\.[0-9]{2}$"
+    pattern = r"^[0-9]{1,17}$" if unit == "fen" else r"^[0-9]{1,15}\.[0-9]{2}$"
     bad = _first(~col.str.contains(pattern))
     if bad is not None:
         raise BankFileError(f"{what} is not an amount in {unit}", file=file, line=int(lines[bad]))

@@ -205,6 +205,10 @@ class FileSection(_Model):
                     if spec.value is not None and len(spec.value.encode(self.encoding)) > (spec.width or 0):
                         raise ValueError(f"the value of {where} field {spec.name!r} is wider than its width")
         for where, record in self.records():
+            data_fields = [n for n in record.names() if n not in _CONSTANT_FIELDS]
+            twice = sorted({n for n in data_fields if data_fields.count(n) > 1})
+            if twice:
+                raise ValueError(f"the {where} record carries {twice} twice")
             bad = set(record.names()) & (_SUMMARY_ONLY if where == "detail" else _DETAIL_ONLY)
             if bad:
                 raise ValueError(f"fields {sorted(bad)} do not belong in the {where} record")
