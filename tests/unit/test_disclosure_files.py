@@ -248,3 +248,20 @@ def test_csv_amounts_and_totals_are_exact_for_any_amounts(tmp_path: Path, names:
     fen = [int(Decimal(v.replace(",", "")) * 100) for v in table["发放金额(元)"].to_list()]
     assert sorted(fen[:n]) == sorted(amounts[:n])
     assert fen[-1] == sum(amounts[:n])
+
+
+def test_a_pay_date_given_as_a_datetime_is_published_as_a_date(tmp_path: Path) -> None:
+    notice = _notice()
+    stamped = DisclosureNotice(
+        batch_id=notice.batch_id,
+        item=notice.item,
+        item_name=notice.item_name,
+        period=notice.period,
+        rows=notice.rows.with_columns(pay_date=pl.lit(dt.datetime(2026, 11, 20, 15, 30))),
+        window_days=7,
+        published_at=notice.published_at,
+    )
+    DisclosureFileSink(tmp_path, formats=("html",)).publish(stamped)
+    page = (tmp_path / BATCH / f"中和街道_三角村_GDLS_2026-11_{BATCH}.html").read_text(encoding="utf-8")
+    assert "<td>2026-11-20</td>" in page
+    assert "15:30" not in page

@@ -73,6 +73,11 @@ def _local(moment: dt.datetime) -> dt.datetime:
     return aware.astimezone(dt.timezone(dt.timedelta(hours=8)))
 
 
+def _date_text(expr: pl.Expr, dtype: pl.DataType) -> pl.Expr:
+    """A pay date as ``2026-11-20`` whether it comes as a date, a datetime or text."""
+    return expr.dt.strftime("%Y-%m-%d") if dtype.is_temporal() else expr.cast(pl.String)
+
+
 def _yuan(fen: pl.Expr) -> pl.Expr:
     """Integer fen as yuan text with two decimals and thousands separators, exactly (no float)."""
     whole = (fen.abs() // 100).cast(pl.String)
@@ -167,7 +172,7 @@ class DisclosureFileSink:
         rows = notice.rows.select(
             *(pl.col(c).cast(pl.String).fill_null("") for c in _TEXT_COLUMNS),
             pl.col("amount_fen").cast(pl.Int64),
-            pl.col("pay_date").cast(pl.String).fill_null(""),
+            _date_text(pl.col("pay_date"), notice.rows.schema["pay_date"]).fill_null(""),
         )
         checks = rows.select(
             unmasked=(pl.col("name_masked").str.len_chars() >= 2)
