@@ -1,10 +1,20 @@
 """The embedded store: one SQLite file (WAL, one transaction per change) with Parquet side files for large rows.
 
 * :class:`SqliteStore` implements :class:`yikatong.ports.Store`.
+* :class:`SqliteRegistry` implements :class:`yikatong.ports.AccountRegistry` (in the same file or another).
 * :data:`APPLICATION_ID` and :data:`SCHEMA_VERSION` identify a store file; :data:`MIGRATIONS` lists the schema steps.
 """
 
+from yikatong.adapters.sqlite._registry import SqliteRegistry
 from yikatong.adapters.sqlite._schema import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION, Migration
 from yikatong.adapters.sqlite._store import DEFAULT_INLINE_ROWS_MAX, SqliteStore
 
-__all__ = ["APPLICATION_ID", "DEFAULT_INLINE_ROWS_MAX", "MIGRATIONS", "SCHEMA_VERSION", "Migration", "SqliteStore"]
+__all__ = [
+    "APPLICATION_ID",
+    "DEFAULT_INLINE_ROWS_MAX",
+    "MIGRATIONS",
+    "SCHEMA_VERSION",
+    "Migration",
+    "SqliteRegistry",
+    "SqliteStore",
+]

@@ -1,0 +1,353 @@
+"""The one-card account registry 一人一卡 in the embedded store's database file.
+
+:class:`SqliteRegistry` implements :class:`yikatong.ports.AccountRegistry` with the pure rules of
+:mod:`yikatong.accounts`: each operation reads the person's records inside a ``BEGIN IMMEDIATE`` transaction, asks
+the rules for the new records and events, and writes both before ``COMMIT``, so a refused or interrupted operation
+leaves nothing behind. Records are replaced only in their status and review time, events only appended (a trigger
+refuses UPDATE and DELETE on the history), and a partial UNIQUE index keeps one active account per person even
+against a write that bypasses the rules.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import sqlite3
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from types import TracebackType
+from typing import Any, Final, TypeVar
+
+import polars as pl
+
+from yikatong import accounts as rules
+from yikatong.accounts import Account, AccountEvent, AccountKind, Actor
+from yikatong.adapters.sqlite._schema import connect_store
+from yikatong.errors import IllegalTransition, StoreError
+from yikatong.ports import Clock
+
+__all__ = ["SNAPSHOT_SCHEMA", "SqliteRegistry"]
+
+SNAPSHOT_SCHEMA: Final[dict[str, pl.DataType]] = {
+    "id_number": pl.String(),
+    "account": pl.String(),
+    "account_kind": pl.String(),
+    "bank": pl.String(),
+    "holder_name": pl.String(),
+    "status": pl.String(),
+    "town": pl.String(),
+    "declared_at": pl.Datetime("us", "UTC"),
+}
+"""Columns of :meth:`SqliteRegistry.snapshot`."""
+
+_RECORD_COLUMNS: Final = (
+    "id_number",
+    "seq",
+    "account",
+    "kind",
+    "bank",
+    "holder_name",
+    "town",
+    "status",
+    "declared_at",
+    "declared_by",
+    "reviewed_at",
+)
+_EVENT_COLUMNS: Final = ("id_number", "account", "action", "status", "at", "user", "role", "town", "note")
+_OPEN: Final = ("pending", "active", "frozen")
+_T = TypeVar("_T")
+
+
+def _record(row: Sequence[Any]) -> Account:
+    id_number, seq, account, kind, bank, holder, town, status, declared_at, declared_by, reviewed_at = row
+    return Account(
+        id_number=id_number,
+        account=account,
+        kind=kind,
+        bank=bank,
+        holder_name=holder,
+        town=town,
+        status=status,
+        declared_at=dt.datetime.fromisoformat(declared_at),
+        declared_by=declared_by,
+        reviewed_at=None if reviewed_at is None else dt.datetime.fromisoformat(reviewed_at),
+        seq=seq,
+    )
+
+
+def _event(row: Sequence[Any]) -> AccountEvent:
+    id_number, account, action, status, at, user, role, town, note = row
+    return AccountEvent(
+        id_number=id_number,
+        account=account,
+        action=action,
+        status=status,
+        at=dt.datetime.fromisoformat(at),
+        user=user,
+        role=role,
+        town=town,
+        note=note,
+    )
+
+
+class SqliteRegistry:
+    """A :class:`yikatong.ports.AccountRegistry` in a store file (the same file as :class:`SqliteStore` or another).
+
+    Args:
+        path: The store file; created when missing and ``create`` is True.
+        clock: The time source recorded in every event.
+        create: Create the store file when it does not exist.
+
+    Raises:
+        StoreError: the file is not a yikatong store or comes from a newer yikatong.
+    """
+
+    def __init__(self, path: str | os.PathLike[str], /, *, clock: Clock, create: bool = True) -> None:
+        self.path = Path(path)
+        self._clock = clock
+        self._conn: sqlite3.Connection | None = connect_store(self.path, create=create)
+
+    @property
+    def connection(self) -> sqlite3.Connection:
+        """The open connection.
+
+        Raises:
+            StoreError: when the registry was closed.
+        """
+        if self._conn is None:
+            raise StoreError(f"{self.path.name}: the registry is closed / 账户库已关闭")
+        return self._conn
+
+    def release(self) -> None:
+        """Close the database connection (``close`` is the port's operation that closes an account)."""
+        if self._conn is not None:
+            self._conn.close()
+            self._conn = None
+
+    def __enter__(self) -> SqliteRegistry:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.release()
+
+    # -- the transaction around every operation ----------------------------------------------------------------
+
+    def _transaction(self, work: Callable[[sqlite3.Connection], _T]) -> _T:
+        conn = self.connection
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            result = work(conn)
+            conn.execute("COMMIT")
+        except BaseException as exc:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            if isinstance(exc, sqlite3.Error):
+                raise StoreError(f"{self.path.name}: registry write failed ({exc}) / 账户库写入失败") from exc
+            raise
+        return result
+
+    @staticmethod
+    def _records(conn: sqlite3.Connection, id_number: str) -> list[Account]:
+        rows = conn.execute(
+            f"SELECT {', '.join(_RECORD_COLUMNS)} FROM accounts WHERE id_number = ? ORDER BY seq", (id_number,)
+        )
+        return [_record(r) for r in rows]
+
+    @staticmethod
+    def _open_elsewhere(conn: sqlite3.Connection, id_number: str, account: str) -> list[Account]:
+        rows = conn.execute(
+            f"SELECT {', '.join(_RECORD_COLUMNS)} FROM accounts WHERE account = ? AND id_number <> ? "
+            "AND status IN ('pending', 'active', 'frozen')",
+            (account, id_number),
+        )
+        return [_record(r) for r in rows]
+
+    @staticmethod
+    def _insert(conn: sqlite3.Connection, record: Account) -> None:
+        conn.execute(
+            f"INSERT INTO accounts ({', '.join(_RECORD_COLUMNS)}) VALUES ({', '.join('?' * len(_RECORD_COLUMNS))})",
+            (
+                record.id_number,
+                record.seq,
+                record.account,
+                record.kind,
+                record.bank,
+                record.holder_name,
+                record.town,
+                record.status,
+                record.declared_at.isoformat(),
+                record.declared_by,
+                None if record.reviewed_at is None else record.reviewed_at.isoformat(),
+            ),
+        )
+
+    @staticmethod
+    def _replace(conn: sqlite3.Connection, record: Account) -> None:
+        conn.execute(
+            "UPDATE accounts SET status = ?, reviewed_at = ? WHERE id_number = ? AND seq = ?",
+            (
+                record.status,
+                None if record.reviewed_at is None else record.reviewed_at.isoformat(),
+                record.id_number,
+                record.seq,
+            ),
+        )
+
+    @staticmethod
+    def _append(conn: sqlite3.Connection, events: Sequence[AccountEvent]) -> None:
+        conn.executemany(
+            f"INSERT INTO account_events ({', '.join(_EVENT_COLUMNS)}) VALUES ({', '.join('?' * len(_EVENT_COLUMNS))})",
+            [
+                (e.id_number, e.account, e.action, e.status, e.at.isoformat(), e.user, e.role, e.town, e.note)
+                for e in events
+            ],
+        )
+
+    def _known(self, conn: sqlite3.Connection, id_number: str) -> list[Account]:
+        records = self._records(conn, id_number)
+        if not records:
+            raise IllegalTransition("no account declared for this person / 该人员未申报账户")
+        return records
+
+    # -- operations --------------------------------------------------------------------------------------------
+
+    def declare(
+        self,
+        actor: Actor,
+        *,
+        id_number: str,
+        account: str,
+        kind: AccountKind,
+        bank: str,
+        holder_name: str,
+        town: str,
+    ) -> Account:
+        """Enter a first declaration (see :meth:`yikatong.ports.AccountRegistry.declare`)."""
+
+        def work(conn: sqlite3.Connection) -> Account:
+            records = self._records(conn, id_number)
+            if any(r.status in ("active", "frozen") for r in records):
+                raise IllegalTransition("the person already has an account: declare a change / 已有账户，请办理变更")
+            record, event = rules.declare(
+                records,
+                self._open_elsewhere(conn, id_number, account),
+                actor=actor,
+                id_number=id_number,
+                account=account,
+                kind=kind,
+                bank=bank,
+                holder_name=holder_name,
+                town=town,
+                at=self._clock.now(),
+            )
+            self._insert(conn, record)
+            self._append(conn, [event])
+            return record
+
+        return self._transaction(work)
+
+    def change(
+        self,
+        actor: Actor,
+        *,
+        id_number: str,
+        account: str,
+        kind: AccountKind,
+        bank: str,
+        holder_name: str,
+    ) -> Account:
+        """Declare a replacement account (see :meth:`yikatong.ports.AccountRegistry.change`)."""
+
+        def work(conn: sqlite3.Connection) -> Account:
+            records = self._known(conn, id_number)
+            if not any(r.status in ("active", "frozen") for r in records):
+                raise IllegalTransition("the person has no account to change: declare one / 无可变更的账户")
+            record, event = rules.declare(
+                records,
+                self._open_elsewhere(conn, id_number, account),
+                actor=actor,
+                id_number=id_number,
+                account=account,
+                kind=kind,
+                bank=bank,
+                holder_name=holder_name,
+                town=records[-1].town,
+                at=self._clock.now(),
+            )
+            self._insert(conn, record)
+            self._append(conn, [event])
+            return record
+
+        return self._transaction(work)
+
+    def review(self, actor: Actor, *, id_number: str, account: str, approve: bool, note: str = "") -> Account:
+        """Approve or reject a pending declaration (see :meth:`yikatong.ports.AccountRegistry.review`)."""
+
+        def work(conn: sqlite3.Connection) -> Account:
+            records = self._known(conn, id_number)
+            changes, events = rules.review(
+                records, actor=actor, account=account, approve=approve, at=self._clock.now(), note=note
+            )
+            for index in sorted(changes, key=lambda i: changes[i].status == "active"):  # release before taking
+                self._replace(conn, changes[index])
+            self._append(conn, events)
+            return changes[max(changes)] if approve else next(iter(changes.values()))
+
+        return self._transaction(work)
+
+    def _single(
+        self,
+        id_number: str,
+        step: Callable[[list[Account], dt.datetime], tuple[int, Account, AccountEvent]],
+    ) -> Account:
+        def work(conn: sqlite3.Connection) -> Account:
+            _, record, event = step(self._known(conn, id_number), self._clock.now())
+            self._replace(conn, record)
+            self._append(conn, [event])
+            return record
+
+        return self._transaction(work)
+
+    def close(self, actor: Actor, *, id_number: str, account: str, note: str) -> Account:
+        """Close an active or frozen account, with a reason."""
+        return self._single(
+            id_number, lambda records, at: rules.close(records, actor=actor, account=account, at=at, note=note)
+        )
+
+    def freeze(self, actor: Actor, *, id_number: str, account: str, note: str) -> Account:
+        """Freeze an active account."""
+        return self._single(
+            id_number, lambda records, at: rules.freeze(records, actor=actor, account=account, at=at, note=note)
+        )
+
+    def unfreeze(self, actor: Actor, *, id_number: str, account: str, note: str) -> Account:
+        """Lift a freeze."""
+        return self._single(
+            id_number, lambda records, at: rules.unfreeze(records, actor=actor, account=account, at=at, note=note)
+        )
+
+    # -- reading -----------------------------------------------------------------------------------------------
+
+    def snapshot(self) -> pl.LazyFrame:
+        """Current accounts, one row per (person, account number): its latest record that was not rejected."""
+        rows = self.connection.execute(
+            "SELECT a.id_number, a.account, a.kind, a.bank, a.holder_name, a.status, a.town, a.declared_at "
+            "FROM accounts a JOIN (SELECT id_number, account, MAX(seq) AS seq FROM accounts "
+            "WHERE status <> 'rejected' GROUP BY id_number, account) latest USING (id_number, account, seq) "
+            "ORDER BY a.id_number, a.seq"
+        ).fetchall()
+        raw = pl.DataFrame(rows, schema={**SNAPSHOT_SCHEMA, "declared_at": pl.String()}, orient="row")
+        return raw.lazy().with_columns(pl.col("declared_at").str.to_datetime(time_unit="us", time_zone="UTC"))
+
+    def history(self, id_number: str) -> tuple[AccountEvent, ...]:
+        """Every event about the person's accounts, oldest first."""
+        rows = self.connection.execute(
+            f"SELECT {', '.join(_EVENT_COLUMNS)} FROM account_events WHERE id_number = ? ORDER BY seq", (id_number,)
+        )
+        return tuple(_event(r) for r in rows)
+
+    def records(self, id_number: str) -> tuple[Account, ...]:
+        """Every declaration record of the person, oldest first (for inspection and tests)."""
+        return tuple(self._records(self.connection, id_number))
