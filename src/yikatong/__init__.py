@@ -28,7 +28,7 @@ from yikatong.errors import (
 from yikatong.money import format_yuan, parse_yuan
 from yikatong.period import Period
 from yikatong.privacy import mask_account, mask_id, mask_name
-from yikatong.roster import RosterSource, read_roster
+from yikatong.roster import RosterFormat, RosterSource, read_roster
 from yikatong.rules import Rule, ValidationContext, ValidationReport, validate
 from yikatong.schema import ROSTER_SCHEMA
 
@@ -47,6 +47,7 @@ __all__ = [
     "RateStandard",
     "ReconciliationError",
     "ReferenceDataError",
+    "RosterFormat",
     "RosterFormatError",
     "RosterSource",
     "Rule",

@@ -124,8 +124,9 @@ def header_index(candidates: Sequence[Sequence[str]], mapping: Mapping[str, str 
     Rows before it are a preamble (a title, a date, a unit line), not data. When no row has an ID column, 0: the
     first row is taken as the header and :func:`resolve_columns` reports what is wrong with it.
     """
+    usable = mapping if isinstance(mapping, Mapping) and all(isinstance(k, str) for k in mapping) else {}
     for k, titles in enumerate(candidates[:HEADER_SCAN]):
-        if any(_target_of(t, mapping or {}) == "id_number" for t in titles):
+        if any(_target_of(t, usable) == "id_number" for t in titles):
             return k
     return 0
 
@@ -147,6 +148,15 @@ def resolve_columns(titles: Sequence[str], mapping: Mapping[str, str | None] | N
             feeds ``id_number``.
     """
     explicit: dict[int, str | None] = {}
+    if mapping is not None and (
+        not isinstance(mapping, Mapping)
+        or not all(isinstance(k, str) and (v is None or isinstance(v, str)) for k, v in mapping.items())
+    ):
+        raise RosterFormatError(
+            "bad_mapping",
+            "mapping 必须是“源列名 → 规范列名或 None”的字典",
+            "mapping must be a dict of source title → canonical column name or None",
+        )
     for given, target in (mapping or {}).items():
         canonical = _TARGET_SYNONYMS.get(target, target) if target is not None else None
         if canonical is not None and canonical not in TARGETS:

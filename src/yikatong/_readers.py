@@ -107,7 +107,7 @@ def stage_sheet(data: bytes, sheet: int | str, mapping: Mapping[str, str | None]
     try:
         reader = fastexcel.read_excel(data)
         cells = reader.load_sheet(sheet, header_row=None, dtypes="string").to_polars()
-    except fastexcel.FastExcelError as exc:
+    except (fastexcel.FastExcelError, pl.exceptions.PolarsError, ValueError) as exc:
         raise _unreadable("电子表格", "the spreadsheet", exc) from None
     if cells.width == 0 or cells.height == 0:
         raise RosterFormatError("empty", "工作表为空", "the worksheet is empty")
@@ -127,19 +127,18 @@ def stage_sheet(data: bytes, sheet: int | str, mapping: Mapping[str, str | None]
     body = non_empty.filter(pl.col("_idx") > header_idx)
     if body.height == 0:
         raise RosterFormatError("empty", "工作表只有表头，没有数据行", "the worksheet has a header but no data rows")
-    numeric: list[pl.Series] = []
-    for target in _ID_TARGETS:
-        if target in chosen:
-            pos = chosen[target]
-            try:
-                column = original[pos]
-                as_bool = reader.load_sheet(
-                    sheet, header_row=None, use_columns=[column], dtypes={column: "boolean"}
-                ).to_polars()
-            except fastexcel.FastExcelError as exc:
-                raise _unreadable("电子表格", "the spreadsheet", exc) from None
-            numeric.append(as_bool.to_series().is_not_null().alias(f"_numeric_{target}"))
-    cells_numeric = pl.DataFrame(numeric).with_row_index("_idx") if numeric else None
+    id_columns = {original[chosen[t]]: f"_numeric_{t}" for t in _ID_TARGETS if t in chosen}
+    cells_numeric = None
+    if id_columns:
+        # A cell read as boolean is a number cell (or a true/false cell); a text cell fails the conversion.
+        try:
+            as_bool = reader.load_sheet(
+                sheet, header_row=None, use_columns=list(id_columns), dtypes=dict.fromkeys(id_columns, "boolean")
+            ).to_polars()
+        except (fastexcel.FastExcelError, pl.exceptions.PolarsError, ValueError) as exc:
+            raise _unreadable("电子表格", "the spreadsheet", exc) from None
+        cells_numeric = as_bool.select(pl.col(c).is_not_null().alias(name) for c, name in id_columns.items())
+        cells_numeric = cells_numeric.with_row_index("_idx")
     staged = body.lazy()
     if cells_numeric is not None:
         staged = staged.join(cells_numeric.lazy(), on="_idx", how="left", maintain_order="left")
@@ -158,7 +157,12 @@ def stage_sheet(data: bytes, sheet: int | str, mapping: Mapping[str, str | None]
 def _cell_text(name: str, dtype: pl.DataType) -> pl.Expr:
     if dtype == pl.String:
         return pl.col(name)
-    if dtype.is_numeric() or dtype == pl.Boolean or dtype.is_temporal() or dtype == pl.Categorical:
+    if (
+        dtype.is_numeric()
+        or dtype.is_temporal()
+        or dtype in (pl.Boolean, pl.Categorical, pl.Null)
+        or isinstance(dtype, pl.Enum)
+    ):
         return pl.col(name).cast(pl.String)
     raise RosterFormatError(
         "bad_mapping",

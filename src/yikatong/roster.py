@@ -21,10 +21,13 @@ from yikatong._readers import Format, detect_format, load_bytes, read_parquet, s
 from yikatong.errors import RosterFormatError
 from yikatong.schema import QUANTITY_SCALE, ROSTER_SCHEMA
 
-__all__ = ["RosterSource", "read_roster"]
+__all__ = ["RosterFormat", "RosterSource", "read_roster"]
 
 RosterSource: TypeAlias = str | Path | bytes | bytearray | memoryview | IO[bytes] | pl.DataFrame | pl.LazyFrame
 """What :func:`read_roster` reads: a path, the file's bytes, a binary file object, or a Polars frame."""
+
+RosterFormat: TypeAlias = Format
+"""The file formats :func:`read_roster` can be told to use: ``"csv"``, ``"xlsx"``, ``"parquet"``."""
 
 _FORMATS: Final = ("csv", "xlsx", "parquet")
 
@@ -34,7 +37,7 @@ def read_roster(
     source: pl.LazyFrame,
     /,
     *,
-    format: Format | None = None,
+    format: RosterFormat | None = None,
     mapping: Mapping[str, str | None] | None = None,
     sheet: int | str = 0,
 ) -> pl.LazyFrame: ...
@@ -45,7 +48,7 @@ def read_roster(
     source: str | Path | bytes | bytearray | memoryview | IO[bytes] | pl.DataFrame,
     /,
     *,
-    format: Format | None = None,
+    format: RosterFormat | None = None,
     mapping: Mapping[str, str | None] | None = None,
     sheet: int | str = 0,
 ) -> pl.DataFrame: ...
@@ -55,7 +58,7 @@ def read_roster(
     source: RosterSource,
     /,
     *,
-    format: Format | None = None,
+    format: RosterFormat | None = None,
     mapping: Mapping[str, str | None] | None = None,
     sheet: int | str = 0,
 ) -> pl.DataFrame | pl.LazyFrame:

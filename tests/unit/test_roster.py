@@ -10,8 +10,8 @@ import pytest
 
 import yikatong
 from yikatong import RosterFormatError, read_roster
-from yikatong._readers import Format
 from yikatong.catalog import Catalog
+from yikatong.roster import RosterFormat
 from yikatong.rules.ingestion import RULES as INGESTION
 from yikatong.schema import ROSTER_SCHEMA
 
@@ -278,7 +278,7 @@ def test_the_error_is_a_value_error_and_never_shows_row_values() -> None:
 
 
 def test_a_corrupt_spreadsheet_or_parquet_file_is_unreadable() -> None:
-    cases: list[tuple[bytes, Format | None]] = [
+    cases: list[tuple[bytes, RosterFormat | None]] = [
         (b"PK\x03\x04 not a zip", None),
         (b"PAR1 broken", None),
         (b"abc", "xlsx"),
@@ -319,3 +319,16 @@ def test_a_header_found_through_the_mapping_can_follow_a_title_line() -> None:
     data = "花名册\n户名,证件\n张三,500241199001011234\n".encode()
     roster = read_roster(data, mapping={"证件": "id_number", "户名": "name"})
     assert roster.select("source_line", "name").rows() == [(3, "张三")]
+
+
+def test_an_all_null_frame_column_reads_as_missing_values() -> None:
+    frame = pl.DataFrame({"身份证号": ["500241199001011234"], "姓名": [None], "金额": [None]})
+    row = _row(read_roster(frame), 1)
+    assert row["name"] is None
+    assert row["amount_fen"] is None
+
+
+def test_a_mapping_that_is_not_titles_to_names_is_refused() -> None:
+    with pytest.raises(RosterFormatError) as info:
+        read_roster(_csv(GOOD), mapping={1: "name"})  # type: ignore[dict-item]
+    assert info.value.problem == "bad_mapping"
