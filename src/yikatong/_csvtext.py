@@ -4,16 +4,21 @@ A general CSV parser stops at or skips a broken line, and an unbalanced quote ma
 file. Rosters need every line back with its line number, so this module parses in vectorized steps it controls:
 
 1. decode the bytes once (:func:`decode`: UTF-8, UTF-8 with BOM, UTF-16 with BOM, GB18030; never plain GBK);
-2. split into physical lines with Polars;
+2. split into physical lines with Polars, and find the header among the first non-empty lines (a title line may
+   precede it; see :func:`yikatong._headers.header_index`);
 3. join lines into one record only where a quoted cell legitimately spans lines: the lines between an odd quote
    count and the next are merged, and the merge is kept only if the result is a well-formed record of the header's
-   width; otherwise every physical line stands on its own (so one stray quote never swallows the rest of the file);
-4. check each record against a regular expression of a well-formed record and count its fields;
-5. split well-formed records into fields (quoted ones by a field regex, then unquoted), and broken ones naively on
-   the delimiter so that what can be filled is filled.
+   width; otherwise the first of those lines stands on its own and the scan resumes after it (so one stray quote
+   never swallows the rest of the file);
+4. check each record: without quotes, count its delimiters; with quotes, match it against a regular expression of
+   a well-formed record and count the delimiters outside quoted cells;
+5. split into cells: records without quotes by a plain split; well-formed quoted records of the header's width by
+   Polars' own CSV parser (checked to give back exactly one row per record, else a field regex does the work);
+   wider ones by the field regex; broken ones naively on the delimiter, so that what can be filled is filled.
 
 A line that is empty, or holds only delimiters, quotes and whitespace (``,,,,`` left by a spreadsheet export), is
-not a data row. Extra trailing fields that are all empty (``a,b,c,,``) are tolerated.
+not a data row. Extra trailing fields that are all empty (``a,b,c,,``) are tolerated; any other count of fields
+different from the header's, or quoting that does not close, makes the row malformed.
 """
 
 from __future__ import annotations
@@ -29,18 +34,16 @@ import attrs
 import polars as pl
 
 from yikatong._headers import HEADER_SCAN, header_index, resolve_columns
+from yikatong._normalise import INVISIBLE
 from yikatong.errors import RosterFormatError
 
 __all__ = ["ParsedText", "decode", "parse_text"]
 
 _ASCII: Final = bytes(range(128))
-_SAMPLE_BYTES: Final = 1 << 20  # judged from the first failing byte on: enough for any real file's pattern
+_SAMPLE_BYTES: Final = 1 << 20  # a megabyte each side of the first failure shows any real file's pattern
 _DELIMITERS: Final = (",", "\t", ";", "|")
 _MAX_RESCANS: Final = 16
-_BLANK: Final = (
-    "\t\n\v\f\r \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a"
-    "\u2028\u2029\u202f\u205f\u3000\u200b\u200c\u200d\ufeff\u2060"
-)
+_BLANK: Final = INVISIBLE
 _QUOTED: Final = r'"(?:[^"]|"")*"'
 _REGEX_ESCAPES: Final = {"\t": r"\t", "|": r"\|"}
 

@@ -13,6 +13,7 @@ import polars as pl
 
 __all__ = [
     "DOT_LOOKALIKES",
+    "INVISIBLE",
     "ZERO_WIDTH",
     "amount_fen",
     "amount_parts",
@@ -42,10 +43,11 @@ _WHITESPACE: Final = (
     "\u2028\u2029\u202f\u205f\u3000"
 )
 """Every Unicode White_Space character (full-width U+3000 and no-break U+00A0 among them)."""
-_INVISIBLE: Final = _WHITESPACE + ZERO_WIDTH
+INVISIBLE: Final = _WHITESPACE + ZERO_WIDTH
+"""Whitespace and zero-width characters: what a cell may hold and still be empty."""
 _FW_DIGITS: Final = [chr(0xFF10 + i) for i in range(10)]
 _DIGITS: Final = [str(i) for i in range(10)]
-_DROP: Final = list(_INVISIBLE)
+_DROP: Final = list(INVISIBLE)
 _NO_CHAR: Final = [""] * len(_DROP)
 _MAX_YUAN_DIGITS: Final = 15  # 10^15 yuan is far beyond any payment and keeps fen inside Int64
 _MAX_QUANTITY_DIGITS: Final = 30  # Decimal(38, 4) holds 34 integer digits
@@ -57,7 +59,7 @@ _NUMERIC_FORM: Final = r"^[+-]?\d+(?:\.\d*(?:[eE][+-]?\d+)?|[eE][+-]?\d+)$"
 
 def blank_to_null(expr: pl.Expr) -> pl.Expr:
     """Null for a cell that is empty or only whitespace / zero-width characters; the text unchanged otherwise."""
-    return pl.when(expr.str.strip_chars(_INVISIBLE) == "").then(pl.lit(None, pl.String)).otherwise(expr)
+    return pl.when(expr.str.strip_chars(INVISIBLE) == "").then(pl.lit(None, pl.String)).otherwise(expr)
 
 
 def clean_id(raw: pl.Expr) -> pl.Expr:
@@ -138,7 +140,7 @@ def parse_sex(raw: pl.Expr) -> pl.Expr:
     Anything else (0 and 9 of GB/T 2261.1 included: "unknown", "not stated") becomes null, which the sex check
     ``ID_SEX_MISMATCH`` treats as "not given".
     """
-    key = raw.str.strip_chars(_INVISIBLE).str.to_uppercase()
+    key = raw.str.strip_chars(INVISIBLE).str.to_uppercase()
     return key.replace_strict(_SEX, default=None, return_dtype=pl.String)
 
 
