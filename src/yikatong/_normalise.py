@@ -22,6 +22,7 @@ __all__ = [
     "clean_id",
     "clean_name",
     "fen_to_yuan_text",
+    "float_cell_fen",
     "id_text_mangled",
     "name_has_encoding_damage",
     "numeric_cell_mangled",
@@ -52,6 +53,7 @@ _NO_CHAR: Final = [""] * len(_DROP)
 _MAX_YUAN_DIGITS: Final = 15  # 10^15 yuan is far beyond any payment and keeps fen inside Int64
 _MAX_QUANTITY_DIGITS: Final = 30  # Decimal(38, 4) holds 34 integer digits
 _MAX_EXACT_DIGITS: Final = 15  # significant digits a spreadsheet keeps in a numeric cell
+_FLOAT_NOISE_FEN: Final = 1e-6
 
 _NUMERIC_FORM: Final = r"^[+-]?\d+(?:\.\d*(?:[eE][+-]?\d+)?|[eE][+-]?\d+)$"
 """Scientific notation (``5.00241E+17``, ``5E17``) or a float (``500241199001011234.0``): a number cell's text."""
@@ -184,6 +186,19 @@ def amount_fen(parts: pl.Expr) -> pl.Expr:
     magnitude = whole_fen + cents
     fen = pl.when(parts.struct.field("sign") == "-").then(-magnitude).otherwise(magnitude)
     return pl.when(ok.fill_null(False)).then(fen).otherwise(pl.lit(None, pl.Int64))
+
+
+def float_cell_fen(raw: pl.Expr) -> pl.Expr:
+    """Fen from the text of a number cell (or float column), where binary floating point leaves noise.
+
+    A spreadsheet amount computed as rate × area is stored as a double: ``3.3 × 100`` is ``329.99999999999994``,
+    shown as 330.00. Such a value is read as the whole fen it lies within 10⁻⁶ fen of; any other value (a real third
+    decimal such as ``12.345``) gives null, as for text. Only for number cells: text is never rounded.
+    """
+    hundredfold = raw.str.strip_chars(INVISIBLE).cast(pl.Float64, strict=False) * 100
+    nearest = hundredfold.round(0)
+    exact = ((hundredfold - nearest).abs() <= _FLOAT_NOISE_FEN) & (nearest.abs() < 10.0**_MAX_EXACT_DIGITS)
+    return pl.when(exact.fill_null(False)).then(nearest.cast(pl.Int64, strict=False)).otherwise(pl.lit(None, pl.Int64))
 
 
 def parse_amount_fen(raw: pl.Expr) -> pl.Expr:

@@ -38,6 +38,7 @@ _SUFFIXES: Final[dict[str, Format]] = {
     ".pq": "parquet",
 }
 _ID_TARGETS: Final = ("id_number", "household_head_id", "account")
+_NUMERIC_TARGETS: Final = (*_ID_TARGETS, "amount")  # whose number cells are read differently from their text
 
 
 def _unreadable(what_zh: str, what_en: str, exc: BaseException) -> RosterFormatError:
@@ -127,7 +128,7 @@ def stage_sheet(data: bytes, sheet: int | str, mapping: Mapping[str, str | None]
     body = non_empty.filter(pl.col("_idx") > header_idx)
     if body.height == 0:
         raise RosterFormatError("empty", "工作表只有表头，没有数据行", "the worksheet has a header but no data rows")
-    id_columns = {original[chosen[t]]: f"_numeric_{t}" for t in _ID_TARGETS if t in chosen}
+    id_columns = {original[chosen[t]]: f"_numeric_{t}" for t in _NUMERIC_TARGETS if t in chosen}
     cells_numeric = None
     if id_columns:
         # A cell read as boolean is a number cell (or a true/false cell); a text cell fails the conversion.
@@ -142,7 +143,7 @@ def stage_sheet(data: bytes, sheet: int | str, mapping: Mapping[str, str | None]
     staged = body.lazy()
     if cells_numeric is not None:
         staged = staged.join(cells_numeric.lazy(), on="_idx", how="left", maintain_order="left")
-    text_bool = {f"_numeric_{t}": chosen[t] for t in _ID_TARGETS if t in chosen}
+    text_bool = {f"_numeric_{t}": chosen[t] for t in _NUMERIC_TARGETS if t in chosen}
     return staged.select(
         (pl.col("_idx").cast(pl.Int64) + 1).alias("source_line"),
         pl.lit(False).alias("_malformed"),
@@ -186,7 +187,7 @@ def stage_frame(frame: pl.LazyFrame, mapping: Mapping[str, str | None] | None) -
     for target, pos in chosen.items():
         name = names[pos]
         exprs.append(_cell_text(name, schema[name]).alias(target))
-        if target in _ID_TARGETS:
+        if target in _NUMERIC_TARGETS:
             exprs.append(pl.lit(schema[name].is_float()).alias(f"_numeric_{target}"))
     if "amount" not in chosen and "amount_fen" in names and schema["amount_fen"].is_integer():
         exprs.append(pl.col("amount_fen").cast(pl.Int64).alias("_fen"))

@@ -90,7 +90,9 @@ def read_roster(
     ``sex`` is 男/女 from 男, 女, 男性, 女性, M/F, male/female or the GB/T 2261.1 codes 1 and 2, else null.
     ``amount_raw`` keeps the amount cell as written; ``amount_fen`` is its exact value in fen, null unless it is an
     amount in yuan with at most two (non-zero) decimals (``1,234.50``, ``100元``, ``￥100``, full-width digits; see
-    :func:`yikatong._normalise.parse_amount_fen`). ``quantity`` is an exact ``Decimal(38, 4)``, null when invalid.
+    :func:`yikatong._normalise.parse_amount_fen`). A number cell of a spreadsheet (or a float column of a frame)
+    holds a binary double, so ``329.99999999999994`` (3.3 × 100 computed in the sheet) is read as the whole fen it
+    lies within 10⁻⁶ fen of; text is never rounded. ``quantity`` is an exact ``Decimal(38, 4)``, null when invalid.
 
     Args:
         source: A path (``str`` or :class:`~pathlib.Path`), the file's bytes, a binary file object, or a Polars
@@ -198,6 +200,9 @@ def _canonical(staged: pl.LazyFrame) -> pl.LazyFrame:
     if "amount" in have:
         amount_raw = pl.when(raw["amount"].is_null()).then(pl.lit(None, pl.String)).otherwise(pl.col("amount"))
         amount_fen = norm.amount_fen(pl.col("_amount"))
+        if "_numeric_amount" in have:
+            numeric_amount = pl.col("_numeric_amount").fill_null(False)
+            amount_fen = pl.when(numeric_amount).then(norm.float_cell_fen(raw["amount"])).otherwise(amount_fen)
     elif "_fen" in have:
         amount_fen = pl.col("_fen")
         amount_raw = norm.fen_to_yuan_text(pl.col("_fen"))

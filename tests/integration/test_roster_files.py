@@ -175,3 +175,18 @@ def test_a_spreadsheet_with_a_title_row_and_an_indented_table_keeps_sheet_row_nu
     assert roster["name"].to_list() == ["张三", "李四"]
     assert roster["flag_id_excel_mangled"].to_list() == [True, True]
     assert roster["account"][0] == "6217000012345678901"
+
+
+def test_float_noise_in_a_computed_amount_cell_is_read_as_whole_fen_but_text_is_never_rounded(tmp_path: Path) -> None:
+    path = tmp_path / "roster.xlsx"
+    book = xlsxwriter.Workbook(str(path))
+    sheet = book.add_worksheet()
+    sheet.write_row(0, 0, ["身份证号", "亩数", "补贴金额"])
+    sheet.write_row(1, 0, ["500241199001011234", 3])
+    sheet.write_formula(1, 2, "=1.1*B2", None, 1.1 * 3)  # cached as 3.3000000000000003, as Excel stores it
+    sheet.write_row(2, 0, ["500241199001011234", 1, 12.345])
+    sheet.write_row(3, 0, ["500241199001011234", 1, "3.3000000000000003"])
+    book.close()
+    roster = read_roster(path)
+    assert roster["amount_raw"].to_list()[1:] == ["12.345", "3.3000000000000003"]
+    assert roster["amount_fen"].to_list() == [330, None, None]

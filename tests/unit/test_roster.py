@@ -332,3 +332,8 @@ def test_a_mapping_that_is_not_titles_to_names_is_refused() -> None:
     with pytest.raises(RosterFormatError) as info:
         read_roster(_csv(GOOD), mapping={1: "name"})  # type: ignore[dict-item]
     assert info.value.problem == "bad_mapping"
+
+
+def test_float_noise_in_a_float_frame_column_is_read_as_whole_fen() -> None:
+    frame = pl.DataFrame({"身份证号": ["1", "2", "3"], "金额": [0.1 + 0.2, 12.345, 1.1 * 3]})
+    assert read_roster(frame)["amount_fen"].to_list() == [30, None, 330]
