@@ -113,6 +113,11 @@ def test_a_missing_store_is_refused_when_creation_is_not_asked_for(tmp_path: Pat
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_store_that_cannot_be_created_is_refused_with_a_store_error(tmp_path: Path) -> None:
+    with pytest.raises(StoreError, match="cannot create the store"):
+        SqliteStore(tmp_path / "no-such-folder" / "store.yikatong")
+
+
 def test_a_directory_is_refused(tmp_path: Path) -> None:
     with pytest.raises(StoreError, match="directory"):
         SqliteStore(tmp_path)

@@ -326,7 +326,10 @@ def connect_store(
     if not path.exists():
         if not create or read_only:
             raise _refuse(path, "数据库文件不存在", "no such store file")
-        _create(path)
+        try:
+            _create(path)
+        except (OSError, sqlite3.Error) as exc:
+            raise _refuse(path, f"无法创建数据库（{exc}）", f"cannot create the store ({exc})") from exc
     if path.is_dir():
         raise _refuse(path, "是目录，不是数据库文件", "is a directory, not a store file")
     # An empty file would silently become a new database: refuse it like any other file that is not a store.
