@@ -1,0 +1,41 @@
+"""Frame helpers: change a few rows of a large frame without evaluating the change on every row.
+
+A defect touches a few percent of the rows. Writing it as ``when(kind == …).then(expensive).otherwise(col)`` would
+evaluate ``expensive`` on all ten million rows; :func:`patch` evaluates it on the affected rows only and scatters the
+result back. Random streams are keyed by the row number, so a value drawn on the subset equals the value the same
+stream gives that row in the whole frame.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import polars as pl
+
+__all__ = ["copy_from_partner", "patch", "yuan_text"]
+
+
+def patch(frame: pl.DataFrame, column: str, where: pl.Expr, value: pl.Expr) -> pl.DataFrame:
+    """Set ``column`` to ``value`` on the rows where ``where`` holds, evaluating ``value`` on those rows only."""
+    mask = frame.select(where.fill_null(False)).to_series()
+    if not mask.any():
+        return frame
+    index = frame.select(pl.arg_where(mask)).to_series().cast(pl.Int64)
+    target = frame[column]
+    values = frame.filter(mask).select(value.cast(target.dtype)).to_series()
+    return frame.with_columns(target.clone().scatter(index, values).alias(column))
+
+
+def copy_from_partner(frame: pl.DataFrame, kind: str, columns: Sequence[str]) -> pl.DataFrame:
+    """On rows of ``kind``, replace ``columns`` by the values of the row's ``_partner``."""
+    mask = frame.select((pl.col("_kind") == kind).fill_null(False)).to_series()
+    if not mask.any():
+        return frame
+    index = frame.select(pl.arg_where(mask)).to_series().cast(pl.Int64)
+    partners = frame["_partner"].gather(index)
+    return frame.with_columns(frame[c].clone().scatter(index, frame[c].gather(partners)).alias(c) for c in columns)
+
+
+def yuan_text(fen: pl.Expr) -> pl.Expr:
+    """Integer fen as yuan text with two decimals (``12345`` → ``"123.45"``), exact: a decimal, never a float."""
+    return fen.cast(pl.Decimal(20, 2)).truediv(100).cast(pl.String)
