@@ -124,24 +124,48 @@ _BLOCKS: Final[tuple[tuple[str, tuple[str, ...]], ...]] = (
 )
 
 
-def _candidates(prepared: pl.LazyFrame, keys: tuple[str, ...], max_block: int) -> tuple[pl.LazyFrame, pl.LazyFrame]:
-    keyed = prepared.filter(pl.all_horizontal(pl.col(k).is_not_null() for k in keys)).with_columns(
-        pl.len().over(keys).alias("_size")
+def _block_keys() -> pl.Expr:
+    """Every block key of a row as one list (``<kind>|<key parts>``; null when a part is null). One exploded frame
+    carries all block kinds, so the plan reads the roster once however many kinds there are."""
+    return pl.concat_list(
+        [pl.concat_str([pl.lit(name), *(pl.col(k) for k in keys)], separator="\x1f") for name, keys in _BLOCKS]
     )
-    members = keyed.filter((pl.col("_size") >= 2) & (pl.col("_size") <= max_block)).select(
-        *dict.fromkeys([*keys, "row_id", "_id", "_nk", "village"])
+
+
+def _candidates(prepared: pl.LazyFrame, max_block: int) -> tuple[pl.LazyFrame, pl.LazyFrame]:
+    long = (
+        prepared.select("row_id", "_id", "_nk", "village", _block_keys().alias("_key"))
+        .explode("_key")
+        .drop_nulls("_key")
+        .with_columns(pl.col("_key").hash().alias("_hash"))
+        .with_columns(pl.len().over("_hash").alias("_size"))
     )
+    # Joined on a 64-bit hash of the key, then the keys themselves compared: a hash collision costs a pair, never
+    # a wrong one; a collision can only make a block look larger than it is.
+    members = long.filter((pl.col("_size") >= 2) & (pl.col("_size") <= max_block)).drop("_size")
     right = members.select(
-        *keys,
+        "_hash",
+        pl.col("_key").alias("_key_r"),
         pl.col("row_id").alias("other_row_id"),
         pl.col("_id").alias("_id_r"),
         pl.col("_nk").alias("_nk_r"),
         pl.col("village").alias("_village_r"),
     )
-    pairs = members.join(right, on=list(keys), how="inner").filter(
-        (pl.col("row_id") < pl.col("other_row_id")) & (pl.col("_id") != pl.col("_id_r"))
+    pairs = (
+        members.join(right, on="_hash", how="inner")
+        .filter(
+            (pl.col("row_id") < pl.col("other_row_id"))
+            & (pl.col("_id") != pl.col("_id_r"))
+            & (pl.col("_key") == pl.col("_key_r"))
+        )
+        .with_columns(pl.col("_key").str.split_exact("\x1f", 1).struct.field("field_0").alias("_block"))
     )
-    oversize = keyed.filter(pl.col("_size") > max_block).group_by(keys).agg(pl.len().alias("_n"))
+    oversize = (
+        long.filter(pl.col("_size") > max_block)
+        .group_by("_hash")
+        .agg(pl.col("_key").first(), pl.len().cast(pl.Int64).alias("rows"))
+        .select(pl.col("_key").str.split_exact("\x1f", 1).struct.field("field_0").alias("block"), "rows")
+    )
     return pairs, oversize
 
 
@@ -166,41 +190,31 @@ def near_pairs(
 ) -> tuple[pl.LazyFrame, pl.LazyFrame]:
     """The reported pairs and the oversize-block summary, as lazy frames (see :class:`NearDuplicates`).
 
-    Each block kind is paired, scored and filtered on its own (so no frame ever holds the candidates of every
-    kind at once); the kept pairs are then merged, naming every block kind that found them.
+    Every row's block keys are exploded into one frame, paired by a single self-join on the key, scored, and
+    filtered by the rule of the pair's block kind; the kept pairs are then merged, naming every kind that found
+    them.
     """
     prepared = _prepare(lf, columns).with_columns(_seq_masked(0), _seq_masked(1), _seq_masked(2))
+    pairs, big = _candidates(prepared, max_block)
+    block = pl.col("_block")
     close_ids = pl.col("id_distance") <= id_max
     same_village = (pl.col("village") == pl.col("_village_r")).fill_null(False)
-    keep = {
-        "name+birth": close_ids | same_village,
-        "name+village+household": pl.lit(True),
-        "region+birth": close_ids & (pl.col("name_score") >= name_min),
-    }
-    kept: list[pl.LazyFrame] = []
-    oversize: list[pl.LazyFrame] = []
-    for name, keys in _BLOCKS:
-        pairs, big = _candidates(prepared, keys, max_block)
-        kept.append(
-            _scored(pairs)
-            .filter(keep[name])
-            .select("row_id", "other_row_id", pl.lit(name).alias("blocks"), "name_score", "id_distance")
-        )
-        oversize.append(big.select(pl.lit(name).alias("block"), pl.col("_n").cast(pl.Int64).alias("rows")))
+    keep = (
+        (block == "name+village+household")
+        | ((block == "name+birth") & (close_ids | same_village))
+        | ((block == "region+birth") & close_ids & (pl.col("name_score") >= name_min))
+    )
     merged = (
-        pl.concat(kept)
+        _scored(pairs)
+        .filter(keep)
         .group_by("row_id", "other_row_id")
         .agg(
-            pl.col("blocks").unique().sort().str.join(";"),
+            pl.col("_block").unique().sort().str.join(";").alias("blocks"),
             pl.col("name_score").max(),
             pl.col("id_distance").min(),
         )
     )
-    summary = (
-        pl.concat(oversize)
-        .group_by("block")
-        .agg(pl.len().cast(pl.Int64).alias("blocks"), pl.col("rows").sum().cast(pl.Int64))
-    )
+    summary = big.group_by("block").agg(pl.len().cast(pl.Int64).alias("blocks"), pl.col("rows").sum().cast(pl.Int64))
     return merged, summary
 
 
