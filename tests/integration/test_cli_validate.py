@@ -1,0 +1,128 @@
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import polars as pl
+import pytest
+
+from yikatong.cli import main
+
+ROOT = Path(__file__).resolve().parents[2]
+CATALOG = ROOT / "examples" / "catalog.toml"
+
+HEADER = "姓名,身份证号,性别,一卡通账号,补贴金额(元)\n"
+ROSTER = (
+    HEADER
+    + "张三,11010519491231002X,女,6217000000000000012,100.00\n"  # 76 years old; same person as row 5
+    + "李四,440524188001010014,男,6217000000000000020,100.00\n"  # passes
+    + "王五,500241194101010018,男,6217000000000000038,100\n"  # check character should be 9
+    + "赵六,500241410101002,女,6217000000000000046,100.00\n"  # 15-digit ID: review
+    + "钱七,11010519491231002X,女,6217000000000000012,1.234\n"  # three decimals
+)
+
+
+def _write(tmp_path: Path, text: str = ROSTER, encoding: str = "utf-8") -> Path:
+    path = tmp_path / "roster.csv"
+    path.write_bytes(text.encode(encoding))
+    return path
+
+
+def _run(*args: str | Path) -> int:
+    return main([str(a) for a in args])
+
+
+def _validate(roster: Path, *extra: str | Path) -> int:
+    return _run("validate", roster, "--catalog", CATALOG, "--item", "GLJT", "--period", "2026-11", *extra)
+
+
+def test_validate_prints_verdicts_and_findings_in_chinese_with_codes(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    code = _validate(_write(tmp_path, encoding="gb18030"))
+    out = capsys.readouterr().out
+    assert code == 0
+    assert "roster.csv — 5 行 rows" in out
+    assert "高龄津贴" in out
+    assert "通过 pass 1  待复核 review 1  拦截 block 3" in out
+    assert re.search(r"2\s+DUP_IN_BATCH\s+block\s+拦截\s+同一人员", out)
+    assert re.search(r"2\s+AGE_NOT_ELIGIBLE\s+block", out)
+    assert re.search(r"1\s+AMOUNT_INVALID\s+block", out)
+    assert re.search(r"1\s+ID_CHECKSUM\s+block", out)
+    assert re.search(r"1\s+ID_15_DIGIT\s+review", out)
+    assert "未运行的规则 rules skipped" in out
+    assert re.search(r"BATCH_TOTAL_MISMATCH\s+not supplied: declared", out)
+
+
+def test_out_writes_verdicts_issues_and_a_summary_without_full_ids(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out_dir = tmp_path / "out"
+    code = _validate(_write(tmp_path), "--out", out_dir, "--declared-count", "5", "--declared-total", "500.00")
+    assert code == 0
+    verdicts = pl.read_parquet(out_dir / "verdicts.parquet")
+    issues = pl.read_parquet(out_dir / "issues.parquet")
+    summary = json.loads((out_dir / "summary.json").read_text(encoding="utf-8"))
+    assert verdicts["row_id"].to_list() == [1, 2, 3, 4, 5]
+    assert verdicts["verdict"].to_list() == ["block", "pass", "block", "review", "block"]
+    assert summary["rows"] == 5
+    assert summary["verdicts"] == {"pass": 1, "review": 1, "block": 3}
+    assert summary["batch_issues"] == [
+        {
+            "code": "BATCH_TOTAL_MISMATCH",
+            "severity": "block",
+            "evidence": "declared 5 rows, 500.00 yuan; roster has 5 rows, 400.00 yuan",
+        }
+    ]
+    assert "批次 batch: BATCH_TOTAL_MISMATCH block" in capsys.readouterr().out
+    for text in [*issues["evidence"].to_list(), json.dumps(summary, ensure_ascii=False)]:
+        assert not re.search(r"\d{17}[\dX]", text)
+
+
+def test_fail_on_block_exits_1_when_a_row_is_blocked(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert _validate(_write(tmp_path), "--fail-on", "block") == 1
+    assert "--fail-on block met: 3 blocked, 1 for review" in capsys.readouterr().err
+
+
+def test_fail_on_review_counts_rows_for_review_but_fail_on_block_does_not(tmp_path: Path) -> None:
+    roster = _write(tmp_path, HEADER + "赵六,500241410101002,女,6217000000000000046,100.00\n")
+    assert _validate(roster, "--fail-on", "block") == 0
+    assert _validate(roster, "--fail-on", "review") == 1
+
+
+def test_the_streaming_engine_gives_the_same_verdicts(tmp_path: Path) -> None:
+    assert _validate(_write(tmp_path), "--out", tmp_path / "s", "--engine", "streaming") == 0
+    verdicts = pl.read_parquet(tmp_path / "s" / "verdicts.parquet")
+    assert verdicts["verdict"].to_list() == ["block", "pass", "block", "review", "block"]
+
+
+def test_a_missing_roster_is_a_clear_error_with_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert _validate(tmp_path / "nope.csv") == 2
+    err = capsys.readouterr().err
+    assert "roster not found" in err
+    assert "Traceback" not in err
+
+
+def test_an_unknown_item_is_a_clear_error_with_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    code = _run("validate", _write(tmp_path), "--catalog", CATALOG, "--item", "NOPE", "--period", "2026-11")
+    assert code == 2
+    assert "NOPE" in capsys.readouterr().err
+
+
+def test_an_empty_roster_file_is_a_clear_error_with_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert _validate(_write(tmp_path, "")) == 2
+    assert "yikatong: error:" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    "extra",
+    [["--period", "2026-13"], ["--declared-total", "1.234"], ["--declared-count", "-1"], ["--engine", "gpu"]],
+)
+def test_bad_options_are_usage_errors_with_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], extra: list[str]
+) -> None:
+    with pytest.raises(SystemExit) as exc:
+        _validate(_write(tmp_path), *extra)
+    assert exc.value.code == 2
+    assert "error:" in capsys.readouterr().err
