@@ -78,6 +78,7 @@ class RowFiles:
         try:
             self.directory.mkdir(parents=True, exist_ok=True)
             if final.exists() and final.stat().st_size == len(data):
+                fsync_directory(self.directory)  # it may be a leftover whose rename never reached the disk
                 return name, digest
             tmp = self.directory / f"{_TMP_PREFIX}{uuid.uuid4().hex}{_SUFFIX}"
             try:
@@ -120,7 +121,7 @@ class RowFiles:
             stale_tmp = entry.name.startswith(_TMP_PREFIX)
             orphan = entry.name.endswith(_SUFFIX) and not stale_tmp and entry.name not in keep
             if (stale_tmp or orphan) and entry.is_file():
-                with contextlib.suppress(FileNotFoundError):
+                with contextlib.suppress(OSError):  # housekeeping: a file that will not go is tried next time
                     entry.unlink()
                     removed += 1
         if removed:
