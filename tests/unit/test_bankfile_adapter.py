@@ -182,3 +182,11 @@ def test_result_files_of_a_batch_whose_id_starts_like_another_are_not_mixed_up(t
     (tmp_path / "inbox" / "DFHZ_B1_2_20261127_1.txt").write_bytes(data)
     assert bank.results("B1").height == 0
     assert bank.results("B1_2").height == 5
+
+
+def test_batch_ids_that_share_a_file_name_are_never_mixed_up(tmp_path: Path) -> None:
+    bank = _bank(tmp_path)
+    bank.submit(make_order(batch_id="XS/2026/1"))
+    with pytest.raises(BankFileError, match="already submitted with a different order"):
+        bank.submit(make_order(batch_id="XS_2026_1"))
+    assert bank.results("XS_2026_1").height == 0

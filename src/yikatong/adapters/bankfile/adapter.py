@@ -181,9 +181,10 @@ class FileExchangeBank:
             BankFileError: when a result file does not add up; that file is moved to ``refused/`` and nothing of it
                 is returned.
         """
-        sent_path = self.sent / f"{safe_name(batch_id)}.order.parquet"
-        if not sent_path.exists():
-            return pl.DataFrame(schema=RESULT_SCHEMA)
+        safe = safe_name(batch_id)
+        sent_path, meta_path = self.sent / f"{safe}.order.parquet", self.sent / f"{safe}.order.json"
+        if not meta_path.exists() or json.loads(meta_path.read_text(encoding="utf-8"))["batch_id"] != batch_id:
+            return pl.DataFrame(schema=RESULT_SCHEMA)  # never submitted here (or only a look-alike id was)
         sent = pl.read_parquet(sent_path)
         frames = [pl.DataFrame(schema=RESULT_SCHEMA)]
         for path in self._answers(self.layout.result, batch_id):
