@@ -1,11 +1,13 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from decimal import Decimal
+from decimal import ROUND_DOWN, ROUND_HALF_UP, ROUND_UP, Decimal
 from typing import Any
 
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from yikatong.catalog import Catalog, RateStandard, SubsidyItem
 from yikatong.rules import ValidationContext, validate
@@ -181,3 +183,30 @@ def test_without_declared_figures_the_batch_rule_is_skipped(catalog: Catalog) ->
     roster = pl.DataFrame({"id_number": IDS[:1], "amount_fen": [1]})
     report = validate(roster, item=catalog["GLJT"], period="2026-11", rules=RULES)
     assert report.skipped["BATCH_TOTAL_MISMATCH"] == "not supplied: declared"
+
+
+_ROUND = {"half_up": ROUND_HALF_UP, "down": ROUND_DOWN, "up": ROUND_UP}
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    quantities=st.lists(st.integers(min_value=1, max_value=600_000), min_size=1, max_size=20),
+    rate=st.integers(min_value=1, max_value=100_000),
+    rounding=st.sampled_from(["half_up", "down", "up"]),
+)
+def test_the_rate_standard_equals_decimal_arithmetic(quantities: list[int], rate: int, rounding: str) -> None:
+    item = SubsidyItem(
+        code="T",
+        name="测试",
+        department="农业农村委",
+        standard=RateStandard(rate=f"{rate // 100}.{rate % 100:02d}", rounding=rounding),
+    )
+    qs = [Decimal(q).scaleb(-4) for q in quantities]
+    exact = [int((q * rate).quantize(Decimal(1), rounding=_ROUND[rounding])) for q in qs]
+    roster = pl.DataFrame(
+        {"id_number": IDS[:1] * len(qs), "amount_fen": exact, "quantity": pl.Series(qs, dtype=pl.Decimal(38, 4))}
+    )
+    rules = [BY_CODE["AMOUNT_STANDARD_MISMATCH"]]
+    assert validate(roster, item=item, period="2026", rules=rules).issues.is_empty()
+    off_by_one = roster.with_columns(pl.col("amount_fen") + 1)
+    assert validate(off_by_one, item=item, period="2026", rules=rules).issues.height == len(qs)

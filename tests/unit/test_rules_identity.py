@@ -45,7 +45,8 @@ def test_a_malformed_id_is_reported_masked(catalog: Catalog) -> None:
     ids = ["11010519491231002X", "1101051949123100", "11010519491231002x", "１１０１０５１９４９１２３１００２X", ""]
     hits = _hits("ID_FORMAT", {"id_number": ids}, catalog["DB"])
     assert sorted(hits) == [2, 3, 4]
-    assert hits[2] == "ID 110105******3100 (16 characters)"
+    assert hits[2] == "ID 110105********** (16 characters)"
+    assert hits[3] == "ID 110105********002x (18 characters)"
     assert all("19491231" not in e for e in hits.values())
 
 

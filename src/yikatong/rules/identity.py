@@ -6,6 +6,9 @@ one is already blocked by ``ID_MISSING`` / ``ID_FORMAT`` and nothing more can be
 upgraded first, and the other rules judge its upgraded form.
 
 Decisions:
+- ``ID_FORMAT`` is judged on the ID as the roster holds it: :func:`yikatong.read_roster` has already normalised
+  full-width digits, a lower-case ``x`` and stray spaces (``ID_NORMALISED``), so any of them left in a frame built
+  elsewhere is a format error. Its evidence never shows what may be birth digits.
 - ``ID_BIRTH_DATE`` fires when the eight birth digits are not a real date, the year is before 1800, or the date is
   after the period's last day. The period, not today's date, keeps the result reproducible: nobody born after
   the period can be paid for it.
@@ -58,9 +61,14 @@ def _build_missing(env: RuleEnv) -> Finding:
 
 def _build_format(env: RuleEnv) -> Finding:
     idc = pl.col("id_number")
-    evidence = pl.concat_str(
-        pl.lit("ID "), mask_id_expr(idc), pl.lit(" ("), idc.str.len_chars().cast(pl.String), pl.lit(" characters)")
+    n = idc.str.len_chars()
+    # Shorter than 18 characters, the last four may be birth digits: then only the first six are shown.
+    masked = (
+        pl.when(n >= 18)
+        .then(mask_id_expr(idc))
+        .otherwise(pl.concat_str(idc.str.slice(0, 6), pl.lit("*").repeat_by((n - 6).clip(0)).list.join("")))
     )
+    evidence = pl.concat_str(pl.lit("ID "), masked, pl.lit(" ("), n.cast(pl.String), pl.lit(" characters)"))
     return Finding(hit=~pl.col("_id_missing") & ~_OK, evidence=evidence)
 
 
