@@ -4,13 +4,16 @@ from __future__ import annotations
 
 import hashlib
 import os
+import signal
 import sqlite3
+import subprocess
+import sys
 from pathlib import Path
 
 import polars as pl
 import pytest
 
-from yikatong.adapters.sqlite import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION, SqliteStore
+from yikatong.adapters.sqlite import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION, SqliteStore, _schema
 from yikatong.errors import StoreError
 from yikatong.ports import Change
 from yikatong.testing.store_data import audit_entries, header, ledger_frame, make_rows, snapshot
@@ -250,3 +253,67 @@ def test_a_double_payment_refusal_masks_the_id_number(tmp_path: Path) -> None:
             store.commit(Change(batch=header("B2", version=2), expected_version=1, ledger=again))
         assert person not in str(info.value)
         assert "500241********1234" in str(info.value)
+
+
+# -- a migration killed half-way ----------------------------------------------------------------------------------
+
+_KILL_AT_STATEMENT = """
+import os, signal, sys
+from pathlib import Path
+from yikatong.adapters.sqlite import SqliteStore, _schema
+
+target, n, seen = Path(sys.argv[1]), int(sys.argv[2]), [0]
+connect = _schema._connect
+
+def tracing(where, *, uri=False):
+    conn = connect(where, uri=uri)
+    def trace(statement):
+        seen[0] += 1
+        if seen[0] == n:
+            os.kill(os.getpid(), signal.SIGKILL)
+    conn.set_trace_callback(trace)
+    return conn
+
+_schema._connect = tracing
+SqliteStore(target).close()
+"""
+
+
+def _migration_statements(path: Path) -> list[int]:
+    """Positions (1-based) of the statements of the migration transaction when ``path`` is opened."""
+    statements: list[str] = []
+    connect = _schema._connect
+
+    def tracing(where: str, *, uri: bool = False) -> sqlite3.Connection:
+        conn = connect(where, uri=uri)
+        conn.set_trace_callback(statements.append)
+        return conn
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(_schema, "_connect", tracing)
+        SqliteStore(path).close()
+    begin = statements.index("BEGIN IMMEDIATE")
+    end = statements.index("COMMIT", begin)
+    return list(range(begin + 1, end + 2))
+
+
+def test_a_migration_killed_at_any_statement_leaves_the_old_or_the_new_version(tmp_path: Path) -> None:
+    probe = tmp_path / "probe.yikatong"
+    _v1_store(probe)
+    positions = _migration_statements(probe)
+    assert len(positions) >= len(MIGRATIONS[-1].statements) + 2
+    for n in sorted({*positions[:: max(1, len(positions) // 4)], positions[-1]}):  # BEGIN … COMMIT
+        path = tmp_path / f"killed-{n}.yikatong"
+        _v1_store(path)
+        child = subprocess.run(
+            [sys.executable, "-c", _KILL_AT_STATEMENT, str(path), str(n)], capture_output=True, text=True, check=False
+        )
+        assert child.returncode == -signal.SIGKILL, child.stderr[-2000:]
+        conn = sqlite3.connect(path)
+        version = conn.execute("PRAGMA user_version").fetchone()[0]
+        tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        conn.close()
+        assert (version, "accounts" in tables) in ((1, False), (SCHEMA_VERSION, True)), f"statement {n}"
+        with SqliteStore(path, create=False) as store:
+            assert store.batch("OLD").version == 9
+            assert store.connection.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
