@@ -4,7 +4,8 @@ This is the yardstick ``bench_rules`` measures the vectorized engine against. It
 same decisions (see :mod:`yikatong.rules.identity`, :mod:`yikatong.rules.amounts`,
 :mod:`yikatong.rules.duplicates`): python-stdnum's ``stdnum.cn.ric`` for the check character and the birth date,
 a dict of region codes for the region rule (``ric.get_birth_place`` would reject legitimate numbers whose code
-was created after the birth year), and plain loops for the rest. It returns the set of codes per row.
+was created after the birth year), and plain loops for the rest. It returns the set of codes per row (the
+ingestion rules included: they read the reader's ``flag_*`` columns).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from stdnum.cn import ric
 from yikatong.catalog import FixedStandard, RateStandard, SubsidyItem, TableStandard
 from yikatong.period import Period
 from yikatong.regions import region_codes
+from yikatong.schema import FLAG_COLUMNS
 
 __all__ = ["validate_rows"]
 
@@ -53,6 +55,9 @@ def validate_rows(
     start_ymd = period.start.year * 10000 + period.start.month * 100 + period.start.day
     for i, row in enumerate(rows):
         codes = found[i]
+        for flag, flag_code in FLAG_COLUMNS.items():
+            if row.get(flag):
+                codes.add(flag_code)
         number = row.get("id_number")
         if number is None or not number.strip():
             codes.add("ID_MISSING")

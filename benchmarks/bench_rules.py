@@ -3,6 +3,7 @@
 Run::
 
     .venv/bin/python -m benchmarks.bench_rules --rows 10000000 [--baseline-rows 200000] [--engine streaming]
+        [--source numpy|synth]
 
 Both run in the same process on the same synthetic roster (item ``GLJT`` of ``examples/catalog.toml``: fixed
 100.00 yuan, age 80 and over, a cap per period; declared count and total given). The vectorized engine validates
@@ -169,12 +170,25 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--baseline-rows", type=int, default=200_000)
     parser.add_argument("--engine", choices=("in-memory", "streaming"), default="in-memory")
     parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument(
+        "--source",
+        choices=("numpy", "synth"),
+        default="numpy",
+        help="roster generator: this script's (fast) or yikatong.synth read through read_roster (slower to build)",
+    )
     args = parser.parse_args(argv)
-    item = Catalog.from_toml(_CATALOG)["GLJT"]
+    catalog = Catalog.from_toml(_CATALOG)
+    item = catalog["GLJT"]
     period = Period.parse("2026-11")
 
     t0 = time.perf_counter()
-    roster = make_roster(args.rows, args.seed)
+    if args.source == "synth":
+        from yikatong.roster import read_roster
+        from yikatong.synth import generate
+
+        roster = read_roster(generate(args.rows, catalog=catalog, period=period, item="GLJT", seed=args.seed).roster)
+    else:
+        roster = make_roster(args.rows, args.seed)
     t1 = time.perf_counter()
     total = int(roster["amount_fen"].sum())
     context = ValidationContext(declared_count=roster.height, declared_total_fen=total + 100)
