@@ -191,8 +191,8 @@ def amount_fen(parts: pl.Expr) -> pl.Expr:
 def float_cell_fen(raw: pl.Expr) -> pl.Expr:
     """Fen from the text of a number cell (or float column), where binary floating point leaves noise.
 
-    A spreadsheet amount computed as rate × area is stored as a double: ``3.3 × 100`` is ``329.99999999999994``,
-    shown as 330.00. Such a value is read as the whole fen it lies within 10⁻⁶ fen of; any other value (a real third
+    A spreadsheet amount computed as rate × area is stored as a double: ``1.1 × 3`` is ``3.3000000000000003``,
+    shown as 3.30. Such a value is read as the whole fen it lies within 10⁻⁶ fen of; any other value (a real third
     decimal such as ``12.345``) gives null, as for text. Only for number cells: text is never rounded.
     """
     hundredfold = raw.str.strip_chars(INVISIBLE).cast(pl.Float64, strict=False) * 100

@@ -91,7 +91,7 @@ def read_roster(
     ``amount_raw`` keeps the amount cell as written; ``amount_fen`` is its exact value in fen, null unless it is an
     amount in yuan with at most two (non-zero) decimals (``1,234.50``, ``100元``, ``￥100``, full-width digits; see
     :func:`yikatong._normalise.parse_amount_fen`). A number cell of a spreadsheet (or a float column of a frame)
-    holds a binary double, so ``329.99999999999994`` (3.3 × 100 computed in the sheet) is read as the whole fen it
+    holds a binary double, so ``3.3000000000000003`` (1.1 × 3 computed in the sheet) is read as the whole fen it
     lies within 10⁻⁶ fen of; text is never rounded. ``quantity`` is an exact ``Decimal(38, 4)``, null when invalid.
 
     Args:
