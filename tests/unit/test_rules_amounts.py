@@ -210,3 +210,10 @@ def test_the_rate_standard_equals_decimal_arithmetic(quantities: list[int], rate
     assert validate(roster, item=item, period="2026", rules=rules).issues.is_empty()
     off_by_one = roster.with_columns(pl.col("amount_fen") + 1)
     assert validate(off_by_one, item=item, period="2026", rules=rules).issues.height == len(qs)
+
+
+def test_a_rate_standard_has_no_amount_outliers_only_large_quantities(catalog: Catalog) -> None:
+    report = validate(
+        pl.DataFrame({"id_number": IDS[:1], "amount_fen": [100]}), item=catalog["GDLBZ"], period="2026", rules=RULES
+    )
+    assert report.skipped["AMOUNT_OUTLIER"].startswith("rate standard")

@@ -13,8 +13,10 @@ Decisions:
   ``cap_per_year``: this amount plus the person's ledger payments of the item in the same calendar year with a
   counting status (``paid``/``sent``). The rule runs when at least one of the two checks can.
 - ``AMOUNT_OUTLIER`` compares with the median of the roster's valid amounts (the roster validated against one item
-  is that item's roster), and, when ``max_payees_per_household`` is set and the roster has ``household_head_id``,
-  flags every row of a household with more distinct payees than allowed.
+  is that item's roster), except under a rate standard, where a large amount only means a large quantity (a big
+  farm) that the standard and ``max_quantity`` already bound exactly. When ``max_payees_per_household`` is set and
+  the roster has ``household_head_id``, it also flags every row of a household with more distinct payees than
+  allowed.
 """
 
 from __future__ import annotations
@@ -241,10 +243,18 @@ OUTLIER_STATS = Derivation(name="amount_outlier_stats", apply=_apply_outlier_sta
 """Adds ``_amount_median`` (the batch median of valid amounts) and, when checked, ``_household_payees``."""
 
 
+def _outlier_applies(env: RuleEnv) -> str | None:
+    if isinstance(env.item.standard, RateStandard) and not _household_check(env):
+        return "rate standard: amounts follow the quantity (bounded by max_quantity); no household limit"
+    return None
+
+
 def _build_outlier(env: RuleEnv) -> Finding:
     factor = env.item.outlier_factor
     median = pl.col("_amount_median")
-    too_high = _valid & (_amount.cast(pl.Float64) > factor * median)
+    too_high = pl.lit(False)
+    if not isinstance(env.item.standard, RateStandard):
+        too_high = _valid & (_amount.cast(pl.Float64) > factor * median)
     parts = [
         pl.when(too_high).then(
             pl.concat_str(
@@ -342,6 +352,7 @@ RULES: tuple[Rule, ...] = (
         build=_build_outlier,
         columns=("amount_fen",),
         derivations=(OUTLIER_STATS,),
+        applies=_outlier_applies,
     ),
     Rule(
         code="BATCH_TOTAL_MISMATCH",
