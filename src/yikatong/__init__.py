@@ -31,6 +31,7 @@ from yikatong.privacy import mask_account, mask_id, mask_name
 from yikatong.roster import RosterFormat, RosterSource, read_roster
 from yikatong.rules import Rule, ValidationContext, ValidationReport, validate
 from yikatong.schema import ROSTER_SCHEMA
+from yikatong.workflow import Service, build_service
 
 __all__ = [
     "ROSTER_SCHEMA",
@@ -51,6 +52,7 @@ __all__ = [
     "RosterFormatError",
     "RosterSource",
     "Rule",
+    "Service",
     "StoreError",
     "SubsidyItem",
     "TableStandard",
@@ -58,6 +60,7 @@ __all__ = [
     "ValidationContext",
     "ValidationReport",
     "YikatongError",
+    "build_service",
     "format_yuan",
     "mask_account",
     "mask_id",
