@@ -125,7 +125,7 @@ def _on_list(name: ReferenceListName, specs: Sequence[ItemSpec], rng: Rng) -> pl
     required = by_item([name in spec.item.requires_lists for spec in specs], pl.Boolean())
     excluded = by_item([name in spec.item.excludes_lists for spec in specs], pl.Boolean())
     means_tested = by_item([spec.item.means_tested for spec in specs], pl.Boolean())
-    background_ok = ~excluded & ~(means_tested & (name == "public_employee"))
+    background_ok = ~required & ~excluded & ~(means_tested & (name == "public_employee"))
     on = (required & (kind.is_null() | (kind != "LIST_REQUIRED_MISSING"))).fill_null(False)
     if name in _BACKGROUND:
         on = on | (background_ok & (rng.uniform(f"list.{name}") < _BACKGROUND[name]))

@@ -53,8 +53,10 @@ def add_amounts(frame: pl.DataFrame, specs: Sequence[ItemSpec], rng: Rng) -> pl.
         names.extend(cats)
         fens.extend(spec.category_fen or (0,))
         counts.append(len(cats))
-    u = rng.uniform("amount.quantity")
-    quantity = (50 + (-450 * (1 - u).log()).floor().cast(pl.Int64)).clip(upper_bound=max_q)
+    # Land per household in Xiushan's hills: 0.5 to 6.5 mu, most around 3.5 (a triangular spread, so no clean
+    # row is far above the usual amount).
+    spread = rng.uniform("amount.quantity") + rng.uniform("amount.quantity2")
+    quantity = (50 + (300 * spread).floor().cast(pl.Int64)).clip(upper_bound=max_q)
     product = rate * quantity
     rate_fen = (
         pl.when(rounding == "down")
@@ -88,7 +90,8 @@ def _id_patches(rng: Rng) -> list[tuple[str, pl.Expr]]:
         pl.when(mantissa.str.len_chars() > 0).then(pl.concat_str(pl.lit("."), mantissa)).otherwise(pl.lit("")),
         pl.lit("E+17"),
     )
-    zeroed = pl.concat_str(clean.str.slice(0, 15), pl.lit("000"))
+    # A float column's text: the 15 digits a double kept, zeros after them, and a decimal point.
+    as_float = pl.concat_str(clean.str.slice(0, 15), pl.lit("000.0"))
     full_width = clean.str.replace_many(list(_FULL_WIDTH), list(_FULL_WIDTH.values()))
     zero_width = pl.concat_str(clean.str.slice(0, 6), pl.lit("\u200b"), clean.str.slice(6))
     lower_or_space = (
@@ -100,7 +103,7 @@ def _id_patches(rng: Rng) -> list[tuple[str, pl.Expr]]:
         ("ID_MISSING", pl.lit("")),
         ("ID_FORMAT", pl.when(variant == 0).then(extra).otherwise(dropped)),
         ("ID_15_DIGIT", fifteen),
-        ("ID_EXCEL_MANGLED", pl.when(variant == 0).then(zeroed).otherwise(scientific)),
+        ("ID_EXCEL_MANGLED", pl.when(variant == 0).then(as_float).otherwise(scientific)),
         (
             "ID_NORMALISED",
             pl.when(variant == 0).then(full_width).when(variant == 1).then(zero_width).otherwise(lower_or_space),
