@@ -85,7 +85,8 @@ def read_roster(
     and ``Ｘ`` / ``x`` become ASCII (``flag_id_normalised`` when the text changed); an ID or account written as
     ``5.00241E+17`` or ``…1234.0``, or read from a numeric spreadsheet cell (or float column) with more than 15
     digits, keeps its text and gets ``flag_id_excel_mangled``. Names get ``·`` for its look-alikes and are trimmed
-    (``flag_name_normalised``); U+FFFD anywhere, or ``?``/``？`` in a name, gives ``flag_text_encoding``. Accounts
+    (``flag_name_normalised``); U+FFFD (an undecodable byte) in any column read, or ``?``/``？`` in a name, gives
+    ``flag_text_encoding``. Accounts
     lose spaces, zero-width characters and full-width digits without a flag (grouped card numbers are routine).
     ``sex`` is 男/女 from 男, 女, 男性, 女性, M/F, male/female or the GB/T 2261.1 codes 1 and 2, else null.
     ``amount_raw`` keeps the amount cell as written; ``amount_fen`` is its exact value in fen, null unless it is an
@@ -132,7 +133,7 @@ def read_roster(
             f"cannot read a roster from a {type(source).__name__}",
         )
     data, name = load_bytes(source)
-    if not data.strip():
+    if not data or data.isspace():
         raise RosterFormatError("empty", "文件为空", "the file is empty")
     kind = format or detect_format(data, name)
     if kind == "csv":
