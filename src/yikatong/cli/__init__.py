@@ -10,11 +10,11 @@ import argparse
 import sys
 from collections.abc import Sequence
 
-from yikatong.cli import _audit, _demo, _synth, _validate
+from yikatong.cli import _audit, _demo, _simulate, _synth, _validate
 
 __all__ = ["main"]
 
-_COMMANDS = (_audit, _demo, _synth, _validate)
+_COMMANDS = (_audit, _demo, _simulate, _synth, _validate)
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -348,7 +348,9 @@ def _refused(snap: Snapshot, rows: pl.DataFrame, truth: pl.DataFrame | None) -> 
                 )
             )
     if truth is not None:
-        seen = rows.with_columns(
+        # only rows that went to the bank have an outcome to compare (a returned row may have been blocked)
+        sent = snap.ledger.filter(pl.col("status").is_in(["paid", "failed"])).select(keys)
+        seen = rows.join(sent, on=keys, how="semi").with_columns(
             now=pl.col("status").replace_strict(_OUTCOME_OF_STATUS, default=None, return_dtype=pl.String)
         )
         against = seen.filter(pl.col("now").is_not_null()).join(

@@ -1,0 +1,258 @@
+"""One randomized batch life cycle for :mod:`yikatong.simulation`, with its corrections.
+
+Each step goes through :meth:`yikatong._simworld.World.step`, which checks every invariant afterwards. The choices
+are drawn from the life cycle's own seeded generator: cancellations, send-backs, review decisions, funding routes and
+who files them, corrections, and now and then an actor who must be refused (the maker approving, another
+department, finance cancelling, another bank, the audit office writing, a larger correction).
+"""
+
+from __future__ import annotations
+
+import random
+from typing import Final
+
+import polars as pl
+
+from yikatong import _simroster
+from yikatong._simworld import BANK_CODE, SIM_CATALOG, World
+from yikatong.catalog import FixedStandard
+from yikatong.ports import FundingRoute
+from yikatong.schema import ROSTER_SCHEMA
+from yikatong.workflow.roles import Actor
+
+__all__ = ["run_lifecycle"]
+
+_MAX_RETRIES: Final = 12
+_MAX_RESULT_POLLS: Final = 80
+_MAX_DEPTH: Final = 2
+_REASONS: Final = ("材料已核实", "经入户核查属实", "户籍信息一致", "不符合发放条件", "待补充证明材料")
+
+
+class _Cast:
+    """The people acting on one batch."""
+
+    def __init__(self, department: str, town: str | None) -> None:
+        self.maker = Actor(f"{department}-经办", "department", department=department)
+        self.checker = Actor(f"{department}-审核", "department", department=department)
+        self.outsider = Actor("农业农村委-经办", "department", department="农业农村委")
+        self.finance = Actor("财政局-国库科", "finance")
+        self.bank = Actor(f"bank-{BANK_CODE}", "bank", bank=BANK_CODE)
+        self.other_bank = Actor("bank-ICBC", "bank", bank="ICBC")
+        self.auditor = Actor("审计局-1", "audit")
+        self.town = None if town is None else Actor(f"{town}-经办", "town", town=town)
+        self.other_town = Actor("外镇-经办", "town", town="外镇")
+
+
+def _chance(rng: random.Random, p: float) -> bool:
+    return rng.random() < p
+
+
+def _reason(rng: random.Random, w: World, bid: str) -> str:
+    """A reason as people type them; now and then with a full ID pasted in (the audit log must mask it)."""
+    text = rng.choice(_REASONS)
+    if _chance(rng, 0.1):
+        rows = w.store.rows(bid)
+        if rows.height:
+            text += f"（身份证 {rows['id_number'][rng.randrange(rows.height)]}）"
+    return text
+
+
+def run_lifecycle(
+    w: World,
+    rng: random.Random,
+    *,
+    rows: int,
+    corrects: str | None = None,
+    correction: pl.DataFrame | None = None,
+    depth: int = 0,
+) -> None:
+    """Run one batch from creation to publication (or an earlier end), then maybe correct its returned rows."""
+    if corrects is None:
+        item_code = rng.choice(sorted(SIM_CATALOG.items))
+        period = f"2026-{rng.randint(1, 6):02d}"
+    else:
+        original = w.store.batch(corrects)
+        item_code, period = original.item, original.period
+    item = SIM_CATALOG[item_code]
+    assert isinstance(item.standard, FixedStandard)
+    svc = w.service
+    cast = _Cast(item.department, None)
+
+    if correction is None:
+        roster, _ = _simroster.roster(w.people, rows, rng, amount_fen=item.standard.amount, item=item_code)
+        declared = roster.height + (1 if _chance(rng, 0.03) else 0)
+        if _chance(rng, 0.1):
+            w.step(
+                "create",
+                lambda: svc.create_batch(roster, item=item_code, period=period, actor=cast.outsider, bank=BANK_CODE),
+                expect_refusal=True,
+            )
+        record = w.step(
+            "create",
+            lambda: svc.create_batch(
+                roster, item=item_code, period=period, actor=cast.maker, bank=BANK_CODE, declared_count=declared
+            ),
+        )
+    else:
+        assert corrects is not None
+        record = w.step("create_correction", lambda: svc.create_correction(corrects, correction, actor=cast.maker))
+    if record is None:
+        return None
+    bid = record.batch_id
+    cast = _Cast(item.department, record.town)
+    w.counts["batches"] += 1
+    w.counts["corrections" if corrects else "originals"] += 1
+
+    def state() -> str:
+        return w.store.batch(bid).state
+
+    def end(trigger: str) -> None:
+        w.counts[f"ended:{trigger}"] += 1
+
+    if _chance(rng, 0.03):
+        w.step("cancel", lambda: svc.cancel(bid, actor=cast.maker, reason=_reason(rng, w, bid)))
+        return end("cancelled")
+    if _chance(rng, 0.1):
+        w.step("cancel", lambda: svc.cancel(bid, actor=cast.finance, reason="财政不得撤销"), expect_refusal=True)
+    w.step("submit", lambda: svc.submit(bid, actor=cast.maker))
+    if _chance(rng, 0.03):
+        w.step("send_back", lambda: svc.send_back(bid, actor=cast.finance, reason=_reason(rng, w, bid)))
+        return end("sent_back")
+    report = w.step("validate", lambda: svc.validate(bid))
+    if report is not None:
+        w.texts += report.issues.get_column("evidence").drop_nulls().to_list()
+        w.texts += [str(r) for r in report.examples.iter_rows()]
+    if state() == "rejected":
+        return end("rejected")
+    _review(w, rng, bid, cast)
+    if _chance(rng, 0.03):
+        w.step("cancel", lambda: svc.cancel(bid, actor=cast.maker, reason=_reason(rng, w, bid)))
+        return end("cancelled")
+    for _ in range(_MAX_RETRIES):
+        w.step("dispatch", lambda: svc.dispatch(bid))
+        if state() == "dispatched" or not w.last_was_timeout:
+            break
+    if state() != "dispatched":
+        w.step("cancel", lambda: svc.cancel(bid, actor=cast.maker, reason="无可发放的行"))
+        return end("nothing_to_pay")
+    if _chance(rng, 0.03):
+        w.step("send_back", lambda: svc.send_back(bid, actor=cast.finance, reason=_reason(rng, w, bid)))
+        return end("sent_back")
+    if not _fund(w, rng, bid, cast):
+        return end(state())
+    if _chance(rng, 0.1):
+        w.step("disburse", lambda: svc.disburse(bid, actor=cast.other_bank), expect_refusal=True)
+    w.step("disburse", lambda: svc.disburse(bid, actor=cast.bank))
+    if not _settle(w, bid, cast):
+        return end("unsettled")
+    if _chance(rng, 0.2):
+        w.step("publish", lambda: svc.publish(bid, actor=cast.auditor), expect_refusal=True)
+    w.step("return_failures", lambda: svc.return_failures(bid))
+    w.step("publish", lambda: svc.publish(bid, actor=cast.checker))
+    end("published" if state() == "published" else state())
+    if depth < _MAX_DEPTH and _chance(rng, 0.7):
+        _correct(w, rng, bid, cast, rows=rows, depth=depth)
+    return None
+
+
+def _review(w: World, rng: random.Random, bid: str, cast: _Cast) -> None:
+    review = w.store.rows(bid).filter(pl.col("status") == "review")
+    if review.is_empty():
+        return
+    pick = (pl.col("row_id").hash(seed=rng.getrandbits(63)) % 3).cast(pl.Int64)
+    decisions = review.select(
+        "row_id",
+        pl.when(pick == 0).then(pl.lit("block")).otherwise(pl.lit("pass")).alias("decision"),
+        pl.lit(_reason(rng, w, bid)).alias("reason"),
+    )
+    if _chance(rng, 0.2):
+        w.step(
+            "confirm_reviews",
+            lambda: w.service.confirm_reviews(bid, decisions, actor=cast.maker),
+            expect_refusal=True,
+        )
+    w.step("confirm_reviews", lambda: w.service.confirm_reviews(bid, decisions, actor=cast.checker))
+    w.counts["reviews_passed"] += int((decisions["decision"] == "pass").sum())
+    w.counts["reviews_blocked"] += int((decisions["decision"] == "block").sum())
+
+
+def _fund(w: World, rng: random.Random, bid: str, cast: _Cast) -> bool:
+    """Request funding (retrying timeouts, refiling after rejections) until funded; False when the batch ended."""
+    svc = w.service
+    for _ in range(4):
+        filer = cast.town if cast.town is not None and _chance(rng, 0.3) else cast.checker
+        route: FundingRoute = "zero_balance" if _chance(rng, 0.3) else "treasury"
+        if _chance(rng, 0.1):
+            w.step("request_funding", lambda: svc.request_funding(bid, actor=cast.maker), expect_refusal=True)
+        for _ in range(_MAX_RETRIES):
+            w.step("request_funding", lambda: svc.request_funding(bid, actor=filer, route=route))  # noqa: B023
+            if w.store.batch(bid).state == "funding_requested" or not w.last_was_timeout:
+                break
+        for _ in range(_MAX_RETRIES):
+            if w.store.batch(bid).state != "funding_requested":
+                break
+            w.step("poll_funding", lambda: svc.poll_funding(bid))
+        now = w.store.batch(bid).state
+        if now == "funded":
+            w.counts[f"route:{route}:{filer.role}"] += 1
+            return True
+        if now != "dispatched":
+            return False
+        w.counts["funding_refused"] += 1
+        choice = rng.random()
+        if choice < 0.15:
+            w.step("cancel", lambda: svc.cancel(bid, actor=cast.maker, reason="国库退回，撤销批次"))
+            return False
+        if choice < 0.3:
+            w.step("send_back", lambda: svc.send_back(bid, actor=cast.finance, reason="原渠道退回：预算指标不足"))
+            return False
+    w.step("cancel", lambda: svc.cancel(bid, actor=cast.maker, reason="多次拨付未果"))
+    return False
+
+
+def _settle(w: World, bid: str, cast: _Cast) -> bool:
+    """Poll the bank until the batch is settled; then deliver once more and make sure nothing changed."""
+    svc = w.service
+    for _ in range(_MAX_RESULT_POLLS):
+        w.step("poll_results", lambda: svc.poll_results(bid, actor=cast.bank))
+        if w.store.batch(bid).state == "settled":
+            break
+    else:
+        w.violations.append(("3_terminal_status", "poll_results", f"{bid}: never settled"))
+        return False
+    rows, ledger = w.store.rows(bid), w.store.ledger()
+    outcome = None
+    for _ in range(_MAX_RETRIES):
+        outcome = w.step("poll_results", lambda: svc.poll_results(bid, actor=cast.bank))
+        if outcome is not None:
+            break
+    if not (w.store.rows(bid).equals(rows) and w.store.ledger().equals(ledger)):
+        w.violations.append(("4_refused_results", "poll_results", f"{bid}: a repeated delivery changed rows"))
+    paid = rows.filter(pl.col("status") == "paid")
+    w.counts["rows_paid"] += paid.height
+    w.counts["fen_paid"] += int(paid["amount_fen"].sum())
+    w.counts["rows_failed"] += rows.filter(pl.col("status") == "failed").height
+    return True
+
+
+def _correct(w: World, rng: random.Random, bid: str, cast: _Cast, *, rows: int, depth: int) -> None:
+    """Correct some returned rows of ``bid`` in a correction batch, which goes through the whole flow."""
+    returned = w.store.rows(bid).filter(pl.col("status") == "returned")
+    if returned.is_empty():
+        return
+    take = returned.sample(fraction=rng.uniform(0.3, 1.0), seed=rng.getrandbits(32)).sort("row_id")
+    if take.is_empty():
+        take = returned.head(1)
+    roster = take.select(
+        pl.int_range(1, take.height + 1, dtype=pl.Int64).alias("row_id"),
+        *[c for c in ROSTER_SCHEMA if c != "row_id"],
+        pl.col("row_id").alias("corrects_row_id"),
+    )
+    if _chance(rng, 0.2):
+        larger = roster.with_columns(amount_fen=pl.col("amount_fen") + 100)
+        w.step(
+            "create_correction",
+            lambda: w.service.create_correction(bid, larger, actor=cast.maker),
+            expect_refusal=True,
+        )
+    run_lifecycle(w, rng, rows=rows, corrects=bid, correction=roster, depth=depth + 1)
