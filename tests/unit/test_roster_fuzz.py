@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 
@@ -22,9 +23,13 @@ def _is_roster(result: object) -> pl.DataFrame:
     return result
 
 
+_BOMS = st.sampled_from([b"", codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE, "身份证号,".encode()])
+
+
 @_SETTINGS
-@given(st.binary(max_size=400))
-def test_arbitrary_bytes_give_the_documented_error_or_a_roster(data: bytes) -> None:
+@given(_BOMS, st.binary(max_size=400))
+def test_arbitrary_bytes_give_the_documented_error_or_a_roster(prefix: bytes, tail: bytes) -> None:
+    data = prefix + tail
     problem = None
     try:
         result = read_roster(data)
