@@ -91,7 +91,8 @@ def registry(frame: pl.DataFrame, others: pl.DataFrame, rng: Rng) -> pl.DataFram
             ("_r_account", "_r_kind", "_r_bank"),
         ).select("_r_account", "_r_kind", "_r_bank")
     )
-    main = full.filter(kind.is_null() | (kind != "ACCOUNT_NOT_REGISTERED")).select(
+    # A copied row (DUP_IN_BATCH target) is its partner, who is already in the registry.
+    main = full.filter(kind.is_null() | ~kind.is_in(["ACCOUNT_NOT_REGISTERED", "DUP_IN_BATCH"])).select(
         pl.col("_id").alias("id_number"),
         pl.col("_r_account").alias("account"),
         pl.col("_r_kind").alias("account_kind"),
@@ -116,8 +117,7 @@ def registry(frame: pl.DataFrame, others: pl.DataFrame, rng: Rng) -> pl.DataFram
         pl.col("_name").alias("holder_name"),
         take(("active", "frozen", "closed"), other_rng.choice("status", [0.96, 0.02, 0.02])).alias("status"),
     )
-    out = pl.concat([main, history, extra]).unique(["id_number", "account"], keep="first", maintain_order=True)
-    return out.cast(REGISTRY_SCHEMA)  # type: ignore[arg-type]
+    return pl.concat([main, history, extra]).cast(REGISTRY_SCHEMA)  # type: ignore[arg-type]
 
 
 def _on_list(name: ReferenceListName, specs: Sequence[ItemSpec], rng: Rng) -> pl.Expr:
@@ -149,8 +149,9 @@ def references(
     requires_disabled_table = by_item(
         [("disabled" in spec.item.requires_lists) and spec.kind == "table" for spec in specs], pl.Boolean()
     )
+    person = frame.filter(pl.col("_kind").is_null() | (pl.col("_kind") != "DUP_IN_BATCH"))  # a copy is its partner
     for name in REFERENCE_LISTS:
-        mine = frame.filter(_on_list(name, specs, rng))
+        mine = person.filter(_on_list(name, specs, rng))
         theirs = others.filter(other_rng.uniform(name) < _OTHERS_SHARE[name])
         if name == "deceased":
             before = start - 1 - (rng.uniform("death.before") * 730).cast(pl.Int64)
@@ -178,7 +179,7 @@ def references(
             ]
         else:
             parts = [mine.select(pl.col("_id").alias("id_number")), theirs.select(pl.col("_id").alias("id_number"))]
-        out[name] = pl.concat(parts).unique("id_number", keep="first", maintain_order=True)
+        out[name] = pl.concat(parts)
     return out
 
 

@@ -96,12 +96,12 @@ class SynthData:
             malformed = self.truth.filter(pl.col("defect") == "ROW_MALFORMED")["row_id"]
             _write_roster_csv(self.roster, roster_path, encoding=encoding, malformed_rows=malformed)
         elif format == "parquet":
-            self.roster.write_parquet(roster_path)
+            self.roster.write_parquet(roster_path, compression="lz4")
         else:
             self.roster.write_excel(roster_path, worksheet="名单", autofit=False)
         paths["roster"] = roster_path
         paths["truth"] = out / "truth.parquet"
-        self.truth_for(format).write_parquet(paths["truth"])
+        self.truth_for(format).write_parquet(paths["truth"], compression="lz4")
         context: dict[str, tuple[Path, pl.DataFrame]] = {
             "registry": (out / f"registry.{context_format}", self.registry),
             "ledger": (out / f"ledger.{context_format}", self.ledger),
@@ -112,7 +112,7 @@ class SynthData:
             if context_format == "csv":
                 frame.write_csv(path)
             else:
-                frame.write_parquet(path)
+                frame.write_parquet(path, compression="lz4")
             paths[key] = path
         return paths
 

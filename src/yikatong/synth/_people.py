@@ -16,7 +16,7 @@ import polars as pl
 
 from yikatong.period import Period
 from yikatong.synth._frame import patch
-from yikatong.synth._ids import BANKS, CHECK_CHARS, account_number, check_index, id_string
+from yikatong.synth._ids import BANKS, CHECK_CHARS, account_number, check_index, id_body, id_string
 from yikatong.synth._names import person_names, uyghur_names, with_rare_char
 from yikatong.synth._places import (
     NEIGHBOURS,
@@ -44,6 +44,7 @@ _DAYS_PER_YEAR: Final = 365.2425
 _XIUSHAN_POPULATION: Final = 650_000
 _SEQ_CAPACITY: Final = 250
 _ACCOUNT_KINDS: Final = ("card", "passbook", "social_security")
+_ALL_REGIONS: Final = (XIUSHAN_CURRENT, XIUSHAN_HISTORICAL, *(c for c, _, _ in NEIGHBOURS), *OTHER_CHONGQING)
 
 
 def add_birth_and_sex(frame: pl.DataFrame, specs: Sequence[ItemSpec], period: Period, rng: Rng) -> pl.DataFrame:
@@ -160,21 +161,32 @@ def assign_sequences(roster: pl.DataFrame, others: pl.DataFrame) -> tuple[pl.Dat
     Raises:
         ValueError: when more people share a region, birth date and sex than sequence numbers exist.
     """
-    key = pl.col("_region") * 10**9 + _ymd(pl.col("_birth")) * 10 + pl.col("_male").cast(pl.Int64)
-    keys = pl.concat([roster.select(key.alias("_key")), others.select(key.alias("_key"))]).to_series()
-    order = (
-        pl.DataFrame({"_key": keys})
-        .select(pl.arg_sort_by(pl.col("_key"), pl.int_range(pl.len(), dtype=pl.Int64)))
-        .to_series()
-        .cast(pl.Int64)
+    # One Int64 sort key: region index (7 bits), birth day (17 bits), sex (1 bit), then the person's position (31
+    # bits) so equal people keep their order and the result is deterministic.
+    regions = _ALL_REGIONS
+    group = (
+        pl.col("_region").replace_strict(regions, list(range(len(regions))), return_dtype=pl.Int64) * (1 << 17)
+        + (pl.col("_birth").cast(pl.Int64) + 40_000)
+    ) * 2 + pl.col("_male").cast(pl.Int64)
+    both = pl.concat(
+        [
+            roster.select(group.alias("_g"), _ymd(pl.col("_birth")).alias("_ymd"), "_region", "_male"),
+            others.select(group.alias("_g"), _ymd(pl.col("_birth")).alias("_ymd"), "_region", "_male"),
+        ]
     )
+    keys = both.select(pl.col("_g") * (1 << 31) + pl.int_range(pl.len(), dtype=pl.Int64)).to_series()
+    order = keys.arg_sort().cast(pl.Int64)
     position = pl.int_range(pl.len(), dtype=pl.Int64)
-    run_start = pl.when(pl.col("_key") != pl.col("_key").shift(1)).then(position).forward_fill().fill_null(0)
-    ranked = pl.DataFrame({"_key": keys.gather(order)}).select((position - run_start).alias("_rank")).to_series()
+    run_start = pl.when(pl.col("_g") != pl.col("_g").shift(1)).then(position).forward_fill().fill_null(0)
+    ranked = (
+        pl.DataFrame({"_g": keys.gather(order) // (1 << 31)}).select((position - run_start).alias("_rank")).to_series()
+    )
     if ranked.len() and int(ranked.max()) >= _SEQ_CAPACITY:  # type: ignore[arg-type]
         raise ValueError("too many people share a region code, birth date and sex for unique ID numbers")
     rank = pl.select(pl.repeat(0, keys.len(), dtype=pl.Int64)).to_series().scatter(order, ranked)
-    body = (keys // 10) * 1000 + rank * 2 + keys % 10
+    body = both.select(
+        id_body(pl.col("_region"), pl.col("_ymd"), pl.lit(rank) * 2 + pl.col("_male").cast(pl.Int64))
+    ).to_series()
     return (
         roster.with_columns(body.slice(0, roster.height).alias("_body")),
         others.with_columns(body.slice(roster.height).alias("_body")),
