@@ -46,6 +46,7 @@ _MAX_RESCANS: Final = 16
 _BLANK: Final = INVISIBLE
 _QUOTED: Final = r'"(?:[^"]|"")*"'
 _REGEX_ESCAPES: Final = {"\t": r"\t", "|": r"\|"}
+_UNUSED_SEPARATOR: Final = "\x1f"  # ASCII unit separator: absent from rosters (checked before use)
 
 
 def _rx(delimiter: str) -> str:
@@ -54,7 +55,7 @@ def _rx(delimiter: str) -> str:
 
 
 def decode(data: bytes) -> tuple[str, str]:
-    """Decode a text roster; return the text and the encoding used.
+    """Decode a text roster; return the text and the encoding used (``"utf-8"`` only when the bytes are valid).
 
     A BOM decides (UTF-8 or UTF-16). Otherwise valid UTF-8 wins. For bytes that are not valid UTF-8, UTF-8 is still
     chosen when the header line is non-ASCII valid UTF-8 (GB18030 Chinese text practically never is), or when few
@@ -72,12 +73,12 @@ def decode(data: bytes) -> tuple[str, str]:
         first_failure = exc.start
     first_line = data[: data.find(b"\n")] if b"\n" in data else data
     if len(first_line) < first_failure and not first_line.isascii():
-        return data.decode("utf-8", "replace"), "utf-8"
+        return data.decode("utf-8", "replace"), "utf-8, damaged"
     window = data[max(0, first_failure - _SAMPLE_BYTES) : first_failure + _SAMPLE_BYTES]
     failures = window.decode("utf-8", "replace").count("\ufffd")
     non_ascii = len(window.translate(None, _ASCII))
     if failures * 20 <= non_ascii:
-        return data.decode("utf-8", "replace"), "utf-8"
+        return data.decode("utf-8", "replace"), "utf-8, damaged"
     return data.decode("gb18030", "replace"), "gb18030"
 
 
@@ -91,12 +92,36 @@ class ParsedText:
     records: pl.DataFrame
 
 
-def _split_lines(text: str) -> pl.DataFrame:
+def _split_lines(text: str, utf8: bytes | None) -> pl.DataFrame:
+    """Physical lines (``line``, ``text``), a trailing carriage return removed.
+
+    Polars' CSV reader with no quote character and a separator the text lacks does the split in parallel; its
+    count of lines is checked against the newlines, and a plain split is the fallback. ``utf8`` is the text's
+    UTF-8 encoding when the caller already has it.
+    """
     if "\n" not in text and "\r" in text:
-        text = text.replace("\r", "\n")
-    lines = pl.Series("text", [text], dtype=pl.String).str.split("\n").explode()
-    if "\r" in text:
-        lines = lines.str.strip_suffix("\r")
+        text, utf8 = text.replace("\r", "\n"), None
+    raw = utf8 if utf8 is not None else text.encode("utf-8")
+    pieces = raw.count(b"\n") + 1
+    expected = pieces - 1 if raw.endswith(b"\n") else pieces  # the reader has no line after a final newline
+    lines: pl.Series | None = None
+    if _UNUSED_SEPARATOR.encode() not in raw:
+        try:
+            lines = pl.read_csv(
+                io.BytesIO(raw),
+                has_header=False,
+                separator=_UNUSED_SEPARATOR,
+                quote_char=None,
+                comment_prefix=None,
+                schema={"text": pl.String},
+                empty_string_is_null=False,
+                raise_if_empty=False,
+            ).to_series()
+        except pl.exceptions.PolarsError:
+            lines = None
+    if lines is None or lines.len() != expected:
+        lines = pl.Series("text", [text], dtype=pl.String).str.split("\n").explode()
+    lines = lines.str.strip_suffix("\r")
     return lines.to_frame().with_row_index("line", offset=1).with_columns(pl.col("line").cast(pl.Int64))
 
 
@@ -274,8 +299,8 @@ def parse_text(data: bytes, mapping: Mapping[str, str | None] | None) -> ParsedT
         RosterFormatError: ``empty`` when there is no header line or no data line; ``no_id_column`` and
             ``bad_mapping`` as :func:`yikatong._headers.resolve_columns` raises them.
     """
-    text, _ = decode(data)
-    lines = _split_lines(text)
+    text, encoding = decode(data)
+    lines = _split_lines(text, data if encoding == "utf-8" else None)
     del text  # up to four bytes per character in Python; the lines now hold it as UTF-8
     non_blank = lines.filter(pl.col("text").str.strip_chars(_BLANK) != "")
     if non_blank.height == 0:

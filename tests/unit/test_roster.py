@@ -337,3 +337,10 @@ def test_a_mapping_that_is_not_titles_to_names_is_refused() -> None:
 def test_float_noise_in_a_float_frame_column_is_read_as_whole_fen() -> None:
     frame = pl.DataFrame({"身份证号": ["1", "2", "3"], "金额": [0.1 + 0.2, 12.345, 1.1 * 3]})
     assert read_roster(frame)["amount_fen"].to_list() == [30, None, 330]
+
+
+def test_a_unit_separator_in_the_text_and_old_mac_line_ends_still_give_one_row_per_line() -> None:
+    with_separator = read_roster(_csv(GOOD.replace("凤鸣村", "凤鸣\x1f村"), GOOD))
+    assert with_separator["village"].to_list() == ["凤鸣\x1f村", "凤鸣村"]
+    carriage_returns = read_roster(_csv(GOOD, GOOD).replace(b"\n", b"\r"))
+    assert carriage_returns["source_line"].to_list() == [2, 3]
