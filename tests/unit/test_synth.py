@@ -7,6 +7,8 @@ import re
 
 import polars as pl
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from yikatong.catalog import Catalog
 from yikatong.errors import UnknownItem
@@ -291,3 +293,25 @@ def test_bad_arguments_raise_clear_errors(catalog: Catalog, kwargs: dict[str, ob
 def test_a_period_that_is_not_a_period_is_refused(catalog: Catalog) -> None:
     with pytest.raises(ValueError, match="period"):
         generate(10, catalog=catalog, period="November")
+
+
+@settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    rows=st.integers(min_value=1, max_value=300),
+    rate=st.floats(min_value=0.0, max_value=0.5),
+    several=st.booleans(),
+    seed=st.integers(min_value=0, max_value=2**31),
+)
+def test_any_size_and_rate_keeps_rows_in_equal_rows_out(
+    catalog: Catalog, rows: int, rate: float, several: bool, seed: int
+) -> None:
+    items = ("GLJT", "GDLBZ", "CJRLXBT", "DB") if several else None
+    data = generate(rows, catalog=catalog, period="2026-11", items=items, seed=seed, defect_rate=rate)
+    assert data.roster.height == rows
+    assert data.truth["row_id"].is_between(1, rows).all()
+    targets = data.truth.filter(pl.col("expected") == "must")["row_id"].n_unique()
+    assert targets <= rows
+    clean_ids = data.roster.with_row_index("row_id", offset=1).filter(
+        ~pl.col("row_id").cast(pl.Int64).is_in(data.truth["row_id"].implode())
+    )["身份证号"]
+    assert all(checksum_ok(x) for x in clean_ids)

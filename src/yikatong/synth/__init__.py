@@ -9,7 +9,8 @@ For the demo, the tests and the benchmarks::
     data.write("out/")  # roster.csv (GB18030), truth.parquet, registry.parquet, reference/*.parquet, ledger.parquet
 
 The generator is vectorized end to end (Polars expressions over the row index, no per-row Python) and
-deterministic: the same arguments give the same bytes on every machine. People are realistic: surnames with
+deterministic: the same arguments give the same data (random values are seeded hashes of the row number, stable
+within a Polars version). People are realistic: surnames with
 national frequencies and Xiushan's Tujia and Miao surnames boosted, given names of the holder's era, a few Uyghur
 names joined by ``·`` and a few characters GBK cannot encode; valid, unique 18-digit IDs with Xiushan's current
 (500241) and Sichuan-era (512330) codes and real neighbouring codes; birth dates the item's age rule admits;

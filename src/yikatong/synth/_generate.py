@@ -12,7 +12,7 @@ from yikatong.synth._context import ledger, references, registry
 from yikatong.synth._data import SynthData
 from yikatong.synth._frame import copy_from_partner
 from yikatong.synth._ids import id_string
-from yikatong.synth._kinds import BLOCK, assign_kinds, kind_counts
+from yikatong.synth._kinds import BLOCK, PAIR_KINDS, assign_kinds, kind_counts
 from yikatong.synth._people import (
     add_accounts,
     add_birth_and_sex,
@@ -75,6 +75,8 @@ def generate(
     specs = item_specs(catalog, codes, rows, BLOCK)
     rng = Rng(seed)
     counts = [kind_counts(spec.rows, spec.item, defect_rate, rotate=spec.index * 11) for spec in specs]
+    if any(spec.start % BLOCK for spec in specs):  # item blocks not aligned: a pair could span two items
+        counts = [{kind: 0 if kind in PAIR_KINDS else n for kind, n in c.items()} for c in counts]
 
     frame = pl.select(pl.int_range(rows, dtype=pl.Int64).alias("_i"))
     starts = pl.Series([spec.start for spec in specs], dtype=pl.Int64)

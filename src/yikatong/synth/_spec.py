@@ -106,6 +106,8 @@ def item_specs(catalog: Catalog, codes: Sequence[str], rows: int, block: int) ->
     """Split ``rows`` evenly over the items ``codes``; every block but the last starts at a multiple of ``block``."""
     items = [catalog[code] for code in codes]
     per = (rows // len(items)) // block * block
+    if per == 0:  # fewer rows than one block per item: split evenly, and the caller injects no pairs
+        per = rows // len(items)
     specs: list[ItemSpec] = []
     start = 0
     for index, item in enumerate(items):
