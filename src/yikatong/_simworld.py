@@ -133,10 +133,19 @@ class World:
         people: Population size.
         faults: Faults the bank and treasury inject (None: a well-behaved outside world).
         logs: Where log lines are being captured.
+        all_rules: Validate by every rule of the library rather than :data:`SIM_RULES`.
+        keep_texts: Keep every text scanned in :attr:`archive` (for tests that scan it again their own way).
     """
 
     def __init__(
-        self, seed: int, *, people: int, faults: Faults | None, logs: LogCapture, all_rules: bool = False
+        self,
+        seed: int,
+        *,
+        people: int,
+        faults: Faults | None,
+        logs: LogCapture,
+        all_rules: bool = False,
+        keep_texts: bool = False,
     ) -> None:
         self.rng = random.Random(seed)
         self.people = _simroster.population(people, self.rng)
@@ -165,6 +174,7 @@ class World:
         )
         self.logs = logs
         self.texts: list[str] = []
+        self.archive: list[str] | None = [] if keep_texts else None
         self.counts: Counter[str] = Counter()
         self.violations: list[tuple[str, str, str]] = []
         self.steps = 0
@@ -235,6 +245,8 @@ class World:
                     texts += _cells(frame)
         self._published_seen = len(self.sink.history)
         self.counts["texts_scanned"] += len(texts)
+        if self.archive is not None:
+            self.archive += texts
         return texts
 
 
