@@ -248,7 +248,9 @@ def _csv_cells(frame: pl.DataFrame, d: str, width: int) -> pl.DataFrame:
     """Cells of well-formed quoted records of exactly ``width`` fields, by Polars' own CSV parser (fast path)."""
     if frame.height == 0:
         return _regex_cells(frame, d, width)
-    joined = str(frame.select(pl.col("text").str.join("\n")).item()).encode("utf-8")
+    joined = frame.select(pl.col("text").str.join("\n").cast(pl.Binary)).item()
+    if not isinstance(joined, bytes):
+        return _regex_cells(frame, d, width)
     try:
         cells = pl.read_csv(
             io.BytesIO(joined),
@@ -285,7 +287,8 @@ def _fields(records: pl.DataFrame, d: str, width: int) -> pl.DataFrame:
         _csv_cells(exact, d, width),
         _regex_cells(wide, d, width),
     ]
-    both = pl.concat(parts).sort("line")
+    non_empty = [part for part in parts if part.height > 0]
+    both = non_empty[0] if len(non_empty) == 1 else pl.concat(parts).sort("line")
     return both.rename({"line": "source_line"})
 
 
