@@ -1,0 +1,315 @@
+"""The frame checks behind :func:`yikatong.workflow.invariants.check_invariants`, as lazy queries.
+
+Each check is a LazyFrame of violations (``invariant``, ``batch_id``, ``detail``); all of them are collected in
+one :func:`polars.collect_all`, so a check after every step of a simulation costs one query plan, not dozens of
+small eager operations. Details name batches, row ids, counts and amounts only.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+import polars as pl
+
+from yikatong.workflow.statuses import FINAL_STATUSES
+
+__all__ = ["VIOLATION_SCHEMA", "frame_checks"]
+
+VIOLATION_SCHEMA: Final[dict[str, pl.DataType]] = {
+    "invariant": pl.Int64(),
+    "batch_id": pl.String(),
+    "detail": pl.String(),
+}
+
+_FUNDED_STATES: Final = ["funded", "disbursing", "settled", "published"]
+_SETTLED_STATES: Final = ["settled", "published"]
+_OVER_STATES: Final = ["settled", "published", "rejected", "cancelled", "sent_back"]
+_UNFUNDED_STATES: Final = [
+    "draft",
+    "submitted",
+    "validated",
+    "rejected",
+    "dispatched",
+    "funding_requested",
+    "cancelled",
+]
+_OUTCOME_OF_STATUS: Final = {"paid": "paid", "failed": "failed", "returned": "failed", "reissued": "failed"}
+_KEYS: Final = ["batch_id", "row_id"]
+_EXAMPLES: Final = 5
+
+
+def _s(name: str) -> pl.Expr:
+    """A column as text for a detail message (``none`` for null)."""
+    return pl.col(name).cast(pl.String).fill_null("none")
+
+
+def _v(lf: pl.LazyFrame, invariant: int, *parts: str | pl.Expr, batch: pl.Expr | None = None) -> pl.LazyFrame:
+    """Violation rows (at most a few examples per check) with a detail assembled from literal text and columns."""
+    detail = pl.concat_str([pl.lit(p) if isinstance(p, str) else p for p in parts])
+    return lf.select(
+        pl.lit(invariant, pl.Int64).alias("invariant"),
+        (pl.col("batch_id") if batch is None else batch).cast(pl.String).fill_null("").alias("batch_id"),
+        detail.alias("detail"),
+    ).head(_EXAMPLES)
+
+
+def _outcome(status: str) -> pl.Expr:
+    return pl.col(status).replace_strict(_OUTCOME_OF_STATUS, default=None, return_dtype=pl.String)
+
+
+def _twice(lf: pl.LazyFrame, what: str) -> pl.LazyFrame:
+    counted = (
+        lf.group_by("id_number", "item", "period")
+        .agg(pl.len().alias("n"), pl.col("batch_id").unique().sort().alias("batches"))
+        .filter(pl.col("n") > 1)
+    )
+    return _v(
+        counted,
+        1,
+        f"{what}: one (person, item ",
+        _s("item"),
+        ", period ",
+        _s("period"),
+        ") ",
+        _s("n"),
+        " times, in batches ",
+        pl.col("batches").list.join(", "),
+        batch=pl.col("batches").list.first(),
+    )
+
+
+def frame_checks(
+    batches: pl.DataFrame,
+    rows: pl.DataFrame,
+    ledger: pl.DataFrame,
+    exceptions: pl.DataFrame,
+    *,
+    bank_truth: pl.DataFrame | None,
+    treasury_fundings: pl.DataFrame | None,
+    final: bool,
+) -> pl.DataFrame:
+    """Every frame check of invariants 1–4, collected at once, in :data:`VIOLATION_SCHEMA`."""
+    b = batches.lazy()
+    r = rows.lazy().join(b.select("batch_id", "item", "period", "state"), on="batch_id", how="left")
+    led = ledger.lazy()
+    queries = [*_paid_once(r, led, bank_truth), *_money(b, r, led, treasury_fundings)]
+    queries += [*_terminal(b, r, final=final), *_refused(r, led, exceptions.lazy(), bank_truth)]
+    frames = pl.collect_all(queries)
+    return pl.concat([f.cast(VIOLATION_SCHEMA) for f in frames])  # type: ignore[arg-type]
+
+
+def _paid_once(r: pl.LazyFrame, led: pl.LazyFrame, truth: pl.DataFrame | None) -> list[pl.LazyFrame]:
+    out = [
+        _twice(led.filter(pl.col("status") == "paid"), "paid twice in the ledger"),
+        _twice(led.filter(pl.col("status").is_in(["sent", "paid"])), "held twice in the ledger"),
+        _twice(r.filter(pl.col("status") == "paid"), "rows paid twice"),
+    ]
+    if truth is not None:
+        paid = truth.lazy().filter(pl.col("outcome") == "paid").select(_KEYS)
+        keyed = paid.join(r.select(*_KEYS, "id_number", "item", "period"), on=_KEYS)
+        out.append(_twice(keyed, "really paid twice by the bank"))
+    return out
+
+
+def _money(b: pl.LazyFrame, r: pl.LazyFrame, led: pl.LazyFrame, fundings: pl.DataFrame | None) -> list[pl.LazyFrame]:
+    sent = led.filter(pl.col("status") != "withdrawn")
+    per_batch = sent.group_by("batch_id").agg(
+        pl.col("amount_fen").sum().alias("sent_fen"),
+        pl.col("amount_fen").filter(pl.col("status") == "paid").sum().alias("paid_fen"),
+        pl.col("amount_fen").filter(pl.col("status") == "failed").sum().alias("failed_fen"),
+        (pl.col("status") == "sent").sum().alias("open"),
+    )
+    sums = b.join(per_batch, on="batch_id", how="left").with_columns(
+        pl.col("sent_fen", "paid_fen", "failed_fen", "open").fill_null(0)
+    )
+    settled = sums.filter(pl.col("state").is_in(_SETTLED_STATES))
+    both = sent.select(*_KEYS, "amount_fen", ledger_status="status").join(
+        r.select(*_KEYS, "status", row_fen="amount_fen"), on=_KEYS, how="left"
+    )
+    ledger_outcome = pl.col("ledger_status").replace_strict(
+        {"paid": "paid", "failed": "failed"}, default=None, return_dtype=pl.String
+    )
+    out = [
+        _v(
+            sums.filter(pl.col("state").is_in(_FUNDED_STATES) & (pl.col("funded_fen") != pl.col("sent_fen"))),
+            2,
+            "funded ",
+            _s("funded_fen"),
+            " fen but ",
+            _s("sent_fen"),
+            " fen sent",
+        ),
+        _v(
+            sums.filter(pl.col("state").is_in(_UNFUNDED_STATES) & (pl.col("funded_fen") != 0)),
+            2,
+            "state ",
+            _s("state"),
+            " yet ",
+            _s("funded_fen"),
+            " fen funded",
+        ),
+        _v(settled.filter(pl.col("open") > 0), 2, "settled with ", _s("open"), " rows still sent and without a result"),
+        _v(
+            settled.filter(pl.col("paid_fen") + pl.col("failed_fen") != pl.col("sent_fen")),
+            2,
+            "paid ",
+            _s("paid_fen"),
+            " + failed ",
+            _s("failed_fen"),
+            " ≠ sent ",
+            _s("sent_fen"),
+            " fen",
+        ),
+        _v(
+            both.filter(pl.col("row_fen").is_null() | (pl.col("row_fen") != pl.col("amount_fen"))),
+            2,
+            "ledger amount of row ",
+            _s("row_id"),
+            " differs from the row",
+        ),
+        _v(
+            both.filter(_outcome("status").ne_missing(ledger_outcome)),
+            2,
+            "row ",
+            _s("row_id"),
+            " is ",
+            _s("status"),
+            " but its ledger entry ",
+            _s("ledger_status"),
+        ),
+    ]
+    if fundings is not None:
+        f = fundings.lazy().select("batch_id", "amount_fen")
+        twice = f.group_by("batch_id").agg(pl.len().alias("n")).filter(pl.col("n") > 1)
+        out.append(_v(twice, 2, "the treasury funded the batch ", _s("n"), " times"))
+        mismatch = f.join(b, on="batch_id", how="left").filter(
+            pl.col("state").is_in(_FUNDED_STATES) & (pl.col("amount_fen") != pl.col("funded_fen"))
+        )
+        out.append(_v(mismatch, 2, "treasury paid ", _s("amount_fen"), " fen, batch records ", _s("funded_fen")))
+    return out
+
+
+def _terminal(b: pl.LazyFrame, r: pl.LazyFrame, *, final: bool) -> list[pl.LazyFrame]:
+    # failed rows of a settled batch wait for return_failures; publishing needs them returned
+    waiting = (pl.col("state") == "settled") & (pl.col("status") == "failed") & pl.lit(not final)
+    over = pl.col("state").is_in(_OVER_STATES)
+    loose = r.filter(pl.col("status").is_null() | (over & ~pl.col("status").is_in(sorted(FINAL_STATUSES)) & ~waiting))
+    grouped = loose.group_by("batch_id", "state", "status").agg(pl.len().alias("n"), pl.col("row_id").min())
+    undated = (
+        r.filter((pl.col("status") == "returned") & pl.col("deadline").is_null())
+        .group_by("batch_id")
+        .agg(pl.len().alias("n"))
+    )
+    fixes = (
+        r.join(b.select("batch_id", "corrects"), on="batch_id")
+        .filter(pl.col("corrects").is_not_null())
+        .join(
+            r.select(
+                corrects="batch_id",
+                corrects_row_id="row_id",
+                orig_id="id_number",
+                orig_fen="amount_fen",
+                orig_status="status",
+            ),
+            on=["corrects", "corrects_row_id"],
+            how="left",
+        )
+    )
+    bad = fixes.filter(
+        pl.col("orig_status").is_null()
+        | (pl.col("orig_id") != pl.col("id_number"))
+        | (pl.col("amount_fen") > pl.col("orig_fen"))
+        | ~pl.col("orig_status").is_in(["returned", "reissued"])
+    )
+    paid_fixes = fixes.filter(pl.col("status") == "paid").select(
+        batch_id="corrects", row_id="corrects_row_id", fixed=pl.lit(True)
+    )
+    reissued = r.filter(pl.col("status") == "reissued").join(paid_fixes, on=_KEYS, how="left")
+    return [
+        _v(
+            grouped,
+            3,
+            _s("n"),
+            " rows left ",
+            _s("status"),
+            " in a ",
+            _s("state"),
+            " batch (e.g. row ",
+            _s("row_id"),
+            ")",
+        ),
+        _v(undated, 3, _s("n"), " returned rows without a correction deadline"),
+        _v(
+            bad,
+            3,
+            "correction row ",
+            _s("row_id"),
+            " does not carry a returned row of batch ",
+            _s("corrects"),
+            " (row ",
+            _s("corrects_row_id"),
+            ": ",
+            _s("orig_status"),
+            ") for the same person and no larger amount",
+        ),
+        _v(
+            reissued.filter(pl.col("fixed").is_null()),
+            3,
+            "row ",
+            _s("row_id"),
+            " is reissued but no correction row was paid",
+        ),
+    ]
+
+
+def _refused(
+    r: pl.LazyFrame, led: pl.LazyFrame, exceptions: pl.LazyFrame, truth: pl.DataFrame | None
+) -> list[pl.LazyFrame]:
+    ex = exceptions.join(r.select(*_KEYS, "status", row_fen="amount_fen"), on=_KEYS, how="left").with_columns(
+        now=_outcome("status")
+    )
+    wrong = {
+        "unknown_row": pl.col("status").is_not_null(),
+        "amount_mismatch": pl.col("status").is_null() | (pl.col("row_fen") == pl.col("amount_fen")),
+        "contradicts_final": pl.col("now").is_null() | (pl.col("now") == pl.col("outcome")),
+    }
+    out = [
+        _v(
+            ex.filter((pl.col("kind") == kind) & condition),
+            4,
+            f"{kind} exception for row ",
+            _s("row_id"),
+            " (",
+            _s("outcome"),
+            ") but the row is ",
+            _s("status"),
+        )
+        for kind, condition in wrong.items()
+    ]
+    if truth is not None:
+        # only rows that went to the bank have an outcome to compare (a returned row may have been blocked)
+        went = led.filter(pl.col("status").is_in(["paid", "failed"])).select(_KEYS)
+        against = (
+            r.join(went, on=_KEYS, how="semi")
+            .with_columns(now=_outcome("status"))
+            .filter(pl.col("now").is_not_null())
+            .join(truth.lazy().select(*_KEYS, true_outcome="outcome", true_fen="amount_fen"), on=_KEYS, how="left")
+        )
+        disagree = against.filter(
+            pl.col("true_outcome").is_null()
+            | (pl.col("now") != pl.col("true_outcome"))
+            | (pl.col("true_fen") != pl.col("amount_fen"))
+        )
+        out.append(
+            _v(
+                disagree,
+                4,
+                "row ",
+                _s("row_id"),
+                " shows ",
+                _s("now"),
+                " but the bank's real outcome is ",
+                _s("true_outcome"),
+            )
+        )
+    return out
