@@ -198,3 +198,30 @@ def test_the_store_refuses_a_second_active_ledger_entry_for_the_same_key(world: 
         )
     assert world.store.commits == before
     assert world.store.ledger().height == 5
+
+
+def test_one_person_under_a_15_and_an_18_digit_id_is_one_ledger_key(world: World) -> None:
+    world.to("dispatched", make_roster(1, start=11))
+    second = world.draft(make_roster(1, start=11).with_columns(pl.lit("500241400101011").alias("id_number")))
+    world.service.submit(second, actor=MAKER)
+    world.service.validate(second)
+    world.service.confirm_reviews(
+        second, pl.DataFrame({"row_id": [1], "decision": ["pass"], "reason": ["一代证已核实"]}), actor=CHECKER
+    )
+    with pytest.raises(IllegalTransition, match="no row can be paid"):
+        world.service.dispatch(second)
+    active = world.store.ledger().filter(pl.col("status") == "sent")
+    assert active["id_number"].to_list() == ["500241194001010118"]
+
+
+def test_a_correction_may_upgrade_a_15_digit_id_of_the_same_person(world: World) -> None:
+    roster = make_roster(2).with_columns(
+        pl.when(pl.col("row_id") == 2).then(pl.lit("500241400101011")).otherwise(pl.col("id_number")).alias("id_number")
+    )
+    batch_id = world.to("validated", roster)
+    world.service.confirm_reviews(
+        batch_id, pl.DataFrame({"row_id": [2], "decision": ["block"], "reason": ["请换发二代证号"]}), actor=CHECKER
+    )
+    world.service.dispatch(batch_id)
+    fix = correction_rows(world.store.rows(batch_id), [2]).with_columns(pl.lit("500241194001010118").alias("id_number"))
+    assert world.service.create_correction(batch_id, fix, actor=MAKER).corrects == batch_id

@@ -16,6 +16,7 @@ import polars as pl
 
 from yikatong.errors import IllegalTransition
 from yikatong.privacy import mask_id_expr
+from yikatong.workflow._frames import canonical_id_expr
 
 __all__ = [
     "QUEUE_COLUMNS",
@@ -76,7 +77,11 @@ def check_correction_rows(original: pl.DataFrame, correction: pl.DataFrame, *, i
         (pl.col("_orig_status").is_null(), "name rows the corrected batch does not have"),
         (pl.col("_orig_status") != "returned", "correct rows that were not returned (or were already reissued)"),
         (pl.col("corrects_row_id").is_in(in_progress["row_id"].implode()), "correct rows another batch corrects"),
-        (pl.col("id_number").is_null() | (pl.col("id_number") != pl.col("_orig_id")), "change the person"),
+        (
+            pl.col("id_number").is_null()
+            | (canonical_id_expr(pl.col("id_number")) != canonical_id_expr(pl.col("_orig_id"))),
+            "change the person",
+        ),
         (
             pl.col("amount_fen").is_null() | (pl.col("amount_fen") > pl.col("_orig_amount")),
             "raise the amount (or give none)",

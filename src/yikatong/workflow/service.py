@@ -30,7 +30,7 @@ from yikatong.ports import (
 from yikatong.rules import Rule, ValidationContext, ValidationReport, validate
 from yikatong.workflow._core import DEFAULT_CORRECTION_DAYS, DEFAULT_WINDOW_DAYS, ReferenceSource, RegistrySource
 from yikatong.workflow._creation import CreationSteps
-from yikatong.workflow._frames import ledger_entries, roster_of
+from yikatong.workflow._frames import canonical_id_expr, ledger_entries, roster_of
 from yikatong.workflow._payments import PaymentSteps, ResultsOutcome
 from yikatong.workflow.audit import AuditVerification, scrub, verify
 from yikatong.workflow.corrections import correction_deadline, correction_queue
@@ -211,7 +211,8 @@ class Service(CreationSteps, PaymentSteps):
             .unique()
         )
         passed = rows.filter(pl.col("status") == "passed")
-        clash = pl.col("id_number").is_in(active["id_number"].implode()) | pl.col("id_number").is_duplicated()
+        key = canonical_id_expr(pl.col("id_number"))
+        clash = key.is_in(active["id_number"].implode()) | key.is_duplicated()
         passed = passed.with_columns(clash.alias("_clash"))
         to_send = passed.filter(~pl.col("_clash")).drop("_clash")
         held = passed.filter(pl.col("_clash"))
