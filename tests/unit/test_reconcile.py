@@ -152,3 +152,19 @@ def test_funded_equals_the_sum_of_the_rows_sent(world: World) -> None:
     assert world.store.batch(batch_id).funded_fen == int(sent["amount_fen"].sum()) == 30_000
     assert world.bank.orders[batch_id].total_fen == 30_000
     assert MAKER.user == world.store.batch(batch_id).prepared_by
+
+
+def test_an_empty_delivery_changes_nothing(world: World) -> None:
+    batch_id = world.to("disbursing")
+    before = snapshot(world, batch_id)
+    outcome = world.service.record_results(batch_id, pl.DataFrame(), actor=BANK)
+    assert (outcome.applied, outcome.duplicates, outcome.exceptions.height) == (0, 0, 0)
+    assert snapshot(world, batch_id) == before
+
+
+def test_an_account_number_in_the_banks_reason_is_masked_before_it_is_stored(world: World) -> None:
+    batch_id = world.to("disbursing")
+    delivery = results((1, "failed", 10_000)).with_columns(pl.lit("账户6217000012345678901已销户").alias("reason"))
+    world.service.record_results(batch_id, delivery, actor=BANK)
+    note = world.store.rows(batch_id).filter(pl.col("row_id") == 1)["note"].item()
+    assert note == "账户621700****8901已销户"

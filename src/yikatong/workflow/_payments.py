@@ -11,6 +11,7 @@ from yikatong.errors import IllegalTransition, ReconciliationError
 from yikatong.ports import BatchRecord, DisclosureNotice, FundingRequest, FundingRoute
 from yikatong.workflow._core import ServiceCore
 from yikatong.workflow._frames import ledger_entries
+from yikatong.workflow.audit import scrub_expr
 from yikatong.workflow.corrections import correction_deadline
 from yikatong.workflow.disclosure import build_notice
 from yikatong.workflow.machine import Step
@@ -179,7 +180,7 @@ class PaymentSteps(ServiceCore):
             pl.lit(batch_id).alias("batch_id"),
             "row_id",
             pl.col("outcome").alias("to"),
-            pl.col("reason").alias("note"),
+            scrub_expr(pl.col("reason")).alias("note"),
             pl.col("reason_code"),
         )
         updates = plan_moves(rows, moves, at=at)

@@ -15,6 +15,7 @@ import re
 from collections.abc import Mapping, Sequence
 from typing import Any, Final, Literal
 
+import polars as pl
 from attrs import frozen
 
 from yikatong.ports import AuditEntry
@@ -29,6 +30,7 @@ __all__ = [
     "entry_hash",
     "make_entry",
     "scrub",
+    "scrub_expr",
     "verify",
 ]
 
@@ -59,6 +61,11 @@ def scrub(text: str) -> str:
     characters at most, as everywhere else.
     """
     return _LONG_NUMBER.sub(lambda m: mask_id(m.group(0)), text)
+
+
+def scrub_expr(expr: pl.Expr) -> pl.Expr:
+    """Vectorized :func:`scrub` for a column of free text (reasons, bank messages)."""
+    return expr.str.replace_all(r"([0-9]{6})[0-9]*([0-9]{3}[0-9Xx])", "${1}****${2}")
 
 
 def _body(entry: AuditEntry) -> dict[str, Any]:

@@ -71,6 +71,8 @@ class ReconcilePlan:
 
 
 def _normalise(results: pl.DataFrame) -> pl.DataFrame:
+    if results.height == 0:
+        return pl.DataFrame(schema=RESULT_SCHEMA)
     missing = {"row_id", "outcome", "amount_fen"} - set(results.columns)
     if missing:
         raise ValueError(f"bank results lack column(s): {', '.join(sorted(missing))}")

@@ -32,7 +32,7 @@ from yikatong.workflow._core import DEFAULT_CORRECTION_DAYS, DEFAULT_WINDOW_DAYS
 from yikatong.workflow._creation import CreationSteps
 from yikatong.workflow._frames import canonical_id_expr, ledger_entries, roster_of
 from yikatong.workflow._payments import PaymentSteps, ResultsOutcome
-from yikatong.workflow.audit import AuditVerification, scrub, verify
+from yikatong.workflow.audit import AuditVerification, scrub, scrub_expr, verify
 from yikatong.workflow.corrections import correction_deadline, correction_queue
 from yikatong.workflow.machine import Step
 from yikatong.workflow.roles import Actor
@@ -168,7 +168,7 @@ class Service(CreationSteps, PaymentSteps):
             pl.lit(batch_id).alias("batch_id"),
             pl.col("row_id").cast(pl.Int64),
             pl.col("decision").replace_strict({"pass": "passed", "block": "blocked"}).alias("to"),
-            pl.col("reason").map_elements(scrub, return_dtype=pl.String).alias("note"),
+            scrub_expr(pl.col("reason")).alias("note"),
         )
         updates = plan_moves(rows, moves, at=at)
         logged: list[dict[str, Any]] = moves.select("row_id", "to", "note").sort("row_id").to_dicts()
