@@ -79,7 +79,10 @@ def run_lifecycle(
     cast = _Cast(item.department, None)
 
     if correction is None:
-        roster, _ = _simroster.roster(w.people, rows, rng, amount_fen=item.standard.amount, item=item_code)
+        people = w.people
+        if _chance(rng, 0.3):  # a town's own roster: the town may then file the funding request
+            people = people.filter(pl.col("town") == rng.choice(sorted(set(people.get_column("town")))))
+        roster, _ = _simroster.roster(people, rows, rng, amount_fen=item.standard.amount, item=item_code)
         declared = roster.height + (1 if _chance(rng, 0.03) else 0)
         if _chance(rng, 0.1):
             w.step(

@@ -170,24 +170,26 @@ def test_out_of_order_results_hold_the_same_rows_in_another_order() -> None:
     assert sorted(ids) == list(range(1, 51))
 
 
-def test_a_contradicting_result_reverses_an_earlier_outcome() -> None:
+def test_a_contradicting_result_reverses_an_earlier_outcome_in_place_of_the_true_one() -> None:
     bank = SimulatedBank(seed=7, faults=Faults(contradiction=1.0))
     bank.submit(make_order(10))
     first = bank.results("B1")
     later = bank.results("B1")
     assert set(first.get_column("outcome")) == {"paid"}
-    reversed_ = later.filter(pl.col("outcome") == "failed")
-    assert reversed_.height == 10
-    assert set(reversed_.get_column("reason_code")) == {"PAYMENT_RETURNED"}
-    assert later.filter(pl.col("outcome") == "paid").equals(first)
+    assert later.height == 10
+    assert set(later.get_column("outcome")) == {"failed"}
+    assert set(later.get_column("reason_code")) == {"PAYMENT_RETURNED"}
     assert bank.paid_fen("B1") == make_order(10).total_fen  # the money really went out once
+    bank.faults = Faults()
+    assert bank.results("B1").equals(first)
 
 
 def test_a_failed_row_can_be_contradicted_by_a_paid_result() -> None:
     bank = SimulatedBank(seed=7, faults=Faults(contradiction=1.0, account_frozen=1.0))
     bank.submit(make_order(5))
     bank.results("B1")
-    later = bank.results("B1").filter(pl.col("outcome") == "paid")
+    later = bank.results("B1")
+    assert set(later.get_column("outcome")) == {"paid"}
     assert later.height == 5
     assert later.get_column("reason_code").null_count() == 5
     assert bank.payments.height == 0
@@ -202,14 +204,16 @@ def test_a_phantom_result_names_a_row_that_was_never_sent() -> None:
     assert res.filter(pl.col("row_id").is_in(list(range(1, 11)))).height == 10
 
 
-def test_an_amount_mismatch_comes_as_an_extra_result_and_the_true_result_still_arrives() -> None:
+def test_an_amount_mismatch_stands_in_for_the_true_result_which_comes_next_call() -> None:
     order = make_order(10)
     bank = SimulatedBank(seed=9, faults=Faults(amount_mismatch=1.0))
     bank.submit(order)
-    res = bank.results("B1").join(order.rows.select("row_id", sent="amount_fen"), on="row_id")
-    assert res.height == 20
-    assert res.filter(pl.col("amount_fen") != pl.col("sent")).height == 10
-    assert res.filter(pl.col("amount_fen") == pl.col("sent")).height == 10
+    sent = order.rows.select("row_id", sent="amount_fen")
+    first = bank.results("B1").join(sent, on="row_id")
+    assert first.height == 10
+    assert first.filter(pl.col("amount_fen") != pl.col("sent")).height == 10
+    second = bank.results("B1").join(sent, on="row_id")
+    assert second.filter(pl.col("amount_fen") == pl.col("sent")).height == 10
 
 
 def test_a_timeout_raises_timeout_error_from_submit() -> None:
@@ -313,7 +317,7 @@ rates = st.floats(min_value=0.0, max_value=1.0)
     closed=rates,
     partial=rates,
     duplicate=rates,
-    contradiction=rates,
+    contradiction=st.floats(min_value=0.0, max_value=0.5),
     phantom=rates,
     amount=rates,
     timeout=st.floats(min_value=0.0, max_value=0.7),
@@ -347,20 +351,19 @@ def test_whatever_the_faults_every_true_result_arrives_and_nothing_is_paid_twice
             break
         except TimeoutError:
             continue
-    seen: list[pl.DataFrame] = []
-    for _ in range(200):
+    truth = bank.truth("B1")
+    true_rows = truth.drop("delivered")
+    seen: set[int] = set()
+    for _ in range(300):
         try:
-            seen.append(bank.results("B1"))
+            got = bank.results("B1")
         except TimeoutError:
             continue
-        if bank.truth("B1").get_column("delivered").all():
+        matched = got.join(true_rows, on=true_rows.columns, how="semi", nulls_equal=True)
+        seen |= set(matched.get_column("row_id").to_list())
+        if len(seen) == n:
             break
-    truth = bank.truth("B1")
-    assert truth.get_column("delivered").all()
-    got = pl.concat(seen)
-    true_rows = truth.drop("delivered")
-    matched = got.join(true_rows, on=true_rows.columns, how="semi", nulls_equal=True)
-    assert matched.get_column("row_id").n_unique() == n
+    assert len(seen) == n
     assert bank.payments.get_column("row_id").is_unique().all()
     assert bank.paid_fen("B1") == int(truth.filter(pl.col("outcome") == "paid").get_column("amount_fen").sum())
 

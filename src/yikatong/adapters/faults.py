@@ -37,10 +37,11 @@ class Faults:
             every call returns all results released so far).
         duplicate: Chance, per known result and ``results`` call, that the result appears twice in that call.
         out_of_order: Chance that one ``results`` call returns its rows shuffled instead of by ``row_id``.
-        contradiction: Chance, per already delivered row and call, of a later result with the opposite outcome
+        contradiction: Chance, per result delivered by an earlier call, that a call carries it reversed instead
             (paid then failed, or failed then paid).
         phantom: Chance, per ``results`` call, of a result for a row that was never sent.
-        amount_mismatch: Chance, per released row, of an extra result for it carrying a different amount.
+        amount_mismatch: Chance, per released row, that the call releasing it carries it with a different amount
+            instead (the true result comes with the next call).
         bank_timeout: Chance that ``submit`` or ``results`` raises ``TimeoutError``; a timed-out submit has been
             accepted half of the time, so a retry is a duplicate submission.
         funding_reject: Chance that the treasury rejects a funding request, with a reason.

@@ -291,8 +291,9 @@ class SimulatedBank:
 
         A well-behaved bank releases every row's result on the first call and returns the same rows, in ``row_id``
         order, on every later call. With ``partial`` a call releases only some of the rows still pending, so the
-        results grow over several calls; the other faults add rows to what a call returns (a row twice, a result
-        for a row never sent, a different amount, a reversed outcome) or shuffle it. An unknown batch has no
+        results grow over several calls. The other faults change what one call returns: a row twice, a result for a
+        row never sent, a row with a different amount or with its outcome reversed in place of its true result (which
+        the following call carries again), or everything shuffled. An unknown batch has no
         results (an empty frame).
 
         Raises:
@@ -321,7 +322,11 @@ class SimulatedBank:
             released = release.get_column("row_id").implode()
             state.truth = truth = truth.with_columns(delivered=pl.col("delivered") | pl.col("row_id").is_in(released))
         known = truth.filter(pl.col("delivered"))
-        parts = [self._wrong_amounts(release), known, *self._repeats(known, before)]
+        wrong = self._wrong_amounts(release)
+        flipped = self._contradictions(before)
+        # a wrong amount or a reversal stands in for the row's true result in this call; the next call has it again
+        shown = known.join(pl.concat([wrong.select("row_id"), flipped.select("row_id")]), on="row_id", how="anti")
+        parts = [wrong, shown, self._duplicates(shown), flipped]
         if f.phantom and self._rng.random() < f.phantom:
             parts.append(self._phantoms(truth))
         out = pl.concat([p.select(RESULT_SCHEMA.keys()) for p in parts])
@@ -331,7 +336,7 @@ class SimulatedBank:
         return out.cast(RESULT_SCHEMA)  # type: ignore[arg-type]
 
     def _wrong_amounts(self, release: pl.DataFrame) -> pl.DataFrame:
-        """Extra results, with another amount, for some rows released by this call (ahead of their true result)."""
+        """Some rows released by this call, with another amount (their true result comes with the next call)."""
         if not self.faults.amount_mismatch or not release.height:
             return release.clear()
         wrong = release.filter(uniform(pl.col("row_id"), self._rng) < self.faults.amount_mismatch).with_columns(
@@ -342,24 +347,26 @@ class SimulatedBank:
         self.injected["amount_mismatch"] += wrong.height
         return wrong
 
-    def _repeats(self, known: pl.DataFrame, before: pl.DataFrame) -> list[pl.DataFrame]:
-        """Known results repeated within the call, and reversals of results delivered by an earlier call."""
-        f = self.faults
-        out: list[pl.DataFrame] = []
-        if f.duplicate and known.height:
-            dup = known.filter(uniform(pl.col("row_id"), self._rng) < f.duplicate)
-            self.injected["duplicate"] += dup.height
-            out.append(dup)
-        if f.contradiction and before.height:
-            flip = before.filter(uniform(pl.col("row_id"), self._rng) < f.contradiction)
-            paid = pl.col("outcome") == "paid"
-            flipped = flip.with_columns(
-                outcome=pl.when(paid).then(pl.lit("failed")).otherwise(pl.lit("paid")),
-                reason_code=pl.when(paid).then(pl.lit("PAYMENT_RETURNED")).otherwise(pl.lit(None, dtype=pl.String)),
-            ).with_columns(reason=_reason_text(pl.col("reason_code")))
-            self.injected["contradiction"] += flipped.height
-            out.append(flipped)
-        return out
+    def _duplicates(self, shown: pl.DataFrame) -> pl.DataFrame:
+        """Known results that appear twice in this call."""
+        if not self.faults.duplicate or not shown.height:
+            return shown.clear()
+        dup = shown.filter(uniform(pl.col("row_id"), self._rng) < self.faults.duplicate)
+        self.injected["duplicate"] += dup.height
+        return dup
+
+    def _contradictions(self, before: pl.DataFrame) -> pl.DataFrame:
+        """Reversals of results delivered by an earlier call: paid then failed (退汇), or failed then paid."""
+        if not self.faults.contradiction or not before.height:
+            return before.clear()
+        flip = before.filter(uniform(pl.col("row_id"), self._rng) < self.faults.contradiction)
+        paid = pl.col("outcome") == "paid"
+        flipped = flip.with_columns(
+            outcome=pl.when(paid).then(pl.lit("failed")).otherwise(pl.lit("paid")),
+            reason_code=pl.when(paid).then(pl.lit("PAYMENT_RETURNED")).otherwise(pl.lit(None, dtype=pl.String)),
+        ).with_columns(reason=_reason_text(pl.col("reason_code")))
+        self.injected["contradiction"] += flipped.height
+        return flipped
 
     def _phantoms(self, truth: pl.DataFrame) -> pl.DataFrame:
         """One to three results for rows that were never in the order."""
