@@ -45,6 +45,7 @@ _DELIMITERS: Final = (",", "\t", ";", "|")
 _MAX_RESCANS: Final = 16
 _BLANK: Final = INVISIBLE
 _QUOTED: Final = r'"(?:[^"]|"")*"'
+_QUOTED_FIELD: Final = rf"=?{_QUOTED}"  # ="500241…", the spreadsheet idiom that keeps an ID as text, is quoted too
 _REGEX_ESCAPES: Final = {"\t": r"\t", "|": r"\|"}
 _UNUSED_SEPARATOR: Final = "\x1f"  # ASCII unit separator: absent from rosters (checked before use)
 
@@ -149,7 +150,7 @@ def _header_titles(header: str, delimiter: str) -> tuple[str, ...]:
 
 def _well_formed(text: pl.Expr, delimiter: str) -> pl.Expr:
     d = _rx(delimiter)
-    field = rf'(?:{_QUOTED}|[^"{d}]*)'
+    field = rf'(?:{_QUOTED_FIELD}|[^"{d}]*)'
     return text.str.contains(rf"^{field}(?:{d}{field})*$")
 
 
@@ -227,7 +228,7 @@ def _split_cells(frame: pl.DataFrame, d: str, width: int, strip_quotes: bool) ->
 
 def _regex_cells(frame: pl.DataFrame, d: str, width: int) -> pl.DataFrame:
     """Cells of well-formed quoted records by a field regex; also decides whether extra fields are all empty."""
-    field_pattern = rf'(?:{_QUOTED}|[^"{_rx(d)}]*){_rx(d)}'
+    field_pattern = rf'(?:{_QUOTED_FIELD}|[^"{_rx(d)}]*){_rx(d)}'
     element = pl.element().str.slice(0, pl.element().str.len_chars() - 1)
     unquoted = (
         pl.when(element.str.starts_with('"'))

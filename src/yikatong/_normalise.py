@@ -50,6 +50,8 @@ _FW_DIGITS: Final = [chr(0xFF10 + i) for i in range(10)]
 _DIGITS: Final = [str(i) for i in range(10)]
 _DROP: Final = list(INVISIBLE)
 _NO_CHAR: Final = [""] * len(_DROP)
+_TEXT_MARKS: Final = ["'", '"', "="]  # '500241…, ="500241…": ways of keeping a number as text in a spreadsheet
+_NO_MARK: Final = [""] * len(_TEXT_MARKS)
 _MAX_YUAN_DIGITS: Final = 15  # 10^15 yuan is far beyond any payment and keeps fen inside Int64
 _MAX_QUANTITY_DIGITS: Final = 30  # Decimal(38, 4) holds 34 integer digits
 _MAX_EXACT_DIGITS: Final = 15  # significant digits a spreadsheet keeps in a numeric cell
@@ -67,17 +69,20 @@ def blank_to_null(expr: pl.Expr) -> pl.Expr:
 def clean_id(raw: pl.Expr) -> pl.Expr:
     """Normalise an ID number as ``ID_NORMALISED`` describes; null when nothing is left.
 
-    Removes every space (ASCII, full-width U+3000, no-break) and zero-width character, maps full-width digits to
-    ASCII and ``Ｘ``/``ｘ``/``x`` to ``X``. Anything else is kept as written so the identity rules can judge it.
+    Removes every space (ASCII, full-width U+3000, no-break) and zero-width character, and the marks that keep a
+    number as text in a spreadsheet (``'500241…``, ``="500241…"``); maps full-width digits to ASCII and
+    ``Ｘ``/``ｘ``/``x`` to ``X``. Anything else is kept as written so the identity rules can judge it.
     """
-    cleaned = raw.str.replace_many([*_DROP, *_FW_DIGITS, "Ｘ", "ｘ", "x"], [*_NO_CHAR, *_DIGITS, "X", "X", "X"])
+    cleaned = raw.str.replace_many(
+        [*_DROP, *_TEXT_MARKS, *_FW_DIGITS, "Ｘ", "ｘ", "x"], [*_NO_CHAR, *_NO_MARK, *_DIGITS, "X", "X", "X"]
+    )
     return pl.when(cleaned == "").then(pl.lit(None, pl.String)).otherwise(cleaned)
 
 
 def clean_account(raw: pl.Expr) -> pl.Expr:
-    """Normalise an account number: spaces (``6217 0000 …`` grouping) and zero-width characters removed, full-width
-    digits mapped to ASCII; null when nothing is left."""
-    cleaned = raw.str.replace_many([*_DROP, *_FW_DIGITS], [*_NO_CHAR, *_DIGITS])
+    """Normalise an account number: spaces (``6217 0000 …`` grouping), zero-width characters and text marks
+    (``'``, ``="…"``) removed, full-width digits mapped to ASCII; null when nothing is left."""
+    cleaned = raw.str.replace_many([*_DROP, *_TEXT_MARKS, *_FW_DIGITS], [*_NO_CHAR, *_NO_MARK, *_DIGITS])
     return pl.when(cleaned == "").then(pl.lit(None, pl.String)).otherwise(cleaned)
 
 

@@ -34,6 +34,8 @@ def _one(expr_of: object, value: str | None) -> object:
         ("500 241 1990 0101 1234", "500241199001011234"),
         ("　500241199001011234　", "500241199001011234"),
         ("\u200b\u200c", None),
+        ("'500241199001011234", "500241199001011234"),
+        ('="50024119900101123X"', "50024119900101123X"),
     ],
 )
 def test_ids_lose_spaces_and_zero_width_characters_and_get_ascii_digits_and_capital_x(

@@ -344,3 +344,14 @@ def test_a_unit_separator_in_the_text_and_old_mac_line_ends_still_give_one_row_p
     assert with_separator["village"].to_list() == ["凤鸣\x1f村", "凤鸣村"]
     carriage_returns = read_roster(_csv(GOOD, GOOD).replace(b"\n", b"\r"))
     assert carriage_returns["source_line"].to_list() == [2, 3]
+
+
+def test_ids_kept_as_text_with_an_equals_sign_or_apostrophe_are_read_and_normalised() -> None:
+    data = _csv(
+        '张三,="500241199001011234",男,="6217000012345678",100,镇,村\n', "李四,'50024119900101123X,女,1,100,镇,村\n"
+    )
+    roster = read_roster(data)
+    assert roster["id_number"].to_list() == ["500241199001011234", "50024119900101123X"]
+    assert roster["account"][0] == "6217000012345678"
+    assert roster["flag_id_normalised"].to_list() == [True, True]
+    assert not roster["flag_row_malformed"].any()
