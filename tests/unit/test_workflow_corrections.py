@@ -225,3 +225,29 @@ def test_a_correction_may_upgrade_a_15_digit_id_of_the_same_person(world: World)
     world.service.dispatch(batch_id)
     fix = correction_rows(world.store.rows(batch_id), [2]).with_columns(pl.lit("500241194001010118").alias("id_number"))
     assert world.service.create_correction(batch_id, fix, actor=MAKER).corrects == batch_id
+
+
+def test_a_correction_that_fails_again_is_corrected_in_turn_and_reissues_the_whole_chain(world: World) -> None:
+    original_id = returned_world(world, failed=(2,))
+    first = world.service.create_correction(
+        original_id, correction_rows(world.store.rows(original_id), [2]), actor=MAKER
+    ).batch_id
+    s = world.service
+    s.submit(first, actor=MAKER)
+    s.validate(first)
+    s.dispatch(first)
+    s.request_funding(first, actor=CHECKER)
+    s.fund(first, actor=Actor.treasury(), amount_fen=10_000)
+    s.disburse(first, actor=BANK)
+    s.record_results(first, world.bank.pay_all(first, failed=(1,)), actor=BANK)
+    s.return_failures(first)
+    queue = s.correction_queue()
+    assert queue.select("batch_id", "row_id").rows() == [(first, 1)]
+    with pytest.raises(IllegalTransition, match="another batch corrects"):
+        s.create_correction(original_id, correction_rows(world.store.rows(original_id), [2]), actor=MAKER)
+    second = s.create_correction(first, correction_rows(world.store.rows(first), [1]), actor=MAKER).batch_id
+    assert s.correction_queue().is_empty()
+    walk(world, second)
+    assert world.store.rows(original_id).filter(pl.col("row_id") == 2)["status"].item() == "reissued"
+    assert world.store.rows(first)["status"].to_list() == ["reissued"]
+    assert s.correction_queue().is_empty()

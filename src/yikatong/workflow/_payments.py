@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Literal
 
 import polars as pl
 from attrs import frozen
 
 from yikatong.errors import IllegalTransition, ReconciliationError
-from yikatong.ports import BatchRecord, DisclosureNotice, FundingRequest, FundingRoute
+from yikatong.ports import ROW_UPDATE_SCHEMA, BatchRecord, DisclosureNotice, FundingRequest, FundingRoute
 from yikatong.workflow._core import ServiceCore
 from yikatong.workflow._frames import ledger_entries
 from yikatong.workflow.audit import scrub_expr
@@ -186,20 +187,9 @@ class PaymentSteps(ServiceCore):
         updates = plan_moves(rows, moves, at=at)
         applied_rows = rows.join(plan.apply.select("row_id", "outcome"), on="row_id", how="inner")
         entries = ledger_entries(applied_rows, item=record.item, period=record.period, status=pl.col("outcome"), at=at)
-        reissued = 0
-        if record.corrects is not None:
-            corrected = applied_rows.filter((pl.col("outcome") == "paid") & pl.col("corrects_row_id").is_not_null())
-            if corrected.height:
-                originals = corrected.select(
-                    pl.lit(record.corrects).alias("batch_id"),
-                    pl.col("corrects_row_id").alias("row_id"),
-                    pl.lit("reissued").alias("to"),
-                    pl.concat_str(pl.lit(f"reissued by {batch_id} row "), pl.col("row_id").cast(pl.String)).alias(
-                        "note"
-                    ),
-                )
-                updates = pl.concat([updates, plan_moves(self.store.rows(record.corrects), originals, at=at)])
-                reissued = corrected.height
+        reissue = self._reissue_chain(record, applied_rows, at=at)
+        updates = pl.concat([updates, reissue])
+        reissued = reissue.height
         kinds = plan.exceptions.group_by("kind").len().sort("kind").rows()
         new = self._commit(
             record,
@@ -283,3 +273,28 @@ class PaymentSteps(ServiceCore):
             details={"listed": notice.rows.height, "window_days": notice.window_days},
         )
         return notice
+
+    def _reissue_chain(self, record: BatchRecord, applied: pl.DataFrame, *, at: dt.datetime) -> pl.DataFrame:
+        """Row updates marking ``reissued`` every returned row that a paid correction row replaces, up the chain
+        of corrections (a correction of a correction reissues both earlier rows)."""
+        paid = applied.filter((pl.col("outcome") == "paid") & pl.col("corrects_row_id").is_not_null())
+        replaced = paid.select(pl.col("corrects_row_id").alias("row_id"), pl.col("row_id").alias("_by"))
+        label = record.batch_id
+        parts: list[pl.DataFrame] = []
+        parent_id = record.corrects
+        while parent_id is not None and replaced.height:
+            parent_rows = self.store.rows(parent_id)
+            moves = replaced.select(
+                pl.lit(parent_id).alias("batch_id"),
+                "row_id",
+                pl.lit("reissued").alias("to"),
+                pl.concat_str(pl.lit(f"reissued by {label} row "), pl.col("_by").cast(pl.String)).alias("note"),
+            )
+            parts.append(plan_moves(parent_rows, moves, at=at))
+            replaced = (
+                parent_rows.join(replaced, on="row_id", how="inner")
+                .filter(pl.col("corrects_row_id").is_not_null())
+                .select(pl.col("corrects_row_id").alias("row_id"), "_by")
+            )
+            parent_id = self.store.batch(parent_id).corrects
+        return pl.concat(parts) if parts else pl.DataFrame(schema=ROW_UPDATE_SCHEMA)

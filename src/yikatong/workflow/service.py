@@ -156,6 +156,7 @@ class Service(CreationSteps, PaymentSteps):
             raise IllegalTransition(
                 f"{bad.height} decisions lack a pass/block decision or a reason, e.g. row {bad['row_id'][0]}"
             )
+        decisions = decisions.with_columns(pl.col("row_id").cast(pl.Int64))
         rows = self.store.rows(batch_id)
         pending = rows.filter(pl.col("status") == "review").select("row_id")
         not_review = decisions.join(pending, on="row_id", how="anti")
@@ -300,18 +301,34 @@ class Service(CreationSteps, PaymentSteps):
         return self.store.rows(batch_id)
 
     def correction_queue(self, *, department: str | None = None, as_of: dt.date | None = None) -> pl.DataFrame:
-        """Rows returned to departments and not yet reissued, with deadlines and an ``overdue`` flag."""
+        """Rows returned to departments and awaiting a correction, with deadlines and an ``overdue`` flag.
+
+        A returned row already carried by a live correction batch is not listed: the correction's own row is (and
+        if that one comes back too, it is the one to correct next).
+        """
         day = as_of or self._now().date()
+        batches = self.store.batches()
+        carried = pl.concat(
+            [pl.DataFrame(schema={"batch_id": pl.String, "row_id": pl.Int64})]
+            + [
+                self.store.rows(b.batch_id)
+                .filter((pl.col("status") != "withdrawn") & pl.col("corrects_row_id").is_not_null())
+                .select(pl.lit(b.corrects).alias("batch_id"), pl.col("corrects_row_id").alias("row_id"))
+                for b in batches
+                if b.corrects is not None and b.state not in ("cancelled", "rejected", "sent_back")
+            ]
+        )
         frames = [
             self.store.rows(b.batch_id)
             .filter(pl.col("status") == "returned")
             .with_columns(pl.lit(b.item).alias("item"), pl.lit(b.period).alias("period"))
-            for b in self.store.batches()
+            for b in batches
             if department is None or b.department == department
         ]
-        returned = pl.concat(frames) if frames else self.store.rows("")
-        if not frames:
-            returned = returned.with_columns(pl.lit(None, pl.String).alias("period"))
+        returned = (
+            pl.concat(frames) if frames else self.store.rows("").with_columns(pl.lit(None, pl.String).alias("period"))
+        )
+        returned = returned.join(carried, on=["batch_id", "row_id"], how="anti")
         return correction_queue(returned, as_of=day)
 
     def overdue_corrections(self, *, department: str | None = None, as_of: dt.date | None = None) -> pl.DataFrame:
