@@ -97,7 +97,6 @@ class Service(CreationSteps, PaymentSteps):
         to = pl.lit("withdrawn") if state == "rejected" else pl.col("verdict").replace_strict(_VERDICT_STATUS)
         moves = verdicts.select(pl.lit(batch_id).alias("batch_id"), "row_id", to.alias("to"), "verdict", "reason_code")
         batch_codes = ",".join(sorted(set(report.batch_issues.filter(pl.col("severity") == "block")["code"])))
-        return_report = report
         self._commit(
             record,
             state=state,
@@ -108,7 +107,7 @@ class Service(CreationSteps, PaymentSteps):
             row_updates=plan_moves(rows, moves, at=at),
             changes={"reason": batch_codes} if state == "rejected" else None,
         )
-        return return_report
+        return report
 
     def _run_rules(self, record: BatchRecord, rows: pl.DataFrame) -> ValidationReport:
         roster = roster_of(rows)
