@@ -7,11 +7,13 @@ rules report such IDs).
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import polars as pl
 
 from yikatong.rules._rule import Derivation, RuleEnv
 
-__all__ = ["ID_KEY", "id_key_expr"]
+__all__ = ["ID_KEY", "cached", "id_key_expr"]
 
 
 def id_key_expr(expr: pl.Expr) -> pl.Expr:
@@ -20,6 +22,21 @@ def id_key_expr(expr: pl.Expr) -> pl.Expr:
     last = expr.str.slice(17, 1)
     check = pl.when(last == "X").then(pl.lit(10, pl.Int64)).otherwise(last.cast(pl.Int64, strict=False))
     return pl.when(well_formed).then(expr.str.slice(0, 17).cast(pl.Int64, strict=False) * 11 + check)
+
+
+def cached(apply: Callable[[pl.LazyFrame, RuleEnv], pl.LazyFrame]) -> Callable[[pl.LazyFrame, RuleEnv], pl.LazyFrame]:
+    """Make a derivation's result a cache point of the plan.
+
+    The engine's verdicts, issues (one branch per rule) and examples all read the prepared frame. Joins against the
+    registry, lists and ledger, and the self-joins of the cross-row rules, must run once for all of them, not once
+    per branch: a cache node guarantees that where common-subplan elimination cannot prove two branches equal
+    (as with the rapidfuzz ``map_batches`` steps).
+    """
+
+    def apply_and_cache(lf: pl.LazyFrame, env: RuleEnv) -> pl.LazyFrame:
+        return apply(lf, env).cache()
+
+    return apply_and_cache
 
 
 def _add_id_key(lf: pl.LazyFrame, env: RuleEnv) -> pl.LazyFrame:

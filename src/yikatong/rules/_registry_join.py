@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from yikatong.rules._keys import id_key_expr
+from yikatong.rules._keys import cached, id_key_expr
 from yikatong.rules._rule import Derivation, RuleEnv
 
 __all__ = ["REGISTRY_JOIN"]
@@ -54,21 +54,15 @@ def _join(lf: pl.LazyFrame, env: RuleEnv) -> pl.LazyFrame:
         pl.col("status").cast(pl.String),
     ).filter(pl.col("_rkey").is_not_null())
     active = pl.col("status") == "active"
+    # The first active row of a person gives account, kind and holder together (a registry keeps one active
+    # account per person; should a file hold two, the first one listed is taken as the registered one).
     per_person = reg.group_by("_rkey").agg(
         pl.len().cast(pl.Int64).alias("_reg_n"),
-        pl.col("account").filter(active).min().alias("_reg_active_account"),
-        pl.col("account_kind")
-        .filter(active)
-        .sort_by(pl.col("account").filter(active))
-        .first()
-        .alias("_reg_active_kind"),
-        pl.col("holder_name")
-        .filter(active)
-        .sort_by(pl.col("account").filter(active))
-        .first()
-        .alias("_reg_active_holder"),
+        pl.col("account").filter(active).first().alias("_reg_active_account"),
+        pl.col("account_kind").filter(active).first().alias("_reg_active_kind"),
+        pl.col("holder_name").filter(active).first().alias("_reg_active_holder"),
         pl.col("status").is_in(["active", "frozen"]).sum().cast(pl.Int64).alias("_reg_open_n"),
-        pl.col("status").unique().sort().str.join(",").alias("_reg_statuses"),
+        *((pl.col("status") == s).any().alias(f"_reg_has_{s}") for s in _STATUS_ORDER),
     )
     # A snapshot has one row per account; should a file repeat one, the most usable status speaks for it.
     per_account = (
@@ -108,8 +102,11 @@ def _join(lf: pl.LazyFrame, env: RuleEnv) -> pl.LazyFrame:
             | (pl.col("_owner_max") != pl.col("_payee_key"))
             | (pl.col("_owner_n").is_not_null() & pl.col("_payee_key").is_null())
         ).alias("_owner_other"),
-    ).drop("_owner_min", "_owner_max")
+        pl.concat_str(
+            [pl.when(pl.col(f"_reg_has_{s}")).then(pl.lit(s)) for s in _STATUS_ORDER], separator=",", ignore_nulls=True
+        ).alias("_reg_statuses"),
+    ).drop("_owner_min", "_owner_max", *(f"_reg_has_{s}" for s in _STATUS_ORDER))
 
 
-REGISTRY_JOIN = Derivation(name="registry_join", apply=_join)
+REGISTRY_JOIN = Derivation(name="registry_join", apply=cached(_join))
 """Payee, account and registry columns for the account rules (see the module docstring)."""

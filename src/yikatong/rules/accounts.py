@@ -28,6 +28,7 @@ from rapidfuzz import fuzz
 from rapidfuzz.process import cpdist
 
 from yikatong.privacy import mask_account_expr, mask_id_expr, mask_name_expr
+from yikatong.rules._keys import cached
 from yikatong.rules._names import name_key_expr
 from yikatong.rules._registry_join import REGISTRY_JOIN
 from yikatong.rules._rule import Derivation, Finding, Rule, RuleEnv
@@ -177,7 +178,7 @@ def _add_name_score(lf: pl.LazyFrame, env: RuleEnv) -> pl.LazyFrame:
     )
 
 
-NAME_SCORE = Derivation(name="holder_name_score", apply=_add_name_score, after=(REGISTRY_JOIN,))
+NAME_SCORE = Derivation(name="holder_name_score", apply=cached(_add_name_score), after=(REGISTRY_JOIN,))
 
 
 def _holder_name(env: RuleEnv) -> Finding:
@@ -200,6 +201,7 @@ def _holder_name(env: RuleEnv) -> Finding:
 def _add_batch_spread(lf: pl.LazyFrame, env: RuleEnv) -> pl.LazyFrame:
     """Per account, the distinct payees in the batch; per payee, the distinct accounts: two small group-bys joined
     back, so evidence can name the other rows."""
+    lf = lf.cache()  # read three times: the two group-bys and the joins back
     base = lf.select("row_id", "_payee_key", "_pay_account")
     by_account = (
         base.filter(pl.col("_pay_account").is_not_null())
@@ -224,7 +226,7 @@ def _add_batch_spread(lf: pl.LazyFrame, env: RuleEnv) -> pl.LazyFrame:
     )
 
 
-BATCH_SPREAD = Derivation(name="account_batch_spread", apply=_add_batch_spread, after=(REGISTRY_JOIN,))
+BATCH_SPREAD = Derivation(name="account_batch_spread", apply=cached(_add_batch_spread), after=(REGISTRY_JOIN,))
 
 
 def _shared(env: RuleEnv) -> Finding:
@@ -292,7 +294,7 @@ def _join_verification(lf: pl.LazyFrame, env: RuleEnv) -> pl.LazyFrame:
     return lf.join(result.with_columns(pl.col("row_id").cast(pl.Int64)), on="row_id", how="left", maintain_order="left")
 
 
-VERIFICATION_JOIN = Derivation(name="bank_verification", apply=_join_verification)
+VERIFICATION_JOIN = Derivation(name="bank_verification", apply=cached(_join_verification))
 
 
 def _bank_failed(env: RuleEnv) -> Finding:

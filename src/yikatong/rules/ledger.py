@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from yikatong.rules._keys import ID_KEY, id_key_expr
+from yikatong.rules._keys import ID_KEY, cached, id_key_expr
 from yikatong.rules._rule import Derivation, Finding, Rule, RuleEnv
 
 __all__ = ["COUNTING_STATUSES", "RULES", "exclusive_items", "period_bounds"]
@@ -102,8 +102,8 @@ def _join_exclusive(lf: pl.LazyFrame, env: RuleEnv) -> pl.LazyFrame:
     return lf.join(other, on="_id_key", how="left", maintain_order="left")
 
 
-ALREADY_PAID_JOIN = Derivation(name="ledger_already_paid", apply=_join_already_paid, after=(ID_KEY,))
-EXCLUSIVE_JOIN = Derivation(name="ledger_exclusive", apply=_join_exclusive, after=(ID_KEY,))
+ALREADY_PAID_JOIN = Derivation(name="ledger_already_paid", apply=cached(_join_already_paid), after=(ID_KEY,))
+EXCLUSIVE_JOIN = Derivation(name="ledger_exclusive", apply=cached(_join_exclusive), after=(ID_KEY,))
 
 
 def _already_paid(env: RuleEnv) -> Finding:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import polars as pl
 
 from yikatong.catalog import ReferenceListName
-from yikatong.rules._keys import ID_KEY, id_key_expr
+from yikatong.rules._keys import ID_KEY, cached, id_key_expr
 from yikatong.rules._rule import Derivation, Finding, Rule, RuleEnv
 
 __all__ = ["REFERENCE_JOIN", "RULES", "lists_used"]
@@ -46,7 +46,7 @@ def _join_lists(lf: pl.LazyFrame, env: RuleEnv) -> pl.LazyFrame:
     return lf
 
 
-REFERENCE_JOIN = Derivation(name="reference_lists", apply=_join_lists, after=(ID_KEY,))
+REFERENCE_JOIN = Derivation(name="reference_lists", apply=cached(_join_lists), after=(ID_KEY,))
 """Adds ``_death_date`` (deceased list) and ``_on_<list>`` booleans for every list the item uses and the caller
 supplied."""
 

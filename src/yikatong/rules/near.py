@@ -33,6 +33,7 @@ from attrs import frozen
 from rapidfuzz.distance import Levenshtein
 from rapidfuzz.process import cpdist
 
+from yikatong.rules._keys import cached
 from yikatong.rules._names import name_key_expr
 from yikatong.rules._rule import Derivation, Finding, Rule, RuleEnv
 from yikatong.rules.accounts import name_scores
@@ -248,6 +249,7 @@ def near_duplicates(
 
 
 def _join_near(lf: pl.LazyFrame, env: RuleEnv) -> pl.LazyFrame:
+    lf = lf.cache()  # read by the self-join and by the join back
     pairs, _ = near_pairs(lf, env.columns)
     note = pl.concat_str(
         pl.lit("row "),
@@ -280,7 +282,7 @@ def _join_near(lf: pl.LazyFrame, env: RuleEnv) -> pl.LazyFrame:
     return lf.join(per_row, on="row_id", how="left", maintain_order="left")
 
 
-NEAR_JOIN = Derivation(name="near_duplicates", apply=_join_near)
+NEAR_JOIN = Derivation(name="near_duplicates", apply=cached(_join_near))
 
 
 def _near(env: RuleEnv) -> Finding:
