@@ -56,6 +56,12 @@ _MAX_YUAN_DIGITS: Final = 15  # 10^15 yuan is far beyond any payment and keeps f
 _MAX_QUANTITY_DIGITS: Final = 30  # Decimal(38, 4) holds 34 integer digits
 _MAX_EXACT_DIGITS: Final = 15  # significant digits a spreadsheet keeps in a numeric cell
 _FLOAT_NOISE_FEN: Final = 1e-6
+_AMOUNT_SHAPE: Final = r"^[+-]?(?:[￥¥]|RMB|CNY)?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d*)?(?:元|圆)?整?$"
+_UNITS: Final = ("亩", "平方米", "人", "个月", "月", "户")
+_UNIT_CHARS: Final = "".join(sorted(set("".join(_UNITS))))
+_QUANTITY_SHAPE: Final = (
+    rf"^[+-]?(?:\d{{1,3}}(?:,\d{{3}})+|\d{{1,{_MAX_QUANTITY_DIGITS}}})(?:\.\d*)?(?:{'|'.join(_UNITS)})?$"
+)
 
 _NUMERIC_FORM: Final = r"^[+-]?\d+(?:\.\d*(?:[eE][+-]?\d+)?|[eE][+-]?\d+)$"
 """Scientific notation (``5.00241E+17``, ``5E17``) or a float (``500241199001011234.0``): a number cell's text."""
@@ -165,15 +171,23 @@ def _fraction_exact(frac: pl.Expr, places: int) -> pl.Expr:
 
 
 def amount_parts(raw: pl.Expr) -> pl.Expr:
-    """The sign, integer digits and decimals of an amount in yuan, as a struct (null fields when not an amount).
+    """Whether the text is an amount in yuan, its sign and its digits, as a struct (``ok``, ``negative``, ``digits``).
 
-    Split from :func:`amount_fen` so a lazy plan can store the one regex pass as a column and read it cheaply.
-    Accepted shapes: ``1234.5``, ``1,234.50`` (separators in their places), ``100元``, ``100元整``, ``￥100``,
-    ``RMB 100``, full-width digits, a leading sign.
+    Split from :func:`amount_fen` so a lazy plan can store it as a column and read it cheaply. Accepted shapes:
+    ``1234.5``, ``1,234.50`` (separators in their places), ``100元``, ``100元整``, ``￥100``, ``RMB 100``,
+    full-width digits, a leading sign. The shape is checked by one regular expression without captures (the fast
+    kind); the digits are then found by stripping the marks the shape allows.
     """
-    return _ascii_number(raw).str.extract_groups(
-        r"^(?<sign>[+-]?)(?:[￥¥]|RMB|CNY)?(?<whole>\d{1,3}(?:,\d{3})+|\d+)(?:\.(?<frac>\d*))?(?:元|圆)?整?$"
+    text = _ascii_number(raw)
+    digits = (
+        text.str.strip_chars_start("+-￥¥RMBCNY").str.strip_chars_end("元圆整").str.replace_all(",", "", literal=True)
     )
+    return pl.struct(ok=text.str.contains(_AMOUNT_SHAPE), negative=text.str.starts_with("-"), digits=digits)
+
+
+def _whole_and_fraction(digits: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+    halves = digits.str.split_exact(".", 1)
+    return halves.struct.field("field_0"), halves.struct.field("field_1").fill_null("")
 
 
 def amount_fen(parts: pl.Expr) -> pl.Expr:
@@ -183,13 +197,13 @@ def amount_fen(parts: pl.Expr) -> pl.Expr:
     notation, more than 15 integer digits or any other shape gives null. The sign is kept (``AMOUNT_INVALID``
     judges amounts ≤ 0). Integer arithmetic on the digit strings only: no float is ever involved.
     """
-    whole = parts.struct.field("whole").str.replace_all(",", "", literal=True).str.strip_chars_start("0")
-    frac = parts.struct.field("frac").fill_null("")
-    ok = whole.is_not_null() & (whole.str.len_bytes() <= _MAX_YUAN_DIGITS) & _fraction_exact(frac, 2)
+    whole, frac = _whole_and_fraction(parts.struct.field("digits"))
+    whole = whole.str.strip_chars_start("0")
+    ok = parts.struct.field("ok") & (whole.str.len_bytes() <= _MAX_YUAN_DIGITS) & _fraction_exact(frac, 2)
     whole_fen = pl.when(whole == "").then(pl.lit(0, pl.Int64)).otherwise(whole.cast(pl.Int64, strict=False)) * 100
     cents = frac.str.slice(0, 2).str.pad_end(2, "0").cast(pl.Int64, strict=False)
     magnitude = whole_fen + cents
-    fen = pl.when(parts.struct.field("sign") == "-").then(-magnitude).otherwise(magnitude)
+    fen = pl.when(parts.struct.field("negative")).then(-magnitude).otherwise(magnitude)
     return pl.when(ok.fill_null(False)).then(fen).otherwise(pl.lit(None, pl.Int64))
 
 
@@ -212,14 +226,13 @@ def parse_amount_fen(raw: pl.Expr) -> pl.Expr:
 
 
 def quantity_parts(raw: pl.Expr) -> pl.Expr:
-    """The sign, integer digits and decimals of a quantity, as a struct (see :func:`quantity`).
+    """Whether the text is a quantity, its sign and its digits, as a struct (see :func:`quantity`).
 
     Accepts full-width digits, thousands separators and a trailing unit (亩, 平方米, 人, 个月, 月, 户).
     """
-    return _ascii_number(raw).str.extract_groups(
-        rf"^(?<sign>[+-]?)(?<whole>\d{{1,3}}(?:,\d{{3}})+|\d{{1,{_MAX_QUANTITY_DIGITS}}})(?:\.(?<frac>\d*))?"
-        r"(?:亩|平方米|人|个月|月|户)?$"
-    )
+    text = _ascii_number(raw)
+    digits = text.str.strip_chars_start("+-").str.strip_chars_end(_UNIT_CHARS).str.replace_all(",", "", literal=True)
+    return pl.struct(ok=text.str.contains(_QUANTITY_SHAPE), negative=text.str.starts_with("-"), digits=digits)
 
 
 def quantity(parts: pl.Expr, scale: int) -> pl.Expr:
@@ -228,12 +241,10 @@ def quantity(parts: pl.Expr, scale: int) -> pl.Expr:
     More than ``scale`` significant decimals, or anything that is not a plain decimal number, gives null rather
     than a rounded value.
     """
-    whole = parts.struct.field("whole").str.replace_all(",", "", literal=True)
-    frac = parts.struct.field("frac").fill_null("")
-    ok = whole.is_not_null() & (whole.str.len_bytes() <= _MAX_QUANTITY_DIGITS) & _fraction_exact(frac, scale)
-    text = pl.concat_str(
-        parts.struct.field("sign"), whole, pl.lit("."), frac.str.slice(0, scale).str.pad_end(scale, "0")
-    )
+    whole, frac = _whole_and_fraction(parts.struct.field("digits"))
+    ok = parts.struct.field("ok") & (whole.str.len_bytes() <= _MAX_QUANTITY_DIGITS) & _fraction_exact(frac, scale)
+    sign = pl.when(parts.struct.field("negative")).then(pl.lit("-")).otherwise(pl.lit(""))
+    text = pl.concat_str(sign, whole, pl.lit("."), frac.str.slice(0, scale).str.pad_end(scale, "0"))
     dtype = pl.Decimal(38, scale)
     return pl.when(ok.fill_null(False)).then(text.cast(dtype, strict=False)).otherwise(pl.lit(None, dtype))
 
