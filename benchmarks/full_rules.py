@@ -1,0 +1,78 @@
+"""The full rule set, timed: every rule of the library against the roster, registry, reference lists and ledger.
+
+Two ways, each a step of its own process (see :mod:`benchmarks._harness`):
+
+* :func:`in_memory`: the canonical roster and the context are read into memory first (not timed), then
+  :func:`yikatong.rules.validate` runs (timed). This is the "rows in memory" figure.
+* :func:`from_parquet`: ``validate`` over ``scan_parquet`` of the same files, reading included in the time; with
+  ``engine="streaming"`` this is the larger-than-memory path.
+
+``rules`` is ``"all"`` (every rule, ``DUP_NEAR`` included) or ``"no-near"`` (every rule but ``DUP_NEAR``).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from benchmarks._data import PERIOD, Dataset, context
+from benchmarks._harness import Timer
+from yikatong.rules import Rule, validate
+from yikatong.rules.engine import Engine
+from yikatong.rules.registry import RULES
+
+__all__ = ["from_parquet", "in_memory", "rule_set"]
+
+
+def rule_set(rules: str) -> tuple[Rule, ...]:
+    """The rules named by ``rules`` (``all`` or ``no-near``)."""
+    if rules == "all":
+        return RULES
+    if rules == "no-near":
+        return tuple(r for r in RULES if r.code != "DUP_NEAR")
+    raise ValueError(f"unknown rule set {rules!r}: use all or no-near")
+
+
+def _result(data: Dataset, timer: Timer, report: Any, roster_mb: float | None) -> dict[str, Any]:
+    counts = {code: n for code, _sev, _zh, _en, n in report.code_counts().iter_rows()}
+    return {
+        "rows": data.rows,
+        "seconds": timer.seconds,
+        "rows_per_s": data.rows / timer.seconds,
+        "rss_before_mb": timer.rss_before_mb,
+        "roster_mb": roster_mb,
+        "rules_run": list(report.rules_run),
+        "skipped": dict(report.skipped),
+        "findings": int(report.issues.height),
+        "code_counts": counts,
+    }
+
+
+def in_memory(folder: str, rules: str = "all", issues_out: str | None = None) -> dict[str, Any]:
+    """Validate the roster held in memory (in-memory engine); optionally write the issues to ``issues_out``."""
+    data = Dataset(Path(folder))
+    ctx = context(data, lazy_files=False)
+    assert ctx.catalog is not None
+    item = ctx.catalog[data.manifest["item"]]
+    roster = data.read("roster")
+    roster_mb = roster.estimated_size("mb")
+    timer = Timer()
+    with timer.measure():
+        report = validate(roster, item=item, period=PERIOD, context=ctx, rules=rule_set(rules))
+    if issues_out is not None:
+        report.issues.select("row_id", "code").write_parquet(issues_out)
+    return _result(data, timer, report, roster_mb)
+
+
+def from_parquet(folder: str, rules: str = "no-near", engine: Engine = "streaming") -> dict[str, Any]:
+    """Validate straight from the Parquet files (reading included in the time) with ``engine``."""
+    data = Dataset(Path(folder))
+    ctx = context(data, lazy_files=True)
+    assert ctx.catalog is not None
+    item = ctx.catalog[data.manifest["item"]]
+    timer = Timer()
+    with timer.measure():
+        report = validate(
+            data.scan("roster"), item=item, period=PERIOD, context=ctx, rules=rule_set(rules), engine=engine
+        )
+    return _result(data, timer, report, None)

@@ -1,0 +1,69 @@
+"""The Markdown tables of a benchmark run (``results.json`` → ``results.md``), with the goals checked."""
+
+from __future__ import annotations
+
+from typing import Any
+
+__all__ = ["markdown"]
+
+
+def _mb(value: float | None) -> str:
+    return "–" if value is None else f"{value:,.0f}"
+
+
+def markdown(document: dict[str, Any]) -> str:
+    """The results table, the ratios the goals are stated in, and the quality table."""
+    lines = [
+        "| step | rows | wall s | rows/s | peak RSS MiB | RSS before MiB | roster MiB |",
+        "|---|---:|---:|---:|---:|---:|---:|",
+    ]
+    by: dict[tuple[int, str], dict[str, Any]] = {}
+    for r in document["results"]:
+        by[(r["size"], r["label"])] = r
+        if "error" in r:
+            lines.append(f"| {r['label']} | {r['size']:,} | did not finish: {r['error']} | | | | |")
+            continue
+        if r["label"] == "generate":
+            seconds, peak_mb = r["child_seconds"], _mb(r["peak_rss_mb"])
+            lines.append(
+                f"| generate (synth + read_roster + write) | {r['size']:,} | {seconds:.1f} | | {peak_mb} | | |"
+            )
+            continue
+        rows = r["rows"]
+        label = r["label"] + (f" (sample of {rows:,}, extrapolated as rows/s)" if "baseline" in r["label"] else "")
+        lines.append(
+            f"| {label} | {rows:,} | {r['seconds']:.2f} | {r['rows_per_s']:,.0f} | {_mb(r['peak_rss_mb'])} | "
+            f"{_mb(r.get('rss_before_mb'))} | {_mb(r.get('roster_mb'))} |"
+        )
+    lines += [
+        "",
+        "| rows | full ÷ bare (in memory) | full ÷ bare (Parquet) | speed-up vs row-wise | peak ÷ roster |",
+        "|---:|---:|---:|---:|---:|",
+    ]
+    for size in sorted({s for s, _ in by}):
+        full = by.get((size, "full rules, in memory"), {})
+        bare = by.get((size, "bare scan, in memory"), {})
+        fullp = by.get((size, "full rules, from Parquet"), {})
+        barep = by.get((size, "bare scan, from Parquet"), {})
+        base = by.get((size, "row-wise baseline (sample)"), {})
+
+        def ratio(a: dict[str, Any], b: dict[str, Any], key: str) -> str:
+            return f"{a[key] / b[key]:,.1f}×" if key in a and key in b else "–"
+
+        peak = f"{full['peak_rss_mb'] / full['roster_mb']:.1f}×" if full.get("roster_mb") and "seconds" in full else "–"
+        cells = [ratio(full, bare, "seconds"), ratio(fullp, barep, "seconds"), ratio(full, base, "rows_per_s"), peak]
+        lines.append(f"| {size:,} | " + " | ".join(cells) + " |")
+    quality = document.get("quality")
+    if quality:
+        lines += [
+            "",
+            f"Detection quality at {quality['rows']:,} rows:",
+            "",
+            "| rule | must rows | TP | FP | may (neutral) | precision | recall |",
+            "|---|---:|---:|---:|---:|---:|---:|",
+        ]
+        for q in quality["per_rule"]:
+            p = "–" if q["precision"] is None else f"{q['precision']:.3f}"
+            rc = "–" if q["recall"] is None else f"{q['recall']:.3f}"
+            lines.append(f"| {q['code']} | {q['must']:,} | {q['tp']:,} | {q['fp']:,} | {q['may']:,} | {p} | {rc} |")
+    return "\n".join(lines) + "\n"

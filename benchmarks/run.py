@@ -1,0 +1,145 @@
+"""Run every benchmark in one go and write the figures: ``python -m benchmarks.run``.
+
+Options: ``--sizes 1000000,10000000`` (in-memory sizes), ``--streaming-rows N`` (streaming engine from Parquet;
+0 skips it), ``--quality`` (precision and recall per rule at the smallest size), ``--baseline-rows`` (sample for
+the row-wise baseline), ``--step-timeout`` (seconds before a step is stopped and reported as not finished),
+``--out bench-output/``. Each measured step runs in a fresh process (see :mod:`benchmarks._harness`); the
+figures go to ``<out>/results.json`` and a Markdown table to ``<out>/results.md``.
+
+Per size, all on the same rows: the full rule set with the roster in memory (every rule but ``DUP_NEAR``), a bare
+Polars scan of the same columns (in memory, and from Parquet), and the row-wise baseline on a sample.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from benchmarks._harness import StepFailed, machine_info, run_step
+from benchmarks.report import markdown
+
+__all__ = ["main"]
+
+
+def _step(
+    results: list[dict[str, Any]], label: str, size: int, step: str, args: dict[str, Any], timeout: float
+) -> dict[str, Any] | None:
+    print(f"  {label} ({size:,} rows)…", flush=True)
+    try:
+        out = run_step(step, args, timeout=timeout)
+    except StepFailed as exc:
+        print(f"    FAILED: {exc}", flush=True)
+        results.append({"label": label, "size": size, "error": str(exc).splitlines()[0]})
+        return None
+    out = {"label": label, "size": size, **out}
+    results.append(out)
+    if "seconds" in out:
+        print(
+            f"    {out['seconds']:.2f} s, {out['rows_per_s']:,.0f} rows/s, peak RSS {out['peak_rss_mb']:,.0f} MiB",
+            flush=True,
+        )
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Run the benchmarks named by the options and write the results."""
+    parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
+    parser.add_argument("--sizes", default="1000000,10000000")
+    parser.add_argument("--streaming-rows", type=int, default=0)
+    parser.add_argument("--quality", action="store_true")
+    parser.add_argument("--baseline-rows", type=int, default=20_000)
+    parser.add_argument("--step-timeout", type=float, default=1800.0)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--out", type=Path, default=Path("bench-output"))
+    args = parser.parse_args(argv)
+    sizes = sorted(int(s.replace("_", "")) for s in args.sizes.split(",") if s.strip())
+    out: Path = args.out.resolve()
+    out.mkdir(parents=True, exist_ok=True)
+    machine = machine_info()
+    print(f"machine: {machine}", flush=True)
+    results: list[dict[str, Any]] = []
+    quality: dict[str, Any] | None = None
+    t = args.step_timeout
+    for index, size in enumerate(sizes):
+        print(f"size {size:,}", flush=True)
+        data = _step(
+            results, "generate", size, "_data:prepare_step", {"rows": size, "out_dir": str(out), "seed": args.seed}, t
+        )
+        if data is None:
+            continue
+        folder = {"folder": data["folder"]}
+        issues = str(out / f"issues-{size}.parquet")
+        want_issues = args.quality and index == 0
+        full = _step(
+            results,
+            "full rules, in memory",
+            size,
+            "full_rules:in_memory",
+            {**folder, "rules": "no-near", "issues_out": issues if want_issues else None},
+            t,
+        )
+        _step(results, "bare scan, in memory", size, "bare_scan:in_memory", folder, t)
+        _step(
+            results,
+            "full rules, from Parquet",
+            size,
+            "full_rules:from_parquet",
+            {**folder, "rules": "no-near", "engine": "in-memory"},
+            t,
+        )
+        _step(results, "bare scan, from Parquet", size, "bare_scan:from_parquet", folder, t)
+        _step(
+            results,
+            "row-wise baseline (sample)",
+            size,
+            "baseline_full_rowwise:run",
+            {**folder, "sample_rows": min(args.baseline_rows, size)},
+            t,
+        )
+        if want_issues and full is not None and Path(issues).is_file():
+            try:
+                quality = run_step("quality:score", {**folder, "issues": issues, "codes": full["rules_run"]}, timeout=t)
+            except StepFailed as exc:
+                print(f"  quality FAILED: {exc}", flush=True)
+    if args.streaming_rows:
+        size = args.streaming_rows
+        print(f"streaming {size:,}", flush=True)
+        data = _step(
+            results, "generate", size, "_data:prepare_step", {"rows": size, "out_dir": str(out), "seed": args.seed}, t
+        )
+        if data is not None:
+            folder = {"folder": data["folder"]}
+            _step(
+                results,
+                "full rules, streaming from Parquet",
+                size,
+                "full_rules:from_parquet",
+                {**folder, "rules": "no-near", "engine": "streaming"},
+                t,
+            )
+            _step(
+                results,
+                "bare scan, streaming from Parquet",
+                size,
+                "bare_scan:from_parquet",
+                {**folder, "engine": "streaming"},
+                t,
+            )
+    document = {
+        "machine": machine,
+        "command": " ".join(["python -m benchmarks.run", *sys.argv[1:]]),
+        "results": results,
+        "quality": quality,
+    }
+    (out / "results.json").write_text(json.dumps(document, indent=2), encoding="utf-8")
+    table = markdown(document)
+    (out / "results.md").write_text(table, encoding="utf-8")
+    print(table)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
