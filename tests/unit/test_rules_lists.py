@@ -3,10 +3,14 @@ from __future__ import annotations
 import datetime as dt
 
 import polars as pl
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from yikatong.adapters.memory_reference import MemoryReference, reference_context
 from yikatong.catalog import Catalog, ReferenceListName
+from yikatong.errors import ReferenceDataError
+from yikatong.ports import ReferenceData
 from yikatong.rules import ValidationContext, ValidationReport, validate
 from yikatong.rules.lists import RULES
 
@@ -114,3 +118,28 @@ def test_membership_is_decided_per_person_and_rows_in_equal_rows_out(
     assert report.verdicts["row_id"].to_list() == list(range(1, len(ids) + 1))
     blocked = report.verdicts["verdict"].to_list()
     assert blocked == ["pass" if flag else "block" for flag in on_list]
+
+
+def test_a_memory_reference_source_checks_its_lists_and_feeds_the_context(catalog: Catalog) -> None:
+    source = MemoryReference({"deceased": _deceased([A], [dt.date(2026, 10, 1)]).collect(), "disabled": _ids(B)})
+    assert isinstance(source, ReferenceData)
+    assert source.available() == {"deceased", "disabled"}
+    report = validate(
+        pl.DataFrame({"name": ["张伟", "李娜"], "id_number": [A, B]}),
+        item=catalog["CJRLXBT"],
+        period="2026-11",
+        context=ValidationContext(reference=reference_context(source)),
+        rules=RULES,
+    )
+    assert report.issues.select("row_id", "code").rows() == [(1, "DECEASED"), (1, "LIST_REQUIRED_MISSING")]
+    with pytest.raises(KeyError):
+        source.frame("dibao")
+
+
+def test_a_memory_reference_refuses_unknown_lists_and_missing_columns() -> None:
+    with pytest.raises(ReferenceDataError, match="unknown reference list 'poor'"):
+        MemoryReference({"poor": _ids(A)})
+    with pytest.raises(ReferenceDataError, match="deceased: no column death_date"):
+        MemoryReference({"deceased": _ids(A)})
+    with pytest.raises(ReferenceDataError, match="column id_number: expected String"):
+        MemoryReference({"disabled": pl.LazyFrame({"id_number": [1]})})

@@ -58,11 +58,7 @@ def name_scores(pairs: pl.Series) -> pl.Series:
     scored = cpdist(
         left.gather(index).to_list(), right.gather(index).to_list(), scorer=fuzz.ratio, dtype="float64", workers=-1
     )
-    out = (
-        pl.Series("score", [100.0], dtype=pl.Float64).extend_constant(100.0, len(pairs) - 1)
-        if len(pairs)
-        else (pl.Series("score", [], dtype=pl.Float64))
-    )
+    out = pl.repeat(100.0, len(pairs), dtype=pl.Float64, eager=True).alias("score")
     if len(index):
         out = out.scatter(index, pl.Series(scored, dtype=pl.Float64))
     return pl.select(pl.when(left.is_null() | right.is_null()).then(None).otherwise(out)).to_series()
