@@ -1,0 +1,169 @@
+"""The county the demo runs: its ports wired to the workflow service, and the people who act in it.
+
+Everything is the project's own adapters: the embedded SQLite store, the simulated paying bank reached through the
+bank file exchange (so real order, verification and result files are left in the output folder), the simulated
+treasury, disclosure files and a fixed clock. The account registry and the reference lists are the county's
+exports, held as frames (the demo's people come from :func:`yikatong.synth.generate`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Final
+
+import polars as pl
+
+from yikatong.adapters.bankfile import BankFilePeer, FileExchangeBank, builtin_layout
+from yikatong.adapters.clock import FixedClock
+from yikatong.adapters.disclosure_files import DisclosureFileSink
+from yikatong.adapters.faults import Faults
+from yikatong.adapters.memory_reference import MemoryReference
+from yikatong.adapters.simulated_bank import SimulatedBank
+from yikatong.adapters.simulated_treasury import SimulatedTreasury
+from yikatong.adapters.sqlite import SqliteStore
+from yikatong.catalog import Catalog
+from yikatong.ports import DisbursementOrder
+from yikatong.workflow.roles import Actor
+from yikatong.workflow.service import Service, build_service
+
+__all__ = ["BANK_CODE", "PAYMENT_FAULTS", "CompleteRowsBank", "County", "FrameRegistry", "Staff"]
+
+BANK_CODE: Final = "CQRCB"
+"""The paying bank of every demo batch (重庆农村商业银行)."""
+
+PAYMENT_FAULTS: Final = Faults(account_closed=0.012, account_frozen=0.008, name_mismatch=0.006)
+"""What goes wrong at payment in the demo: accounts closed or frozen since verification, and names the bank's own
+records hold differently. The bank's protocol faults (repeats, phantoms, timeouts) are the simulation's business."""
+
+_ID_WIDTH: Final = 18
+_ACCOUNT_WIDTH: Final = 25
+_NAME_BYTES: Final = 40
+_BEIJING: Final = dt.timezone(dt.timedelta(hours=8))
+
+
+class FrameRegistry:
+    """The one-card account registry as validation sees it: a snapshot frame the county exported.
+
+    A declaration of a new account (for a returned row whose card was closed) closes the old record and adds an
+    active one, as the town's account office would.
+    """
+
+    def __init__(self, frame: pl.DataFrame) -> None:
+        self.frame = frame
+
+    def snapshot(self) -> pl.LazyFrame:
+        """Accounts: ``id_number, account, account_kind, bank, holder_name, status``."""
+        return self.frame.lazy()
+
+    def replace_accounts(self, new: pl.DataFrame) -> None:
+        """Close each person's current records and add the new accounts (``id_number, account, holder_name``)."""
+        people = new.get_column("id_number").implode()
+        closed = self.frame.with_columns(
+            status=pl.when(pl.col("id_number").is_in(people)).then(pl.lit("closed")).otherwise(pl.col("status"))
+        )
+        added = new.select(
+            "id_number",
+            "account",
+            pl.lit("card").alias("account_kind"),
+            pl.lit("重庆农村商业银行").alias("bank"),
+            "holder_name",
+            pl.lit("active").alias("status"),
+        )
+        self.frame = pl.concat([closed, added.cast(dict(closed.schema))])  # type: ignore[arg-type]
+
+
+class CompleteRowsBank:
+    """The file-exchange bank, asked to verify only rows a verification request file can carry.
+
+    A request file needs every field, within the layout's widths; a row lacking one (or with a 60-character
+    "name") is blocked by the identity, name and account rules anyway, so it is left out of the request and its
+    verification result is simply absent.
+    """
+
+    def __init__(self, inner: FileExchangeBank) -> None:
+        self.inner = inner
+
+    def verify_accounts(self, rows: pl.DataFrame) -> pl.DataFrame:
+        """联网核查 of the complete rows through the exchange folder (``TimeoutError`` until the answer is in)."""
+        complete = rows.filter(
+            pl.all_horizontal(pl.col("row_id", "id_number", "name", "account").is_not_null())
+            & (pl.col("id_number").str.len_chars() <= _ID_WIDTH)
+            & (pl.col("account").str.len_chars() <= _ACCOUNT_WIDTH)
+            & (pl.col("name").str.len_bytes() <= _NAME_BYTES)  # UTF-8 is never shorter than GB18030 for a name
+        )
+        return self.inner.verify_accounts(complete)
+
+    def submit(self, order: DisbursementOrder) -> None:
+        """Write the order file."""
+        self.inner.submit(order)
+
+    def results(self, batch_id: str) -> pl.DataFrame:
+        """Results found in the exchange folder so far."""
+        return self.inner.results(batch_id)
+
+
+class Staff:
+    """The people acting for one department: a maker who prepares batches and a checker who approves them."""
+
+    def __init__(self, department: str) -> None:
+        self.maker = Actor(f"{department}-经办员", "department", department=department)
+        self.checker = Actor(f"{department}-审核员", "department", department=department)
+
+
+class County:
+    """Xiushan for one month: the store, the bank and its exchange folder, the treasury, disclosure, the clock.
+
+    Args:
+        out: The output folder (the store file, ``bank/`` and ``disclosure/`` go here).
+        catalog: The subsidy catalogue.
+        registry: The account registry snapshot.
+        references: Reference lists by name.
+        seed: Seed of the simulated bank and treasury.
+        start: When the month's work starts (Beijing time).
+    """
+
+    def __init__(
+        self,
+        out: Path,
+        *,
+        catalog: Catalog,
+        registry: pl.DataFrame,
+        references: dict[str, pl.DataFrame],
+        seed: int,
+        start: dt.datetime,
+    ) -> None:
+        self.clock = FixedClock(start.replace(tzinfo=_BEIJING), step=dt.timedelta(seconds=1))
+        self.store_path = out / "yikatong.db"
+        self.store = SqliteStore(self.store_path)
+        self.treasury = SimulatedTreasury(seed=seed)
+        self.simulated_bank = SimulatedBank(
+            seed=seed,
+            faults=PAYMENT_FAULTS,
+            item_names={code: item.name for code, item in catalog.items.items()},
+            funding=self.treasury.funded_fen,
+        )
+        layout = builtin_layout("fixed-width-gb18030")
+        self.exchange = FileExchangeBank(out / "bank", layout, clock=self.clock)
+        self.peer = BankFilePeer(out / "bank", layout, self.simulated_bank, clock=self.clock)
+        self.sink = DisclosureFileSink(out / "disclosure")
+        self.registry = FrameRegistry(registry)
+        self.bank_actor = Actor(f"bank-{BANK_CODE}", "bank", bank=BANK_CODE)
+        self.service: Service = build_service(
+            store=self.store,
+            bank=CompleteRowsBank(self.exchange),
+            treasury=self.treasury,
+            disclosure=self.sink,
+            clock=self.clock,
+            catalog=catalog,
+            registry=self.registry,
+            reference=MemoryReference(references),
+        )
+
+    def advance(self, days: int = 0, hours: int = 0) -> None:
+        """Move the county's clock on (work happens over days, not seconds)."""
+        self.clock.advance(dt.timedelta(days=days, hours=hours))
+
+    def close(self) -> None:
+        """Close the store file."""
+        self.store.close()

@@ -1,0 +1,129 @@
+"""The demo's entry point: prepare the output folder, generate the month's rosters, run the month, write the summary."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import shutil
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any, Final
+
+from attrs import frozen
+
+from yikatong.catalog import Catalog
+from yikatong.demo._county import County
+from yikatong.demo._month import run_month
+from yikatong.demo._progress import Progress
+from yikatong.demo._summary import collect, render
+from yikatong.period import Period
+from yikatong.roster import read_roster
+from yikatong.synth import generate
+
+__all__ = ["DEFAULT_ITEMS", "DEFAULT_PERIOD", "DEFAULT_ROWS", "DEFAULT_SEED", "DemoResult", "OUTPUTS", "run_demo"]
+
+DEFAULT_ROWS: Final = 4_000
+DEFAULT_SEED: Final = 2026
+DEFAULT_PERIOD: Final = "2026-11"
+DEFAULT_ITEMS: Final = ("GLJT", "GDLBZ", "CJRLXBT", "DB")
+DEFAULT_DEFECT_RATE: Final = 0.06
+
+OUTPUTS: Final = ("yikatong.db", "yikatong.db-wal", "yikatong.db-shm", "yikatong.db-rows", "bank", "disclosure")
+OUTPUTS_MORE: Final = ("input", "summary.json", "summary.txt")
+"""What the demo writes into its folder (and what ``force`` removes before a new run; nothing else is touched)."""
+
+
+@frozen
+class DemoResult:
+    """What a demo run produced.
+
+    Attributes:
+        out: The output folder.
+        summary: The figures (as written to ``summary.json``).
+        text: The printed summary.
+        store: The store file.
+    """
+
+    out: Path
+    summary: dict[str, Any]
+    text: str
+    store: Path
+
+
+def _prepare(out: Path, *, force: bool) -> None:
+    """Refuse a folder holding files unless ``force``; with ``force`` remove only the demo's own outputs."""
+    if out.exists() and not out.is_dir():
+        raise FileExistsError(f"{out} exists and is not a folder / 输出路径不是文件夹")
+    if out.exists() and any(out.iterdir()):
+        if not force:
+            raise FileExistsError(
+                f"{out} is not empty; choose another --out or pass --force to replace the earlier demo output"
+                " / 输出文件夹非空，请换一个文件夹或加 --force 覆盖上次的演示结果"
+            )
+        for name in (*OUTPUTS, *OUTPUTS_MORE):
+            path = out / name
+            if path.is_dir():
+                shutil.rmtree(path)
+            elif path.exists():
+                path.unlink()
+    out.mkdir(parents=True, exist_ok=True)
+
+
+def run_demo(
+    out: str | Path,
+    *,
+    catalog: Catalog,
+    rows: int = DEFAULT_ROWS,
+    seed: int = DEFAULT_SEED,
+    period: str = DEFAULT_PERIOD,
+    items: Sequence[str] = DEFAULT_ITEMS,
+    force: bool = False,
+    progress: Progress | None = None,
+) -> DemoResult:
+    """Run one county month end to end into ``out`` and return its summary.
+
+    The folder receives ``input/`` (the generated roster as a department's GB18030 export, with its registry,
+    reference lists and truth), ``yikatong.db`` (the store), ``bank/`` (order, verification and result files),
+    ``disclosure/`` (the public lists) and ``summary.json``.
+
+    Args:
+        out: The output folder; it must be empty or missing unless ``force``.
+        catalog: The subsidy catalogue.
+        rows: Roster rows over all items (at least one per item).
+        seed: Seed of the data and of the simulated bank and treasury: the same seed gives the same month.
+        period: The payment period (a month).
+        items: The subsidy items, one batch each.
+        force: Replace an earlier demo's outputs in ``out`` (other files are left alone).
+        progress: Where progress lines go (silent when ``None``).
+
+    Raises:
+        FileExistsError: ``out`` holds files and ``force`` is false.
+        ValueError: too few rows for the items, or a period that is not a month.
+    """
+    folder = Path(out)
+    if rows < len(items):
+        raise ValueError(f"--rows must be at least {len(items)} (one per item), got {rows}")
+    the_period = Period.parse(period)
+    if the_period.kind != "month":
+        raise ValueError(f"the demo runs one month, not {period!r}")
+    _prepare(folder, force=force)
+    shown = progress or Progress(None)
+    shown.step("生成", "generate", f"{rows} rows, items {', '.join(items)}, seed {seed}")
+    data = generate(rows, catalog=catalog, period=the_period, items=items, seed=seed, defect_rate=DEFAULT_DEFECT_RATE)
+    paths = data.write(folder / "input")
+    roster = read_roster(paths["roster"])
+    shown.step("读入", "read roster", f"{paths['roster'].name}: {roster.height} rows")
+    start = dt.datetime.combine(the_period.start, dt.time(9, 0)) + dt.timedelta(days=2)
+    county = County(
+        folder, catalog=catalog, registry=data.registry, references=data.references, seed=seed, start=start
+    )
+    try:
+        run_month(county, catalog, roster, items=items, period=the_period.label, seed=seed, progress=shown)
+        summary = collect(county.store, catalog, seed=seed, period=the_period.label, roster_rows=roster.height)
+    finally:
+        county.close()
+    text = render(summary)
+    (folder / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
+    (folder / "summary.txt").write_text(text + "\n", encoding="utf-8")
+    shown.step("完成", "done", f"{folder}")
+    return DemoResult(out=folder, summary=summary, text=text, store=county.store_path)
