@@ -2,9 +2,10 @@
 
 Run: ``.venv/bin/python benchmarks/bench_near.py [--rows 1000000] [--dups 2000] [--seed 7]``
 
-The roster is labelled: the truth is the set of pairs injected as "one person under two IDs" (same name, birth
-date, village and household; the ID one digit apart in the sequence, check character recomputed so both IDs are
-valid; a fifth of the copies written with traditional characters or another dot). Negative controls that must not
+The roster is labelled: the truth is the set of pairs injected as "one person under two IDs" (same name and birth
+date; the ID one digit apart in the sequence, check character recomputed so both IDs are valid; half of the copies
+in the same village and household, half in another village and household of their own; a fifth of the copies
+written with traditional characters). Negative controls that must not
 be reported: twins (same household and birth date, consecutive sequence numbers, different given names) and
 namesakes in the same village with a different birth date. Every other pair reported counts against precision.
 """
@@ -113,8 +114,13 @@ def make_roster(rows: int, dups: int, seed: int) -> tuple[pl.DataFrame, set[tupl
         if new_id in taken or (kind == "twin" and name == row["name"]):
             continue
         taken.add(new_id)
-        head = new_id if kind == "namesake" else row["household_head_id"]
-        extra.append({"id_number": new_id, "name": name, "village": row["village"], "household_head_id": head})
+        head, home = row["household_head_id"], row["village"]
+        if kind == "namesake" or (kind == "dup" and rng.random() < 0.5):
+            # Namesakes live elsewhere; half the duplicates are registered in another village and household.
+            head = new_id
+            if kind == "dup":
+                home = f"村{int(rng.integers(0, 600))}"
+        extra.append({"id_number": new_id, "name": name, "village": home, "household_head_id": head})
         if kind == "dup":
             truth_ids.append((rid, new_id))
     roster = pl.concat([base, pl.DataFrame(extra, schema=base.schema)]).sample(fraction=1.0, shuffle=True, seed=seed)
