@@ -23,7 +23,7 @@ def run_cli(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, dict[s
 
 
 def test_life_cycles_under_every_fault_keep_every_invariant() -> None:
-    report = simulate(seed=11, lifecycles=40, rows=10, faults=True, lifecycles_per_world=8)
+    report = simulate(seed=11, lifecycles=30, rows=10, faults=True, lifecycles_per_world=6)
     assert report.violations == ()
     counts = report.counts
     assert counts["rows_paid"] > 0
@@ -34,7 +34,7 @@ def test_life_cycles_under_every_fault_keep_every_invariant() -> None:
     injected = counts["faults_injected"]
     for fault in ("bank:timeout", "bank:duplicate", "bank:phantom", "bank:partial", "bank:out_of_order"):
         assert injected.get(fault, 0) > 0, fault
-    assert report.steps > 40 * 10
+    assert report.steps > 30 * 10
 
 
 def test_a_well_behaved_outside_world_pays_and_publishes_without_reconciliation_exceptions() -> None:

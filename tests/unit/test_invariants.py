@@ -276,3 +276,28 @@ def test_a_failed_row_in_a_published_batch_breaks_invariant_3() -> None:
     )
     found = check_invariants(attrs.evolve(snap, rows=doctored))
     assert any(v.invariant == 3 and "failed in a published batch" in v.detail for v in found)
+
+
+def test_a_row_reissued_through_a_correction_of_a_correction_holds() -> None:
+    snap = sound()
+    b2 = rows_of("B2", ["reissued"], corrects_row_id=[3]).with_columns(
+        id_number=pl.lit(IDS[2]), account=pl.lit(ACCOUNTS[2])
+    )
+    b3 = rows_of("B3", ["paid"], corrects_row_id=[1]).with_columns(
+        id_number=pl.lit(IDS[2]), account=pl.lit(ACCOUNTS[2])
+    )
+    ledger = pl.concat(
+        [snap.ledger.filter(pl.col("batch_id") == "B1"), ledger_of(b2, ["failed"]), ledger_of(b3, ["paid"])]
+    )
+    chained = attrs.evolve(
+        snap,
+        batches=batches_of(
+            ("B1", "published", None, 30_000), ("B2", "published", "B1", 10_000), ("B3", "settled", "B2", 10_000)
+        ),
+        rows=pl.concat([snap.rows.filter(pl.col("batch_id") == "B1"), b2, b3]),
+        ledger=ledger,
+        audit=audit_for({"B1": "published", "B2": "published", "B3": "settled"}),
+    )
+    assert check_invariants(chained, final=True) == []
+    broken = attrs.evolve(chained, rows=chained.rows.filter(pl.col("batch_id") != "B3"))
+    assert any("reissued" in v.detail for v in check_invariants(broken))

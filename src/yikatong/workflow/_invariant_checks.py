@@ -221,7 +221,8 @@ def _terminal(b: pl.LazyFrame, r: pl.LazyFrame, *, final: bool) -> list[pl.LazyF
         | (pl.col("amount_fen") > pl.col("orig_fen"))
         | ~pl.col("orig_status").is_in(["returned", "reissued"])
     )
-    paid_fixes = fixes.filter(pl.col("status") == "paid").select(
+    # a correction of a correction reissues every row up the chain: the chain must end in a paid row
+    paid_fixes = fixes.filter(pl.col("status").is_in(["paid", "reissued"])).select(
         batch_id="corrects", row_id="corrects_row_id", fixed=pl.lit(True)
     )
     reissued = r.filter(pl.col("status") == "reissued").join(paid_fixes, on=_KEYS, how="left")
@@ -257,7 +258,7 @@ def _terminal(b: pl.LazyFrame, r: pl.LazyFrame, *, final: bool) -> list[pl.LazyF
             3,
             "row ",
             _s("row_id"),
-            " is reissued but no correction row was paid",
+            " is reissued but no correction row was paid (directly or through a later correction)",
         ),
     ]
 
