@@ -7,7 +7,8 @@ Two ways, each a step of its own process (see :mod:`benchmarks._harness`):
 * :func:`from_parquet`: ``validate`` over ``scan_parquet`` of the same files, reading included in the time; with
   ``engine="streaming"`` this is the larger-than-memory path.
 
-``rules`` is ``"all"`` (every rule, ``DUP_NEAR`` included) or ``"no-near"`` (every rule but ``DUP_NEAR``).
+``rules`` is ``"all"`` (every rule, ``DUP_NEAR`` included), ``"no-near"`` (every rule but ``DUP_NEAR``) or
+``"roster-only"`` (ingestion, identity, amounts and ``DUP_IN_BATCH``: no registry, lists or ledger).
 """
 
 from __future__ import annotations
@@ -25,12 +26,15 @@ __all__ = ["from_parquet", "in_memory", "rule_set"]
 
 
 def rule_set(rules: str) -> tuple[Rule, ...]:
-    """The rules named by ``rules`` (``all`` or ``no-near``)."""
+    """The rules named by ``rules``: ``all``, ``no-near`` (all but ``DUP_NEAR``) or ``roster-only`` (the rules that
+    need nothing but the roster: ingestion, identity, amounts and ``DUP_IN_BATCH``)."""
     if rules == "all":
         return RULES
     if rules == "no-near":
         return tuple(r for r in RULES if r.code != "DUP_NEAR")
-    raise ValueError(f"unknown rule set {rules!r}: use all or no-near")
+    if rules == "roster-only":
+        return tuple(r for r in RULES if r.family in ("ingestion", "identity", "amounts") or r.code == "DUP_IN_BATCH")
+    raise ValueError(f"unknown rule set {rules!r}: use all, no-near or roster-only")
 
 
 def _result(data: Dataset, timer: Timer, report: Any, roster_mb: float | None) -> dict[str, Any]:

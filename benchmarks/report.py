@@ -37,22 +37,39 @@ def markdown(document: dict[str, Any]) -> str:
         )
     lines += [
         "",
-        "| rows | full ÷ bare (in memory) | full ÷ bare (Parquet) | speed-up vs row-wise | peak ÷ roster |",
-        "|---:|---:|---:|---:|---:|",
+        "| rows | rule set | ÷ bare scan in memory (time) | ÷ bare scan from Parquet (time) | × row-wise (rows/s) "
+        "| peak RSS ÷ roster | (peak − RSS before) ÷ roster |",
+        "|---:|---|---:|---:|---:|---:|---:|",
     ]
+
+    def ratio(a: dict[str, Any], b: dict[str, Any], key: str, base_key: str | None = None) -> str:
+        other = base_key or key
+        return f"{a[key] / b[other]:,.1f}×" if key in a and other in b else "–"
+
     for size in sorted({s for s, _ in by}):
-        full = by.get((size, "full rules, in memory"), {})
         bare = by.get((size, "bare scan, in memory"), {})
-        fullp = by.get((size, "full rules, from Parquet"), {})
         barep = by.get((size, "bare scan, from Parquet"), {})
         base = by.get((size, "row-wise baseline (sample)"), {})
-
-        def ratio(a: dict[str, Any], b: dict[str, Any], key: str) -> str:
-            return f"{a[key] / b[key]:,.1f}×" if key in a and key in b else "–"
-
-        peak = f"{full['peak_rss_mb'] / full['roster_mb']:.1f}×" if full.get("roster_mb") and "seconds" in full else "–"
-        cells = [ratio(full, bare, "seconds"), ratio(fullp, barep, "seconds"), ratio(full, base, "rows_per_s"), peak]
-        lines.append(f"| {size:,} | " + " | ".join(cells) + " |")
+        full = by.get((size, "full rules, in memory"), {})
+        fullp = by.get((size, "full rules, from Parquet"), {})
+        roster = by.get((size, "roster-only rules, in memory"), {})
+        for name, mem, base_key in (
+            ("all but DUP_NEAR", full, "rows_per_s"),
+            ("roster-only", roster, "roster_only_rows_per_s"),
+        ):
+            if not mem and not fullp:
+                continue
+            measured = bool(mem.get("roster_mb")) and "seconds" in mem
+            peak = f"{mem['peak_rss_mb'] / mem['roster_mb']:.1f}×" if measured else "–"
+            grown = f"{(mem['peak_rss_mb'] - mem['rss_before_mb']) / mem['roster_mb']:.1f}×" if measured else "–"
+            cells = [
+                ratio(mem, bare, "seconds"),
+                ratio(fullp, barep, "seconds") if mem is full else "–",
+                ratio(mem, base, "rows_per_s", base_key),
+                peak,
+                grown,
+            ]
+            lines.append(f"| {size:,} | {name} | " + " | ".join(cells) + " |")
     quality = document.get("quality")
     if quality:
         lines += [

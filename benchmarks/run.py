@@ -50,6 +50,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--sizes", default="1000000,10000000")
     parser.add_argument("--streaming-rows", type=int, default=0)
     parser.add_argument("--quality", action="store_true")
+    parser.add_argument("--near-rows", type=int, default=0, help="also run every rule with DUP_NEAR at this size")
     parser.add_argument("--baseline-rows", type=int, default=20_000)
     parser.add_argument("--step-timeout", type=float, default=1800.0)
     parser.add_argument("--seed", type=int, default=7)
@@ -61,80 +62,86 @@ def main(argv: list[str] | None = None) -> int:
     machine = machine_info()
     print(f"machine: {machine}", flush=True)
     results: list[dict[str, Any]] = []
-    quality: dict[str, Any] | None = None
+    document: dict[str, Any] = {
+        "machine": machine,
+        "command": " ".join(["python -m benchmarks.run", *(sys.argv[1:] if argv is None else argv)]),
+        "results": results,
+        "quality": None,
+    }
     t = args.step_timeout
-    for index, size in enumerate(sizes):
-        print(f"size {size:,}", flush=True)
+
+    def save() -> None:
+        (out / "results.json").write_text(json.dumps(document, indent=2), encoding="utf-8")
+
+    def generate(size: int) -> dict[str, str] | None:
         data = _step(
             results, "generate", size, "_data:prepare_step", {"rows": size, "out_dir": str(out), "seed": args.seed}, t
         )
-        if data is None:
+        return None if data is None else {"folder": data["folder"]}
+
+    for index, size in enumerate(sizes):
+        print(f"size {size:,}", flush=True)
+        folder = generate(size)
+        if folder is None:
             continue
-        folder = {"folder": data["folder"]}
         issues = str(out / f"issues-{size}.parquet")
         want_issues = args.quality and index == 0
-        full = _step(
-            results,
-            "full rules, in memory",
-            size,
-            "full_rules:in_memory",
-            {**folder, "rules": "no-near", "issues_out": issues if want_issues else None},
-            t,
-        )
-        _step(results, "bare scan, in memory", size, "bare_scan:in_memory", folder, t)
-        _step(
-            results,
-            "full rules, from Parquet",
-            size,
-            "full_rules:from_parquet",
-            {**folder, "rules": "no-near", "engine": "in-memory"},
-            t,
-        )
-        _step(results, "bare scan, from Parquet", size, "bare_scan:from_parquet", folder, t)
-        _step(
-            results,
-            "row-wise baseline (sample)",
-            size,
-            "baseline_full_rowwise:run",
-            {**folder, "sample_rows": min(args.baseline_rows, size)},
-            t,
-        )
-        if want_issues and full is not None and Path(issues).is_file():
-            try:
-                quality = run_step("quality:score", {**folder, "issues": issues, "codes": full["rules_run"]}, timeout=t)
-            except StepFailed as exc:
-                print(f"  quality FAILED: {exc}", flush=True)
+        steps: list[tuple[str, str, dict[str, Any]]] = [
+            (
+                "full rules, in memory",
+                "full_rules:in_memory",
+                {"rules": "no-near", "issues_out": issues if want_issues else None},
+            ),
+            ("roster-only rules, in memory", "full_rules:in_memory", {"rules": "roster-only"}),
+            ("bare scan, in memory", "bare_scan:in_memory", {}),
+            ("full rules, from Parquet", "full_rules:from_parquet", {"rules": "no-near", "engine": "in-memory"}),
+            ("bare scan, from Parquet", "bare_scan:from_parquet", {}),
+            ("row-wise baseline (sample)", "baseline_full_rowwise:run", {"sample_rows": min(args.baseline_rows, size)}),
+        ]
+        for label, step, extra in steps:
+            result = _step(results, label, size, step, {**folder, **extra}, t)
+            save()
+            if label == "full rules, in memory" and want_issues and result is not None:
+                try:
+                    codes = result["rules_run"]
+                    document["quality"] = run_step(
+                        "quality:score", {**folder, "issues": issues, "codes": codes}, timeout=t
+                    )
+                except StepFailed as exc:
+                    print(f"  quality FAILED: {exc}", flush=True)
+    if args.near_rows:
+        print(f"DUP_NEAR {args.near_rows:,}", flush=True)
+        folder = generate(args.near_rows)
+        if folder is not None:
+            _step(
+                results,
+                "all rules with DUP_NEAR, in memory",
+                args.near_rows,
+                "full_rules:in_memory",
+                {**folder, "rules": "all"},
+                t,
+            )
     if args.streaming_rows:
         size = args.streaming_rows
         print(f"streaming {size:,}", flush=True)
-        data = _step(
-            results, "generate", size, "_data:prepare_step", {"rows": size, "out_dir": str(out), "seed": args.seed}, t
-        )
-        if data is not None:
-            folder = {"folder": data["folder"]}
-            _step(
-                results,
-                "full rules, streaming from Parquet",
-                size,
-                "full_rules:from_parquet",
-                {**folder, "rules": "no-near", "engine": "streaming"},
-                t,
-            )
-            _step(
-                results,
-                "bare scan, streaming from Parquet",
-                size,
-                "bare_scan:from_parquet",
-                {**folder, "engine": "streaming"},
-                t,
-            )
-    document = {
-        "machine": machine,
-        "command": " ".join(["python -m benchmarks.run", *sys.argv[1:]]),
-        "results": results,
-        "quality": quality,
-    }
-    (out / "results.json").write_text(json.dumps(document, indent=2), encoding="utf-8")
+        folder = generate(size)
+        if folder is not None:
+            for label, step, extra in [
+                (
+                    "roster-only rules, streaming from Parquet",
+                    "full_rules:from_parquet",
+                    {"rules": "roster-only", "engine": "streaming"},
+                ),
+                (
+                    "full rules, streaming from Parquet",
+                    "full_rules:from_parquet",
+                    {"rules": "no-near", "engine": "streaming"},
+                ),
+                ("bare scan, streaming from Parquet", "bare_scan:from_parquet", {"engine": "streaming"}),
+            ]:
+                _step(results, label, size, step, {**folder, **extra}, t)
+                save()
+    save()
     table = markdown(document)
     (out / "results.md").write_text(table, encoding="utf-8")
     print(table)
