@@ -196,3 +196,34 @@ def test_no_full_id_or_account_leaves_the_workflow(world: World) -> None:
     )
     assert not any(value in produced for value in ids)
     assert not re.search(r"[0-9]{13,}", produced)
+
+
+class CountingBank:
+    """Counts how often results were asked for."""
+
+    def __init__(self) -> None:
+        self.asked = 0
+
+    def verify_accounts(self, rows: pl.DataFrame) -> pl.DataFrame:
+        return rows.select("row_id", pl.lit(True).alias("verified"))
+
+    def submit(self, order: object) -> None:
+        return None
+
+    def results(self, batch_id: str) -> pl.DataFrame:
+        self.asked += 1
+        return pl.DataFrame()
+
+
+def test_results_are_not_fetched_for_a_caller_who_would_be_refused(world: World) -> None:
+    batch_id = world.to("funded")
+    counting = CountingBank()
+    world.service.bank = counting
+    with pytest.raises(IllegalTransition):
+        world.service.poll_results(batch_id, actor=BANK)
+    world.service.disburse(batch_id, actor=BANK)
+    with pytest.raises(PermissionDenied):
+        world.service.poll_results(batch_id, actor=FINANCE)
+    assert counting.asked == 0
+    world.service.poll_results(batch_id, actor=BANK)
+    assert counting.asked == 1

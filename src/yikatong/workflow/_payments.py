@@ -215,8 +215,14 @@ class PaymentSteps(ServiceCore):
         """Fetch the bank's results for the batch and :meth:`record_results` them.
 
         Raises:
+            PermissionDenied, IllegalTransition: checked before the bank is asked.
             TimeoutError: the bank did not answer; nothing changed.
         """
+        # Check the actor and the state before asking: results fetched for a refused caller would be lost to the
+        # workflow while the bank counts them as delivered.
+        self._fire(
+            self.store.batch(batch_id), "record_results", Step(actor=actor, guards={"all_results_in": lambda: False})
+        )
         return self.record_results(batch_id, self.bank.results(batch_id), actor=actor)
 
     def return_failures(self, batch_id: str, *, actor: Actor | None = None) -> BatchRecord:
