@@ -25,8 +25,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the ``demo`` sub-command."""
     p = sub.add_parser("demo", help="run one county month end to end and print a summary")
     p.add_argument("--out", type=Path, default=Path("demo-output"), help="folder for the outputs (default demo-output)")
-    p.add_argument("--rows", type=int, default=DEFAULT_ROWS, help=f"roster rows over all items (default {DEFAULT_ROWS})")
-    p.add_argument("--seed", type=int, default=DEFAULT_SEED, help=f"seed; same seed, same month (default {DEFAULT_SEED})")
+    p.add_argument(
+        "--rows", type=int, default=DEFAULT_ROWS, help=f"roster rows over all items (default {DEFAULT_ROWS})"
+    )
+    p.add_argument(
+        "--seed", type=int, default=DEFAULT_SEED, help=f"seed; same seed, same month (default {DEFAULT_SEED})"
+    )
     p.add_argument("--force", action="store_true", help="replace an earlier demo's outputs in --out")
     p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     p.add_argument("--catalog", type=Path, default=_CATALOG, help="catalogue TOML (default examples/catalog.toml)")

@@ -37,6 +37,8 @@ FUNDING_PLAN: Final[dict[str, Filing]] = {
 _PASS_REASON: Final = "经村(社区)、乡镇复核，信息属实，同意发放"
 _BLOCK_REASON: Final = "经入户核查不符合本期发放条件，暂缓发放"
 _CORRECTION_PASS: Final = "已核对新申报账户及户籍信息，同意发放"
+_ACCOUNT_ONLY: Final = ["ACCOUNT_MISMATCH", "ACCOUNT_FORMAT", "ACCOUNT_LUHN", "PERSON_MULTIPLE_ACCOUNTS"]
+"""Reasons a row is fixed by paying the registered account instead of the one the roster named."""
 _MAX_ROUNDS: Final = 20
 _FIX_SHARE_MOD: Final = 4  # three rows in four of the bank failures are fixed this month; the rest wait
 
@@ -170,9 +172,10 @@ class Month:
 
         Fixable: a payment the bank refused (closed or frozen card, name not matching the bank's record) — the
         person declares a new card at the town, entered in the registry — for three rows in four; and a row whose
-        roster named another account than the registered one (``ACCOUNT_MISMATCH`` alone), which is corrected to
-        the registered account. Every other returned row stays in the correction queue. The original batch with
-        the most fixes has its largest town's rows corrected in a batch of their own, whose payment the town files.
+        roster named another account than the registered one (``ACCOUNT_MISMATCH``, with at most other
+        account-number findings), which is corrected to the registered account. Every other returned row stays in
+        the correction queue. The original batch with the most fixes has its largest town's rows corrected in a
+        batch of their own, whose payment the town files.
         """
         ledger = self.county.store.ledger().select("batch_id", "row_id", pl.col("status").alias("_ledger"))
         registry = self.county.registry.frame.filter(pl.col("status") == "active").select(
@@ -190,8 +193,12 @@ class Month:
             bank_failed = (pl.col("_ledger") == "failed").fill_null(False)
             keyed = pl.concat_str(pl.lit(str(self.seed)), pl.col("id_number")).hash(seed=self.seed)
             take_new = bank_failed & (pl.col("row_id").hash(seed=self.seed + 1) % _FIX_SHARE_MOD != 0)
+            codes = pl.col("reason_code").fill_null("").str.split(",")
             take_registered = (
-                ~bank_failed & (pl.col("reason_code") == "ACCOUNT_MISMATCH") & pl.col("_registered").is_not_null()
+                ~bank_failed
+                & codes.list.contains("ACCOUNT_MISMATCH")
+                & codes.list.eval(pl.element().is_in(_ACCOUNT_ONLY)).list.all()
+                & pl.col("_registered").is_not_null()
             ).fill_null(False)
             fixed = returned.filter(take_new | take_registered).with_columns(
                 account=pl.when(take_new).then(_luhn_card(keyed)).otherwise(pl.col("_registered")),
@@ -207,11 +214,11 @@ class Month:
         created: list[str] = []
         largest = max(plans, key=lambda p: p[1].height)[0] if plans else None
         for bid, fixed in plans:
-            parts = [(fixed, None)]
+            parts: list[tuple[pl.DataFrame, str | None]] = [(fixed, None)]
             if bid == largest:
                 town = fixed.group_by("town").len().sort(["len", "town"], descending=[True, False])["town"][0]
                 own = fixed.filter(pl.col("town") == town)
-                rest = fixed.filter(pl.col("town") != town)
+                rest = fixed.filter(pl.col("town").ne_missing(town))
                 parts = [(own, str(town))] + ([(rest, None)] if rest.height else [])
             for part, town in parts:
                 roster = part.sort("row_id").select(

@@ -20,7 +20,7 @@ from yikatong.period import Period
 from yikatong.roster import read_roster
 from yikatong.synth import generate
 
-__all__ = ["DEFAULT_ITEMS", "DEFAULT_PERIOD", "DEFAULT_ROWS", "DEFAULT_SEED", "DemoResult", "OUTPUTS", "run_demo"]
+__all__ = ["DEFAULT_ITEMS", "DEFAULT_PERIOD", "DEFAULT_ROWS", "DEFAULT_SEED", "OUTPUTS", "DemoResult", "run_demo"]
 
 DEFAULT_ROWS: Final = 4_000
 DEFAULT_SEED: Final = 2026
@@ -114,9 +114,7 @@ def run_demo(
     roster = read_roster(paths["roster"])
     shown.step("读入", "read roster", f"{paths['roster'].name}: {roster.height} rows")
     start = dt.datetime.combine(the_period.start, dt.time(9, 0)) + dt.timedelta(days=2)
-    county = County(
-        folder, catalog=catalog, registry=data.registry, references=data.references, seed=seed, start=start
-    )
+    county = County(folder, catalog=catalog, registry=data.registry, references=data.references, seed=seed, start=start)
     try:
         run_month(county, catalog, roster, items=items, period=the_period.label, seed=seed, progress=shown)
         summary = collect(county.store, catalog, seed=seed, period=the_period.label, roster_rows=roster.height)

@@ -7,6 +7,7 @@ print; no ID number or account appears anywhere in the summary.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping
 from typing import Any, Final
 
@@ -60,8 +61,10 @@ def _figures(rows: pl.DataFrame, ledger: pl.DataFrame, by: str) -> dict[str, dic
         (pl.col("status") == "failed").sum().alias("failed_rows"),
         pl.col("amount_fen").filter(pl.col("status") == "failed").sum().alias("failed_fen"),
     )
-    queue = rows.filter(pl.col("status") == "returned").group_by(by).agg(
-        pl.len().alias("queue_rows"), pl.col("amount_fen").sum().alias("queue_fen")
+    queue = (
+        rows.filter(pl.col("status") == "returned")
+        .group_by(by)
+        .agg(pl.len().alias("queue_rows"), pl.col("amount_fen").sum().alias("queue_fen"))
     )
     joined = (
         roster.join(money, on=by, how="full", coalesce=True)
@@ -69,9 +72,7 @@ def _figures(rows: pl.DataFrame, ledger: pl.DataFrame, by: str) -> dict[str, dic
         .fill_null(0)
         .sort(by)
     )
-    return {
-        str(r[by]): {k: int(v) for k, v in r.items() if k != by} for r in joined.iter_rows(named=True)
-    }
+    return {str(r[by]): {k: int(v) for k, v in r.items() if k != by} for r in joined.iter_rows(named=True)}
 
 
 def collect(store: Store, catalog: Catalog, *, seed: int, period: str, roster_rows: int) -> dict[str, Any]:
@@ -118,6 +119,13 @@ def collect(store: Store, catalog: Catalog, *, seed: int, period: str, roster_ro
         "failed_fen": int(sent.filter(pl.col("status") == "failed")["amount_fen"].sum()),
         "funded_fen": sum(b.funded_fen for b in store.batches()),
     }
+    decisions = [
+        d["to"]
+        for e in audit
+        if e.action == "confirm_reviews"
+        for d in json.loads(e.details or "{}").get("decisions", [])
+    ]
+    reviews = {"rows": len(decisions), "passed": decisions.count("passed"), "blocked": decisions.count("blocked")}
     return {
         "period": period,
         "seed": seed,
@@ -127,11 +135,11 @@ def collect(store: Store, catalog: Catalog, *, seed: int, period: str, roster_ro
             for s, n, f in by_status.sort("status").iter_rows()
         },
         "by_item": {
-            code: {"name": catalog[code].name, **figures}
-            for code, figures in _figures(rows, sent, "item").items()
+            code: {"name": catalog[code].name, **figures} for code, figures in _figures(rows, sent, "item").items()
         },
         "by_town": _figures(rows, sent, "town"),
         "batches": batches,
+        "reviews": reviews,
         "audit": {"entries": len(audit), "intact": check.ok, "head_hash": audit[-1].hash if audit else None},
     }
 
@@ -187,6 +195,8 @@ def render(summary: Mapping[str, Any]) -> str:
         f"已发放 paid                 {t['paid_rows']:>8}  {_yuan(t['paid_fen']):>14} 元",
         f"发放失败 failed             {t['failed_rows']:>8}  {_yuan(t['failed_fen']):>14} 元",
         f"国库拨付 funded                       {_yuan(t['funded_fen']):>14} 元",
+        f"人工复核 reviews: {summary['reviews']['rows']} 行 rows, 通过 passed {summary['reviews']['passed']},"
+        f" 不予发放 blocked {summary['reviews']['blocked']} (审核人≠经办人 checker is not the maker)",
         f"核对 check: 已发放 + 发放失败 = 报盘 (paid + failed = sent): "
         f"{_yuan(t['paid_fen'])} + {_yuan(t['failed_fen'])} = {_yuan(t['sent_fen'])}",
         "",
