@@ -394,3 +394,17 @@ def test_an_order_never_funded_is_never_paid() -> None:
     assert bank.payments.height == 0
     assert bank.sms.height == 0
     assert bank.truth("B1").height == 5
+
+
+def test_only_a_result_shown_unaltered_before_is_ever_contradicted() -> None:
+    order = make_order(6)
+    bank = SimulatedBank(seed=12, faults=Faults(amount_mismatch=1.0, contradiction=1.0))
+    bank.submit(order)
+    first = bank.results("B1")
+    assert set(first.get_column("outcome")) == {"paid"}
+    assert not first.get_column("amount_fen").is_in(order.rows.get_column("amount_fen").implode()).any()
+    second = bank.results("B1")
+    assert set(second.get_column("outcome")) == {"paid"}
+    assert second.sort("row_id").get_column("amount_fen").equals(order.rows.get_column("amount_fen"))
+    third = bank.results("B1")
+    assert set(third.get_column("outcome")) == {"failed"}

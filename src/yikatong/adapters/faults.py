@@ -37,8 +37,8 @@ class Faults:
             every call returns all results released so far).
         duplicate: Chance, per known result and ``results`` call, that the result appears twice in that call.
         out_of_order: Chance that one ``results`` call returns its rows shuffled instead of by ``row_id``.
-        contradiction: Chance, per result delivered by an earlier call, that a call carries it reversed instead
-            (paid then failed, or failed then paid).
+        contradiction: Chance, per result an earlier call showed unaltered, that a call carries it reversed
+            instead (paid then failed, or failed then paid).
         phantom: Chance, per ``results`` call, of a result for a row that was never sent.
         amount_mismatch: Chance, per released row, that the call releasing it carries it with a different amount
             instead (the true result comes with the next call).

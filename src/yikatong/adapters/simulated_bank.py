@@ -244,6 +244,7 @@ class SimulatedBank:
             pl.col("reason_code"),
             _reason_text(pl.col("reason_code")).alias("reason"),
             pl.lit(False).alias("delivered"),
+            pl.lit(False).alias("seen"),  # the true result went out unaltered at least once
             pl.col("account"),
         )
 
@@ -309,7 +310,6 @@ class SimulatedBank:
             return pl.DataFrame(schema=RESULT_SCHEMA)
         f = self.faults
         truth = state.truth
-        before = truth.filter(pl.col("delivered"))
         pending = truth.filter(~pl.col("delivered"))
         release = pending
         if pending.height > 1 and self._rng.random() < f.partial:
@@ -323,9 +323,12 @@ class SimulatedBank:
             state.truth = truth = truth.with_columns(delivered=pl.col("delivered") | pl.col("row_id").is_in(released))
         known = truth.filter(pl.col("delivered"))
         wrong = self._wrong_amounts(release)
-        flipped = self._contradictions(before)
+        # only a result the consumer had in hand can be contradicted; a bank that never told the truth is not
+        # contradicting itself, it is lying, and the workflow could not tell
+        flipped = self._contradictions(truth.filter(pl.col("seen")))
         # a wrong amount or a reversal stands in for the row's true result in this call; the next call has it again
         shown = known.join(pl.concat([wrong.select("row_id"), flipped.select("row_id")]), on="row_id", how="anti")
+        state.truth = truth.with_columns(seen=pl.col("seen") | pl.col("row_id").is_in(shown["row_id"].implode()))
         parts = [wrong, shown, self._duplicates(shown), flipped]
         if f.phantom and self._rng.random() < f.phantom:
             parts.append(self._phantoms(truth))
@@ -355,11 +358,11 @@ class SimulatedBank:
         self.injected["duplicate"] += dup.height
         return dup
 
-    def _contradictions(self, before: pl.DataFrame) -> pl.DataFrame:
-        """Reversals of results delivered by an earlier call: paid then failed (退汇), or failed then paid."""
-        if not self.faults.contradiction or not before.height:
-            return before.clear()
-        flip = before.filter(uniform(pl.col("row_id"), self._rng) < self.faults.contradiction)
+    def _contradictions(self, seen: pl.DataFrame) -> pl.DataFrame:
+        """Reversals of results an earlier call showed: paid then failed (退汇), or failed then paid."""
+        if not self.faults.contradiction or not seen.height:
+            return seen.clear()
+        flip = seen.filter(uniform(pl.col("row_id"), self._rng) < self.faults.contradiction)
         paid = pl.col("outcome") == "paid"
         flipped = flip.with_columns(
             outcome=pl.when(paid).then(pl.lit("failed")).otherwise(pl.lit("paid")),
