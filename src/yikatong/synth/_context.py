@@ -16,7 +16,7 @@ import polars as pl
 
 from yikatong.catalog import REFERENCE_LISTS, ReferenceListName
 from yikatong.period import Period
-from yikatong.synth._frame import copy_from_partner, patch, yuan_text
+from yikatong.synth._frame import copy_from_partner, patch, patch_many, yuan_text
 from yikatong.synth._names import different_name
 from yikatong.synth._rng import Rng, take
 from yikatong.synth._spec import ItemSpec, by_item, epoch_days
@@ -81,8 +81,11 @@ def registry(frame: pl.DataFrame, others: pl.DataFrame, rng: Rng) -> pl.DataFram
     full = patch(full, "_r_holder", dotless, pl.col("_name").str.replace("·", "", literal=True))
     inactive = take(("frozen", "closed", "pending"), rng.integers("registry.inactive", 3))
     full = patch(full, "_r_status", kind == "ACCOUNT_INACTIVE", inactive)
-    full = patch(full, "_r_account", kind == "DUP_NEAR", pl.col("_acct_alt"))
-    full = patch(full, "_r_account", kind == "ACCOUNT_LUHN", pl.col("一卡通账号"))
+    full = patch_many(
+        full,
+        "_r_account",
+        [(kind == "DUP_NEAR", pl.col("_acct_alt")), (kind == "ACCOUNT_LUHN", pl.col("一卡通账号"))],
+    )
     # A shared account: the target declared its partner's card as its own.
     full = full.drop("_r_account", "_r_kind", "_r_bank").hstack(
         copy_from_partner(

@@ -12,18 +12,32 @@ from collections.abc import Sequence
 
 import polars as pl
 
-__all__ = ["copy_from_partner", "patch", "yuan_text"]
+__all__ = ["copy_from_partner", "patch", "patch_many", "yuan_text"]
 
 
 def patch(frame: pl.DataFrame, column: str, where: pl.Expr, value: pl.Expr) -> pl.DataFrame:
     """Set ``column`` to ``value`` on the rows where ``where`` holds, evaluating ``value`` on those rows only."""
-    mask = frame.select(where.fill_null(False)).to_series()
-    if not mask.any():
-        return frame
-    index = frame.select(pl.arg_where(mask)).to_series().cast(pl.Int64)
+    return patch_many(frame, column, [(where, value)])
+
+
+def patch_many(frame: pl.DataFrame, column: str, changes: Sequence[tuple[pl.Expr, pl.Expr]]) -> pl.DataFrame:
+    """Apply several ``(where, value)`` changes to ``column`` with one copy of the column.
+
+    The ``where`` conditions must select disjoint rows (each defect kind is on its own rows).
+    """
     target = frame[column]
-    values = frame.filter(mask).select(value.cast(target.dtype)).to_series()
-    return frame.with_columns(target.clone().scatter(index, values).alias(column))
+    indices: list[pl.Series] = []
+    values: list[pl.Series] = []
+    for where, value in changes:
+        mask = frame.select(where.fill_null(False)).to_series()
+        if not mask.any():
+            continue
+        indices.append(frame.select(pl.arg_where(mask)).to_series().cast(pl.Int64))
+        # with_columns, not select: a literal value is broadcast to every selected row.
+        values.append(frame.filter(mask).with_columns(value.cast(target.dtype).alias("__value"))["__value"])
+    if not indices:
+        return frame
+    return frame.with_columns(target.clone().scatter(pl.concat(indices), pl.concat(values)).alias(column))
 
 
 def copy_from_partner(frame: pl.DataFrame, kind: str, columns: Sequence[str]) -> pl.DataFrame:

@@ -15,7 +15,7 @@ from typing import Final
 import polars as pl
 
 from yikatong.period import Period
-from yikatong.synth._frame import patch
+from yikatong.synth._frame import patch, patch_many
 from yikatong.synth._ids import BANKS, CHECK_CHARS, account_number, check_index, id_body, id_string
 from yikatong.synth._names import person_names, uyghur_names, with_rare_char
 from yikatong.synth._places import (
@@ -44,6 +44,24 @@ _DAYS_PER_YEAR: Final = 365.2425
 _XIUSHAN_POPULATION: Final = 650_000
 _SEQ_CAPACITY: Final = 250
 _ACCOUNT_KINDS: Final = ("card", "passbook", "social_security")
+
+
+def _sequence_table() -> pl.Series:
+    """Sequence numbers in the order they are handed out, per sex (women first, then men; 250 each).
+
+    The first 25 of each sex differ pairwise in at least two digits (first digit ``a``, third digit ``2j`` plus the
+    sex bit, second digit ``a + 2j``), so people who share region, birth date and sex do not get IDs one digit
+    apart — that is the mark of a near-duplicate. All stay below 500; a near-duplicate's second ID adds 500.
+    """
+    table: list[int] = []
+    for male in (0, 1):
+        first = [a * 100 + (a + 2 * j) % 10 * 10 + 2 * j + male for a in range(5) for j in range(5)]
+        rest = [v for v in range(male, 500, 2) if v not in set(first)]
+        table.extend(first + rest)
+    return pl.Series(table, dtype=pl.Int64)
+
+
+_SEQUENCES: Final = _sequence_table()
 _ALL_REGIONS: Final = (XIUSHAN_CURRENT, XIUSHAN_HISTORICAL, *(c for c, _, _ in NEIGHBOURS), *OTHER_CHONGQING)
 
 
@@ -155,8 +173,8 @@ def _ymd(birth: pl.Expr) -> pl.Expr:
 def assign_sequences(roster: pl.DataFrame, others: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Add ``_body`` (the 17 leading digits of the true ID) to both frames, unique across both.
 
-    The sequence is the person's rank among the people sharing region, birth date and sex (one stable sort, no
-    grouping; the row order is itself random with respect to region and birth date), doubled and made odd for men.
+    The person's rank among the people sharing region, birth date and sex (one sort, no grouping; the row order is
+    itself random with respect to region and birth date) picks the sequence from :func:`_sequence_table`.
 
     Raises:
         ValueError: when more people share a region, birth date and sex than sequence numbers exist.
@@ -185,7 +203,11 @@ def assign_sequences(roster: pl.DataFrame, others: pl.DataFrame) -> tuple[pl.Dat
         raise ValueError("too many people share a region code, birth date and sex for unique ID numbers")
     rank = pl.select(pl.repeat(0, keys.len(), dtype=pl.Int64)).to_series().scatter(order, ranked)
     body = both.select(
-        id_body(pl.col("_region"), pl.col("_ymd"), pl.lit(rank) * 2 + pl.col("_male").cast(pl.Int64))
+        id_body(
+            pl.col("_region"),
+            pl.col("_ymd"),
+            pl.lit(_SEQUENCES).gather(pl.col("_male").cast(pl.Int64) * _SEQ_CAPACITY + pl.lit(rank)),
+        )
     ).to_series()
     return (
         roster.with_columns(body.slice(0, roster.height).alias("_body")),
@@ -204,9 +226,15 @@ def add_identity(frame: pl.DataFrame, rng: Rng) -> pl.DataFrame:
     body = pl.col("_body")
     bad_date = pl.when(rng.uniform("id.birth_variant") < 0.5).then(body + 1200 * 1000).otherwise(body + 31 * 1000)
     unknown = (body // 10**11).replace_strict(unknown_region_map(), default=None, return_dtype=pl.Int64)
-    frame = patch(frame, "_body", kind == "ID_BIRTH_DATE", bad_date)
-    frame = patch(frame, "_body", kind == "ID_REGION_UNKNOWN", unknown * 10**11 + body % 10**11)
-    frame = patch(frame, "_body", kind == "DUP_NEAR", body + 500)
+    frame = patch_many(
+        frame,
+        "_body",
+        [
+            (kind == "ID_BIRTH_DATE", bad_date),
+            (kind == "ID_REGION_UNKNOWN", unknown * 10**11 + body % 10**11),
+            (kind == "DUP_NEAR", body + 500),
+        ],
+    )
     frame = frame.with_columns(id_string(body).alias("_id"))
     wrong = take(CHECK_CHARS, (check_index(body) + 1 + rng.integers("id.wrong_check", 10)) % 11)
     return patch(frame, "_id", kind == "ID_CHECKSUM", pl.concat_str(body.cast(pl.String).str.zfill(17), wrong))

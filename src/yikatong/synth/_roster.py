@@ -7,7 +7,7 @@ from typing import Final
 
 import polars as pl
 
-from yikatong.synth._frame import patch, yuan_text
+from yikatong.synth._frame import patch_many, yuan_text
 from yikatong.synth._names import DOT_LOOKALIKES
 from yikatong.synth._rng import Rng, take
 from yikatong.synth._spec import ItemSpec, by_item
@@ -200,8 +200,8 @@ def export_columns(frame: pl.DataFrame, specs: Sequence[ItemSpec], rng: Rng) -> 
         *(("一卡通账号", k, v) for k, v in _account_patches(rng)),
         *(("补贴金额", k, v) for k, v in _amount_patches(specs, rng)),
     ]
-    for column, code, value in patches:
-        frame = patch(frame, column, kind == code, value)
+    for column in ("姓名", "性别", "身份证号", "一卡通账号", "补贴金额"):
+        frame = patch_many(frame, column, [(kind == code, value) for col, code, value in patches if col == column])
     if "ACCOUNT_SHARED" in frame["_kind"].cast(pl.String).unique().to_list():
         frame = _share_accounts(frame)
     return frame
