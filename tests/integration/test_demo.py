@@ -17,6 +17,7 @@ from attrs import asdict
 
 from yikatong.adapters.sqlite import SqliteStore
 from yikatong.cli import main
+from yikatong.demo import prepare_folder
 from yikatong.money import format_yuan
 
 ROWS = 400
@@ -255,17 +256,19 @@ def test_correction_batches_reissue_returned_rows_and_the_rest_wait_in_the_queue
     assert originals.filter(pl.col("status") == "returned").height > 0
 
 
-def test_a_folder_with_files_is_refused_without_force_and_replaced_with_force(demo: DemoRun, tmp_path: Path) -> None:
+def test_a_folder_with_other_files_is_refused_without_force_and_keeps_them_with_force(
+    demo: DemoRun, tmp_path: Path
+) -> None:
     out = tmp_path / "again"
     out.mkdir()
     (out / "notes.txt").write_text("kept", encoding="utf-8")
-    refused = _run(out, "--quiet")
-    assert refused.code == 2
-    assert "--force" in refused.stderr
-    assert sorted(p.name for p in out.iterdir()) == ["notes.txt"]
     (out / "summary.json").write_text("{}", encoding="utf-8")  # an earlier run's outputs
     (out / "bank").mkdir()
     (out / "bank" / "PAY_old.dat").write_text("old", encoding="utf-8")
+    refused = _run(out, "--quiet")
+    assert refused.code == 2
+    assert "--force" in refused.stderr
+    assert sorted(p.name for p in out.iterdir()) == ["bank", "notes.txt", "summary.json"]
     again = _run(out, "--quiet", "--force")
     assert again.code == 0, again.stderr
     assert again.stderr == ""
@@ -274,6 +277,23 @@ def test_a_folder_with_files_is_refused_without_force_and_replaced_with_force(de
     # The same seed gives the same month: the same figures, the same printed summary, the same audit head.
     assert again.summary == demo.summary
     assert again.stdout == demo.stdout
+
+
+def test_an_earlier_demos_outputs_are_replaced_so_make_demo_runs_again(tmp_path: Path) -> None:
+    out = tmp_path / "demo-output"
+    (out / "bank" / "inbox").mkdir(parents=True)
+    (out / "bank" / "inbox" / "RET_old.dat").write_text("old", encoding="utf-8")
+    (out / "yikatong.db").write_bytes(b"old store")
+    (out / "summary.json").write_text("{}", encoding="utf-8")
+    prepare_folder(out, force=False)
+    assert list(out.iterdir()) == []
+
+
+def test_a_file_in_place_of_the_folder_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "out"
+    path.write_text("x", encoding="utf-8")
+    with pytest.raises(FileExistsError, match="not a folder"):
+        prepare_folder(path, force=True)
 
 
 def test_fewer_rows_than_items_is_a_usage_error(tmp_path: Path) -> None:

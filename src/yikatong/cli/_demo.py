@@ -2,8 +2,9 @@
 
 Runs :func:`yikatong.demo.run_demo` on the example catalogue: progress lines on stderr, the summary on stdout, and
 in DIR the store (``yikatong.db``), the bank files (``bank/``), the public lists (``disclosure/``), the generated
-input (``input/``) and ``summary.json``. A DIR that holds files is refused unless ``--force``, which replaces only
-the demo's own outputs there. Exit codes: 0 ran, 2 usage errors (a non-empty DIR, bad sizes).
+input (``input/``) and ``summary.json``. Re-running into a DIR that holds an earlier demo's outputs replaces them
+(``make demo`` can be run again); a DIR holding other files is refused unless ``--force``, which replaces only the
+demo's own outputs there and keeps the rest. Exit codes: 0 ran, 2 usage errors (a non-empty DIR, bad sizes).
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument(
         "--seed", type=int, default=DEFAULT_SEED, help=f"seed; same seed, same month (default {DEFAULT_SEED})"
     )
-    p.add_argument("--force", action="store_true", help="replace an earlier demo's outputs in --out")
+    p.add_argument("--force", action="store_true", help="run even if --out holds other files (they are kept)")
     p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
     p.add_argument("--catalog", type=Path, default=_CATALOG, help="catalogue TOML (default examples/catalog.toml)")
     p.set_defaults(handler=run)

@@ -11,7 +11,9 @@ from yikatong.demo._runner import (
     DEFAULT_PERIOD,
     DEFAULT_ROWS,
     DEFAULT_SEED,
+    OUTPUTS,
     DemoResult,
+    prepare_folder,
     run_demo,
 )
 from yikatong.demo._summary import STATUS_LABELS, collect, render
@@ -21,10 +23,12 @@ __all__ = [
     "DEFAULT_PERIOD",
     "DEFAULT_ROWS",
     "DEFAULT_SEED",
+    "OUTPUTS",
     "STATUS_LABELS",
     "DemoResult",
     "Progress",
     "collect",
+    "prepare_folder",
     "render",
     "run_demo",
 ]

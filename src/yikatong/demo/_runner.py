@@ -20,7 +20,16 @@ from yikatong.period import Period
 from yikatong.roster import read_roster
 from yikatong.synth import generate
 
-__all__ = ["DEFAULT_ITEMS", "DEFAULT_PERIOD", "DEFAULT_ROWS", "DEFAULT_SEED", "OUTPUTS", "DemoResult", "run_demo"]
+__all__ = [
+    "DEFAULT_ITEMS",
+    "DEFAULT_PERIOD",
+    "DEFAULT_ROWS",
+    "DEFAULT_SEED",
+    "OUTPUTS",
+    "DemoResult",
+    "prepare_folder",
+    "run_demo",
+]
 
 DEFAULT_ROWS: Final = 4_000
 DEFAULT_SEED: Final = 2026
@@ -28,9 +37,18 @@ DEFAULT_PERIOD: Final = "2026-11"
 DEFAULT_ITEMS: Final = ("GLJT", "GDLBZ", "CJRLXBT", "DB")
 DEFAULT_DEFECT_RATE: Final = 0.06
 
-OUTPUTS: Final = ("yikatong.db", "yikatong.db-wal", "yikatong.db-shm", "yikatong.db-rows", "bank", "disclosure")
-OUTPUTS_MORE: Final = ("input", "summary.json", "summary.txt")
-"""What the demo writes into its folder (and what ``force`` removes before a new run; nothing else is touched)."""
+OUTPUTS: Final = (
+    "yikatong.db",
+    "yikatong.db-wal",
+    "yikatong.db-shm",
+    "yikatong.db-rows",
+    "bank",
+    "disclosure",
+    "input",
+    "summary.json",
+    "summary.txt",
+)
+"""What the demo writes into its folder: what a new run replaces (nothing else is ever touched)."""
 
 
 @frozen
@@ -50,22 +68,32 @@ class DemoResult:
     store: Path
 
 
-def _prepare(out: Path, *, force: bool) -> None:
-    """Refuse a folder holding files unless ``force``; with ``force`` remove only the demo's own outputs."""
+def prepare_folder(out: Path, *, force: bool) -> None:
+    """Make ``out`` ready for a run: missing or empty is fine; an earlier demo's outputs are replaced.
+
+    A folder that holds only what a demo writes (:data:`OUTPUTS`), so ``make demo`` can run again, is emptied of
+    them. A folder that holds anything else is refused unless ``force``, which removes only the demo's own outputs
+    and leaves every other file where it is.
+
+    Raises:
+        FileExistsError: ``out`` is a file, or holds other files and ``force`` is false.
+    """
     if out.exists() and not out.is_dir():
         raise FileExistsError(f"{out} exists and is not a folder / 输出路径不是文件夹")
-    if out.exists() and any(out.iterdir()):
-        if not force:
-            raise FileExistsError(
-                f"{out} is not empty; choose another --out or pass --force to replace the earlier demo output"
-                " / 输出文件夹非空，请换一个文件夹或加 --force 覆盖上次的演示结果"
-            )
-        for name in (*OUTPUTS, *OUTPUTS_MORE):
-            path = out / name
-            if path.is_dir():
-                shutil.rmtree(path)
-            elif path.exists():
-                path.unlink()
+    present = {p.name for p in out.iterdir()} if out.exists() else set()
+    earlier_demo = bool(present) and present <= set(OUTPUTS) and bool(present & {"summary.json", "yikatong.db"})
+    if present and not (earlier_demo or force):
+        raise FileExistsError(
+            f"{out} holds files that are not an earlier demo's outputs; choose another --out, or pass --force to "
+            "replace the demo's outputs there (other files are kept) / 输出文件夹中有其他文件，请换一个文件夹，"
+            "或加 --force 覆盖演示结果（其他文件保留）"
+        )
+    for name in OUTPUTS:
+        path = out / name
+        if path.is_dir():
+            shutil.rmtree(path)
+        elif path.exists():
+            path.unlink()
     out.mkdir(parents=True, exist_ok=True)
 
 
@@ -87,17 +115,18 @@ def run_demo(
     ``disclosure/`` (the public lists) and ``summary.json``.
 
     Args:
-        out: The output folder; it must be empty or missing unless ``force``.
+        out: The output folder: missing, empty, or holding an earlier demo's outputs (replaced); anything else
+            there is refused unless ``force`` (see :func:`prepare_folder`).
         catalog: The subsidy catalogue.
         rows: Roster rows over all items (at least one per item).
         seed: Seed of the data and of the simulated bank and treasury: the same seed gives the same month.
         period: The payment period (a month).
         items: The subsidy items, one batch each.
-        force: Replace an earlier demo's outputs in ``out`` (other files are left alone).
+        force: Run even though ``out`` holds other files (they are left alone).
         progress: Where progress lines go (silent when ``None``).
 
     Raises:
-        FileExistsError: ``out`` holds files and ``force`` is false.
+        FileExistsError: ``out`` holds other files than a demo's and ``force`` is false.
         ValueError: too few rows for the items, or a period that is not a month.
     """
     folder = Path(out)
@@ -106,7 +135,7 @@ def run_demo(
     the_period = Period.parse(period)
     if the_period.kind != "month":
         raise ValueError(f"the demo runs one month, not {period!r}")
-    _prepare(folder, force=force)
+    prepare_folder(folder, force=force)
     shown = progress or Progress(None)
     shown.step("生成", "generate", f"{rows} rows, items {', '.join(items)}, seed {seed}")
     data = generate(rows, catalog=catalog, period=the_period, items=items, seed=seed, defect_rate=DEFAULT_DEFECT_RATE)
