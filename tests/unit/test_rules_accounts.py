@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import datetime as dt
+
 import polars as pl
 import pytest
 from hypothesis import given
@@ -312,3 +314,45 @@ def test_evidence_never_holds_a_full_id_or_account(catalog: Catalog) -> None:
     for evidence in report.issues["evidence"]:
         for secret in (LI, ZHAO, ZHANG, WANG, CARD_LI, CARD_ZHANG, CARD_WANG):
             assert secret not in evidence
+
+
+@pytest.mark.parametrize("item", ["GDLBZ", "DB"])
+def test_every_rule_with_every_input_gives_the_same_report_on_both_engines(catalog: Catalog, item: str) -> None:
+    from yikatong.rules import RULES as ALL_RULES
+
+    roster = pl.DataFrame(
+        {
+            "name": ["张伟", "張偉", "阿依古丽·买买提", "王秀英", "李娜"],
+            "id_number": [ZHANG, _id("50024119400101131"), AYI, WANG, LI],
+            "household_head_id": [ZHANG, ZHANG, AYI, None, LI],
+            "village": ["龙池村", "龙池村", "石堤村", "石堤村", "龙池村"],
+            "account": [CARD_ZHANG, CARD_ZHANG, CARD_AYI, PASSBOOK, CARD_LI],
+            "amount_fen": [10000, 10000, 58000, 12000, 10000],
+            "category": ["A类", "A类", "一级", "B类", "A类"],
+        }
+    )
+    ids = pl.LazyFrame({"id_number": [AYI, LI]})
+    ctx = ValidationContext(
+        catalog=catalog,
+        registry=REGISTRY,
+        reference={
+            "deceased": pl.LazyFrame({"id_number": [LI], "death_date": [dt.date(2026, 11, 3)]}),
+            "disabled": ids,
+            "supported": ids,
+            "public_employee": ids,
+        },
+        ledger=pl.LazyFrame(
+            {"id_number": [WANG], "item": [item], "period": ["2026-11"], "amount_fen": [100], "status": ["paid"]}
+        ),
+        bank_verification=pl.LazyFrame({"row_id": [4], "verified": [False], "reason": ["户名不符"]}),
+    )
+    memory = validate(roster, item=catalog[item], period="2026-11", context=ctx, rules=ALL_RULES)
+    streaming = validate(
+        roster.lazy(), item=catalog[item], period="2026-11", context=ctx, rules=ALL_RULES, engine="streaming"
+    )
+    assert memory.verdicts.equals(streaming.verdicts)
+    assert memory.issues.equals(streaming.issues)
+    assert memory.verdicts.height == roster.height
+    assert {"DUP_NEAR", "BANK_VERIFY_FAILED", "DUP_ALREADY_PAID", "DECEASED_DURING_PERIOD"} <= set(
+        memory.issues["code"]
+    )

@@ -249,7 +249,6 @@ def near_duplicates(
 
 
 def _join_near(lf: pl.LazyFrame, env: RuleEnv) -> pl.LazyFrame:
-    lf = lf.cache()  # read by the self-join and by the join back
     pairs, _ = near_pairs(lf, env.columns)
     note = pl.concat_str(
         pl.lit("row "),
