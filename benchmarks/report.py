@@ -11,6 +11,10 @@ def _mb(value: float | None) -> str:
     return "–" if value is None else f"{value:,.0f}"
 
 
+def _share(value: float | None) -> str:
+    return "–" if value is None or value != value else f"{value:.3f}"  # NaN: nothing reported, nothing to score
+
+
 def markdown(document: dict[str, Any]) -> str:
     """The results table, the ratios the goals are stated in, and the quality table."""
     lines = [
@@ -21,7 +25,8 @@ def markdown(document: dict[str, Any]) -> str:
     for r in document["results"]:
         by[(r["size"], r["label"])] = r
         if "error" in r:
-            lines.append(f"| {r['label']} | {r['size']:,} | did not finish: {r['error']} | | | | |")
+            note = r["error"] if r["error"].startswith("not run") else f"did not finish: {r['error']}"
+            lines.append(f"| {r['label']} | {r['size']:,} | {note} | | | | |")
             continue
         if r["label"] == "generate":
             seconds, peak_mb = r["child_seconds"], _mb(r["peak_rss_mb"])
@@ -70,8 +75,9 @@ def markdown(document: dict[str, Any]) -> str:
                 grown,
             ]
             lines.append(f"| {size:,} | {name} | " + " | ".join(cells) + " |")
-    quality = document.get("quality")
-    if quality:
+    for quality in (document.get("quality"), document.get("quality_near")):
+        if not quality:
+            continue
         lines += [
             "",
             f"Detection quality at {quality['rows']:,} rows:",
@@ -80,7 +86,6 @@ def markdown(document: dict[str, Any]) -> str:
             "|---|---:|---:|---:|---:|---:|---:|",
         ]
         for q in quality["per_rule"]:
-            p = "–" if q["precision"] is None else f"{q['precision']:.3f}"
-            rc = "–" if q["recall"] is None else f"{q['recall']:.3f}"
+            p, rc = _share(q["precision"]), _share(q["recall"])
             lines.append(f"| {q['code']} | {q['must']:,} | {q['tp']:,} | {q['fp']:,} | {q['may']:,} | {p} | {rc} |")
     return "\n".join(lines) + "\n"

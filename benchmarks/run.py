@@ -44,12 +44,27 @@ def _step(
     return out
 
 
+def _skipped(results: list[dict[str, Any]], label: str, size: int, limit: int) -> bool:
+    """Skip the full rule set from Parquet above ``limit`` rows (recorded as not run, with the reason)."""
+    if not (limit and size > limit and label.startswith("full rules") and "Parquet" in label):
+        return False
+    print(f"  {label} ({size:,} rows): not run (--full-parquet-max-rows {limit:,})", flush=True)
+    results.append({"label": label, "size": size, "error": f"not run above {limit:,} rows (time budget)"})
+    return True
+
+
 def main(argv: list[str] | None = None) -> int:
     """Run the benchmarks named by the options and write the results."""
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
     parser.add_argument("--sizes", default="1000000,10000000")
     parser.add_argument("--streaming-rows", type=int, default=0)
     parser.add_argument("--quality", action="store_true")
+    parser.add_argument(
+        "--full-parquet-max-rows",
+        type=int,
+        default=0,
+        help="above this size, skip the full rule set from Parquet and streaming (0: never skip)",
+    )
     parser.add_argument("--near-rows", type=int, default=0, help="also run every rule with DUP_NEAR at this size")
     parser.add_argument("--baseline-rows", type=int, default=20_000)
     parser.add_argument("--step-timeout", type=float, default=1800.0)
@@ -99,6 +114,8 @@ def main(argv: list[str] | None = None) -> int:
             ("row-wise baseline (sample)", "baseline_full_rowwise:run", {"sample_rows": min(args.baseline_rows, size)}),
         ]
         for label, step, extra in steps:
+            if _skipped(results, label, size, args.full_parquet_max_rows):
+                continue
             result = _step(results, label, size, step, {**folder, **extra}, t)
             save()
             if label == "full rules, in memory" and want_issues and result is not None:
@@ -112,15 +129,23 @@ def main(argv: list[str] | None = None) -> int:
     if args.near_rows:
         print(f"DUP_NEAR {args.near_rows:,}", flush=True)
         folder = generate(args.near_rows)
+        near_issues = str(out / f"issues-near-{args.near_rows}.parquet")
         if folder is not None:
-            _step(
+            result = _step(
                 results,
                 "all rules with DUP_NEAR, in memory",
                 args.near_rows,
                 "full_rules:in_memory",
-                {**folder, "rules": "all"},
+                {**folder, "rules": "all", "issues_out": near_issues},
                 t,
             )
+            if result is not None:
+                try:
+                    document["quality_near"] = run_step(
+                        "quality:score", {**folder, "issues": near_issues, "codes": ["DUP_NEAR"]}, timeout=t
+                    )
+                except StepFailed as exc:
+                    print(f"  quality FAILED: {exc}", flush=True)
     if args.streaming_rows:
         size = args.streaming_rows
         print(f"streaming {size:,}", flush=True)
@@ -139,7 +164,8 @@ def main(argv: list[str] | None = None) -> int:
                 ),
                 ("bare scan, streaming from Parquet", "bare_scan:from_parquet", {"engine": "streaming"}),
             ]:
-                _step(results, label, size, step, {**folder, **extra}, t)
+                if not _skipped(results, label, size, args.full_parquet_max_rows):
+                    _step(results, label, size, step, {**folder, **extra}, t)
                 save()
     save()
     table = markdown(document)
