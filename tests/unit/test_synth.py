@@ -315,3 +315,15 @@ def test_any_size_and_rate_keeps_rows_in_equal_rows_out(
         ~pl.col("row_id").cast(pl.Int64).is_in(data.truth["row_id"].implode())
     )["身份证号"]
     assert all(checksum_ok(x) for x in clean_ids)
+
+
+def test_parts_of_one_large_roster_never_share_an_id_or_an_account(catalog: Catalog) -> None:
+    parts = [generate(3000, catalog=catalog, period="2026-11", seed=9, part=k, parts=3) for k in range(3)]
+    well_formed = pl.col("身份证号").str.contains(r"^[0-9]{17}[0-9X]$")
+    within = sum(p.roster.filter(well_formed)["身份证号"].is_duplicated().sum() for p in parts)
+    combined = pl.concat([p.roster for p in parts]).filter(well_formed)["身份证号"].is_duplicated().sum()
+    assert combined == within  # only the injected duplicates, none across parts
+    registry = pl.concat([p.registry for p in parts])
+    assert registry["account"].is_duplicated().sum() == sum(p.registry["account"].is_duplicated().sum() for p in parts)
+    with pytest.raises(ValueError, match="part"):
+        generate(10, catalog=catalog, period="2026-11", part=3, parts=3)

@@ -43,6 +43,8 @@ def generate(
     items: Sequence[str] | None = None,
     seed: int = 0,
     defect_rate: float = 0.05,
+    part: int = 0,
+    parts: int = 1,
 ) -> SynthData:
     """Generate a synthetic roster with injected defects, its truth, and the matching context.
 
@@ -56,6 +58,10 @@ def generate(
         seed: Seed; the same arguments give the same data, on every machine.
         defect_rate: Share of rows carrying an injected defect (0 to 0.5), spread evenly over the kinds that apply
             to each item.
+        part: Which part this call generates, for a roster too large for memory built as ``parts`` calls of
+            ``rows`` rows each (part ``k`` is rows ``k × rows + 1`` onwards). Different parts draw different people
+            whose ID numbers and accounts never coincide; part 0 of 1 is the ordinary single call.
+        parts: How many parts the whole roster has (region shares and ID capacity follow the whole population).
 
     Returns:
         The roster (export headers, all text), the truth, the registry, the reference lists and the ledger.
@@ -66,6 +72,8 @@ def generate(
     """
     if isinstance(rows, bool) or not isinstance(rows, int) or rows < 1:
         raise ValueError(f"rows must be a positive integer, got {rows!r}")
+    if parts < 1 or not 0 <= part < parts:
+        raise ValueError(f"part must be in 0..parts-1 and parts at least 1, got part {part}, parts {parts}")
     if not 0.0 <= defect_rate <= _MAX_RATE:
         raise ValueError(f"defect_rate must be between 0 and {_MAX_RATE}, got {defect_rate!r}")
     codes = tuple(items) if items is not None else (item,)
@@ -73,7 +81,7 @@ def generate(
         raise ValueError("items must be distinct and not empty")
     the_period = Period.parse(period)
     specs = item_specs(catalog, codes, rows, BLOCK)
-    rng = Rng(seed)
+    rng = Rng(seed if part == 0 else Rng(seed).key(f"part {part}"))
     counts = [kind_counts(spec.rows, spec.item, defect_rate, rotate=spec.index * 11) for spec in specs]
     if any(spec.start % BLOCK for spec in specs):  # item blocks not aligned: a pair could span two items
         counts = [{kind: 0 if kind in PAIR_KINDS else n for kind, n in c.items()} for c in counts]
@@ -87,7 +95,10 @@ def generate(
 
     kind = pl.col("_kind")
     others_count = max(50, rows // 4)
-    population = rows + others_count
+    population = (rows + others_count) * parts
+    # Account serials: 4 per roster row or list-only person of the whole multi-part roster, so none coincide.
+    stride = max(rows, others_count)
+    first = part * stride
     frame = add_birth_and_sex(frame, specs, the_period, rng)
     frame = add_regions(frame, rng, population)
     frame = add_names(
@@ -97,7 +108,7 @@ def generate(
         rare=(kind == "TEXT_ENCODING").fill_null(False) | (rng.uniform("name.rare") < 0.001),
     )
     others = others_frame(others_count, the_period, Rng(rng.key("others"), pl.col("_o")), population)
-    frame, others = assign_sequences(frame, others)
+    frame, others = assign_sequences(frame, others, part=part, parts=parts)
 
     # A near-duplicate is its partner under a second ID: same name, birth date, sex, region and village.
     frame = copy_from_partner(frame, "DUP_NEAR", ("_male", "_birth", "_region", "_name", "_body"))
@@ -116,11 +127,11 @@ def generate(
     frame = add_accounts(
         frame,
         rng,
-        serial=pl.col("_i"),
-        alt_serial=pl.col("_i") + population,
+        serial=(pl.col("_i") + first) * 4,
+        alt_serial=(pl.col("_i") + first) * 4 + 1,
         force_card=(kind == "ACCOUNT_LUHN").fill_null(False),
     )
-    others = add_accounts(others, Rng(rng.key("others.accounts"), pl.col("_o")), serial=pl.col("_o") + rows)
+    others = add_accounts(others, Rng(rng.key("others.accounts"), pl.col("_o")), serial=(pl.col("_o") + first) * 4 + 2)
     frame = add_amounts(frame, specs, rng)
     frame = copy_from_partner(frame, "DUP_NEAR", ("_qty", "_category", "_std_fen"))
     frame = export_columns(frame, specs, rng)

@@ -23,6 +23,7 @@ from yikatong.synth._places import (
     OTHER_CHONGQING,
     XIUSHAN_CURRENT,
     XIUSHAN_HISTORICAL,
+    national_codes,
     unknown_region_map,
     village_table,
 )
@@ -62,7 +63,7 @@ def _sequence_table() -> pl.Series:
 
 
 _SEQUENCES: Final = _sequence_table()
-_ALL_REGIONS: Final = (XIUSHAN_CURRENT, XIUSHAN_HISTORICAL, *(c for c, _, _ in NEIGHBOURS), *OTHER_CHONGQING)
+_CHONGQING_CAPACITY: Final = 8_000_000
 
 
 def add_birth_and_sex(frame: pl.DataFrame, specs: Sequence[ItemSpec], period: Period, rng: Rng) -> pl.DataFrame:
@@ -128,9 +129,9 @@ def add_regions(frame: pl.DataFrame, rng: Rng, population: int) -> pl.DataFrame:
     n_code = pl.lit(pl.Series([c for c, _, _ in NEIGHBOURS], dtype=pl.Int64)).gather(n_index)
     n_last = pl.lit(pl.Series([y if y is not None else 9999 for _, _, y in NEIGHBOURS], dtype=pl.Int64)).gather(n_index)
     neighbour = pl.when(year <= n_last).then(n_code).otherwise(pl.lit(XIUSHAN_CURRENT))
-    other = pl.lit(pl.Series(OTHER_CHONGQING, dtype=pl.Int64)).gather(
-        rng.integers("region.other", len(OTHER_CHONGQING))
-    )
+    # Beyond what Chongqing's counties can hold with unique numbers, people come from the whole country.
+    rest = OTHER_CHONGQING if population <= _CHONGQING_CAPACITY else (*OTHER_CHONGQING, *national_codes())
+    other = pl.lit(pl.Series(rest, dtype=pl.Int64)).gather(rng.integers("region.other", len(rest)))
     region = pl.when(group == 0).then(home).when(group == 1).then(neighbour).otherwise(other)
     return frame.with_columns(region.cast(pl.Int64).alias("_region"))
 
@@ -170,18 +171,27 @@ def _ymd(birth: pl.Expr) -> pl.Expr:
     return (day.dt.year().cast(pl.Int64) * 10000 + day.dt.month().cast(pl.Int64) * 100 + day.dt.day()).cast(pl.Int64)
 
 
-def assign_sequences(roster: pl.DataFrame, others: pl.DataFrame) -> tuple[pl.DataFrame, pl.DataFrame]:
+def _all_regions() -> tuple[int, ...]:
+    return (XIUSHAN_CURRENT, XIUSHAN_HISTORICAL, *(c for c, _, _ in NEIGHBOURS), *OTHER_CHONGQING, *national_codes())
+
+
+def assign_sequences(
+    roster: pl.DataFrame, others: pl.DataFrame, *, part: int = 0, parts: int = 1
+) -> tuple[pl.DataFrame, pl.DataFrame]:
     """Add ``_body`` (the 17 leading digits of the true ID) to both frames, unique across both.
 
     The person's rank among the people sharing region, birth date and sex (one sort, no grouping; the row order is
     itself random with respect to region and birth date) picks the sequence from :func:`_sequence_table`.
 
+    A roster generated in ``parts`` separate calls uses every ``parts``-th sequence, offset by ``part``, so IDs
+    of different parts never coincide.
+
     Raises:
         ValueError: when more people share a region, birth date and sex than sequence numbers exist.
     """
-    # One Int64 sort key: region index (7 bits), birth day (17 bits), sex (1 bit), then the person's position (31
+    # One Int64 sort key: region index (12 bits), birth day (17 bits), sex (1 bit), then the person's position (31
     # bits) so equal people keep their order and the result is deterministic.
-    regions = _ALL_REGIONS
+    regions = _all_regions()
     group = (
         pl.col("_region").replace_strict(regions, list(range(len(regions))), return_dtype=pl.Int64) * (1 << 17)
         + (pl.col("_birth").cast(pl.Int64) + 40_000)
@@ -199,9 +209,9 @@ def assign_sequences(roster: pl.DataFrame, others: pl.DataFrame) -> tuple[pl.Dat
     ranked = (
         pl.DataFrame({"_g": keys.gather(order) // (1 << 31)}).select((position - run_start).alias("_rank")).to_series()
     )
-    if ranked.len() and int(ranked.max()) >= _SEQ_CAPACITY:  # type: ignore[arg-type]
+    if ranked.len() and int(ranked.max()) * parts + part >= _SEQ_CAPACITY:  # type: ignore[arg-type]
         raise ValueError("too many people share a region code, birth date and sex for unique ID numbers")
-    rank = pl.select(pl.repeat(0, keys.len(), dtype=pl.Int64)).to_series().scatter(order, ranked)
+    rank = pl.select(pl.repeat(0, keys.len(), dtype=pl.Int64)).to_series().scatter(order, ranked * parts + part)
     body = both.select(
         id_body(
             pl.col("_region"),

@@ -22,6 +22,7 @@ __all__ = [
     "TOWNS",
     "XIUSHAN_CURRENT",
     "XIUSHAN_HISTORICAL",
+    "national_codes",
     "unknown_region_map",
     "village_table",
 ]
@@ -93,6 +94,16 @@ def village_table() -> pl.DataFrame:
 
 
 @cache
+def national_codes() -> tuple[int, ...]:
+    """Current county-level codes of the whole country other than the ones listed above, for rosters larger than
+    Chongqing could hold with unique ID numbers."""
+    table = region_codes()
+    listed = {XIUSHAN_CURRENT, XIUSHAN_HISTORICAL, *(c for c, _, _ in NEIGHBOURS), *OTHER_CHONGQING}
+    current = table.filter(table["valid_to"].is_null() & (table["region_code"] % 100 != 0))["region_code"]
+    return tuple(int(code) for code in current.to_list() if int(code) not in listed)
+
+
+@cache
 def unknown_region_map() -> dict[int, int]:
     """For every code the generator uses, a code in the same prefecture that never existed in GB/T 2260.
 
@@ -102,14 +113,14 @@ def unknown_region_map() -> dict[int, int]:
     existing = set(region_codes()["region_code"].to_list())
     used: set[int] = set()
     out: dict[int, int] = {}
-    codes = [XIUSHAN_CURRENT, XIUSHAN_HISTORICAL, *(c for c, _, _ in NEIGHBOURS), *OTHER_CHONGQING]
+    codes = [XIUSHAN_CURRENT, XIUSHAN_HISTORICAL, *(c for c, _, _ in NEIGHBOURS), *OTHER_CHONGQING, *national_codes()]
     for code in codes:
         base = code - code % 100
-        for candidate in range(base + 99, base + 60, -1):
+        for candidate in range(base + 99, base, -1):
             if candidate not in existing and candidate not in used:
                 out[code] = candidate
                 used.add(candidate)
                 break
-        else:  # pragma: no cover - every prefecture used here has free codes above 60
+        else:  # pragma: no cover - every prefecture has fewer counties than free codes
             raise RuntimeError(f"no free region code near {code}")
     return out
