@@ -261,18 +261,14 @@ def _join_near(lf: pl.LazyFrame, env: RuleEnv) -> pl.LazyFrame:
         pl.col("name_score").round(0).cast(pl.Int64).cast(pl.String),
         pl.lit(")"),
     )
-    both_ways = pl.concat(
-        [
-            pairs.select("row_id", pl.col("other_row_id").alias("other"), "blocks", "id_distance", "name_score"),
-            pairs.select(
-                pl.col("other_row_id").alias("row_id"),
-                pl.col("row_id").alias("other"),
-                "blocks",
-                "id_distance",
-                "name_score",
-            ),
-        ]
-    )
+    # Both directions of every pair from one pass over the pairs (reading them twice would score them twice).
+    both_ways = pairs.select(
+        pl.concat_list("row_id", "other_row_id").alias("row_id"),
+        pl.concat_list("other_row_id", "row_id").alias("other"),
+        "blocks",
+        "id_distance",
+        "name_score",
+    ).explode("row_id", "other")
     per_row = (
         both_ways.sort("row_id", "other")
         .group_by("row_id")
