@@ -4,6 +4,7 @@ import polars as pl
 import pytest
 
 from yikatong.catalog import Catalog
+from yikatong.errors import ReferenceDataError
 from yikatong.rules import Finding, Rule, RuleEnv, ValidationContext, validate
 from yikatong.rules.ingestion import RULES as INGESTION
 
@@ -114,3 +115,15 @@ def test_summary_counts_codes_and_verdicts(catalog: Catalog) -> None:
     summary = report.summary
     assert summary["verdicts"] == {"pass": 2, "review": 0, "block": 1}
     assert summary["codes"]["ROW_MALFORMED"]["by_severity"] == {"block": 1}
+
+
+def test_a_ledger_without_amount_fen_is_refused_naming_the_input_and_column(catalog: Catalog) -> None:
+    ledger = pl.LazyFrame({"id_number": ["11010519491231002X"], "item": ["GLJT"], "period": ["2026-10"]})
+    with pytest.raises(ReferenceDataError, match=r"ledger: missing column\(s\) amount_fen, status"):
+        validate(_roster(), item=catalog["GLJT"], period="2026-11", context=ValidationContext(ledger=ledger))
+
+
+def test_a_deceased_list_needs_its_death_dates(catalog: Catalog) -> None:
+    ctx = ValidationContext(reference={"deceased": pl.LazyFrame({"id_number": ["11010519491231002X"]})})
+    with pytest.raises(ReferenceDataError, match="reference:deceased: missing column"):
+        validate(_roster(), item=catalog["GLJT"], period="2026-11", context=ctx)

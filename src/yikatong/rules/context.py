@@ -8,8 +8,18 @@ import polars as pl
 from attrs import field, frozen
 
 from yikatong.catalog import Catalog, ReferenceListName
+from yikatong.errors import ReferenceDataError
 
-__all__ = ["ValidationContext"]
+__all__ = ["REQUIRED_COLUMNS", "ValidationContext"]
+
+REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
+    "registry": ("id_number", "account", "account_kind", "holder_name", "status"),
+    "ledger": ("id_number", "item", "period", "amount_fen", "status"),
+    "bank_verification": ("row_id", "verified"),
+    "reference": ("id_number",),
+    "reference:deceased": ("id_number", "death_date"),
+}
+"""Columns each context frame must have (``yikatong.inputs`` loads files into frames of this shape)."""
 
 
 def _frozen_mapping(
@@ -41,6 +51,31 @@ class ValidationContext:
     bank_verification: pl.LazyFrame | None = None
     declared_count: int | None = None
     declared_total_fen: int | None = None
+
+    def check(self) -> None:
+        """Check that every supplied frame has the columns the rules read (only the schemas are looked at).
+
+        Raises:
+            ReferenceDataError: naming the input and the missing columns.
+        """
+        frames: list[tuple[str, str, pl.LazyFrame]] = []
+        for name in ("registry", "ledger", "bank_verification"):
+            frame = getattr(self, name)
+            if frame is not None:
+                frames.append((name, name, frame))
+        for list_name, frame in self.reference.items():
+            key = f"reference:{list_name}"
+            frames.append((key, key if key in REQUIRED_COLUMNS else "reference", frame))
+        for label, kind, frame in frames:
+            present = set(frame.collect_schema().names())
+            missing = [c for c in REQUIRED_COLUMNS[kind] if c not in present]
+            if missing:
+                hint = (
+                    " (load files with yikatong.inputs, which converts yuan to amount_fen)" if kind == "ledger" else ""
+                )
+                raise ReferenceDataError(
+                    f"{label}: missing column(s) {', '.join(missing)}{hint} / {label} 缺少列 {', '.join(missing)}"
+                )
 
     def available_inputs(self) -> frozenset[str]:
         """Names of the inputs present, as rules declare them: ``catalog``, ``registry``, ``ledger``,

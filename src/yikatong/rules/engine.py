@@ -56,6 +56,7 @@ def validate(
         A :class:`ValidationReport` with one verdict per roster row.
 
     Raises:
+        ReferenceDataError: when a context frame lacks a column the rules read.
         ValueError: when the roster has no ``row_id`` column and no ``id_number`` column, or ``engine`` is unknown.
     """
     if engine not in ("in-memory", "streaming"):
@@ -66,6 +67,7 @@ def validate(
         rules = RULES
     per = Period.parse(period)
     ctx = context or ValidationContext()
+    ctx.check()
     lf = roster.lazy()
     names = lf.collect_schema().names()
     if "id_number" not in names:
