@@ -10,6 +10,7 @@ demo's own outputs there and keeps the rest. Exit codes: 0 ran, 2 usage errors (
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from pathlib import Path
 
@@ -54,5 +55,8 @@ def run(args: argparse.Namespace) -> int:
         )
     except (FileExistsError, ValueError, OSError) as exc:
         return fail(str(exc))
-    print(result.text)
+    try:
+        print(result.text)
+    except BrokenPipeError:  # stdout closed early (``| head``): the outputs are on disk all the same
+        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - keeps the interpreter from failing at exit
     return 0

@@ -39,6 +39,7 @@ _BLOCK_REASON: Final = "经入户核查不符合本期发放条件，暂缓发�
 _CORRECTION_PASS: Final = "已核对新申报账户及户籍信息，同意发放"
 _ACCOUNT_ONLY: Final = ["ACCOUNT_MISMATCH", "ACCOUNT_FORMAT", "ACCOUNT_LUHN", "PERSON_MULTIPLE_ACCOUNTS"]
 """Reasons a row is fixed by paying the registered account instead of the one the roster named."""
+_NOTHING_TO_PAY: Final = "本批无可发放的行，撤销批次"
 _MAX_ROUNDS: Final = 20
 _FIX_SHARE_MOD: Final = 4  # three rows in four of the bank failures are fixed this month; the rest wait
 
@@ -129,9 +130,7 @@ class Month:
         """Dispatch, request funding, fund, disburse and collect the bank's results until every batch settles."""
         county = self.county
         county.advance(days=1)
-        for bid in batch_ids:
-            out = self.svc.dispatch(bid)
-            self.progress.step("报盘", "dispatch", f"{bid}: {out.order.count} rows sent, {out.returned} returned")
+        batch_ids = [bid for bid in batch_ids if self._dispatch(bid)]
         county.advance(days=1)
         for bid in batch_ids:
             route, filer = self.filing.get(bid, ("treasury", "department"))
@@ -165,6 +164,20 @@ class Month:
             self.svc.return_failures(bid)
             self.svc.publish(bid, actor=self.staff(bid).checker)
         self.progress.step("公示", "returned failures and published", f"{len(batch_ids)} batches")
+
+    def _dispatch(self, bid: str) -> bool:
+        """Dispatch a batch; a batch left without a payable row (or rejected whole) is cancelled by its maker."""
+        record = self.svc.batch(bid)
+        if record.state == "validated" and self.svc.rows(bid).filter(pl.col("status") == "passed").is_empty():
+            self.svc.cancel(bid, actor=self.staff(bid).maker, reason=_NOTHING_TO_PAY)
+            self.progress.step("撤销", "cancel", f"{bid}: no row can be paid")
+            return False
+        if record.state != "validated":
+            self.progress.step("退回", "not paid", f"{bid}: {record.state}")
+            return False
+        out = self.svc.dispatch(bid)
+        self.progress.step("报盘", "dispatch", f"{bid}: {out.order.count} rows sent, {out.returned} returned")
+        return True
 
     # -- corrections ----------------------------------------------------------------------------------------
     def corrections(self, batch_ids: Sequence[str]) -> list[str]:
