@@ -14,10 +14,13 @@ from typing import Any
 import polars as pl
 import pytest
 from attrs import asdict
+from hypothesis import given
+from hypothesis import strategies as st
 
 from yikatong.adapters.sqlite import SqliteStore
 from yikatong.cli import main
 from yikatong.demo import prepare_folder
+from yikatong.demo._month import _luhn_card
 from yikatong.money import format_yuan
 
 ROWS = 400
@@ -300,3 +303,21 @@ def test_fewer_rows_than_items_is_a_usage_error(tmp_path: Path) -> None:
     run = DemoRun(tmp_path / "x", ["demo", "--out", str(tmp_path / "x"), "--rows", "3", "--quiet"])
     assert run.code == 2
     assert "--rows" in run.stderr
+
+
+def _luhn_ok(number: str) -> bool:
+    total = 0
+    for i, ch in enumerate(reversed(number)):
+        d = int(ch) * (2 if i % 2 else 1)
+        total += d - 9 if d > 9 else d
+    return total % 10 == 0
+
+
+@given(st.lists(st.integers(min_value=0, max_value=2**64 - 1), min_size=1, max_size=50))
+def test_new_card_numbers_for_corrections_are_19_digit_luhn_valid_unionpay_cards(keys: list[int]) -> None:
+    cards = pl.DataFrame({"k": keys}, schema={"k": pl.UInt64}).select(_luhn_card(pl.col("k"))).to_series().to_list()
+    for card in cards:
+        assert len(card) == 19
+        assert card.startswith("62")
+        assert _luhn_ok(card), card
+    assert not _luhn_ok(cards[0][:-1] + str((int(cards[0][-1]) + 1) % 10))

@@ -34,6 +34,7 @@ STATUS_LABELS: Final[dict[str, str]] = {
 }
 """Chinese labels of the row statuses."""
 
+_BLANK: Final = "(未填 blank)"
 _ROUTE_LABELS: Final = {"treasury": "国库集中支付", "zero_balance": "零余额账户"}
 _FILER_LABELS: Final = {"department": "主管部门", "town": "乡镇"}
 _GROUP_FIGURES: Final = ("rows", "sent_rows", "sent_fen", "paid_rows", "paid_fen", "failed_rows", "failed_fen")
@@ -51,6 +52,8 @@ def _all_rows(store: Store) -> pl.DataFrame:
 
 def _figures(rows: pl.DataFrame, ledger: pl.DataFrame, by: str) -> dict[str, dict[str, int]]:
     """Per group: original roster rows, and rows/money sent, paid and failed over every batch."""
+    rows = rows.with_columns(pl.col(by).fill_null(_BLANK))
+    ledger = ledger.with_columns(pl.col(by).fill_null(_BLANK))
     roster = rows.filter("original").group_by(by).agg(pl.len().alias("rows"))
     sent = ledger.filter(pl.col("status") != "withdrawn")
     money = sent.group_by(by).agg(
