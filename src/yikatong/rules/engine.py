@@ -98,7 +98,9 @@ def validate(
             .then(pl.col(f"_sev_{rule.code}").replace_strict(_RANK, return_dtype=pl.Int8))
             .otherwise(pl.lit(-1, pl.Int8))
         )
-    base = lf.with_columns(hits) if hits else lf
+    # One cache point: the verdicts, every issue branch and the examples read the same evaluated rules, which
+    # common-subplan elimination alone does not guarantee across collect_all's branches.
+    base = (lf.with_columns(hits) if hits else lf).cache()
     rank = pl.max_horizontal(ranks) if ranks else pl.lit(-1, pl.Int8)
     verdict = pl.when(rank == 2).then(pl.lit("block")).when(rank == 1).then(pl.lit("review")).otherwise(pl.lit("pass"))
     verdicts_lf = base.select(pl.col("row_id"), verdict.alias("verdict"))
@@ -136,13 +138,14 @@ def validate(
         pl.col("source_line") if "source_line" in columns else pl.lit(None, pl.Int64).alias("source_line")
     )
     example_cols.append(pl.col("name") if "name" in columns else pl.lit(None, pl.String).alias("name"))
-    example_cols.append(mask_id_expr(pl.col("id_number")).alias("id_masked"))
+    example_cols.append(pl.col("id_number"))
     example_cols.append(pl.col("amount_fen") if "amount_fen" in columns else pl.lit(None, pl.Int64).alias("amount_fen"))
     examples_lf = (
         issues_lf.filter(pl.col("row_id").is_not_null())
         .filter(pl.int_range(pl.len()).over("code") < example_limit)
         .select("code", "row_id", "evidence")
         .join(base.select(example_cols), on="row_id", how="left")
+        .with_columns(mask_id_expr(pl.col("id_number")).alias("id_masked"))  # only the few example rows
         .select("code", "row_id", "source_line", "name", "id_masked", "amount_fen", "evidence")
     )
 
