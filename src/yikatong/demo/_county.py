@@ -119,6 +119,7 @@ class County:
         catalog: The subsidy catalogue.
         registry: The account registry snapshot.
         references: Reference lists by name.
+        history: Payments of earlier months (ledger shape), seen by validation.
         seed: Seed of the simulated bank and treasury.
         start: When the month's work starts (Beijing time).
     """
@@ -130,6 +131,7 @@ class County:
         catalog: Catalog,
         registry: pl.DataFrame,
         references: dict[str, pl.DataFrame],
+        history: pl.LazyFrame | None = None,
         seed: int,
         start: dt.datetime,
     ) -> None:
@@ -158,6 +160,7 @@ class County:
             catalog=catalog,
             registry=self.registry,
             reference=MemoryReference(references),
+            history=history,
         )
 
     def advance(self, days: int = 0, hours: int = 0) -> None:

@@ -16,6 +16,7 @@ from yikatong.demo._county import County
 from yikatong.demo._month import run_month
 from yikatong.demo._progress import Progress
 from yikatong.demo._summary import collect, render
+from yikatong.inputs import load_ledger
 from yikatong.period import Period
 from yikatong.roster import read_roster
 from yikatong.synth import generate
@@ -143,7 +144,16 @@ def run_demo(
     roster = read_roster(paths["roster"])
     shown.step("读入", "read roster", f"{paths['roster'].name}: {roster.height} rows")
     start = dt.datetime.combine(the_period.start, dt.time(9, 0)) + dt.timedelta(days=2)
-    county = County(folder, catalog=catalog, registry=data.registry, references=data.references, seed=seed, start=start)
+    history = load_ledger(paths["ledger"])  # earlier months' payments, which validation must see
+    county = County(
+        folder,
+        catalog=catalog,
+        registry=data.registry,
+        references=data.references,
+        history=history,
+        seed=seed,
+        start=start,
+    )
     try:
         run_month(county, catalog, roster, items=items, period=the_period.label, seed=seed, progress=shown)
         summary = collect(county.store, catalog, seed=seed, period=the_period.label, roster_rows=roster.height)

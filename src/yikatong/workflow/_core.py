@@ -72,6 +72,7 @@ class ServiceCore:
         disclosure_window_days: int = DEFAULT_WINDOW_DAYS,
         verify_accounts: bool = True,
         rules: Sequence[Rule] | None = None,
+        history: pl.LazyFrame | pl.DataFrame | None = None,
     ) -> None:
         if correction_days < 1 or disclosure_window_days < 1:
             raise ValueError("correction_days and disclosure_window_days must be at least 1")
@@ -87,6 +88,7 @@ class ServiceCore:
         self.disclosure_window_days = disclosure_window_days
         self.verify_accounts = verify_accounts
         self.rules = tuple(rules) if rules is not None else None
+        self.history = history.lazy() if history is not None else None
 
     def _now(self) -> dt.datetime:
         now = self.clock.now()

@@ -122,12 +122,20 @@ class Service(CreationSteps, PaymentSteps):
             catalog=self.catalog,
             registry=self.registry.snapshot() if self.registry is not None else None,
             reference=reference,
-            ledger=self.store.ledger().filter(pl.col("batch_id") != record.batch_id).lazy(),
+            ledger=self._ledger_for_rules(record),
             bank_verification=verification,
             declared_count=record.declared_count,
             declared_total_fen=record.declared_total_fen,
         )
         return validate(roster, item=self._item(record), period=record.period, context=context, rules=self.rules)
+
+    def _ledger_for_rules(self, record: BatchRecord) -> pl.LazyFrame:
+        """The store's ledger of the other batches, plus the payment history the host supplied."""
+        columns = ("id_number", "item", "period", "amount_fen", "status")
+        own = self.store.ledger().filter(pl.col("batch_id") != record.batch_id).select(columns).lazy()
+        if self.history is None:
+            return own
+        return pl.concat([own, self.history.select(columns).cast(own.collect_schema())], how="vertical")
 
     def confirm_reviews(self, batch_id: str, decisions: pl.DataFrame, *, actor: Actor) -> BatchRecord:
         """A department user (not the maker) passes or blocks review rows, each with a reason; audited.
@@ -353,6 +361,7 @@ def build_service(
     disclosure_window_days: int = DEFAULT_WINDOW_DAYS,
     verify_accounts: bool = True,
     rules: Sequence[Rule] | None = None,
+    history: pl.LazyFrame | pl.DataFrame | None = None,
 ) -> Service:
     """The composition root: a :class:`Service` over the given ports (every one a keyword argument).
 
@@ -367,6 +376,10 @@ def build_service(
         disclosure_window_days: Default days a public notice stays up.
         verify_accounts: Ask the bank to verify accounts (联网核查) during validation (default True).
         rules: The rules validation runs (default: every rule of the library).
+        history: Payments made outside this store (before it existed, or by another system), in the ledger
+            shape ``id_number, item, period, amount_fen, status`` (:func:`yikatong.inputs.load_ledger` reads
+            one from a file). Validation sees them with the store's own ledger, so ``DUP_ALREADY_PAID``,
+            ``DUP_EXCLUSIVE_ITEMS`` and the yearly cap count them.
     """
     return Service(
         store=store,
@@ -381,4 +394,5 @@ def build_service(
         disclosure_window_days=disclosure_window_days,
         verify_accounts=verify_accounts,
         rules=rules,
+        history=history,
     )
