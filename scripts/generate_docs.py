@@ -11,6 +11,8 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from yikatong.rules import RULES
+from yikatong.rules.catalogue_doc import render_rule_catalogue
 from yikatong.workflow.diagram import state_diagram_markdown
 
 __all__ = ["GENERATED", "main", "stale"]
@@ -19,6 +21,7 @@ ROOT = Path(__file__).resolve().parents[1]
 
 GENERATED: dict[str, Callable[[], str]] = {
     "docs/state-diagram.md": state_diagram_markdown,
+    "docs/rules.md": lambda: render_rule_catalogue(RULES),
 }
 """Path (relative to the repository root) → function producing its content."""
 
