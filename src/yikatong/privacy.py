@@ -85,18 +85,24 @@ def mask_name(value: str | None) -> str:
     return value[:surname] + "*" * (rest - 1) + value[-1]
 
 
+def _stars(count: pl.Expr) -> pl.Expr:
+    """``count`` asterisks; every branch of a ``when`` is evaluated on every row, so a negative count (a branch
+    not taken) must give an empty string, not wrap around to a huge unsigned length."""
+    return pl.lit("*").repeat_by(count.clip(lower_bound=0)).list.join("")
+
+
 def mask_id_expr(expr: pl.Expr) -> pl.Expr:
     """Vectorized :func:`mask_id`."""
-    n = expr.str.len_chars()
+    n = expr.str.len_chars().cast(pl.Int64)
     return (
         pl.when(expr.is_null() | (n == 0))
         .then(pl.lit(""))
         .when(n <= 10)
-        .then(pl.lit("*").repeat_by(n).list.join(""))
+        .then(_stars(n))
         .otherwise(
             pl.concat_str(
                 expr.str.slice(0, 6),
-                pl.lit("*").repeat_by(n - 10).list.join(""),
+                _stars(n - 10),
                 expr.str.slice(-4, 4),
             )
         )
@@ -105,29 +111,28 @@ def mask_id_expr(expr: pl.Expr) -> pl.Expr:
 
 def mask_account_expr(expr: pl.Expr) -> pl.Expr:
     """Vectorized :func:`mask_account`."""
-    n = expr.str.len_chars()
+    n = expr.str.len_chars().cast(pl.Int64)
     return (
         pl.when(expr.is_null() | (n == 0))
         .then(pl.lit(""))
         .when(n <= 4)
-        .then(pl.lit("*").repeat_by(n).list.join(""))
+        .then(_stars(n))
         .otherwise(pl.concat_str(pl.lit("****"), expr.str.slice(-4, 4)))
     )
 
 
 def mask_name_expr(expr: pl.Expr) -> pl.Expr:
     """Vectorized :func:`mask_name`."""
-    n = expr.str.len_chars()
+    n = expr.str.len_chars().cast(pl.Int64)
     compound = (n >= 3) & expr.str.slice(0, 2).is_in(list(COMPOUND_SURNAMES))
-    stars = pl.lit("*")
     return (
         pl.when(expr.is_null() | (n == 0))
         .then(pl.lit(""))
         .when(expr.str.contains("·", literal=True))
-        .then(pl.concat_str(expr.str.slice(0, 1), stars.repeat_by(n - 1).list.join("")))
+        .then(pl.concat_str(expr.str.slice(0, 1), _stars(n - 1)))
         .when(compound)
-        .then(pl.concat_str(expr.str.slice(0, 2), stars.repeat_by(n - 2).list.join("")))
+        .then(pl.concat_str(expr.str.slice(0, 2), _stars(n - 2)))
         .when(n <= 2)
-        .then(pl.concat_str(expr.str.slice(0, 1), stars.repeat_by(n - 1).list.join("")))
-        .otherwise(pl.concat_str(expr.str.slice(0, 1), stars.repeat_by(n - 2).list.join(""), expr.str.slice(-1, 1)))
+        .then(pl.concat_str(expr.str.slice(0, 1), _stars(n - 1)))
+        .otherwise(pl.concat_str(expr.str.slice(0, 1), _stars(n - 2), expr.str.slice(-1, 1)))
     )

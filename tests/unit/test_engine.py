@@ -2,6 +2,8 @@ from __future__ import annotations
 
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from yikatong.catalog import Catalog
 from yikatong.errors import ReferenceDataError
@@ -127,3 +129,33 @@ def test_a_deceased_list_needs_its_death_dates(catalog: Catalog) -> None:
     ctx = ValidationContext(reference={"deceased": pl.LazyFrame({"id_number": ["11010519491231002X"]})})
     with pytest.raises(ReferenceDataError, match="reference:deceased: missing column"):
         validate(_roster(), item=catalog["GLJT"], period="2026-11", context=ctx)
+
+
+_TEXT = st.text(alphabet=st.characters(codec="utf-8"), max_size=24)
+
+
+@settings(max_examples=25, deadline=None)
+@given(
+    rows=st.lists(
+        st.tuples(_TEXT, _TEXT, _TEXT, st.none() | st.integers(-(10**12), 10**12), st.none() | _TEXT),
+        min_size=1,
+        max_size=8,
+    )
+)
+def test_any_cell_text_gets_exactly_one_verdict_per_row_from_every_rule(
+    catalog: Catalog, rows: list[tuple[str, str, str, int | None, str | None]]
+) -> None:
+    roster = pl.DataFrame(
+        {
+            "row_id": list(range(1, len(rows) + 1)),
+            "id_number": [r[0] for r in rows],
+            "name": [r[1] for r in rows],
+            "account": [r[2] for r in rows],
+            "amount_fen": [r[3] for r in rows],
+            "household_head_id": [r[4] for r in rows],
+        },
+        schema_overrides={"amount_fen": pl.Int64, "household_head_id": pl.String},
+    )
+    report = validate(roster, item=catalog["DB"], period="2026-11")
+    assert report.verdicts["row_id"].to_list() == roster["row_id"].to_list()
+    assert set(report.verdicts["verdict"]) <= {"pass", "review", "block"}

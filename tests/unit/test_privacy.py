@@ -44,3 +44,16 @@ def test_the_vectorized_masks_agree_with_the_plain_ones() -> None:
     assert out["name"].to_list() == [mask_name(n) for n in NAMES]
     assert out["id"].to_list() == [mask_id(i) for i in frame["id"].to_list()]
     assert out["acct"].to_list() == [mask_account(a) for a in frame["acct"].to_list()]
+
+
+def test_short_and_empty_values_are_masked_without_wrapping_a_length() -> None:
+    values = ["", "x", "12345", "1234567890", "张"]
+    frame = pl.DataFrame({"v": values})
+    out = frame.select(
+        mask_id_expr(pl.col("v")).alias("id"),
+        mask_name_expr(pl.col("v")).alias("name"),
+        mask_account_expr(pl.col("v")).alias("acct"),
+    )
+    assert out["id"].to_list() == [mask_id(v) for v in values]
+    assert out["name"].to_list() == [mask_name(v) for v in values]
+    assert out["acct"].to_list() == [mask_account(v) for v in values]

@@ -186,3 +186,11 @@ def test_latin_names_pass_when_the_item_allows_them(catalog: Catalog) -> None:
     item = catalog["DB"].model_copy(update={"allow_latin_names": True})
     hits = _hits("NAME_INVALID", {"id_number": ["11010519491231002X"], "name": ["Maria Lopez"]}, item)
     assert hits == {}
+
+
+def test_ids_shorter_than_six_characters_are_reported_as_malformed_not_crash(catalog: Catalog) -> None:
+    roster = pl.DataFrame({"row_id": [1, 2], "id_number": ["x", "12345"], "name": ["张三", "李四"]})
+    report = validate(roster, item=catalog["GLJT"], period="2026-11", rules=RULES)
+    found = report.issues.filter(pl.col("code") == "ID_FORMAT")
+    assert found["row_id"].to_list() == [1, 2]
+    assert found["evidence"].to_list() == ["ID x (1 characters)", "ID 12345 (5 characters)"]

@@ -61,7 +61,7 @@ def _build_missing(env: RuleEnv) -> Finding:
 
 def _build_format(env: RuleEnv) -> Finding:
     idc = pl.col("id_number")
-    n = idc.str.len_chars()
+    n = idc.str.len_chars().cast(pl.Int64)  # signed: n - 6 must not wrap below zero
     # Shorter than 18 characters, the last four may be birth digits: then only the first six are shown.
     masked = (
         pl.when(n >= 18)
