@@ -146,6 +146,29 @@ def test_account_verification_is_a_request_file_and_a_response_file(tmp_path: Pa
     assert answer.filter(pl.col("verified"))["reason"].null_count() == 4
 
 
+@pytest.mark.parametrize("name", LAYOUT_NAMES)
+def test_rows_no_request_file_can_carry_are_answered_unverified_without_asking_the_bank(
+    tmp_path: Path, name: str
+) -> None:
+    bank, peer = _bank(tmp_path, name), _peer(tmp_path, name)
+    rows = sample_rows().drop("amount_fen")
+    rows = rows.with_columns(
+        pl.when(pl.col("row_id") == rows["row_id"][1])
+        .then(pl.lit("名" * 60 + "|"))
+        .otherwise(pl.col("name"))
+        .alias("name"),
+        pl.when(pl.col("row_id") == rows["row_id"][2]).then(None).otherwise(pl.col("account")).alias("account"),
+    )
+    with pytest.raises(TimeoutError):
+        bank.verify_accounts(rows)
+    peer.exchange()
+    answer = bank.verify_accounts(rows)
+    assert answer["row_id"].to_list() == sorted(rows["row_id"].to_list())
+    unverified = answer.filter(pl.col("row_id").is_in([rows["row_id"][1], rows["row_id"][2]]))
+    assert unverified["verified"].to_list() == [False, False]
+    assert all("does not fit the layout" in r for r in unverified["reason"].to_list())
+
+
 def test_a_verification_response_that_leaves_a_row_unanswered_is_refused(tmp_path: Path) -> None:
     bank, peer = _bank(tmp_path), _peer(tmp_path)
     rows = sample_rows().drop("amount_fen")

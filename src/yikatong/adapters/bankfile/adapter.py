@@ -195,6 +195,17 @@ class FileExchangeBank:
                 raise
         return pl.concat(frames)
 
+    def _verify_carriable(self, rows: pl.DataFrame, fits: pl.Series) -> pl.DataFrame:
+        carried = self.verify_accounts(rows.filter(fits)) if bool(fits.any()) else None
+        refused = rows.filter(~fits).select(
+            pl.col("row_id").cast(pl.Int64),
+            pl.lit(False).alias("verified"),
+            pl.lit(_UNCARRIABLE).alias("reason"),
+        )
+        if carried is None:
+            return refused
+        return pl.concat([carried.cast(refused.schema), refused], how="vertical").sort("row_id")
+
     def verify_accounts(self, rows: pl.DataFrame) -> pl.DataFrame:
         """Account verification 联网核查 by a request file and the bank's response file.
 
@@ -204,11 +215,17 @@ class FileExchangeBank:
         Returns:
             ``row_id``, ``verified``, ``reason`` (null when verified): one row per input row.
 
+        A row that no request file can carry (a missing value, a value wider than the layout's field, or one holding
+        the separator or a line break) is answered ``verified=False`` with that reason without asking the bank:
+        the bank could not have confirmed it either.
+
         Raises:
             TimeoutError: the bank's response is not in ``inbox/`` yet; call again later with the same rows.
-            BankFileError: the rows lack a column or a value, or the response does not add up (moved to
-                ``refused/``).
+            BankFileError: the rows lack a column, or the response does not add up (moved to ``refused/``).
         """
+        fits = _carriable(rows, self.layout.verify_request)
+        if not bool(fits.all()):
+            return self._verify_carriable(rows, fits)
         picked = verify_rows(rows, file="verification request")
         request_id = "V" + _digest(picked.write_csv())[:16]
         sent_path = self.sent / f"{request_id}.verify.parquet"
@@ -232,3 +249,28 @@ class FileExchangeBank:
         except BankFileError as exc:
             self._refuse(path, exc)
             raise
+
+
+_UNCARRIABLE = (
+    "不能报送核查：字段缺失或超出文件格式 / not sent for verification: a field is missing or does not fit the layout"
+)
+_CARRIED = ("id_number", "name", "account")
+
+
+def _carriable(rows: pl.DataFrame, section: FileSection) -> pl.Series:
+    """Per row: can a verification request file of this layout carry it (every value present and fitting)?"""
+    missing = {"row_id", *_CARRIED} - set(rows.columns)
+    if missing:
+        raise BankFileError(f"the verification rows lack columns {sorted(missing)}", file="verification request")
+    fits = rows.select(pl.all_horizontal(pl.col("row_id", *_CARRIED).is_not_null())).to_series()
+    widths: dict[str, int | None] = {f.name: f.width for f in section.detail.fields if f.name in _CARRIED}
+    for name in _CARRIED:
+        values = rows[name].cast(pl.String).fill_null("").to_list()
+        if section.format == "fixed":
+            width = widths.get(name) or 0
+            ok = [len(v.encode(section.encoding, errors="replace")) <= width for v in values]
+        else:
+            bad = (section.separator or "", "\r", "\n")
+            ok = [not any(b and b in v for b in bad) for v in values]
+        fits = fits & pl.Series(ok, dtype=pl.Boolean)
+    return fits
