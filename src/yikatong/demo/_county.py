@@ -23,11 +23,10 @@ from yikatong.adapters.simulated_bank import SimulatedBank
 from yikatong.adapters.simulated_treasury import SimulatedTreasury
 from yikatong.adapters.sqlite import SqliteStore
 from yikatong.catalog import Catalog
-from yikatong.ports import DisbursementOrder
 from yikatong.workflow.roles import Actor
 from yikatong.workflow.service import Service, build_service
 
-__all__ = ["BANK_CODE", "PAYMENT_FAULTS", "CompleteRowsBank", "County", "FrameRegistry", "Staff"]
+__all__ = ["BANK_CODE", "PAYMENT_FAULTS", "County", "FrameRegistry", "Staff"]
 
 BANK_CODE: Final = "CQRCB"
 """The paying bank of every demo batch (重庆农村商业银行)."""
@@ -36,9 +35,6 @@ PAYMENT_FAULTS: Final = Faults(account_closed=0.012, account_frozen=0.008, name_
 """What goes wrong at payment in the demo: accounts closed or frozen since verification, and names the bank's own
 records hold differently. The bank's protocol faults (repeats, phantoms, timeouts) are the simulation's business."""
 
-_ID_WIDTH: Final = 18
-_ACCOUNT_WIDTH: Final = 25
-_NAME_BYTES: Final = 40
 _BEIJING: Final = dt.timezone(dt.timedelta(hours=8))
 
 
@@ -71,36 +67,6 @@ class FrameRegistry:
             pl.lit("active").alias("status"),
         )
         self.frame = pl.concat([closed, added.cast(dict(closed.schema))])  # type: ignore[arg-type]
-
-
-class CompleteRowsBank:
-    """The file-exchange bank, asked to verify only rows a verification request file can carry.
-
-    A request file needs every field, within the layout's widths; a row lacking one (or with a 60-character
-    "name") is blocked by the identity, name and account rules anyway, so it is left out of the request and its
-    verification result is simply absent.
-    """
-
-    def __init__(self, inner: FileExchangeBank) -> None:
-        self.inner = inner
-
-    def verify_accounts(self, rows: pl.DataFrame) -> pl.DataFrame:
-        """联网核查 of the complete rows through the exchange folder (``TimeoutError`` until the answer is in)."""
-        complete = rows.filter(
-            pl.all_horizontal(pl.col("row_id", "id_number", "name", "account").is_not_null())
-            & (pl.col("id_number").str.len_chars() <= _ID_WIDTH)
-            & (pl.col("account").str.len_chars() <= _ACCOUNT_WIDTH)
-            & (pl.col("name").str.len_bytes() <= _NAME_BYTES)  # UTF-8 is never shorter than GB18030 for a name
-        )
-        return self.inner.verify_accounts(complete)
-
-    def submit(self, order: DisbursementOrder) -> None:
-        """Write the order file."""
-        self.inner.submit(order)
-
-    def results(self, batch_id: str) -> pl.DataFrame:
-        """Results found in the exchange folder so far."""
-        return self.inner.results(batch_id)
 
 
 class Staff:
@@ -153,7 +119,7 @@ class County:
         self.bank_actor = Actor(f"bank-{BANK_CODE}", "bank", bank=BANK_CODE)
         self.service: Service = build_service(
             store=self.store,
-            bank=CompleteRowsBank(self.exchange),
+            bank=self.exchange,
             treasury=self.treasury,
             disclosure=self.sink,
             clock=self.clock,
