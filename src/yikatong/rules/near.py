@@ -18,7 +18,10 @@ Block kinds and when a pair in them is reported:
     score at least ``name_min`` (``fuzz.ratio``); twins with different given names score below it. Since such IDs
     differ in one sequence digit at most, the block is split by the sequence with one digit masked (three keys), which
     finds exactly these pairs without pairing every birth-date namesake of a county (about 30 people per day and
-    region code in a county of a million).
+    region code in a county of a million). The key also carries the name's first character: two names of up to six
+    characters whose first characters differ cannot reach ``name_min``, so this loses no pair the rule would keep
+    and spares scoring the birth-date namesakes of an elderly roster (about 1.3 million candidate pairs per million
+    rows of a 高龄津贴 roster without it).
 
 A block larger than ``max_block`` rows is not paired (it would cost its square); :func:`near_duplicates` reports
 such blocks so that a user can look at them. Severity is review.
@@ -105,7 +108,11 @@ def _prepare(lf: pl.LazyFrame, columns: frozenset[str]) -> pl.LazyFrame:
             pl.col("row_id"), name_key_expr(pl.col("name")).alias("_nk"), pl.col("id_number").alias("_id"), *extra
         )
         .filter(pl.col("_id").str.contains(_ID18) & (pl.col("_nk").str.len_chars() > 0))
-        .with_columns(pl.col("_id").str.slice(6, 8).alias("_birth"), pl.col("_id").str.slice(0, 6).alias("_region"))
+        .with_columns(
+            pl.col("_id").str.slice(6, 8).alias("_birth"),
+            pl.col("_id").str.slice(0, 6).alias("_region"),
+            pl.col("_nk").str.slice(0, 1).alias("_initial"),
+        )
     )
 
 
@@ -119,9 +126,9 @@ def _seq_masked(k: int) -> pl.Expr:
 _BLOCKS: Final[tuple[tuple[str, tuple[str, ...]], ...]] = (
     ("name+birth", ("_nk", "_birth")),
     ("name+village+household", ("_nk", "village", "household_head_id")),
-    ("region+birth", ("_region", "_birth", "_seq0")),
-    ("region+birth", ("_region", "_birth", "_seq1")),
-    ("region+birth", ("_region", "_birth", "_seq2")),
+    ("region+birth", ("_region", "_birth", "_seq0", "_initial")),
+    ("region+birth", ("_region", "_birth", "_seq1", "_initial")),
+    ("region+birth", ("_region", "_birth", "_seq2", "_initial")),
 )
 
 
