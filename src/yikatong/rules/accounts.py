@@ -197,29 +197,35 @@ def _holder_name(env: RuleEnv) -> Finding:
 def _add_batch_spread(lf: pl.LazyFrame, env: RuleEnv) -> pl.LazyFrame:
     """Per account, the distinct payees in the batch; per payee, the distinct accounts: two small group-bys joined
     back, so evidence can name the other rows."""
-    lf = lf.cache()  # read three times: the two group-bys and the joins back
+    lf = lf.cache()  # read several times: the group-bys and the joins back
     base = lf.select("row_id", "_payee_key", "_pay_account")
-    by_account = (
-        base.filter(pl.col("_pay_account").is_not_null())
-        .group_by("_pay_account")
-        .agg(
-            pl.col("_payee_key").n_unique().cast(pl.Int64).alias("_acct_payees"),
-            pl.col("row_id").sort().head(10).cast(pl.String).str.join(", ").alias("_acct_rows"),
-        )
-        .filter(pl.col("_acct_payees") > 1)
+    by_account = _spread(
+        base.filter(pl.col("_pay_account").is_not_null()), "_pay_account", "_payee_key", "_acct_payees", "_acct_rows"
     )
-    by_payee = (
-        base.filter(pl.col("_pay_account").is_not_null() & pl.col("_payee_key").is_not_null())
-        .group_by("_payee_key")
-        .agg(
-            pl.col("_pay_account").n_unique().cast(pl.Int64).alias("_payee_accounts"),
-            pl.col("row_id").sort().head(10).cast(pl.String).str.join(", ").alias("_payee_rows"),
-        )
-        .filter(pl.col("_payee_accounts") > 1)
+    by_payee = _spread(
+        base.filter(pl.col("_pay_account").is_not_null() & pl.col("_payee_key").is_not_null()),
+        "_payee_key",
+        "_pay_account",
+        "_payee_accounts",
+        "_payee_rows",
     )
     return lf.join(by_account, on="_pay_account", how="left", maintain_order="left").join(
         by_payee, on="_payee_key", how="left", maintain_order="left"
     )
+
+
+def _spread(base: pl.LazyFrame, key: str, other: str, count_name: str, rows_name: str) -> pl.LazyFrame:
+    """Keys with more than one distinct ``other``: the count, and the first ten row ids (listed only for those
+    keys, which are few, so the row lists are not built for every account of the batch)."""
+    counts = (
+        base.group_by(key).agg(pl.col(other).n_unique().cast(pl.Int64).alias(count_name)).filter(pl.col(count_name) > 1)
+    )
+    rows = (
+        base.join(counts.select(key), on=key, how="semi")
+        .group_by(key)
+        .agg(pl.col("row_id").sort().head(10).cast(pl.String).str.join(", ").alias(rows_name))
+    )
+    return counts.join(rows, on=key, how="left")
 
 
 BATCH_SPREAD = Derivation(name="account_batch_spread", apply=cached(_add_batch_spread), after=(REGISTRY_JOIN,))
