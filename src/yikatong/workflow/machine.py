@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Mapping
 from functools import partial
-from typing import Any, Final
+from typing import Any, Final, get_args
 
 from attrs import field, frozen
 from transitions import EventData, Machine, MachineError
@@ -40,20 +40,7 @@ __all__ = [
     "build_machine",
 ]
 
-STATES: Final[tuple[BatchState, ...]] = (
-    "draft",
-    "submitted",
-    "validated",
-    "rejected",
-    "dispatched",
-    "funding_requested",
-    "funded",
-    "disbursing",
-    "settled",
-    "published",
-    "cancelled",
-    "sent_back",
-)
+STATES: Final[tuple[BatchState, ...]] = get_args(BatchState)
 
 
 @frozen
