@@ -99,6 +99,10 @@ class Bank(Protocol):
     def submit(self, order: DisbursementOrder) -> None:
         """Accept a pay order. Submitting the same batch twice must not pay twice.
 
+        The workflow hands the order over at dispatch, before the treasury has funded the batch, and the port has no
+        way to withdraw it: the bank pays an order only once the batch's funds have arrived, so that a batch
+        cancelled or sent back before funding is never paid (the simulated bank behaves so).
+
         Raises:
             TimeoutError: when the bank did not answer; the caller may retry the same order.
         """
