@@ -7,7 +7,9 @@ of a pair carry the pair's code.
 ``may``: rules a correct implementation may or may not report as a consequence, depending on whether it treats the
 damaged value as "not applicable" — e.g. a roster ID damaged by Excel no longer finds the person's account, so
 ``ACCOUNT_NOT_REGISTERED`` may fire. Score ``must`` rows for recall; do not count ``may`` rows as false positives.
-A rule firing on a row that has neither is a false positive: clean rows are clean by construction.
+A rule firing on a row that has neither is a false positive: clean rows are clean by construction, with one
+exception the generator cannot avoid: two different people drawn with the same name and the same birth date. The
+catalogue's ``DUP_NEAR`` asks to review exactly such pairs, so those rows carry ``DUP_NEAR`` as ``may``.
 """
 
 from __future__ import annotations
@@ -71,7 +73,19 @@ def truth_frame(kinds: pl.DataFrame) -> pl.DataFrame:
             .join(table, on="_src", how="inner")
             .select("row_id", "defect", pl.lit(label).alias("expected"))
         )
+    if {"_name", "_birth", "_id"} <= set(kinds.columns):
+        extra.append(_namesakes(kinds))
     out = pl.concat(extra).with_columns(pl.col("row_id").cast(pl.Int64))
     # A code that is "must" for a row is never also listed as "may" for it.
     out = out.sort("row_id", "defect", pl.col("expected") != "must").unique(["row_id", "defect"], keep="first")
     return out.sort("row_id", "defect")
+
+
+def _namesakes(frame: pl.DataFrame) -> pl.DataFrame:
+    """Rows sharing name and birth date with another person (a different ID): ``DUP_NEAR`` may fire on them."""
+    group = ("_name", "_birth")
+    return frame.filter(pl.col("_id").n_unique().over(group) > 1).select(
+        (pl.col("_i") + 1).cast(pl.Int64).alias("row_id"),
+        pl.lit("DUP_NEAR").alias("defect"),
+        pl.lit("may").alias("expected"),
+    )
