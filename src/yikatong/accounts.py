@@ -49,6 +49,9 @@ __all__ = [
     "declare",
     "freeze",
     "id_number_ok",
+    "require_changeable",
+    "require_declared",
+    "require_first_declaration",
     "residence_town",
     "review",
     "unfreeze",
@@ -161,6 +164,36 @@ def account_format_ok(account: str, kind: AccountKind) -> bool:
     """True when ``account`` is all digits with a length accepted for ``kind`` (see :data:`ACCOUNT_LENGTHS`)."""
     low, high = ACCOUNT_LENGTHS[kind]
     return bool(_DIGITS.match(account)) and low <= len(account) <= high
+
+
+def require_declared(records: Sequence[Account]) -> None:
+    """Refuse an operation on a person who never declared an account.
+
+    Raises:
+        IllegalTransition: no record for the person.
+    """
+    if not records:
+        raise IllegalTransition("no account declared for this person / 该人员未申报账户")
+
+
+def require_first_declaration(records: Sequence[Account]) -> None:
+    """Refuse a first declaration for a person who already has an open (active or frozen) account.
+
+    Raises:
+        IllegalTransition: the person must declare a change instead.
+    """
+    if any(r.status in ("active", "frozen") for r in records):
+        raise IllegalTransition("the person already has an account: declare a change / 已有账户，请办理变更")
+
+
+def require_changeable(records: Sequence[Account]) -> None:
+    """Refuse a change for a person without an open (active or frozen) account to replace.
+
+    Raises:
+        IllegalTransition: the person must declare a first account instead.
+    """
+    if not any(r.status in ("active", "frozen") for r in records):
+        raise IllegalTransition("the person has no account to change: declare one / 无可变更的账户")
 
 
 def residence_town(records: Sequence[Account]) -> str | None:

@@ -9,7 +9,6 @@ import polars as pl
 
 from yikatong import accounts as rules
 from yikatong.accounts import Account, AccountEvent, AccountKind, Actor
-from yikatong.errors import IllegalTransition
 from yikatong.ports import Clock
 
 __all__ = ["SNAPSHOT_SCHEMA", "MemoryRegistry"]
@@ -53,9 +52,8 @@ class MemoryRegistry:
         return record
 
     def _known(self, id_number: str) -> list[Account]:
-        records = self._records.get(id_number)
-        if not records:
-            raise IllegalTransition("no account declared for this person / 该人员未申报账户")
+        records = self._records.get(id_number, [])
+        rules.require_declared(records)
         return records
 
     def declare(
@@ -71,8 +69,7 @@ class MemoryRegistry:
     ) -> Account:
         """Enter a first declaration (see :meth:`yikatong.ports.AccountRegistry.declare`)."""
         records = self._records.get(id_number, [])
-        if any(r.status in ("active", "frozen") for r in records):
-            raise IllegalTransition("the person already has an account: declare a change / 已有账户，请办理变更")
+        rules.require_first_declaration(records)
         record, event = rules.declare(
             records,
             self._open_elsewhere(id_number, account),
@@ -99,8 +96,7 @@ class MemoryRegistry:
     ) -> Account:
         """Declare a replacement account (see :meth:`yikatong.ports.AccountRegistry.change`)."""
         records = self._known(id_number)
-        if not any(r.status in ("active", "frozen") for r in records):
-            raise IllegalTransition("the person has no account to change: declare one / 无可变更的账户")
+        rules.require_changeable(records)
         record, event = rules.declare(
             records,
             self._open_elsewhere(id_number, account),

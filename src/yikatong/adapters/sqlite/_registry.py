@@ -23,7 +23,7 @@ import polars as pl
 from yikatong import accounts as rules
 from yikatong.accounts import Account, AccountEvent, AccountKind, Actor
 from yikatong.adapters.sqlite._schema import connect_store
-from yikatong.errors import IllegalTransition, StoreError
+from yikatong.errors import StoreError
 from yikatong.ports import Clock
 
 __all__ = ["SNAPSHOT_SCHEMA", "SqliteRegistry"]
@@ -207,8 +207,7 @@ class SqliteRegistry:
 
     def _known(self, conn: sqlite3.Connection, id_number: str) -> list[Account]:
         records = self._records(conn, id_number)
-        if not records:
-            raise IllegalTransition("no account declared for this person / 该人员未申报账户")
+        rules.require_declared(records)
         return records
 
     # -- operations --------------------------------------------------------------------------------------------
@@ -228,8 +227,7 @@ class SqliteRegistry:
 
         def work(conn: sqlite3.Connection) -> Account:
             records = self._records(conn, id_number)
-            if any(r.status in ("active", "frozen") for r in records):
-                raise IllegalTransition("the person already has an account: declare a change / 已有账户，请办理变更")
+            rules.require_first_declaration(records)
             record, event = rules.declare(
                 records,
                 self._open_elsewhere(conn, id_number, account),
@@ -262,8 +260,7 @@ class SqliteRegistry:
 
         def work(conn: sqlite3.Connection) -> Account:
             records = self._known(conn, id_number)
-            if not any(r.status in ("active", "frozen") for r in records):
-                raise IllegalTransition("the person has no account to change: declare one / 无可变更的账户")
+            rules.require_changeable(records)
             record, event = rules.declare(
                 records,
                 self._open_elsewhere(conn, id_number, account),
