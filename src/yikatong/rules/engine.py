@@ -12,6 +12,7 @@ from collections.abc import Sequence
 from typing import Literal
 
 import polars as pl
+from attrs import frozen
 
 from yikatong.catalog import SubsidyItem
 from yikatong.codes import Severity
@@ -22,7 +23,17 @@ from yikatong.rules.context import ValidationContext
 from yikatong.rules.report import ISSUES_SCHEMA, ValidationReport
 from yikatong.schema import FLAG_COLUMNS
 
-__all__ = ["Engine", "validate"]
+__all__ = [
+    "Engine",
+    "Plan",
+    "build_plan",
+    "examples_plan",
+    "prepare_roster",
+    "select_rules",
+    "severity_rank",
+    "validate",
+    "verdict_expr",
+]
 
 Engine = Literal["in-memory", "streaming"]
 _RANK: dict[str, int] = {"fix": 0, "review": 1, "block": 2}
@@ -68,6 +79,31 @@ def validate(
     per = Period.parse(period)
     ctx = context or ValidationContext()
     ctx.check()
+    lf = prepare_roster(roster)
+    env = RuleEnv(item=item, period=per, context=ctx, columns=frozenset(lf.collect_schema().names()))
+    active, skipped = select_rules(rules, env)
+    plan = build_plan(lf, env, active)
+    examples_lf = examples_plan(plan.issues, plan.base, env.columns, example_limit)
+    verdicts, issues, examples = pl.collect_all(
+        [plan.verdicts, plan.issues, examples_lf], engine=_polars_engine(engine)
+    )
+    return ValidationReport(
+        item=item.code,
+        period=per,
+        verdicts=verdicts,
+        issues=issues.sort("row_id", "code", nulls_last=True),
+        examples=examples.sort("code", "row_id"),
+        skipped=skipped,
+        rules_run=tuple(r.code for r in active),
+    )
+
+
+def prepare_roster(roster: pl.DataFrame | pl.LazyFrame) -> pl.LazyFrame:
+    """The roster as the rules read it: ``row_id`` numbered from 1 when absent, missing flag columns false.
+
+    Raises:
+        ValueError: when the roster has no ``id_number`` column.
+    """
     lf = roster.lazy()
     names = lf.collect_schema().names()
     if "id_number" not in names:
@@ -75,15 +111,34 @@ def validate(
     if "row_id" not in names:
         lf = lf.with_row_index("row_id", offset=1).with_columns(pl.col("row_id").cast(pl.Int64))
     missing_flags = [pl.lit(False).alias(c) for c in FLAG_COLUMNS if c not in names]
-    if missing_flags:
-        lf = lf.with_columns(missing_flags)
-    columns = frozenset(lf.collect_schema().names())
-    env = RuleEnv(item=item, period=per, context=ctx, columns=columns)
+    return lf.with_columns(missing_flags) if missing_flags else lf
 
-    active, skipped = _select(rules, env)
-    for derivation in _ordered_derivations(active):
-        lf = derivation.apply(lf, env)
 
+@frozen
+class Plan:
+    """The lazy outputs of one rule set over one prepared frame, sharing one cache point (``base``).
+
+    Attributes:
+        base: The prepared frame with the derivations applied and a hit and severity column per row rule.
+        verdicts: ``row_id, verdict`` for every row.
+        issues: Every finding (row-level and batch-level) in :data:`ISSUES_SCHEMA`.
+    """
+
+    base: pl.LazyFrame
+    verdicts: pl.LazyFrame
+    issues: pl.LazyFrame
+
+
+def build_plan(lf: pl.LazyFrame, env: RuleEnv, active: Sequence[Rule], *, derive: bool = True) -> Plan:
+    """Compile ``active`` into one lazy plan over ``lf`` (a frame from :func:`prepare_roster`).
+
+    With ``derive=False`` the derivations are not applied: the caller's frame already has the columns they add
+    (the partitioned runner prepares them itself for the rules it evaluates apart).
+    """
+    if derive:
+        for derivation in _ordered_derivations(active):
+            lf = derivation.apply(lf, env)
+    item = env.item
     row_rules = [(r, r.build(env)) for r in active if not r.batch_level]
     batch_rules = [(r, r.build(env)) for r in active if r.batch_level]
 
@@ -102,8 +157,7 @@ def validate(
     # common-subplan elimination alone does not guarantee across collect_all's branches.
     base = (lf.with_columns(hits) if hits else lf).cache()
     rank = pl.max_horizontal(ranks) if ranks else pl.lit(-1, pl.Int8)
-    verdict = pl.when(rank == 2).then(pl.lit("block")).when(rank == 1).then(pl.lit("review")).otherwise(pl.lit("pass"))
-    verdicts_lf = base.select(pl.col("row_id"), verdict.alias("verdict"))
+    verdicts_lf = base.select(pl.col("row_id"), verdict_expr(rank).alias("verdict"))
 
     parts = [
         base.filter(pl.col(f"_hit_{rule.code}")).select(
@@ -132,7 +186,25 @@ def validate(
         )
     empty = pl.LazyFrame(schema=ISSUES_SCHEMA)
     issues_lf = pl.concat([empty, *(p.cast(pl.Schema(ISSUES_SCHEMA)) for p in parts)], how="vertical")
+    return Plan(base=base, verdicts=verdicts_lf, issues=issues_lf)
 
+
+def verdict_expr(rank: pl.Expr) -> pl.Expr:
+    """The verdict of a severity rank (2 block, 1 review, otherwise pass)."""
+    return pl.when(rank == 2).then(pl.lit("block")).when(rank == 1).then(pl.lit("review")).otherwise(pl.lit("pass"))
+
+
+def severity_rank(severity: pl.Expr) -> pl.Expr:
+    """The rank of a severity column (``fix`` 0, ``review`` 1, ``block`` 2) as Int8."""
+    return severity.replace_strict(_RANK, return_dtype=pl.Int8)
+
+
+def examples_plan(issues: pl.LazyFrame, rows: pl.LazyFrame, columns: frozenset[str], limit: int) -> pl.LazyFrame:
+    """The first ``limit`` row-level findings per code (in ``issues`` order), with the row's personal data masked.
+
+    ``rows`` supplies ``row_id`` and whichever of ``source_line``, ``name``, ``id_number``, ``amount_fen`` are in
+    ``columns`` (the others come out null).
+    """
     example_cols = [pl.col("row_id")]
     example_cols.append(
         pl.col("source_line") if "source_line" in columns else pl.lit(None, pl.Int64).alias("source_line")
@@ -140,24 +212,13 @@ def validate(
     example_cols.append(pl.col("name") if "name" in columns else pl.lit(None, pl.String).alias("name"))
     example_cols.append(pl.col("id_number"))
     example_cols.append(pl.col("amount_fen") if "amount_fen" in columns else pl.lit(None, pl.Int64).alias("amount_fen"))
-    examples_lf = (
-        issues_lf.filter(pl.col("row_id").is_not_null())
-        .filter(pl.int_range(pl.len()).over("code") < example_limit)
+    return (
+        issues.filter(pl.col("row_id").is_not_null())
+        .filter(pl.int_range(pl.len()).over("code") < limit)
         .select("code", "row_id", "evidence")
-        .join(base.select(example_cols), on="row_id", how="left")
+        .join(rows.select(example_cols), on="row_id", how="left")
         .with_columns(mask_id_expr(pl.col("id_number")).alias("id_masked"))  # only the few example rows
         .select("code", "row_id", "source_line", "name", "id_masked", "amount_fen", "evidence")
-    )
-
-    verdicts, issues, examples = pl.collect_all([verdicts_lf, issues_lf, examples_lf], engine=_polars_engine(engine))
-    return ValidationReport(
-        item=item.code,
-        period=per,
-        verdicts=verdicts,
-        issues=issues.sort("row_id", "code", nulls_last=True),
-        examples=examples.sort("code", "row_id"),
-        skipped=skipped,
-        rules_run=tuple(r.code for r in active),
     )
 
 
@@ -165,7 +226,13 @@ def _polars_engine(engine: Engine) -> Literal["in-memory", "streaming"]:
     return engine
 
 
-def _select(rules: Sequence[Rule], env: RuleEnv) -> tuple[list[Rule], dict[str, str]]:
+def select_rules(rules: Sequence[Rule], env: RuleEnv) -> tuple[list[Rule], dict[str, str]]:
+    """Split ``rules`` into those that run and those skipped (code → reason: a missing column or input, or the
+    rule's own reason).
+
+    Raises:
+        ValueError: when a code is given twice.
+    """
     available = env.context.available_inputs()
     active: list[Rule] = []
     skipped: dict[str, str] = {}
