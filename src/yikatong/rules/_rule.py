@@ -8,7 +8,7 @@ rules ask for it.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 
 import polars as pl
 from attrs import field, frozen
@@ -24,12 +24,18 @@ __all__ = ["Derivation", "Finding", "Rule", "RuleEnv"]
 @frozen
 class RuleEnv:
     """What a rule may look at when it builds its expression: the item, the period, the caller's context, and
-    the roster columns present."""
+    the roster columns present.
+
+    ``facts`` holds figures of the whole roster worked out before the rules run on one part of it (the partitioned
+    runner sets ``amount_median``); a derivation that finds its figure there uses it instead of computing it over
+    the frame it is given. Empty when the rules see the whole roster at once.
+    """
 
     item: SubsidyItem
     period: Period
     context: ValidationContext
     columns: frozenset[str]
+    facts: Mapping[str, float | None] = field(factory=dict)
 
 
 @frozen

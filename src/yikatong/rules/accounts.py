@@ -33,7 +33,7 @@ from yikatong.rules._names import name_key_expr
 from yikatong.rules._registry_join import REGISTRY_JOIN
 from yikatong.rules._rule import Derivation, Finding, Rule, RuleEnv
 
-__all__ = ["RULES", "luhn_ok_expr", "name_scores"]
+__all__ = ["RULES", "batch_spread", "luhn_ok_expr", "name_scores"]
 
 
 def luhn_ok_expr(digits: pl.Expr) -> pl.Expr:
@@ -202,10 +202,10 @@ def _add_batch_spread(lf: pl.LazyFrame, env: RuleEnv) -> pl.LazyFrame:
     back, so evidence can name the other rows."""
     lf = lf.cache()  # read several times: the group-bys and the joins back
     base = lf.select("row_id", "_payee_key", "_pay_account")
-    by_account = _spread(
+    by_account = batch_spread(
         base.filter(pl.col("_pay_account").is_not_null()), "_pay_account", "_payee_key", "_acct_payees", "_acct_rows"
     )
-    by_payee = _spread(
+    by_payee = batch_spread(
         base.filter(pl.col("_pay_account").is_not_null() & pl.col("_payee_key").is_not_null()),
         "_payee_key",
         "_pay_account",
@@ -217,7 +217,7 @@ def _add_batch_spread(lf: pl.LazyFrame, env: RuleEnv) -> pl.LazyFrame:
     )
 
 
-def _spread(base: pl.LazyFrame, key: str, other: str, count_name: str, rows_name: str) -> pl.LazyFrame:
+def batch_spread(base: pl.LazyFrame, key: str, other: str, count_name: str, rows_name: str) -> pl.LazyFrame:
     """Keys with more than one distinct ``other``: the count, and the first ten row ids (listed only for those
     keys, which are few, so the row lists are not built for every account of the batch)."""
     counts = (

@@ -30,7 +30,7 @@ from yikatong.rules._idparse import ID_PARSE, id_key_expr
 from yikatong.rules._rule import Derivation, Finding, Rule, RuleEnv
 from yikatong.rules.ledger import COUNTING_STATUSES
 
-__all__ = ["LEDGER_YEAR", "OUTLIER_STATS", "RULES", "yuan_expr"]
+__all__ = ["LEDGER_YEAR", "OUTLIER_STATS", "RULES", "amount_median_expr", "household_limit_checked", "yuan_expr"]
 
 _SCALE = 10**4  # quantity decimal places (schema.QUANTITY_SCALE)
 _MAX_Q4 = 10**12  # quantities above 10^8 units are not data; also keeps q4 × rate inside Int64
@@ -225,14 +225,22 @@ def _build_cap(env: RuleEnv) -> Finding:
 # --- AMOUNT_OUTLIER -------------------------------------------------------------------------------------------
 
 
-def _household_check(env: RuleEnv) -> bool:
+def household_limit_checked(env: RuleEnv) -> bool:
+    """True when ``AMOUNT_OUTLIER`` also counts payees per household (the item sets a limit, the roster names heads)."""
     return env.item.max_payees_per_household is not None and "household_head_id" in env.columns
+
+
+def amount_median_expr() -> pl.Expr:
+    """The median of the frame's valid amounts (positive ``amount_fen``), as Float64: ``AMOUNT_OUTLIER``'s yardstick."""
+    return _amount.filter(_valid).median().cast(pl.Float64)
 
 
 def _apply_outlier_stats(lf: pl.LazyFrame, env: RuleEnv) -> pl.LazyFrame:
     # Frame-wide figures become columns here: a Finding's evidence is evaluated on the flagged rows only.
-    stats = [_amount.filter(_valid).median().alias("_amount_median")]
-    if _household_check(env):
+    known = "amount_median" in env.facts
+    median = pl.lit(env.facts["amount_median"], pl.Float64) if known else amount_median_expr()
+    stats = [median.alias("_amount_median")]
+    if household_limit_checked(env):
         head = id_key_expr(pl.col("household_head_id"))
         payees = pl.col("_id_person").drop_nulls().n_unique().over(head)
         stats.append(pl.when(head.is_not_null()).then(payees).alias("_household_payees"))
@@ -244,7 +252,7 @@ OUTLIER_STATS = Derivation(name="amount_outlier_stats", apply=_apply_outlier_sta
 
 
 def _outlier_applies(env: RuleEnv) -> str | None:
-    if isinstance(env.item.standard, RateStandard) and not _household_check(env):
+    if isinstance(env.item.standard, RateStandard) and not household_limit_checked(env):
         return "rate standard: amounts follow the quantity (bounded by max_quantity); no household limit"
     return None
 
@@ -266,7 +274,7 @@ def _build_outlier(env: RuleEnv) -> Finding:
         )
     ]
     crowded = pl.lit(False)
-    if _household_check(env):
+    if household_limit_checked(env):
         limit = env.item.max_payees_per_household
         payees = pl.col("_household_payees")
         crowded = payees > limit

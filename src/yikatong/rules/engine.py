@@ -129,14 +129,22 @@ class Plan:
     issues: pl.LazyFrame
 
 
-def build_plan(lf: pl.LazyFrame, env: RuleEnv, active: Sequence[Rule], *, derive: bool = True) -> Plan:
+def build_plan(
+    lf: pl.LazyFrame,
+    env: RuleEnv,
+    active: Sequence[Rule],
+    *,
+    derive: bool = True,
+    extra: Sequence[Derivation] = (),
+) -> Plan:
     """Compile ``active`` into one lazy plan over ``lf`` (a frame from :func:`prepare_roster`).
 
     With ``derive=False`` the derivations are not applied: the caller's frame already has the columns they add
-    (the partitioned runner prepares them itself for the rules it evaluates apart).
+    (the partitioned runner prepares them itself for the rules it evaluates apart). ``extra`` names derivations to
+    apply even when no rule asks for them, so that ``base`` carries their columns.
     """
     if derive:
-        for derivation in _ordered_derivations(active):
+        for derivation in _ordered_derivations(active, extra):
             lf = derivation.apply(lf, env)
     item = env.item
     row_rules = [(r, r.build(env)) for r in active if not r.batch_level]
@@ -254,7 +262,7 @@ def select_rules(rules: Sequence[Rule], env: RuleEnv) -> tuple[list[Rule], dict[
     return active, skipped
 
 
-def _ordered_derivations(rules: Sequence[Rule]) -> list[Derivation]:
+def _ordered_derivations(rules: Sequence[Rule], extra: Sequence[Derivation] = ()) -> list[Derivation]:
     ordered: list[Derivation] = []
     state: dict[str, Derivation | None] = {}  # name -> derivation once done; None while being visited
 
@@ -275,6 +283,8 @@ def _ordered_derivations(rules: Sequence[Rule]) -> list[Derivation]:
     for rule in rules:
         for d in rule.derivations:
             visit(d)
+    for d in extra:
+        visit(d)
     return ordered
 
 
