@@ -29,7 +29,7 @@ from yikatong.money import format_yuan, parse_yuan
 from yikatong.period import Period
 from yikatong.privacy import mask_account, mask_id, mask_name
 from yikatong.roster import RosterFormat, RosterSource, read_roster
-from yikatong.rules import Rule, ValidationContext, ValidationReport, validate
+from yikatong.rules import Rule, ValidationContext, ValidationReport, validate, validate_partitioned
 from yikatong.schema import ROSTER_SCHEMA
 from yikatong.workflow import Service, build_service
 
@@ -68,6 +68,7 @@ __all__ = [
     "parse_yuan",
     "read_roster",
     "validate",
+    "validate_partitioned",
 ]
 
 __version__ = "0.1.0"

@@ -3,6 +3,7 @@
 from yikatong.rules._rule import Derivation, Finding, Rule, RuleEnv
 from yikatong.rules.context import ValidationContext
 from yikatong.rules.engine import Engine, validate
+from yikatong.rules.partitioned import validate_partitioned
 from yikatong.rules.registry import RULES, rules_by_code
 from yikatong.rules.report import ValidationReport
 
@@ -17,4 +18,5 @@ __all__ = [
     "ValidationReport",
     "rules_by_code",
     "validate",
+    "validate_partitioned",
 ]

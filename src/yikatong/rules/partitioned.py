@@ -206,12 +206,13 @@ class _Run:
 
     def _scan(self, name: str, k: int, schema: pl.Schema) -> pl.LazyFrame:
         files = sorted((self.folder / name / f"{_PART}={k}").glob("*.parquet"))
-        return pl.scan_parquet(files) if files else pl.LazyFrame(schema=schema)
+        return pl.scan_parquet(files, hive_partitioning=False) if files else pl.LazyFrame(schema=schema)
 
     def _split_roster(self) -> pl.LazyFrame:
         self.roster_schema = self.lf.collect_schema()
         self._sink(self.lf, self._part_expr(person_key_expr(payee_id_expr(self.env))), "roster")
-        return pl.scan_parquet(self.folder / "roster" / "**" / "*.parquet", hive_partitioning=False)
+        files = sorted((self.folder / "roster").glob(f"{_PART}=*/*.parquet"))
+        return pl.scan_parquet(files, hive_partitioning=False) if files else pl.LazyFrame(schema=self.roster_schema)
 
     def _split_context(self) -> None:
         ctx = self.env.context
@@ -280,7 +281,7 @@ class _Run:
         found: list[pl.DataFrame] = []
         for j in range(self.n):
             files = sorted(self.folder.glob(f"keys-*/{_PART}={j}/*.parquet"))
-            keys = pl.scan_parquet(files) if files else pl.LazyFrame(schema=keys_schema)
+            keys = pl.scan_parquet(files, hive_partitioning=False) if files else pl.LazyFrame(schema=keys_schema)
             lf = keys.join(
                 batch_spread(keys, "_pay_account", "_payee_key", "_acct_payees", "_acct_rows"),
                 on="_pay_account",
