@@ -5,7 +5,9 @@ Two ways, each a step of its own process (see :mod:`benchmarks._harness`):
 * :func:`in_memory`: the canonical roster and the context are read into memory first (not timed), then
   :func:`yikatong.rules.validate` runs (timed). This is the "rows in memory" figure.
 * :func:`from_parquet`: ``validate`` over ``scan_parquet`` of the same files, reading included in the time; with
-  ``engine="streaming"`` this is the larger-than-memory path.
+  ``engine="streaming"`` this is Polars' streaming engine over the single plan.
+* :func:`partitioned`: :func:`yikatong.rules.validate_partitioned` over the same scans: the larger-than-memory path,
+  with its working files in the output folder.
 
 ``rules`` is ``"all"`` (every rule, ``DUP_NEAR`` included), ``"no-near"`` (every rule but ``DUP_NEAR``) or
 ``"roster-only"`` (ingestion, identity, amounts and ``DUP_IN_BATCH``: no registry, lists or ledger).
@@ -18,11 +20,11 @@ from typing import Any
 
 from benchmarks._data import PERIOD, Dataset, context
 from benchmarks._harness import Timer
-from yikatong.rules import Rule, validate
+from yikatong.rules import Rule, validate, validate_partitioned
 from yikatong.rules.engine import Engine
 from yikatong.rules.registry import RULES
 
-__all__ = ["from_parquet", "in_memory", "rule_set"]
+__all__ = ["from_parquet", "in_memory", "partitioned", "rule_set"]
 
 
 def rule_set(rules: str) -> tuple[Rule, ...]:
@@ -80,3 +82,25 @@ def from_parquet(folder: str, rules: str = "no-near", engine: Engine = "streamin
             data.scan("roster"), item=item, period=PERIOD, context=ctx, rules=rule_set(rules), engine=engine
         )
     return _result(data, timer, report, None)
+
+
+def partitioned(
+    folder: str, rules: str = "no-near", partitions: int | None = None, workdir: str | None = None
+) -> dict[str, Any]:
+    """Validate from the Parquet files with the partitioned runner (splitting and merging included in the time)."""
+    data = Dataset(Path(folder))
+    ctx = context(data, lazy_files=True)
+    assert ctx.catalog is not None
+    item = ctx.catalog[data.manifest["item"]]
+    timer = Timer()
+    with timer.measure():
+        report = validate_partitioned(
+            data.scan("roster"),
+            item=item,
+            period=PERIOD,
+            context=ctx,
+            rules=rule_set(rules),
+            partitions=partitions,
+            workdir=workdir or str(data.folder),
+        )
+    return {**_result(data, timer, report, None), "partitions": partitions}

@@ -1,10 +1,12 @@
 """Run every benchmark in one go and write the figures: ``python -m benchmarks.run``.
 
-Options: ``--sizes 1000000,10000000`` (in-memory sizes), ``--streaming-rows N`` (streaming engine from Parquet;
-0 skips it), ``--quality`` (precision and recall per rule at the smallest size), ``--baseline-rows`` (sample for
-the row-wise baseline), ``--step-timeout`` (seconds before a step is stopped and reported as not finished),
-``--out bench-output/``. Each measured step runs in a fresh process (see :mod:`benchmarks._harness`); the
-figures go to ``<out>/results.json`` and a Markdown table to ``<out>/results.md``.
+Options: ``--sizes 1000000,10000000`` (in-memory sizes), ``--streaming-rows N`` (streaming engine and the
+partitioned runner from Parquet; 0 skips it), ``--partitions K`` (parts of the partitioned runner),
+``--skip-single-plan-streaming`` (at that size, only the partitioned runner and the bare scan), ``--quality``
+(precision and recall per rule at the smallest size), ``--baseline-rows`` (sample for the row-wise baseline),
+``--step-timeout`` (seconds before a step is stopped and reported as not finished), ``--out bench-output/``.
+Each measured step runs in a fresh process (see :mod:`benchmarks._harness`); the figures go to
+``<out>/results.json`` and a Markdown table to ``<out>/results.md``.
 
 Per size, all on the same rows: the full rule set with the roster in memory (every rule but ``DUP_NEAR``), a bare
 Polars scan of the same columns (in memory, and from Parquet), and the row-wise baseline on a sample.
@@ -66,6 +68,14 @@ def main(argv: list[str] | None = None) -> int:
         help="above this size, skip the full rule set from Parquet and streaming (0: never skip)",
     )
     parser.add_argument("--near-rows", type=int, default=0, help="also run every rule with DUP_NEAR at this size")
+    parser.add_argument(
+        "--partitions", type=int, default=None, help="parts of the partitioned runner (default: one per 2M rows)"
+    )
+    parser.add_argument(
+        "--skip-single-plan-streaming",
+        action="store_true",
+        help="at --streaming-rows, run only the partitioned runner and the bare scan",
+    )
     parser.add_argument("--baseline-rows", type=int, default=20_000)
     parser.add_argument("--step-timeout", type=float, default=1800.0)
     parser.add_argument("--seed", type=int, default=7)
@@ -162,8 +172,16 @@ def main(argv: list[str] | None = None) -> int:
                     "full_rules:from_parquet",
                     {"rules": "no-near", "engine": "streaming"},
                 ),
+                (
+                    "full rules, partitioned from Parquet",
+                    "full_rules:partitioned",
+                    {"rules": "no-near", "partitions": args.partitions},
+                ),
                 ("bare scan, streaming from Parquet", "bare_scan:from_parquet", {"engine": "streaming"}),
             ]:
+                if args.skip_single_plan_streaming and "streaming from Parquet" in label and "rules" in label:
+                    print(f"  {label} ({size:,} rows): not run (--skip-single-plan-streaming)", flush=True)
+                    continue
                 if not _skipped(results, label, size, args.full_parquet_max_rows):
                     _step(results, label, size, step, {**folder, **extra}, t)
                 save()

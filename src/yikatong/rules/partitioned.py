@@ -29,11 +29,14 @@ The working files (about the size of the roster and registry as Parquet) go to a
 
 from __future__ import annotations
 
+import logging
 import math
 import os
 import shutil
 import tempfile
-from collections.abc import Callable, Sequence
+import time
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Final
 
@@ -71,6 +74,8 @@ DEFAULT_PART_ROWS: Final = 2_000_000
 
 _WHOLE_ROSTER: Final = {"DUP_NEAR": "pairs rows across three block keys; not run partitioned (run validate for it)"}
 _PART: Final = "_part"
+_COMPRESSION: Final = "lz4"  # working files are read once, soon: speed over size
+_log = logging.getLogger(__name__)
 _HOLDERS: Final = pl.Schema({"_rkey": pl.Int64(), "_pay_account": pl.String()})
 _VERDICT_RANK: Final = {"pass": -1, "review": 1, "block": 2}
 
@@ -184,14 +189,22 @@ class _Run:
         main = [r for r in active if not r.batch_level and r.code not in apart_codes]
         need_keys = "ACCOUNT_SHARED" in apart_codes
 
-        rows_lf = self._split_roster()
-        self._split_context()
+        with _step("split the roster by payee"):
+            rows_lf = self._split_roster()
+        with _step("split the registry, lists and ledger"):
+            self._split_context()
         for k in range(self.n):
-            self._validate_part(k, main, need_keys)
-        extra = [stage(rule) for rule, stage in apart]
+            with _step(f"validate part {k + 1} of {self.n}"):
+                self._validate_part(k, main, need_keys)
+        extra: list[pl.DataFrame] = []
+        for rule, stage in apart:
+            with _step(f"{rule.code} on its own split"):
+                extra.append(stage(rule))
         if batch:
-            extra.append(build_plan(self.lf, self.env, batch).issues.collect(engine="streaming"))
-        return self._merge(extra, rows_lf)
+            with _step("batch-level rules"):
+                extra.append(build_plan(self.lf, self.env, batch).issues.collect(engine="streaming"))
+        with _step("merge"):
+            return self._merge(extra, rows_lf)
 
     # --- splitting -----------------------------------------------------------------------------------------------
 
@@ -201,7 +214,10 @@ class _Run:
 
     def _sink(self, lf: pl.LazyFrame, part: pl.Expr, name: str) -> None:
         lf.with_columns(part).sink_parquet(
-            pl.PartitionBy(self.folder / name, key=_PART, include_key=False), mkdir=True, engine="streaming"
+            pl.PartitionBy(self.folder / name, key=_PART, include_key=False),
+            compression=_COMPRESSION,
+            mkdir=True,
+            engine="streaming",
         )
 
     def _scan(self, name: str, k: int, schema: pl.Schema) -> pl.LazyFrame:
@@ -259,8 +275,8 @@ class _Run:
         frames = pl.collect_all(outputs)
         out = self.folder / "out"
         out.mkdir(exist_ok=True)
-        frames[0].write_parquet(out / f"verdicts-{k:05d}.parquet")
-        frames[1].write_parquet(out / f"issues-{k:05d}.parquet")
+        frames[0].write_parquet(out / f"verdicts-{k:05d}.parquet", compression=_COMPRESSION)
+        frames[1].write_parquet(out / f"issues-{k:05d}.parquet", compression=_COMPRESSION)
         if need_keys:
             self._sink(frames[2].lazy(), self._account_part(), f"keys-{k:05d}")
 
@@ -342,3 +358,11 @@ class _Run:
             )
         verdicts = verdicts_lf.sort("row_id").collect()
         return issues, verdicts, rows_lf
+
+
+@contextmanager
+def _step(what: str) -> Iterator[None]:
+    """Log a step's wall time at INFO (``yikatong.rules.partitioned``): large rosters take minutes."""
+    started = time.perf_counter()
+    yield
+    _log.info("%s: %.1f s", what, time.perf_counter() - started)
