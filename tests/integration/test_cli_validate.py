@@ -97,6 +97,30 @@ def test_the_streaming_engine_gives_the_same_verdicts(tmp_path: Path) -> None:
     assert verdicts["verdict"].to_list() == ["block", "pass", "block", "review", "block"]
 
 
+def test_partitions_give_the_same_verdicts_and_leave_no_working_files(tmp_path: Path) -> None:
+    work = tmp_path / "work"
+    work.mkdir()
+    roster = _write(tmp_path)
+    assert _validate(roster, "--out", tmp_path / "p", "--partitions", "3", "--workdir", work) == 0
+    verdicts = pl.read_parquet(tmp_path / "p" / "verdicts.parquet")
+    assert verdicts["verdict"].to_list() == ["block", "pass", "block", "review", "block"]
+    assert list(work.iterdir()) == []
+    summary = json.loads((tmp_path / "p" / "summary.json").read_text(encoding="utf-8"))
+    assert "not run partitioned" in summary["skipped"]["DUP_NEAR"]
+
+
+def test_partitions_with_the_streaming_engine_is_refused_with_exit_2(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert _validate(_write(tmp_path), "--partitions", "2", "--engine", "streaming") == 2
+    assert "choose one" in capsys.readouterr().err
+
+
+def test_a_missing_working_folder_is_refused_with_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert _validate(_write(tmp_path), "--partitions", "2", "--workdir", tmp_path / "nope") == 2
+    assert "working folder not found" in capsys.readouterr().err
+
+
 def test_a_missing_roster_is_a_clear_error_with_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert _validate(tmp_path / "nope.csv") == 2
     err = capsys.readouterr().err
@@ -117,7 +141,14 @@ def test_an_empty_roster_file_is_a_clear_error_with_exit_2(tmp_path: Path, capsy
 
 @pytest.mark.parametrize(
     "extra",
-    [["--period", "2026-13"], ["--declared-total", "1.234"], ["--declared-count", "-1"], ["--engine", "gpu"]],
+    [
+        ["--period", "2026-13"],
+        ["--declared-total", "1.234"],
+        ["--declared-count", "-1"],
+        ["--engine", "gpu"],
+        ["--partitions", "0"],
+        ["--partitions", "many"],
+    ],
 )
 def test_bad_options_are_usage_errors_with_exit_2(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], extra: list[str]

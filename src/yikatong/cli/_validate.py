@@ -24,7 +24,7 @@ from yikatong.inputs import load_ledger, load_reference, load_registry, parse_re
 from yikatong.money import parse_yuan
 from yikatong.period import Period
 from yikatong.roster import read_roster
-from yikatong.rules import ValidationContext, ValidationReport, validate
+from yikatong.rules import ValidationContext, ValidationReport, validate, validate_partitioned
 
 __all__ = ["CliInputError", "Inputs", "build_context", "load_inputs", "print_summary", "register", "run"]
 
@@ -73,6 +73,16 @@ def _count(text: str) -> int:
     return n
 
 
+def _parts(text: str) -> int:
+    try:
+        n = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of parts: {text!r} / 分区数无效") from None
+    if n < 1:
+        raise argparse.ArgumentTypeError(f"at least 1 part, got {text!r} / 分区数至少为 1")
+    return n
+
+
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the ``validate`` sub-command."""
     p = sub.add_parser(
@@ -88,6 +98,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--declared-total", type=_yuan, metavar="AMOUNT", help="total the department declared, in yuan")
     p.add_argument("--out", type=Path, metavar="DIR", help="write verdicts.parquet, issues.parquet, summary.json")
     p.add_argument("--engine", choices=("in-memory", "streaming"), default="in-memory", help="Polars engine")
+    p.add_argument(
+        "--partitions",
+        type=_parts,
+        metavar="N",
+        help="validate in N parts split by payee (bounded memory for the rules; DUP_NEAR is not run)",
+    )
+    p.add_argument("--workdir", type=Path, metavar="DIR", help="folder for --partitions' working files")
     p.add_argument("--fail-on", choices=("block", "review"), help="exit 1 when any row (or the batch) reaches it")
     p.add_argument(
         "--registry",
@@ -205,7 +222,21 @@ def run(args: argparse.Namespace) -> int:
         context = build_context(args, inputs)
     except CliInputError as exc:
         return fail(str(exc))
-    report = validate(inputs.roster, item=inputs.item, period=inputs.period, context=context, engine=args.engine)
+    if args.partitions is not None:
+        if args.engine == "streaming":
+            return fail("--partitions and --engine streaming are two ways of bounding memory: choose one")
+        if args.workdir is not None and not args.workdir.is_dir():
+            return fail(f"working folder not found: {args.workdir} / 找不到工作目录")
+        report = validate_partitioned(
+            inputs.roster,
+            item=inputs.item,
+            period=inputs.period,
+            context=context,
+            partitions=args.partitions,
+            workdir=args.workdir,
+        )
+    else:
+        report = validate(inputs.roster, item=inputs.item, period=inputs.period, context=context, engine=args.engine)
     print_summary(report, inputs.item, args.roster, sys.stdout)
     if args.out is not None:
         out: Path = args.out
