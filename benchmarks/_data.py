@@ -10,9 +10,10 @@ A data set is a folder under the output directory, made once per (rows, seed) an
   expects);
 * ``manifest.json``: rows, seed, item, period, parts, and how long generation took.
 
-Rosters larger than one part are generated part by part with different seeds (bounded memory). IDs of different
-parts are drawn independently, so a few people may exist in two parts; the rules then report them as duplicates,
-as they should.
+Rosters larger than one part are generated part by part (bounded memory) as the parts of one population
+(``generate(..., part=k, parts=n)``): different parts draw different people, whose ID numbers and accounts never
+coincide, so a 100M-row roster has the defect rates of a 1M one. Such sizes must be a multiple of
+:data:`CHUNK_ROWS` (every part the same size).
 """
 
 from __future__ import annotations
@@ -90,9 +91,11 @@ def context(data: Dataset, *, lazy_files: bool) -> ValidationContext:
     )
 
 
-def _write_part(index: int, rows: int, seed: int, offset: int, folder: Path, catalog: Catalog) -> tuple[int, int]:
-    """Generate one part; returns (amount total in fen, defect rows) of the part."""
-    synth = generate(rows, catalog=catalog, item=ITEM, period=PERIOD, seed=seed + index)
+def _write_part(
+    index: int, parts: int, rows: int, seed: int, offset: int, folder: Path, catalog: Catalog
+) -> tuple[int, int]:
+    """Generate part ``index`` of ``parts``; returns (amount total in fen, defect rows) of the part."""
+    synth = generate(rows, catalog=catalog, item=ITEM, period=PERIOD, seed=seed, part=index, parts=parts)
     with tempfile.TemporaryDirectory(prefix="yikatong-synth-") as tmp:
         paths = synth.write(tmp, format="parquet", context_format="parquet")
         registry = load_registry(paths["registry"]).collect()
@@ -116,6 +119,8 @@ def _write_part(index: int, rows: int, seed: int, offset: int, folder: Path, cat
 
 def prepare(rows: int, out_dir: Path, *, seed: int = 7) -> Dataset:
     """The data set of ``rows`` rows in ``out_dir`` (made now unless a finished one is already there)."""
+    if rows > CHUNK_ROWS and rows % CHUNK_ROWS:
+        raise ValueError(f"rows above {CHUNK_ROWS:,} must be a multiple of it (equal parts), got {rows:,}")
     folder = out_dir / f"data-{rows}-s{seed}"
     if (folder / "manifest.json").is_file():
         return Dataset(folder)
@@ -126,8 +131,9 @@ def prepare(rows: int, out_dir: Path, *, seed: int = 7) -> Dataset:
     started = time.perf_counter()
     total = 0
     parts = 0
-    for index, offset in enumerate(range(0, rows, CHUNK_ROWS)):
-        part_total, _ = _write_part(index, min(CHUNK_ROWS, rows - offset), seed, offset, folder, catalog)
+    offsets = range(0, rows, CHUNK_ROWS)
+    for index, offset in enumerate(offsets):
+        part_total, _ = _write_part(index, len(offsets), min(CHUNK_ROWS, rows - offset), seed, offset, folder, catalog)
         total += part_total
         parts += 1
     references = sorted({p.name.split("-")[1] for p in folder.glob("reference-*.parquet")})
