@@ -15,7 +15,7 @@ from benchmarks.guard import SLOWER, GuardResult, compare, measure, record
 
 from tests.benchmarks import GUARD_LINES
 
-GUARD_ROWS = int(os.environ.get("YIKATONG_GUARD_ROWS", "100000"))
+GUARD_ROWS = int(os.environ.get("YIKATONG_GUARD_ROWS", "1000000"))
 
 
 def test_the_quick_benchmark_runs_and_its_comparison_is_printed(tmp_path: Path) -> None:
