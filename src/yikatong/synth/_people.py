@@ -44,6 +44,9 @@ __all__ = [
 _DAYS_PER_YEAR: Final = 365.2425
 _XIUSHAN_POPULATION: Final = 650_000
 _SEQ_CAPACITY: Final = 250
+# People drawn from the neighbouring counties: 6% of a roster of up to 12.5M people (rows and list-only people),
+# a fixed number beyond, so a province-scale roster does not overflow the neighbours' sequence numbers either.
+_NEIGHBOUR_PEOPLE: Final = 750_000
 _ACCOUNT_KINDS: Final = ("card", "passbook", "social_security")
 
 
@@ -113,11 +116,12 @@ def add_birth_and_sex(frame: pl.DataFrame, specs: Sequence[ItemSpec], period: Pe
 def add_regions(frame: pl.DataFrame, rng: Rng, population: int) -> pl.DataFrame:
     """Add ``_region``: Xiushan's codes for most people of a county-sized roster, neighbours, then other counties.
 
-    Xiushan's share shrinks as the population grows beyond the county's, so a province-scale roster spreads over
-    Chongqing's other districts instead of overflowing one county's sequence numbers.
+    Xiushan's share shrinks as the population grows beyond the county's, and the neighbours' beyond 12.5M people,
+    so a province-scale roster spreads over Chongqing's other districts (and beyond) instead of overflowing a
+    county's sequence numbers.
     """
     xiushan = min(0.9, _XIUSHAN_POPULATION / max(population, 1))
-    neighbours = min(0.06, 1.0 - xiushan)
+    neighbours = min(0.06, 1.0 - xiushan, _NEIGHBOUR_PEOPLE / max(population, 1))
     group = rng.choice("region.group", [xiushan, neighbours, max(1.0 - xiushan - neighbours, 0.0)])
     year = pl.col("_birth").cast(pl.Date).dt.year()
     home = (
