@@ -141,12 +141,15 @@ def validate_partitioned(
     try:
         run = _Run(lf, env, partitions, folder)
         issues, verdicts, rows_lf = run.execute(active)
-        examples = examples_plan(
-            issues.lazy(),
-            rows_lf.join(issues.lazy().select("row_id").drop_nulls().unique(), on="row_id", how="semi"),
-            env.columns,
-            example_limit,
-        ).collect()
+        with _step("examples"):
+            chosen = issues.filter(pl.col("row_id").is_not_null()).filter(
+                pl.int_range(pl.len()).over("code") < example_limit
+            )
+            # A few rows, read from the split roster by a filter the Parquet reader applies as it scans.
+            example_rows = rows_lf.filter(pl.col("row_id").is_in(chosen["row_id"].unique().implode()))
+            examples = examples_plan(chosen.lazy(), example_rows, env.columns, example_limit).collect(
+                engine="streaming"
+            )
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     return ValidationReport(
@@ -168,6 +171,8 @@ class _Run:
         self.env = env
         self.n = partitions
         self.folder = folder
+        self.roster_schema = lf.collect_schema()
+        self.schemas: dict[str, pl.Schema] = {}  # of the context frames split by person
 
     # --- planning ------------------------------------------------------------------------------------------------
 
@@ -225,14 +230,12 @@ class _Run:
         return pl.scan_parquet(files, hive_partitioning=False) if files else pl.LazyFrame(schema=schema)
 
     def _split_roster(self) -> pl.LazyFrame:
-        self.roster_schema = self.lf.collect_schema()
         self._sink(self.lf, self._part_expr(person_key_expr(payee_id_expr(self.env))), "roster")
         files = sorted((self.folder / "roster").glob(f"{_PART}=*/*.parquet"))
         return pl.scan_parquet(files, hive_partitioning=False) if files else pl.LazyFrame(schema=self.roster_schema)
 
     def _split_context(self) -> None:
         ctx = self.env.context
-        self.schemas: dict[str, pl.Schema] = {}
         person = person_key_expr(pl.col("id_number"))
         frames: dict[str, pl.LazyFrame] = {}
         if ctx.registry is not None:
