@@ -20,7 +20,8 @@ from typing import Any
 
 from benchmarks._data import PERIOD, Dataset, context
 from benchmarks._harness import Timer
-from yikatong.rules import Rule, validate, validate_partitioned
+from yikatong.catalog import SubsidyItem
+from yikatong.rules import Rule, ValidationContext, validate, validate_partitioned
 from yikatong.rules.engine import Engine
 from yikatong.rules.registry import RULES
 
@@ -37,6 +38,13 @@ def rule_set(rules: str) -> tuple[Rule, ...]:
     if rules == "roster-only":
         return tuple(r for r in RULES if r.family in ("ingestion", "identity", "amounts") or r.code == "DUP_IN_BATCH")
     raise ValueError(f"unknown rule set {rules!r}: use all, no-near or roster-only")
+
+
+def _inputs(folder: str, *, lazy_files: bool) -> tuple[Dataset, ValidationContext, SubsidyItem]:
+    data = Dataset(Path(folder))
+    ctx = context(data, lazy_files=lazy_files)
+    assert ctx.catalog is not None
+    return data, ctx, ctx.catalog[data.manifest["item"]]
 
 
 def _result(data: Dataset, timer: Timer, report: Any, roster_mb: float | None) -> dict[str, Any]:
@@ -56,10 +64,7 @@ def _result(data: Dataset, timer: Timer, report: Any, roster_mb: float | None) -
 
 def in_memory(folder: str, rules: str = "all", issues_out: str | None = None) -> dict[str, Any]:
     """Validate the roster held in memory (in-memory engine); optionally write the issues to ``issues_out``."""
-    data = Dataset(Path(folder))
-    ctx = context(data, lazy_files=False)
-    assert ctx.catalog is not None
-    item = ctx.catalog[data.manifest["item"]]
+    data, ctx, item = _inputs(folder, lazy_files=False)
     roster = data.read("roster")
     roster_mb = roster.estimated_size("mb")
     timer = Timer()
@@ -72,10 +77,7 @@ def in_memory(folder: str, rules: str = "all", issues_out: str | None = None) ->
 
 def from_parquet(folder: str, rules: str = "no-near", engine: Engine = "streaming") -> dict[str, Any]:
     """Validate straight from the Parquet files (reading included in the time) with ``engine``."""
-    data = Dataset(Path(folder))
-    ctx = context(data, lazy_files=True)
-    assert ctx.catalog is not None
-    item = ctx.catalog[data.manifest["item"]]
+    data, ctx, item = _inputs(folder, lazy_files=True)
     timer = Timer()
     with timer.measure():
         report = validate(
@@ -88,10 +90,7 @@ def partitioned(
     folder: str, rules: str = "no-near", partitions: int | None = None, workdir: str | None = None
 ) -> dict[str, Any]:
     """Validate from the Parquet files with the partitioned runner (splitting and merging included in the time)."""
-    data = Dataset(Path(folder))
-    ctx = context(data, lazy_files=True)
-    assert ctx.catalog is not None
-    item = ctx.catalog[data.manifest["item"]]
+    data, ctx, item = _inputs(folder, lazy_files=True)
     timer = Timer()
     with timer.measure():
         report = validate_partitioned(

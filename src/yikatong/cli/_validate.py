@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
@@ -63,24 +64,25 @@ def _yuan(text: str) -> int:
     return fen
 
 
-def _count(text: str) -> int:
-    try:
-        n = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a row count: {text!r} / 笔数无效") from None
-    if n < 0:
-        raise argparse.ArgumentTypeError(f"negative row count {text!r} / 笔数不能为负")
-    return n
+def _at_least(minimum: int, what_en: str, what_zh: str) -> Callable[[str], int]:
+    """An argparse type: an integer of at least ``minimum``, refused in both languages otherwise."""
+
+    def parse(text: str) -> int:
+        try:
+            n = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"not a {what_en}: {text!r} / {what_zh}无效") from None
+        if n < minimum:
+            raise argparse.ArgumentTypeError(
+                f"{what_en} must be at least {minimum}, got {text!r} / {what_zh}至少为 {minimum}"
+            )
+        return n
+
+    return parse
 
 
-def _parts(text: str) -> int:
-    try:
-        n = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number of parts: {text!r} / 分区数无效") from None
-    if n < 1:
-        raise argparse.ArgumentTypeError(f"at least 1 part, got {text!r} / 分区数至少为 1")
-    return n
+_count = _at_least(0, "row count", "笔数")
+_parts = _at_least(1, "number of parts", "分区数")
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:

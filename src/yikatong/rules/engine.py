@@ -29,6 +29,7 @@ __all__ = [
     "build_plan",
     "examples_plan",
     "prepare_roster",
+    "prepare_run",
     "select_rules",
     "severity_rank",
     "validate",
@@ -72,16 +73,8 @@ def validate(
     """
     if engine not in ("in-memory", "streaming"):
         raise ValueError(f"unknown engine {engine!r}: use 'in-memory' or 'streaming'")
-    if rules is None:
-        from yikatong.rules.registry import RULES
-
-        rules = RULES
-    per = Period.parse(period)
-    ctx = context or ValidationContext()
-    ctx.check()
-    lf = prepare_roster(roster)
-    env = RuleEnv(item=item, period=per, context=ctx, columns=frozenset(lf.collect_schema().names()))
-    active, skipped = select_rules(rules, env)
+    lf, env, active, skipped = prepare_run(roster, item=item, period=period, context=context, rules=rules)
+    per = env.period
     plan = build_plan(lf, env, active)
     examples_lf = examples_plan(plan.issues, plan.base, env.columns, example_limit)
     verdicts, issues, examples = pl.collect_all(
@@ -96,6 +89,32 @@ def validate(
         skipped=skipped,
         rules_run=tuple(r.code for r in active),
     )
+
+
+def prepare_run(
+    roster: pl.DataFrame | pl.LazyFrame,
+    *,
+    item: SubsidyItem,
+    period: str | Period,
+    context: ValidationContext | None,
+    rules: Sequence[Rule] | None,
+) -> tuple[pl.LazyFrame, RuleEnv, list[Rule], dict[str, str]]:
+    """What every runner does first: check the context, prepare the roster, and split the rules (every rule of the
+    library when ``rules`` is None) into those that run and those skipped.
+
+    Returns:
+        The prepared roster, the rules' environment, the active rules and the skipped ones (code → reason).
+    """
+    if rules is None:
+        from yikatong.rules.registry import RULES
+
+        rules = RULES
+    ctx = context or ValidationContext()
+    ctx.check()
+    lf = prepare_roster(roster)
+    env = RuleEnv(item=item, period=Period.parse(period), context=ctx, columns=frozenset(lf.collect_schema().names()))
+    active, skipped = select_rules(rules, env)
+    return lf, env, active, skipped
 
 
 def prepare_roster(roster: pl.DataFrame | pl.LazyFrame) -> pl.LazyFrame:

@@ -60,8 +60,7 @@ from yikatong.rules.context import ValidationContext
 from yikatong.rules.engine import (
     build_plan,
     examples_plan,
-    prepare_roster,
-    select_rules,
+    prepare_run,
     severity_rank,
     verdict_expr,
 )
@@ -116,16 +115,8 @@ def validate_partitioned(
     """
     if partitions is not None and partitions < 1:
         raise ValueError(f"partitions must be at least 1, got {partitions}")
-    if rules is None:
-        from yikatong.rules.registry import RULES
-
-        rules = RULES
-    per = Period.parse(period)
-    ctx = context or ValidationContext()
-    ctx.check()
-    lf = prepare_roster(roster)
-    env = RuleEnv(item=item, period=per, context=ctx, columns=frozenset(lf.collect_schema().names()))
-    active, skipped = select_rules(rules, env)
+    lf, env, active, skipped = prepare_run(roster, item=item, period=period, context=context, rules=rules)
+    per = env.period
     for rule in active:
         if rule.code in _WHOLE_ROSTER:
             skipped[rule.code] = _WHOLE_ROSTER[rule.code]
