@@ -146,10 +146,19 @@ def test_an_empty_roster_gives_an_empty_report(catalog: Catalog) -> None:
     assert report.issues.height == 0
 
 
-def test_fewer_than_one_part_is_refused(catalog: Catalog) -> None:
+@pytest.mark.parametrize("partitions", [0, -3, 2.5, True])
+def test_a_number_of_parts_that_is_not_a_whole_number_above_zero_is_refused(
+    catalog: Catalog, partitions: object
+) -> None:
     roster = _small([_id("50024119400101123")], [None], ["6217000000001111110"])
     with pytest.raises(ValueError, match="at least 1"):
-        validate_partitioned(roster, item=catalog["GLJT"], period="2026-11", partitions=0)
+        validate_partitioned(roster, item=catalog["GLJT"], period="2026-11", partitions=partitions)  # type: ignore[arg-type]
+
+
+def test_a_missing_working_folder_is_an_os_error_naming_it(catalog: Catalog, tmp_path: Path) -> None:
+    roster = _small([_id("50024119400101123")], [None], ["6217000000001111110"])
+    with pytest.raises(FileNotFoundError, match="nope"):
+        validate_partitioned(roster, item=catalog["GLJT"], period="2026-11", workdir=tmp_path / "nope")
 
 
 def test_a_roster_without_id_numbers_is_refused(catalog: Catalog) -> None:

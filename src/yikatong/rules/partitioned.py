@@ -111,10 +111,12 @@ def validate_partitioned(
 
     Raises:
         ReferenceDataError: when a context frame lacks a column the rules read.
-        ValueError: when the roster has no ``id_number`` column, or ``partitions`` is below 1.
+        ValueError: when the roster has no ``id_number`` column, or ``partitions`` is not a whole number of at
+            least 1.
+        OSError: when the working folder cannot be made under ``workdir`` (missing, not writable).
     """
-    if partitions is not None and partitions < 1:
-        raise ValueError(f"partitions must be at least 1, got {partitions}")
+    if partitions is not None and (isinstance(partitions, bool) or not isinstance(partitions, int) or partitions < 1):
+        raise ValueError(f"partitions must be a whole number of at least 1, got {partitions!r}")
     lf, env, active, skipped = prepare_run(roster, item=item, period=period, context=context, rules=rules)
     per = env.period
     for rule in active:
