@@ -34,10 +34,12 @@ __all__ = [
     "severity_rank",
     "validate",
     "verdict_expr",
+    "verdict_rank",
 ]
 
 Engine = Literal["in-memory", "streaming"]
 _RANK: dict[str, int] = {"fix": 0, "review": 1, "block": 2}
+_VERDICT_RANK: dict[str, int] = {"pass": -1, "review": 1, "block": 2}
 
 
 def validate(
@@ -176,9 +178,7 @@ def build_plan(
         hits.append(finding.hit.fill_null(False).alias(hit_col))
         hits.append(_severity_expr(rule, finding, item).alias(f"_sev_{rule.code}"))
         ranks.append(
-            pl.when(pl.col(hit_col))
-            .then(pl.col(f"_sev_{rule.code}").replace_strict(_RANK, return_dtype=pl.Int8))
-            .otherwise(pl.lit(-1, pl.Int8))
+            pl.when(pl.col(hit_col)).then(severity_rank(pl.col(f"_sev_{rule.code}"))).otherwise(pl.lit(-1, pl.Int8))
         )
     # One cache point: the verdicts, every issue branch and the examples read the same evaluated rules, which
     # common-subplan elimination alone does not guarantee across collect_all's branches.
@@ -219,6 +219,11 @@ def build_plan(
 def verdict_expr(rank: pl.Expr) -> pl.Expr:
     """The verdict of a severity rank (2 block, 1 review, otherwise pass)."""
     return pl.when(rank == 2).then(pl.lit("block")).when(rank == 1).then(pl.lit("review")).otherwise(pl.lit("pass"))
+
+
+def verdict_rank(verdict: pl.Expr) -> pl.Expr:
+    """The rank of a verdict column (``pass`` -1, ``review`` 1, ``block`` 2) as Int8: :func:`verdict_expr` undone."""
+    return verdict.replace_strict(_VERDICT_RANK, return_dtype=pl.Int8)
 
 
 def severity_rank(severity: pl.Expr) -> pl.Expr:

@@ -63,6 +63,7 @@ from yikatong.rules.engine import (
     prepare_run,
     severity_rank,
     verdict_expr,
+    verdict_rank,
 )
 from yikatong.rules.report import ISSUES_SCHEMA, ValidationReport
 
@@ -76,7 +77,6 @@ _PART: Final = "_part"
 _COMPRESSION: Final = "lz4"  # working files are read once, soon: speed over size
 _log = logging.getLogger(__name__)
 _HOLDERS: Final = pl.Schema({"_rkey": pl.Int64(), "_pay_account": pl.String()})
-_VERDICT_RANK: Final = {"pass": -1, "review": 1, "block": 2}
 
 
 def validate_partitioned(
@@ -123,17 +123,16 @@ def validate_partitioned(
         if rule.code in _WHOLE_ROSTER:
             skipped[rule.code] = _WHOLE_ROSTER[rule.code]
     active = [r for r in active if r.code not in _WHOLE_ROSTER]
+    with _step("whole-roster figures"):
+        rows, facts, batch_issues = _whole_roster_figures(lf, env, active, count=partitions is None)
     if partitions is None:
-        rows = int(lf.select(pl.len()).collect(engine="streaming").item())
-        partitions = max(1, math.ceil(rows / DEFAULT_PART_ROWS))
-    if any(r.code == "AMOUNT_OUTLIER" for r in active):
-        median = lf.select(amount_median_expr()).collect(engine="streaming").item()
-        env = evolve(env, facts={**env.facts, "amount_median": median})
+        partitions = max(1, math.ceil((rows or 0) / DEFAULT_PART_ROWS))
+    env = evolve(env, facts={**env.facts, **facts})
 
     folder = Path(tempfile.mkdtemp(prefix="yikatong-parts-", dir=workdir))
     try:
         run = _Run(lf, env, partitions, folder)
-        issues, verdicts, rows_lf = run.execute(active)
+        issues, verdicts, rows_lf = run.execute(active, batch_issues)
         with _step("examples"):
             chosen = issues.filter(pl.col("row_id").is_not_null()).filter(
                 pl.int_range(pl.len()).over("code") < example_limit
@@ -172,9 +171,11 @@ class _Run:
     def _payee_is_own(self) -> bool:
         return not (self.env.item.unit == "household" and "household_head_id" in self.env.columns)
 
-    def execute(self, active: Sequence[Rule]) -> tuple[pl.DataFrame, pl.DataFrame, pl.LazyFrame]:
-        """Run every step; returns the sorted issues, the verdicts, and the split roster (for the examples)."""
-        batch = [r for r in active if r.batch_level]
+    def execute(
+        self, active: Sequence[Rule], batch_issues: pl.DataFrame | None
+    ) -> tuple[pl.DataFrame, pl.DataFrame, pl.LazyFrame]:
+        """Run every step; returns the sorted issues (with ``batch_issues``, found over the whole roster), the
+        verdicts, and the split roster (for the examples)."""
         apart: list[tuple[Rule, Callable[[Rule], pl.DataFrame]]] = []
         for rule in active:
             if rule.code == "ACCOUNT_SHARED":
@@ -198,9 +199,8 @@ class _Run:
         for rule, stage in apart:
             with _step(f"{rule.code} on its own split"):
                 extra.append(stage(rule))
-        if batch:
-            with _step("batch-level rules"):
-                extra.append(build_plan(self.lf, self.env, batch).issues.collect(engine="streaming"))
+        if batch_issues is not None:
+            extra.append(batch_issues)
         with _step("merge"):
             return self._merge(extra, rows_lf)
 
@@ -272,7 +272,7 @@ class _Run:
         out = self.folder / "out"
         out.mkdir(exist_ok=True)
         # Verdicts are kept as an Int8 rank until the end: the 100M-row merge sorts 9 bytes a row, not 24.
-        frames[0].select("row_id", _rank_of_verdict()).write_parquet(
+        frames[0].select("row_id", verdict_rank(pl.col("verdict")).alias("_rank")).write_parquet(
             out / f"verdicts-{k:05d}.parquet", compression=_COMPRESSION
         )
         frames[1].write_parquet(out / f"issues-{k:05d}.parquet", compression=_COMPRESSION)
@@ -367,5 +367,19 @@ def _step(what: str) -> Iterator[None]:
     _log.info("%s: %.1f s", what, time.perf_counter() - started)
 
 
-def _rank_of_verdict() -> pl.Expr:
-    return pl.col("verdict").replace_strict(_VERDICT_RANK, return_dtype=pl.Int8).alias("_rank")
+def _whole_roster_figures(
+    lf: pl.LazyFrame, env: RuleEnv, active: Sequence[Rule], *, count: bool
+) -> tuple[int | None, dict[str, float | None], pl.DataFrame | None]:
+    """What needs every row at once, in one streaming run: the row count (when ``count``), the batch median of
+    ``AMOUNT_OUTLIER`` (as a fact for the parts), and the findings of the batch-level rules."""
+    figures = [pl.len().alias("rows")] if count else []
+    if any(r.code == "AMOUNT_OUTLIER" for r in active):
+        figures.append(amount_median_expr().alias("amount_median"))
+    batch = [r for r in active if r.batch_level]
+    plans = [lf.select(figures)] if figures else []
+    if batch:
+        plans.append(build_plan(lf, env, batch).issues)
+    results = pl.collect_all(plans, engine="streaming") if plans else []
+    values = results[0].row(0, named=True) if figures else {}
+    rows = values.pop("rows", None)
+    return rows, values, results[-1] if batch else None
