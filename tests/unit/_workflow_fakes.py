@@ -146,7 +146,7 @@ class FakeSink:
 class World:
     """A service over fakes, with helpers that walk a batch through the life cycle."""
 
-    def __init__(self, catalog: Catalog) -> None:
+    def __init__(self, catalog: Catalog, *, history: pl.DataFrame | None = None) -> None:
         self.store = MemoryStore()
         self.bank = FakeBank()
         self.treasury = FakeTreasury()
@@ -160,6 +160,7 @@ class World:
             clock=self.clock,
             catalog=catalog,
             rules=TEST_RULES,
+            history=history,
         )
 
     def draft(self, roster: pl.DataFrame | None = None) -> str:

@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
 
+from tests.idnumbers import with_check as _id
 from yikatong.catalog import Catalog, SubsidyItem
 from yikatong.errors import ReferenceDataError
 from yikatong.inputs import load_ledger, load_reference, load_registry
@@ -18,11 +19,6 @@ from yikatong.rules import RULES, ValidationContext, ValidationReport, validate,
 from yikatong.synth import generate
 
 NO_NEAR = [r for r in RULES if r.code != "DUP_NEAR"]
-
-
-def _id(body: str) -> str:
-    total = sum(int(c) * w for c, w in zip(body, (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2), strict=True))
-    return body + "10X98765432"[total % 11]
 
 
 def _synth(catalog: Catalog, item: str, rows: int, tmp: Path) -> tuple[pl.DataFrame, ValidationContext]:

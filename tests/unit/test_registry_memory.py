@@ -5,6 +5,7 @@ import datetime as dt
 import polars as pl
 import pytest
 
+from tests.idnumbers import with_check as _id
 from yikatong.accounts import Actor
 from yikatong.adapters.clock import FixedClock
 from yikatong.adapters.memory_registry import MemoryRegistry
@@ -17,11 +18,6 @@ CARD_NEW = "6230520460001234567"
 ZHONGHE = Actor(user="clerk-zh-1", role="town", town="中和街道")
 ZHONGHE_CHECKER = Actor(user="clerk-zh-2", role="town", town="中和街道")
 QINGXI = Actor(user="clerk-qx-1", role="town", town="清溪场镇")
-
-
-def _id(body: str) -> str:
-    total = sum(int(c) * w for c, w in zip(body, (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2), strict=True))
-    return body + "10X98765432"[total % 11]
 
 
 ID = _id(PERSON)

@@ -3,15 +3,10 @@ from __future__ import annotations
 import polars as pl
 import pytest
 
+from tests.idnumbers import with_check as _id
 from yikatong.catalog import Catalog
 from yikatong.rules import ValidationContext, ValidationReport, validate
 from yikatong.rules.ledger import RULES, period_bounds
-
-
-def _id(body: str) -> str:
-    total = sum(int(c) * w for c, w in zip(body, (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2), strict=True))
-    return body + "10X98765432"[total % 11]
-
 
 A = _id("50024119400101123")
 B = _id("50024119450303224")

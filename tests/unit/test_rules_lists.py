@@ -7,18 +7,13 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.idnumbers import with_check as _id
 from yikatong.adapters.memory_reference import MemoryReference, reference_context
 from yikatong.catalog import Catalog, ReferenceListName
 from yikatong.errors import ReferenceDataError
 from yikatong.ports import ReferenceData
 from yikatong.rules import ValidationContext, ValidationReport, validate
 from yikatong.rules.lists import RULES
-
-
-def _id(body: str) -> str:
-    total = sum(int(c) * w for c, w in zip(body, (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2), strict=True))
-    return body + "10X98765432"[total % 11]
-
 
 A = _id("50024119400101123")
 B = _id("50024119450303224")

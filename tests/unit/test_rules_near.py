@@ -6,14 +6,10 @@ import polars as pl
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from tests.idnumbers import with_check as _id
 from yikatong.catalog import Catalog
 from yikatong.rules import validate
 from yikatong.rules.near import RULES, near_duplicates
-
-
-def _id(body: str) -> str:
-    total = sum(int(c) * w for c, w in zip(body, (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2), strict=True))
-    return body + "10X98765432"[total % 11]
 
 
 def _roster(rows: Sequence[tuple[str, str, str | None, str | None]]) -> pl.DataFrame:

@@ -8,13 +8,12 @@ import re
 import polars as pl
 import pytest
 
-from tests.unit._workflow_fakes import BANK, CHECKER, FINANCE, MAKER, TEST_RULES, World, make_roster, snapshot
+from tests.unit._workflow_fakes import BANK, CHECKER, FINANCE, MAKER, World, make_roster, snapshot
 from yikatong.catalog import Catalog
 from yikatong.errors import IllegalTransition, PermissionDenied, StoreError
 from yikatong.ports import Store
 from yikatong.workflow import Actor
 from yikatong.workflow._core import ServiceCore
-from yikatong.workflow.service import build_service
 
 FIFTEEN_DIGIT_ID = "500241400101011"
 
@@ -239,17 +238,7 @@ def test_payments_made_before_the_store_existed_block_a_second_payment(catalog: 
         "amount_fen",
         pl.lit("paid").alias("status"),
     )
-    world = World(catalog)
-    world.service = build_service(
-        store=world.store,
-        bank=world.bank,
-        treasury=world.treasury,
-        disclosure=world.sink,
-        clock=world.clock,
-        catalog=catalog,
-        rules=TEST_RULES,
-        history=paid_before,
-    )
+    world = World(catalog, history=paid_before)
     batch_id = world.to("validated", roster)
     rows = world.store.rows(batch_id).sort("row_id")
     assert rows["status"].to_list() == ["passed", "blocked", "passed"]
