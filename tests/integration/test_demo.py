@@ -17,6 +17,7 @@ from attrs import asdict
 from hypothesis import given
 from hypothesis import strategies as st
 
+from tests.idnumbers import luhn_ok as _luhn_ok
 from yikatong.adapters.sqlite import SqliteStore
 from yikatong.cli import main
 from yikatong.demo import prepare_folder
@@ -303,14 +304,6 @@ def test_fewer_rows_than_items_is_a_usage_error(tmp_path: Path) -> None:
     run = DemoRun(tmp_path / "x", ["demo", "--out", str(tmp_path / "x"), "--rows", "3", "--quiet"])
     assert run.code == 2
     assert "--rows" in run.stderr
-
-
-def _luhn_ok(number: str) -> bool:
-    total = 0
-    for i, ch in enumerate(reversed(number)):
-        d = int(ch) * (2 if i % 2 else 1)
-        total += d - 9 if d > 9 else d
-    return total % 10 == 0
 
 
 @given(st.lists(st.integers(min_value=0, max_value=2**64 - 1), min_size=1, max_size=50))
