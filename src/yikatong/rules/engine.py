@@ -34,12 +34,10 @@ __all__ = [
     "severity_rank",
     "validate",
     "verdict_expr",
-    "verdict_rank",
 ]
 
 Engine = Literal["in-memory", "streaming"]
 _RANK: dict[str, int] = {"fix": 0, "review": 1, "block": 2}
-_VERDICT_RANK: dict[str, int] = {"pass": -1, "review": 1, "block": 2}
 
 
 def validate(
@@ -142,11 +140,14 @@ class Plan:
     Attributes:
         base: The prepared frame with the derivations applied and a hit and severity column per row rule.
         verdicts: ``row_id, verdict`` for every row.
+        ranks: ``row_id, _rank`` for every row: the verdict as the Int8 rank of the row's worst finding (``-1`` none,
+            ``0`` fix, ``1`` review, ``2`` block), for a caller that merges verdicts with findings made elsewhere.
         issues: Every finding (row-level and batch-level) in :data:`ISSUES_SCHEMA`.
     """
 
     base: pl.LazyFrame
     verdicts: pl.LazyFrame
+    ranks: pl.LazyFrame
     issues: pl.LazyFrame
 
 
@@ -185,6 +186,7 @@ def build_plan(
     base = (lf.with_columns(hits) if hits else lf).cache()
     rank = pl.max_horizontal(ranks) if ranks else pl.lit(-1, pl.Int8)
     verdicts_lf = base.select(pl.col("row_id"), verdict_expr(rank).alias("verdict"))
+    ranks_lf = base.select(pl.col("row_id"), rank.alias("_rank"))
 
     parts = [
         base.filter(pl.col(f"_hit_{rule.code}")).select(
@@ -213,17 +215,12 @@ def build_plan(
         )
     empty = pl.LazyFrame(schema=ISSUES_SCHEMA)
     issues_lf = pl.concat([empty, *(p.cast(pl.Schema(ISSUES_SCHEMA)) for p in parts)], how="vertical")
-    return Plan(base=base, verdicts=verdicts_lf, issues=issues_lf)
+    return Plan(base=base, verdicts=verdicts_lf, ranks=ranks_lf, issues=issues_lf)
 
 
 def verdict_expr(rank: pl.Expr) -> pl.Expr:
-    """The verdict of a severity rank (2 block, 1 review, otherwise pass)."""
+    """The verdict of a rank (2 block, 1 review, otherwise pass)."""
     return pl.when(rank == 2).then(pl.lit("block")).when(rank == 1).then(pl.lit("review")).otherwise(pl.lit("pass"))
-
-
-def verdict_rank(verdict: pl.Expr) -> pl.Expr:
-    """The rank of a verdict column (``pass`` -1, ``review`` 1, ``block`` 2) as Int8: :func:`verdict_expr` undone."""
-    return verdict.replace_strict(_VERDICT_RANK, return_dtype=pl.Int8)
 
 
 def severity_rank(severity: pl.Expr) -> pl.Expr:

@@ -63,7 +63,6 @@ from yikatong.rules.engine import (
     prepare_run,
     severity_rank,
     verdict_expr,
-    verdict_rank,
 )
 from yikatong.rules.report import ISSUES_SCHEMA, ValidationReport
 
@@ -202,7 +201,8 @@ class _Run:
         if batch_issues is not None:
             extra.append(batch_issues)
         with _step("merge"):
-            return self._merge(extra, rows_lf)
+            issues, verdicts = self._merge(extra)
+        return issues, verdicts, rows_lf
 
     # --- splitting -----------------------------------------------------------------------------------------------
 
@@ -218,14 +218,13 @@ class _Run:
             engine="streaming",
         )
 
-    def _scan(self, name: str, k: int, schema: pl.Schema) -> pl.LazyFrame:
-        files = sorted((self.folder / name / f"{_PART}={k}").glob("*.parquet"))
-        return pl.scan_parquet(files, hive_partitioning=False) if files else pl.LazyFrame(schema=schema)
+    def _scan(self, name: str, k: int | str, schema: pl.Schema) -> pl.LazyFrame:
+        """Part ``k`` of the split ``name`` (``"*"``: every part; a name may be a glob too)."""
+        return _scan_files(sorted(self.folder.glob(f"{name}/{_PART}={k}/*.parquet")), schema)
 
     def _split_roster(self) -> pl.LazyFrame:
         self._sink(self.lf, self._part_expr(person_key_expr(payee_id_expr(self.env))), "roster")
-        files = sorted((self.folder / "roster").glob(f"{_PART}=*/*.parquet"))
-        return pl.scan_parquet(files, hive_partitioning=False) if files else pl.LazyFrame(schema=self.roster_schema)
+        return self._scan("roster", "*", self.roster_schema)
 
     def _split_context(self) -> None:
         ctx = self.env.context
@@ -263,7 +262,7 @@ class _Run:
         env = evolve(self.env, context=self._context(k))
         # ACCOUNT_SHARED runs apart but needs the paid account, which the registry join works out here.
         plan = build_plan(part, env, main, extra=(REGISTRY_JOIN,) if need_keys else ())
-        outputs = [plan.verdicts, plan.issues]
+        outputs = [plan.ranks, plan.issues]
         if need_keys:
             outputs.append(
                 plan.base.select("row_id", "_payee_key", "_pay_account").filter(pl.col("_pay_account").is_not_null())
@@ -271,10 +270,8 @@ class _Run:
         frames = pl.collect_all(outputs)
         out = self.folder / "out"
         out.mkdir(exist_ok=True)
-        # Verdicts are kept as an Int8 rank until the end: the 100M-row merge sorts 9 bytes a row, not 24.
-        frames[0].select("row_id", verdict_rank(pl.col("verdict")).alias("_rank")).write_parquet(
-            out / f"verdicts-{k:05d}.parquet", compression=_COMPRESSION
-        )
+        # Verdicts stay Int8 ranks until the end: the 100M-row merge sorts 9 bytes a row, not 24.
+        frames[0].write_parquet(out / f"ranks-{k:05d}.parquet", compression=_COMPRESSION)
         frames[1].write_parquet(out / f"issues-{k:05d}.parquet", compression=_COMPRESSION)
         if need_keys:
             self._sink(frames[2].lazy(), self._account_part(), f"keys-{k:05d}")
@@ -295,8 +292,7 @@ class _Run:
             )
         found: list[pl.DataFrame] = []
         for j in range(self.n):
-            files = sorted(self.folder.glob(f"keys-*/{_PART}={j}/*.parquet"))
-            keys = pl.scan_parquet(files, hive_partitioning=False) if files else pl.LazyFrame(schema=keys_schema)
+            keys = self._scan("keys-*", j, keys_schema)
             lf = keys.join(
                 batch_spread(keys, "_pay_account", "_payee_key", "_acct_payees", "_acct_rows"),
                 on="_pay_account",
@@ -326,24 +322,18 @@ class _Run:
 
     # --- merging -------------------------------------------------------------------------------------------------
 
-    def _merge(
-        self, extra: Sequence[pl.DataFrame], rows_lf: pl.LazyFrame
-    ) -> tuple[pl.DataFrame, pl.DataFrame, pl.LazyFrame]:
+    def _merge(self, extra: Sequence[pl.DataFrame]) -> tuple[pl.DataFrame, pl.DataFrame]:
+        """The sorted issues of the parts and of ``extra``; the verdicts, raised by ``extra``'s row findings."""
         out = self.folder / "out"
         issue_files = sorted(out.glob("issues-*.parquet"))
-        verdict_files = sorted(out.glob("verdicts-*.parquet"))
+        rank_files = sorted(out.glob("ranks-*.parquet"))
         schema = pl.Schema(ISSUES_SCHEMA)
-        parts = [pl.scan_parquet(issue_files)] if issue_files else []
         issues = (
-            pl.concat([pl.LazyFrame(schema=schema), *parts, *(e.lazy().cast(schema) for e in extra)])
+            pl.concat([_scan_files(issue_files, schema), *(e.lazy().cast(schema) for e in extra)])
             .sort("row_id", "code", nulls_last=True)
             .collect()
         )
-        ranked = (
-            pl.scan_parquet(verdict_files)
-            if verdict_files
-            else pl.LazyFrame(schema={"row_id": pl.Int64(), "_rank": pl.Int8()})
-        )
+        ranked = _scan_files(rank_files, pl.Schema({"row_id": pl.Int64(), "_rank": pl.Int8()}))
         raised = [e.filter(pl.col("row_id").is_not_null()) for e in extra]
         if any(e.height for e in raised):
             ranks = (
@@ -356,7 +346,7 @@ class _Run:
             )
         ordered = ranked.sort("row_id").collect()
         verdicts = ordered.select("row_id", verdict_expr(pl.col("_rank")).alias("verdict"))
-        return issues, verdicts, rows_lf
+        return issues, verdicts
 
 
 @contextmanager
@@ -383,3 +373,8 @@ def _whole_roster_figures(
     values = results[0].row(0, named=True) if figures else {}
     rows = values.pop("rows", None)
     return rows, values, results[-1] if batch else None
+
+
+def _scan_files(files: Sequence[Path], schema: pl.Schema) -> pl.LazyFrame:
+    """The working files as one frame (hive-style folder names are not read as columns); empty when none."""
+    return pl.scan_parquet(list(files), hive_partitioning=False) if files else pl.LazyFrame(schema=schema)
