@@ -6,7 +6,7 @@ A data set is a folder under the output directory, made once per (rows, seed) an
   :data:`CHUNK_ROWS` rows, ``row_id`` numbered across parts;
 * ``truth-NNN.parquet``: the synth truth of each part, ``row_id`` shifted the same way;
 * ``registry-NNN.parquet``, ``ledger-NNN.parquet``, ``reference-<list>-NNN.parquet``: the context, already
-  passed through :mod:`yikatong.inputs` (so they have the frames :class:`~yikatong.rules.ValidationContext`
+  passed through :mod:`yikatong.ingest` (so they have the frames :class:`~yikatong.rules.ValidationContext`
   expects);
 * ``manifest.json``: rows, seed, item, period, parts, and how long generation took.
 
@@ -28,8 +28,7 @@ from typing import Any, Final
 import polars as pl
 
 from yikatong.catalog import Catalog
-from yikatong.inputs import load_ledger, load_reference, load_registry
-from yikatong.roster import read_roster
+from yikatong.ingest import load_ledger, load_reference, load_registry, read_roster
 from yikatong.rules import ValidationContext
 from yikatong.synth import generate
 

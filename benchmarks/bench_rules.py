@@ -188,7 +188,7 @@ def main(argv: list[str] | None = None) -> int:
 
     t0 = time.perf_counter()
     if args.source == "synth":
-        from yikatong.roster import read_roster
+        from yikatong.ingest import read_roster
         from yikatong.synth import generate
 
         roster = read_roster(generate(args.rows, catalog=catalog, period=period, item="GLJT", seed=args.seed).roster)
@@ -213,8 +213,8 @@ def main(argv: list[str] | None = None) -> int:
         f"vectorized ({args.engine}): {vec_seconds:.2f}s wall, {c3 - c2:.2f}s CPU, {vec_rate:,.0f} rows/s, "
         f"process peak RSS {peak_vec:,.0f} MB (roster itself ~{roster.estimated_size('mb'):,.0f} MB)"
     )
-    print(f"  verdicts {report.verdict_counts()}; {report.issues.height:,} findings")
-    for code, severity, _zh, _en, n in report.code_counts().iter_rows():
+    print(f"  verdicts {report.counts_by_verdict}; {report.issues.height:,} findings")
+    for code, severity, _zh, _en, n in report.counts_by_code.iter_rows():
         print(f"    {code:<26} {severity:<6} {n:>10,}")
 
     sample = roster.head(args.baseline_rows)

@@ -15,7 +15,7 @@ from pathlib import Path
 import polars as pl
 
 from yikatong.adapters.sqlite import SqliteStore
-from yikatong.ports import Change
+from yikatong.records import Change
 from yikatong.testing.store_data import audit_entries, header, make_rows, state_updates
 
 __all__ = ["main", "run"]

@@ -48,7 +48,7 @@ def _inputs(folder: str, *, lazy_files: bool) -> tuple[Dataset, ValidationContex
 
 
 def _result(data: Dataset, timer: Timer, report: Any, roster_mb: float | None) -> dict[str, Any]:
-    counts = {code: n for code, _sev, _zh, _en, n in report.code_counts().iter_rows()}
+    counts = {code: n for code, _sev, _zh, _en, n in report.counts_by_code.iter_rows()}
     return {
         "rows": data.rows,
         "seconds": timer.seconds,

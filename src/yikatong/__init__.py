@@ -3,6 +3,8 @@
 Import what you need from here; everything listed in ``__all__`` is public and stable.
 """
 
+from yikatong import _deprecated
+from yikatong.actors import Actor
 from yikatong.catalog import (
     Catalog,
     FixedStandard,
@@ -25,16 +27,17 @@ from yikatong.errors import (
     UnknownItem,
     YikatongError,
 )
+from yikatong.ingest import RosterFormat, RosterSource, read_roster
 from yikatong.money import format_yuan, parse_yuan
 from yikatong.period import Period
 from yikatong.privacy import mask_account, mask_id, mask_name
-from yikatong.roster import RosterFormat, RosterSource, read_roster
 from yikatong.rules import Rule, ValidationContext, ValidationReport, validate, validate_partitioned
 from yikatong.schema import ROSTER_SCHEMA
 from yikatong.workflow import Service, build_service
 
 __all__ = [
     "ROSTER_SCHEMA",
+    "Actor",
     "BankFileError",
     "BankLayoutError",
     "Catalog",
@@ -72,3 +75,5 @@ __all__ = [
 ]
 
 __version__ = "0.1.0"
+
+_deprecated.install()

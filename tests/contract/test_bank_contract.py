@@ -15,7 +15,7 @@ import pytest
 from tests.unit.bankfile_support import FixedClock, layout
 from yikatong.adapters.bankfile import BankFilePeer, FileExchangeBank
 from yikatong.adapters.simulated import Faults, SimulatedBank
-from yikatong.ports import DisbursementOrder
+from yikatong.records import DisbursementOrder
 from yikatong.testing.bank_contract import BankContract, BankHarness
 
 PAYEES = pl.DataFrame(

@@ -7,7 +7,7 @@ import pytest
 
 from yikatong.adapters.faults import Faults
 from yikatong.adapters.simulated_treasury import SimulatedTreasury
-from yikatong.ports import FundingRequest, FundingStatus
+from yikatong.records import FundingRequest, FundingStatus
 from yikatong.testing.treasury_contract import TreasuryContract, TreasuryHarness
 
 

@@ -30,7 +30,8 @@ import polars as pl
 
 from yikatong.adapters.sqlite import SqliteStore, _files
 from yikatong.catalog import Catalog
-from yikatong.ports import DisbursementOrder, DisclosureNotice, FundingRequest, FundingStatus, Store
+from yikatong.ports import Store
+from yikatong.records import DisbursementOrder, DisclosureNotice, FundingRequest, FundingStatus
 from yikatong.rules import amounts, duplicates, identity, ingestion, ledger
 from yikatong.workflow import Actor, Service, build_service
 

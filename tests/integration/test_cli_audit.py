@@ -12,7 +12,7 @@ import pytest
 
 from yikatong.adapters.sqlite import SqliteStore
 from yikatong.cli import main
-from yikatong.ports import Change
+from yikatong.records import Change
 from yikatong.testing.store_data import audit_entries, header, make_rows
 
 

@@ -24,7 +24,7 @@ import pytest
 
 from tests.integration._crash_worker import PLAN, ROOT, run
 from yikatong.adapters.sqlite import SqliteStore
-from yikatong.ports import Change
+from yikatong.records import Change
 from yikatong.testing.store_data import audit_entries, header, make_rows, snapshot, state_updates
 from yikatong.workflow.audit import verify
 from yikatong.workflow.invariants import check_invariants

@@ -12,12 +12,12 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from yikatong.accounts import Actor
 from yikatong.adapters.clock import FixedClock
 from yikatong.adapters.memory_registry import MemoryRegistry
 from yikatong.adapters.sqlite import SqliteRegistry, SqliteStore
 from yikatong.errors import YikatongError
 from yikatong.ports import AccountRegistry
+from yikatong.registry import Actor
 
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 START = dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.UTC)

@@ -15,7 +15,7 @@ import pytest
 
 from yikatong.adapters.sqlite import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION, SqliteStore, _schema
 from yikatong.errors import StoreError
-from yikatong.ports import Change
+from yikatong.records import Change
 from yikatong.testing.store_data import audit_entries, header, ledger_frame, make_rows, snapshot
 
 

@@ -9,10 +9,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from yikatong import _simroster
-from yikatong._simlife import run_lifecycle
-from yikatong._simworld import LogCapture, World
 from yikatong.adapters.faults import Faults
+from yikatong.simulation import _roster as _simroster
+from yikatong.simulation._life import run_lifecycle
+from yikatong.simulation._world import LogCapture, World
 from yikatong.workflow.roles import Actor
 
 LONG_NUMBER = re.compile(r"[0-9]{13,19}|[0-9]{17}[0-9Xx]")

@@ -9,11 +9,11 @@ import attrs
 import polars as pl
 import pytest
 
-from yikatong import _simworld
 from yikatong.adapters.memory_store import MemoryStore
 from yikatong.adapters.simulated_bank import SimulatedBank
 from yikatong.cli import main
-from yikatong.ports import Change
+from yikatong.records import Change
+from yikatong.simulation import _world as _simworld
 from yikatong.simulation import simulate
 
 

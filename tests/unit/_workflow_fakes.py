@@ -9,7 +9,7 @@ import polars as pl
 from yikatong.adapters.clock import FixedClock
 from yikatong.adapters.memory_store import MemoryStore
 from yikatong.catalog import Catalog
-from yikatong.ports import DisbursementOrder, DisclosureNotice, FundingRequest, FundingStatus
+from yikatong.records import DisbursementOrder, DisclosureNotice, FundingRequest, FundingStatus
 from yikatong.rules import amounts, duplicates, identity, ingestion, ledger
 from yikatong.workflow import Actor, Service, build_service
 

@@ -10,7 +10,7 @@ import polars as pl
 
 from yikatong.adapters.bankfile.layout import BankLayout, load_layout
 from yikatong.adapters.bankfile.writer import order_rows, render_file
-from yikatong.ports import DisbursementOrder
+from yikatong.records import DisbursementOrder
 
 __all__ = [
     "BATCH",

@@ -6,7 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from yikatong.accounts import (
+from yikatong.errors import IllegalTransition, PermissionDenied
+from yikatong.registry import (
     ACCOUNT_LENGTHS,
     Account,
     Actor,
@@ -17,7 +18,6 @@ from yikatong.accounts import (
     residence_town,
     review,
 )
-from yikatong.errors import IllegalTransition, PermissionDenied
 
 AT = dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.UTC)
 TOWN = Actor(user="u1", role="town", town="钟灵镇")

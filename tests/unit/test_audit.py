@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from yikatong.adapters.memory_store import check_audit_append
 from yikatong.errors import StoreError
-from yikatong.ports import AuditEntry
+from yikatong.records import AuditEntry
 from yikatong.workflow.audit import GENESIS_HASH, chain, entry_hash, make_entry, scrub, verify
 
 AT = dt.datetime(2026, 11, 27, 10, 0, tzinfo=dt.UTC)

@@ -12,7 +12,7 @@ from yikatong.adapters.bankfile.layout import BankLayout
 from yikatong.adapters.bankfile.reader import read_order
 from yikatong.adapters.bankfile.writer import render_order
 from yikatong.errors import BankFileError
-from yikatong.ports import DisbursementOrder
+from yikatong.records import DisbursementOrder
 
 
 def _utf8(lay: BankLayout) -> BankLayout:

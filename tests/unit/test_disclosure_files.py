@@ -14,8 +14,9 @@ from hypothesis import strategies as st
 
 from yikatong.adapters.disclosure_files import DisclosureFileSink
 from yikatong.errors import DisclosureError
-from yikatong.ports import DisclosureNotice, DisclosureSink
+from yikatong.ports import DisclosureSink
 from yikatong.privacy import mask_name_expr
+from yikatong.records import DisclosureNotice
 
 BATCH = "XS-2026-11-GDLS-001"
 

@@ -94,7 +94,7 @@ def test_a_batch_level_rule_reports_one_issue_without_a_row(catalog: Catalog) ->
 
 def test_a_lazy_roster_runs_on_the_streaming_engine(catalog: Catalog) -> None:
     report = validate(_roster().lazy(), item=catalog["GLJT"], period="2026-11", rules=INGESTION, engine="streaming")
-    assert report.verdict_counts() == {"pass": 2, "review": 0, "block": 1}
+    assert report.counts_by_verdict == {"pass": 2, "review": 0, "block": 1}
 
 
 def test_examples_mask_the_id(catalog: Catalog) -> None:

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from yikatong.cli import main
 from yikatong.errors import ReferenceDataError
-from yikatong.inputs import load_ledger, load_reference, load_registry, parse_reference_option
+from yikatong.ingest import load_ledger, load_reference, load_registry, parse_reference_option
 
 ID = "11010519491231002X"
 ACCOUNT = "6217995550012345678"

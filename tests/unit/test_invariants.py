@@ -8,7 +8,7 @@ import attrs
 import polars as pl
 import pytest
 
-from yikatong.ports import EXCEPTION_SCHEMA, LEDGER_SCHEMA, AuditEntry
+from yikatong.records import EXCEPTION_SCHEMA, LEDGER_SCHEMA, AuditEntry
 from yikatong.workflow.audit import chain
 from yikatong.workflow.invariants import Snapshot, Violation, check_invariants, find_personal_data
 

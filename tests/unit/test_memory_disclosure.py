@@ -8,7 +8,8 @@ import polars as pl
 import pytest
 
 from yikatong.adapters.memory_disclosure import MemoryDisclosureSink
-from yikatong.ports import DisclosureNotice, DisclosureSink
+from yikatong.ports import DisclosureSink
+from yikatong.records import DisclosureNotice
 
 AT = dt.datetime(2026, 11, 30, 10, 0, tzinfo=dt.UTC)
 

@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from yikatong import _normalise as norm
+from yikatong.ingest import _normalise as norm
 from yikatong.money import parse_yuan
 
 

@@ -13,8 +13,7 @@ from polars.testing import assert_frame_equal
 from tests.idnumbers import with_check as _id
 from yikatong.catalog import Catalog, SubsidyItem
 from yikatong.errors import ReferenceDataError
-from yikatong.inputs import load_ledger, load_reference, load_registry
-from yikatong.roster import read_roster
+from yikatong.ingest import load_ledger, load_reference, load_registry, read_roster
 from yikatong.rules import RULES, ValidationContext, ValidationReport, validate, validate_partitioned
 from yikatong.synth import generate
 

@@ -6,11 +6,11 @@ import polars as pl
 import pytest
 
 from tests.idnumbers import with_check as _id
-from yikatong.accounts import Actor
 from yikatong.adapters.clock import FixedClock
 from yikatong.adapters.memory_registry import MemoryRegistry
 from yikatong.errors import IllegalTransition, PermissionDenied
 from yikatong.ports import AccountRegistry
+from yikatong.registry import Actor
 
 PERSON = "50024119500315123"
 CARD_OLD = "6217995550012345678"

@@ -11,7 +11,7 @@ import pytest
 import yikatong
 from yikatong import RosterFormatError, read_roster
 from yikatong.catalog import Catalog
-from yikatong.roster import RosterFormat
+from yikatong.ingest import RosterFormat
 from yikatong.rules.ingestion import RULES as INGESTION
 from yikatong.schema import ROSTER_SCHEMA
 

@@ -9,7 +9,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from yikatong.adapters.simulated import BANK_REASONS, Faults, SimulatedBank
-from yikatong.ports import Bank, DisbursementOrder
+from yikatong.ports import Bank
+from yikatong.records import DisbursementOrder
 
 
 def make_rows(n: int, *, first: int = 1) -> pl.DataFrame:

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 
 from yikatong.adapters.simulated import REJECT_REASONS, Faults, SimulatedTreasury
-from yikatong.ports import FundingRequest, FundingRoute, Treasury
+from yikatong.ports import Treasury
+from yikatong.records import FundingRequest, FundingRoute
 
 
 def request(batch_id: str = "B1", amount_fen: int = 123_400, route: FundingRoute = "treasury") -> FundingRequest:

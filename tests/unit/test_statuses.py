@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from yikatong.errors import IllegalTransition
-from yikatong.ports import ROW_UPDATE_SCHEMA
+from yikatong.records import ROW_UPDATE_SCHEMA
 from yikatong.workflow.statuses import FINAL_STATUSES, LEGAL_MOVES, ROW_STATUSES, apply_updates, plan_moves
 
 AT = dt.datetime(2026, 11, 27, 10, 0, tzinfo=dt.UTC)

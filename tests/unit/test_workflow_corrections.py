@@ -11,7 +11,7 @@ import pytest
 from tests.unit._workflow_fakes import BANK, CHECKER, MAKER, START, World, make_roster
 from yikatong.catalog import Catalog
 from yikatong.errors import IllegalTransition, PermissionDenied, StoreError
-from yikatong.ports import LEDGER_SCHEMA, AuditEntry, Change
+from yikatong.records import LEDGER_SCHEMA, AuditEntry, Change
 from yikatong.workflow import Actor
 
 

@@ -9,7 +9,7 @@ import pytest
 
 from tests.unit._workflow_fakes import START, make_id
 from yikatong.catalog import Catalog
-from yikatong.ports import ROW_SCHEMA, BatchRecord
+from yikatong.records import ROW_SCHEMA, BatchRecord
 from yikatong.workflow.disclosure import NOTICE_COLUMNS, TOTALS_COLUMNS, build_notice, standard_expr
 
 PAID_AT = dt.datetime(2026, 12, 3, 8, 30, tzinfo=dt.UTC)

@@ -8,7 +8,7 @@ import pytest
 from tests.unit._workflow_fakes import BANK, CHECKER, FINANCE, MAKER, TOWN, World, make_roster, snapshot
 from yikatong.catalog import Catalog
 from yikatong.errors import IllegalTransition, PermissionDenied
-from yikatong.ports import FundingStatus
+from yikatong.records import FundingStatus
 from yikatong.workflow import STATES, TRANSITIONS, Actor
 
 PATH = ["draft", "submitted", "validated", "dispatched", "funding_requested", "funded", "disbursing", "settled"]

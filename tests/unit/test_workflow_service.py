@@ -38,7 +38,7 @@ def test_the_memory_store_satisfies_the_store_port(world: World) -> None:
 def test_validation_verdicts_become_row_statuses(world: World) -> None:
     batch_id = world.to("submitted", review_roster())
     report = world.service.validate(batch_id)
-    assert report.verdict_counts() == {"pass": 2, "review": 1, "block": 1}
+    assert report.counts_by_verdict == {"pass": 2, "review": 1, "block": 1}
     rows = world.store.rows(batch_id).sort("row_id")
     assert rows["status"].to_list() == ["passed", "review", "blocked", "passed"]
     assert rows["verdict"].to_list() == ["pass", "review", "block", "pass"]

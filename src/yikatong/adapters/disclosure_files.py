@@ -29,7 +29,7 @@ import xlsxwriter
 
 from yikatong.adapters.bankfile._files import safe_name, write_atomic
 from yikatong.errors import DisclosureError
-from yikatong.ports import DisclosureNotice
+from yikatong.records import DisclosureNotice
 
 __all__ = ["HEADERS", "DisclosureFileSink"]
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import polars as pl
 
-from yikatong.ports import DisclosureNotice
+from yikatong.records import DisclosureNotice
 
 __all__ = ["MemoryDisclosureSink"]
 

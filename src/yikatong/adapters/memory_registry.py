@@ -1,4 +1,4 @@
-"""An in-memory :class:`~yikatong.ports.AccountRegistry`: the rules of :mod:`yikatong.accounts` over plain lists.
+"""An in-memory :class:`~yikatong.ports.AccountRegistry`: the rules of :mod:`yikatong.registry` over plain lists.
 
 For tests, demos and small hosts. Records are kept per person, oldest first; events are appended, never edited.
 """
@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import polars as pl
 
-from yikatong import accounts as rules
-from yikatong.accounts import Account, AccountEvent, AccountKind, Actor
 from yikatong.ports import Clock
+from yikatong.registry import Account, AccountEvent, AccountKind, Actor
+from yikatong.registry import operations as rules
 
 __all__ = ["SNAPSHOT_SCHEMA", "MemoryRegistry"]
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import polars as pl
 
 from yikatong.errors import StoreError
-from yikatong.ports import (
+from yikatong.records import (
     EXCEPTION_SCHEMA,
     LEDGER_ACTIVE,
     LEDGER_SCHEMA,

@@ -20,8 +20,8 @@ import polars as pl
 from attrs import define
 
 from yikatong.adapters.faults import Faults, uniform
-from yikatong.ports import DisbursementOrder
 from yikatong.privacy import mask_account_expr
+from yikatong.records import DisbursementOrder
 
 __all__ = ["BANK_REASONS", "RESULT_SCHEMA", "SimulatedBank"]
 

@@ -15,7 +15,7 @@ import polars as pl
 from attrs import define
 
 from yikatong.adapters.faults import Faults
-from yikatong.ports import FundingRequest, FundingState, FundingStatus
+from yikatong.records import FundingRequest, FundingState, FundingStatus
 
 __all__ = ["REJECT_REASONS", "SimulatedTreasury"]
 

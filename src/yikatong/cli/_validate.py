@@ -21,10 +21,9 @@ from attrs import frozen
 from yikatong.catalog import Catalog, SubsidyItem
 from yikatong.cli._common import fail
 from yikatong.errors import CatalogError, ReferenceDataError, RosterFormatError, UnknownItem
-from yikatong.inputs import load_ledger, load_reference, load_registry, parse_reference_option
+from yikatong.ingest import load_ledger, load_reference, load_registry, parse_reference_option, read_roster
 from yikatong.money import parse_yuan
 from yikatong.period import Period
-from yikatong.roster import read_roster
 from yikatong.rules import ValidationContext, ValidationReport, validate, validate_partitioned
 
 __all__ = ["CliInputError", "Inputs", "build_context", "load_inputs", "print_summary", "register", "run"]
@@ -187,7 +186,7 @@ def print_summary(report: ValidationReport, item: SubsidyItem, roster_path: Path
     w = out.write
     w(f"名单 roster: {roster_path.name} — {report.rows:,} 行 rows\n")
     w(f"项目 item: {item.code} {item.name}（{item.department}） 期间 period: {report.period}\n")
-    counts = report.verdict_counts()
+    counts = report.counts_by_verdict
     verdicts = "  ".join(f"{_VERDICT_ZH[v]} {v} {counts[v]:,}" for v in ("pass", "review", "block"))
     w(f"结论 verdicts: {verdicts}\n")
     row_codes = report.issues.filter(pl.col("row_id").is_not_null())
@@ -211,7 +210,7 @@ def print_summary(report: ValidationReport, item: SubsidyItem, roster_path: Path
 
 
 def _fail_on_met(report: ValidationReport, level: str) -> bool:
-    counts = report.verdict_counts()
+    counts = report.counts_by_verdict
     if level == "block":
         return counts["block"] > 0 or report.batch_blocked
     return counts["block"] + counts["review"] > 0 or not report.batch_issues.is_empty()
@@ -249,7 +248,7 @@ def run(args: argparse.Namespace) -> int:
             return fail(f"cannot write to {out}: {exc.strerror}")
         print(f"输出 written: {out / 'verdicts.parquet'}, {out / 'issues.parquet'}, {out / 'summary.json'}")
     if args.fail_on is not None and _fail_on_met(report, args.fail_on):
-        counts = report.verdict_counts()
+        counts = report.counts_by_verdict
         print(
             f"yikatong: --fail-on {args.fail_on} met: {counts['block']} blocked, {counts['review']} for review, "
             f"{report.batch_issues.height} batch finding(s)",

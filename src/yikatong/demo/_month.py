@@ -17,7 +17,7 @@ import polars as pl
 from yikatong.catalog import Catalog
 from yikatong.demo._county import BANK_CODE, County, Staff
 from yikatong.demo._progress import Progress
-from yikatong.ports import FundingRoute
+from yikatong.records import FundingRoute
 from yikatong.schema import ROSTER_SCHEMA
 from yikatong.workflow.roles import Actor
 
@@ -102,7 +102,7 @@ class Month:
                     self.county.peer.exchange()  # the bank takes the request file and answers it
             else:  # pragma: no cover - the simulated bank always answers
                 raise RuntimeError(f"no verification answer for {bid}")
-            counts = report.verdict_counts()
+            counts = report.counts_by_verdict
             shown = ", ".join(f"{k} {v}" for k, v in sorted(counts.items()))
             self.progress.step("  结果", "verdicts", f"{bid}: {shown}")
 

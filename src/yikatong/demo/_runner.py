@@ -16,9 +16,8 @@ from yikatong.demo._county import County
 from yikatong.demo._month import run_month
 from yikatong.demo._progress import Progress
 from yikatong.demo._summary import collect, render
-from yikatong.inputs import load_ledger
+from yikatong.ingest import load_ledger, read_roster
 from yikatong.period import Period
-from yikatong.roster import read_roster
 from yikatong.synth import generate
 
 __all__ = [

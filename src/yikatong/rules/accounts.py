@@ -8,7 +8,7 @@ items they judge the household head's account. Decisions taken where ``domain.md
 * ``ACCOUNT_MISMATCH``: the roster names an account other than the active one. A roster row without an account
   is paid into the registered account and is not a mismatch.
 * ``ACCOUNT_FORMAT``: the account paid (the roster's, else the registered active one) must be digits, of a length
-  accepted for its kind (:data:`yikatong.accounts.ACCOUNT_LENGTHS`); when the kind is unknown (the roster's
+  accepted for its kind (:data:`yikatong.registry.ACCOUNT_LENGTHS`); when the kind is unknown (the roster's
   account is not in the registry) any length accepted for some kind passes (10–25). No account at all fails.
 * ``ACCOUNT_LUHN``: only for cards and social-security cards (or an unknown kind of card length 13–19); passbook
   account numbers carry no Luhn digit.

@@ -19,7 +19,7 @@ REQUIRED_COLUMNS: dict[str, tuple[str, ...]] = {
     "reference": ("id_number",),
     "reference:deceased": ("id_number", "death_date"),
 }
-"""Columns each context frame must have (``yikatong.inputs`` loads files into frames of this shape)."""
+"""Columns each context frame must have (``yikatong.ingest`` loads files into frames of this shape)."""
 
 
 def _frozen_mapping(
@@ -71,7 +71,7 @@ class ValidationContext:
             missing = [c for c in REQUIRED_COLUMNS[kind] if c not in present]
             if missing:
                 hint = (
-                    " (load files with yikatong.inputs, which converts yuan to amount_fen)" if kind == "ledger" else ""
+                    " (load files with yikatong.ingest, which converts yuan to amount_fen)" if kind == "ledger" else ""
                 )
                 raise ReferenceDataError(
                     f"{label}: missing column(s) {', '.join(missing)}{hint} / {label} 缺少列 {', '.join(missing)}"

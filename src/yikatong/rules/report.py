@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -65,14 +66,16 @@ class ValidationReport:
         """True when a batch-level finding of severity ``block`` stops the whole batch."""
         return bool((self.batch_issues["severity"] == "block").any())
 
-    def verdict_counts(self) -> dict[str, int]:
+    @property
+    def counts_by_verdict(self) -> dict[str, int]:
         """Rows per verdict, every verdict present (zero when none)."""
         counts = dict.fromkeys(VERDICTS, 0)
         for verdict, n in self.verdicts.group_by("verdict").len().iter_rows():
             counts[str(verdict)] = int(n)
         return counts
 
-    def code_counts(self) -> pl.DataFrame:
+    @property
+    def counts_by_code(self) -> pl.DataFrame:
         """Findings per code and severity: ``code, severity, message_zh, message_en, rows``, most frequent first."""
         return (
             self.issues.group_by("code", "severity")
@@ -84,11 +87,29 @@ class ValidationReport:
             .sort(["rows", "code"], descending=[True, False])
         )
 
+    def verdict_counts(self) -> dict[str, int]:
+        """Deprecated: use the :attr:`counts_by_verdict` property (every derived value of a report is a property)."""
+        warnings.warn(
+            "ValidationReport.verdict_counts() is deprecated; use the counts_by_verdict property",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return self.counts_by_verdict
+
+    def code_counts(self) -> pl.DataFrame:
+        """Deprecated: use the :attr:`counts_by_code` property (every derived value of a report is a property)."""
+        warnings.warn(
+            "ValidationReport.code_counts() is deprecated; use the counts_by_code property",
+            DeprecationWarning,
+            stacklevel=2,
+        )
+        return self.counts_by_code
+
     @property
     def summary(self) -> dict[str, Any]:
         """A JSON-ready summary: rows, counts per verdict, counts per code, batch-level findings, skipped rules."""
         codes: dict[str, Any] = {}
-        for code, severity, zh, en, n in self.code_counts().iter_rows():
+        for code, severity, zh, en, n in self.counts_by_code.iter_rows():
             entry = codes.setdefault(code, {"message_zh": zh, "message_en": en, "rows": 0, "by_severity": {}})
             entry["rows"] += int(n)
             entry["by_severity"][severity] = int(n)
@@ -96,7 +117,7 @@ class ValidationReport:
             "item": self.item,
             "period": str(self.period),
             "rows": self.rows,
-            "verdicts": self.verdict_counts(),
+            "verdicts": self.counts_by_verdict,
             "codes": codes,
             "batch_issues": self.batch_issues.select("code", "severity", "evidence").to_dicts(),
             "batch_blocked": self.batch_blocked,

@@ -47,7 +47,8 @@ import polars as pl
 import pytest
 from attrs import field, frozen
 
-from yikatong.ports import Bank, DisbursementOrder
+from yikatong.ports import Bank
+from yikatong.records import DisbursementOrder
 
 __all__ = ["RESULT_COLUMNS", "VERIFY_COLUMNS", "BankContract", "BankHarness"]
 

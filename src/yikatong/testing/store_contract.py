@@ -43,7 +43,8 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from yikatong.errors import StoreError
-from yikatong.ports import EXCEPTION_SCHEMA, LEDGER_SCHEMA, ROW_SCHEMA, ROW_STATE_SCHEMA, Change, Store
+from yikatong.ports import Store
+from yikatong.records import EXCEPTION_SCHEMA, LEDGER_SCHEMA, ROW_SCHEMA, ROW_STATE_SCHEMA, Change
 from yikatong.testing.store_data import (
     audit_entries,
     exception_frame,

@@ -13,7 +13,8 @@ from typing import Any
 
 import polars as pl
 
-from yikatong.ports import (
+from yikatong.ports import Store
+from yikatong.records import (
     EXCEPTION_SCHEMA,
     LEDGER_SCHEMA,
     ROW_SCHEMA,
@@ -21,7 +22,6 @@ from yikatong.ports import (
     AuditEntry,
     BatchRecord,
     BatchState,
-    Store,
 )
 from yikatong.workflow.audit import chain
 

@@ -38,7 +38,8 @@ from collections.abc import Callable
 import pytest
 from attrs import frozen
 
-from yikatong.ports import FundingRequest, FundingStatus, Treasury
+from yikatong.ports import Treasury
+from yikatong.records import FundingRequest, FundingStatus
 
 __all__ = ["TreasuryContract", "TreasuryHarness"]
 

@@ -10,17 +10,9 @@ import polars as pl
 from attrs import evolve
 
 from yikatong.catalog import Catalog, ReferenceListName, SubsidyItem
-from yikatong.ports import (
-    EXCEPTION_SCHEMA,
-    BatchRecord,
-    BatchState,
-    Change,
-    Clock,
-    DisclosureSink,
-    Store,
-    Treasury,
-)
 from yikatong.ports import Bank as BankPort
+from yikatong.ports import Clock, DisclosureSink, Store, Treasury
+from yikatong.records import EXCEPTION_SCHEMA, BatchRecord, BatchState, Change
 from yikatong.rules import Rule
 from yikatong.workflow.audit import make_entry
 from yikatong.workflow.machine import BatchFlow, Step, build_machine

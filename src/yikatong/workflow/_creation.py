@@ -6,7 +6,7 @@ import polars as pl
 
 from yikatong.errors import PermissionDenied
 from yikatong.period import Period
-from yikatong.ports import BatchRecord
+from yikatong.records import BatchRecord
 from yikatong.workflow._core import ServiceCore
 from yikatong.workflow._frames import stored_rows
 from yikatong.workflow.corrections import check_correction_rows

@@ -6,7 +6,7 @@ import datetime as dt
 
 import polars as pl
 
-from yikatong.ports import LEDGER_SCHEMA, ROW_SCHEMA, ROW_STATE_SCHEMA
+from yikatong.records import LEDGER_SCHEMA, ROW_SCHEMA, ROW_STATE_SCHEMA
 from yikatong.schema import FLAG_COLUMNS, ROSTER_SCHEMA
 
 __all__ = ["canonical_id_expr", "ledger_entries", "roster_of", "stored_rows"]

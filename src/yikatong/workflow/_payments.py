@@ -9,7 +9,7 @@ import polars as pl
 from attrs import frozen
 
 from yikatong.errors import IllegalTransition, ReconciliationError
-from yikatong.ports import ROW_UPDATE_SCHEMA, BatchRecord, DisclosureNotice, FundingRequest, FundingRoute
+from yikatong.records import ROW_UPDATE_SCHEMA, BatchRecord, DisclosureNotice, FundingRequest, FundingRoute
 from yikatong.workflow._core import ServiceCore
 from yikatong.workflow._frames import ledger_entries
 from yikatong.workflow.audit import scrub_expr

@@ -18,8 +18,8 @@ from typing import Any, Final, Literal
 import polars as pl
 from attrs import frozen
 
-from yikatong.ports import AuditEntry
 from yikatong.privacy import mask_id
+from yikatong.records import AuditEntry
 
 __all__ = [
     "GENESIS_HASH",

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from yikatong.ports import BatchRecord
+from yikatong.records import BatchRecord
 from yikatong.workflow.machine import STATES, TRANSITIONS, BatchFlow, build_machine
 
 __all__ = ["render_state_diagram", "state_diagram_markdown"]

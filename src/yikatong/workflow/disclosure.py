@@ -17,8 +17,8 @@ import polars as pl
 
 from yikatong.catalog import FixedStandard, RateStandard, SubsidyItem, TableStandard
 from yikatong.money import format_yuan
-from yikatong.ports import BatchRecord, DisclosureNotice
 from yikatong.privacy import mask_name_expr
+from yikatong.records import BatchRecord, DisclosureNotice
 
 __all__ = [
     "MINOR_AGE",

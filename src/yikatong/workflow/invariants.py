@@ -27,7 +27,8 @@ from typing import Final
 import polars as pl
 from attrs import frozen
 
-from yikatong.ports import ROW_SCHEMA, AuditEntry, Store
+from yikatong.ports import Store
+from yikatong.records import ROW_SCHEMA, AuditEntry
 from yikatong.workflow._invariant_checks import frame_checks
 from yikatong.workflow.audit import verify
 

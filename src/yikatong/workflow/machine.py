@@ -18,7 +18,7 @@ from attrs import field, frozen
 from transitions import EventData, Machine, MachineError
 
 from yikatong.errors import IllegalTransition, PermissionDenied
-from yikatong.ports import BatchRecord, BatchState
+from yikatong.records import BatchRecord, BatchState
 from yikatong.workflow.roles import (
     Actor,
     Role,

@@ -21,7 +21,7 @@ from typing import Final
 import polars as pl
 from attrs import frozen
 
-from yikatong.ports import EXCEPTION_SCHEMA
+from yikatong.records import EXCEPTION_SCHEMA
 
 __all__ = [
     "EXCEPTION_KINDS",

@@ -1,19 +1,15 @@
 """Who may do what: actors, roles, ownership, jurisdiction and the maker-checker rule.
 
-The roles are those of ``domain.md`` plus two that stand for the outside world acting through a port: ``treasury``
-(the treasury reports a batch funded) and ``system`` (the library itself validates, dispatches and returns failures).
-Every check raises :class:`~yikatong.errors.PermissionDenied` and is called inside a batch transition, before
-anything changes.
+The roles and the one :class:`~yikatong.actors.Actor` type live in :mod:`yikatong.actors`; this module says
+what each role may do. Every check raises :class:`~yikatong.errors.PermissionDenied` and is called inside a batch
+transition, before anything changes.
 """
 
 from __future__ import annotations
 
-from typing import Final, Literal
-
-from attrs import frozen
-
+from yikatong.actors import ROLES, Actor, Role
 from yikatong.errors import PermissionDenied
-from yikatong.ports import BatchRecord
+from yikatong.records import BatchRecord
 
 __all__ = [
     "ROLES",
@@ -25,44 +21,6 @@ __all__ = [
     "require_role",
     "require_town",
 ]
-
-Role = Literal["finance", "department", "town", "bank", "treasury", "audit", "system"]
-ROLES: Final[tuple[Role, ...]] = ("finance", "department", "town", "bank", "treasury", "audit", "system")
-
-
-@frozen
-class Actor:
-    """Someone (or something) performing a workflow step.
-
-    Attributes:
-        user: The user's identifier in the host system; recorded in every audit entry.
-        role: The role acted in.
-        department: For a ``department`` user: the department (e.g. ``民政局``), matched against the item's.
-        town: For a ``town`` user: the town (乡镇/街道) of jurisdiction.
-        bank: For a ``bank`` actor: the bank's code, matched against the batch's ``bank`` when the batch has one.
-    """
-
-    user: str
-    role: Role
-    department: str | None = None
-    town: str | None = None
-    bank: str | None = None
-
-    def __attrs_post_init__(self) -> None:
-        if not self.user:
-            raise ValueError("an actor needs a user identifier")
-        if self.role not in ROLES:
-            raise ValueError(f"unknown role {self.role!r}; expected one of {', '.join(ROLES)}")
-
-    @classmethod
-    def system(cls) -> Actor:
-        """The library itself (validation, dispatch, returning failures)."""
-        return cls("system", "system")
-
-    @classmethod
-    def treasury(cls) -> Actor:
-        """The treasury acting through the :class:`~yikatong.ports.Treasury` port."""
-        return cls("treasury", "treasury")
 
 
 def require_role(actor: Actor, roles: tuple[Role, ...], action: str) -> None:

@@ -17,16 +17,8 @@ from attrs import frozen
 
 from yikatong.catalog import Catalog
 from yikatong.errors import IllegalTransition
-from yikatong.ports import (
-    LEDGER_ACTIVE,
-    Bank,
-    BatchRecord,
-    Clock,
-    DisbursementOrder,
-    DisclosureSink,
-    Store,
-    Treasury,
-)
+from yikatong.ports import Bank, Clock, DisclosureSink, Store, Treasury
+from yikatong.records import LEDGER_ACTIVE, BatchRecord, DisbursementOrder
 from yikatong.rules import Rule, ValidationContext, ValidationReport, validate
 from yikatong.workflow._core import DEFAULT_CORRECTION_DAYS, DEFAULT_WINDOW_DAYS, ReferenceSource, RegistrySource
 from yikatong.workflow._creation import CreationSteps
@@ -103,7 +95,7 @@ class Service(CreationSteps, PaymentSteps):
             at=at,
             actor=actor,
             action="validate",
-            details={"verdicts": report.verdict_counts(), "batch_blocked": report.batch_blocked},
+            details={"verdicts": report.counts_by_verdict, "batch_blocked": report.batch_blocked},
             row_updates=plan_moves(rows, moves, at=at),
             changes={"reason": batch_codes} if state == "rejected" else None,
         )
@@ -377,7 +369,7 @@ def build_service(
         verify_accounts: Ask the bank to verify accounts (联网核查) during validation (default True).
         rules: The rules validation runs (default: every rule of the library).
         history: Payments made outside this store (before it existed, or by another system), in the ledger
-            shape ``id_number, item, period, amount_fen, status`` (:func:`yikatong.inputs.load_ledger` reads
+            shape ``id_number, item, period, amount_fen, status`` (:func:`yikatong.ingest.load_ledger` reads
             one from a file). Validation sees them with the store's own ledger, so ``DUP_ALREADY_PAID``,
             ``DUP_EXCLUSIVE_ITEMS`` and the yearly cap count them.
     """

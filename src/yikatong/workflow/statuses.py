@@ -27,7 +27,7 @@ from typing import Final
 import polars as pl
 
 from yikatong.errors import IllegalTransition
-from yikatong.ports import ROW_STATE_SCHEMA, ROW_UPDATE_SCHEMA
+from yikatong.records import ROW_STATE_SCHEMA, ROW_UPDATE_SCHEMA
 
 __all__ = [
     "FINAL_STATUSES",

@@ -38,7 +38,8 @@ from yikatong.adapters.bankfile.reader import RESULT_SCHEMA, read_result, read_v
 from yikatong.adapters.bankfile.writer import file_name, render_order, render_verify_request, verify_rows
 from yikatong.adapters.clock import SystemClock
 from yikatong.errors import BankFileError
-from yikatong.ports import Clock, DisbursementOrder
+from yikatong.ports import Clock
+from yikatong.records import DisbursementOrder
 
 __all__ = ["BEIJING", "FileExchangeBank", "answer_pattern", "local_date"]
 

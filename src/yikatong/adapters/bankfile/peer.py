@@ -24,7 +24,8 @@ from yikatong.adapters.bankfile.reader import read_order, read_verify_request
 from yikatong.adapters.bankfile.writer import file_name, render_file
 from yikatong.adapters.clock import SystemClock
 from yikatong.errors import BankFileError
-from yikatong.ports import Bank, Clock, DisbursementOrder
+from yikatong.ports import Bank, Clock
+from yikatong.records import DisbursementOrder
 
 __all__ = ["BankFilePeer"]
 

@@ -17,7 +17,7 @@ from yikatong.adapters.bankfile._codec import render
 from yikatong.adapters.bankfile._files import safe_name
 from yikatong.adapters.bankfile.layout import BankLayout, FileSection
 from yikatong.errors import BankFileError, BankLayoutError
-from yikatong.ports import DisbursementOrder
+from yikatong.records import DisbursementOrder
 
 __all__ = [
     "amount_text",

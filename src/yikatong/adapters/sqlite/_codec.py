@@ -15,7 +15,7 @@ from typing import Any, Final, cast
 import polars as pl
 
 from yikatong.errors import StoreError
-from yikatong.ports import (
+from yikatong.records import (
     EXCEPTION_SCHEMA,
     ROW_SCHEMA,
     ROW_STATE_SCHEMA,

@@ -24,15 +24,8 @@ from yikatong.adapters.sqlite._codec import (
 )
 from yikatong.adapters.sqlite._files import parquet_bytes
 from yikatong.errors import StoreError
-from yikatong.ports import (
-    EXCEPTION_SCHEMA,
-    LEDGER_ACTIVE,
-    LEDGER_SCHEMA,
-    ROW_SCHEMA,
-    ROW_UPDATE_SCHEMA,
-    Change,
-)
 from yikatong.privacy import mask_id
+from yikatong.records import EXCEPTION_SCHEMA, LEDGER_ACTIVE, LEDGER_SCHEMA, ROW_SCHEMA, ROW_UPDATE_SCHEMA, Change
 from yikatong.workflow.audit import entry_hash
 
 __all__ = ["Prepared", "prepare"]

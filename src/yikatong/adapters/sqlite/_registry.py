@@ -1,7 +1,7 @@
 """The one-card account registry 一人一卡 in the embedded store's database file.
 
 :class:`SqliteRegistry` implements :class:`yikatong.ports.AccountRegistry` with the pure rules of
-:mod:`yikatong.accounts`: each operation reads the person's records inside a ``BEGIN IMMEDIATE`` transaction, asks
+:mod:`yikatong.registry`: each operation reads the person's records inside a ``BEGIN IMMEDIATE`` transaction, asks
 the rules for the new records and events, and writes both before ``COMMIT``, so a refused or interrupted operation
 leaves nothing behind. Records are replaced only in their status and review time, events only appended (a trigger
 refuses UPDATE and DELETE on the history), and a partial UNIQUE index keeps one active account per person even
@@ -20,11 +20,11 @@ from typing import Any, Final, TypeVar
 
 import polars as pl
 
-from yikatong import accounts as rules
-from yikatong.accounts import Account, AccountEvent, AccountKind, Actor
 from yikatong.adapters.sqlite._schema import connect_store
 from yikatong.errors import StoreError
 from yikatong.ports import Clock
+from yikatong.registry import Account, AccountEvent, AccountKind, Actor
+from yikatong.registry import operations as rules
 
 __all__ = ["SNAPSHOT_SCHEMA", "SqliteRegistry"]
 

@@ -37,8 +37,8 @@ from yikatong.adapters.sqlite._files import RowFiles, read_parquet_bytes
 from yikatong.adapters.sqlite._prepare import Prepared, prepare
 from yikatong.adapters.sqlite._schema import connect_store
 from yikatong.errors import StoreError
-from yikatong.ports import EXCEPTION_SCHEMA, LEDGER_SCHEMA, ROW_SCHEMA, AuditEntry, BatchRecord, Change
 from yikatong.privacy import mask_id
+from yikatong.records import EXCEPTION_SCHEMA, LEDGER_SCHEMA, ROW_SCHEMA, AuditEntry, BatchRecord, Change
 from yikatong.workflow.audit import GENESIS_HASH
 
 __all__ = ["DEFAULT_INLINE_ROWS_MAX", "SqliteStore"]

@@ -15,10 +15,18 @@ from typing import IO, Final, TypeAlias, overload
 
 import polars as pl
 
-from yikatong import _normalise as norm
-from yikatong._headers import TARGETS
-from yikatong._readers import Format, detect_format, load_bytes, read_parquet, stage_frame, stage_sheet, stage_text
 from yikatong.errors import RosterFormatError
+from yikatong.ingest import _normalise as norm
+from yikatong.ingest._headers import TARGETS
+from yikatong.ingest._readers import (
+    Format,
+    detect_format,
+    load_bytes,
+    read_parquet,
+    stage_frame,
+    stage_sheet,
+    stage_text,
+)
 from yikatong.schema import QUANTITY_SCALE, ROSTER_SCHEMA
 
 __all__ = ["RosterFormat", "RosterSource", "read_roster"]
@@ -66,7 +74,7 @@ def read_roster(
 
     Columns are found by their titles: 姓名, 身份证号 / 公民身份号码 / 证件号码, 性别, 一卡通账号 / 银行账号 / 卡号 /
     社保卡号, 补贴金额 / 金额 / 发放金额, 数量 / 面积 / 计税面积 / 确权面积, 类别 / 等级 / 档次, 乡镇(街道), 村(社区),
-    户主身份证号, 项目 / 项目代码, and their English names (see :mod:`yikatong._headers`). Titles are compared after
+    户主身份证号, 项目 / 项目代码, and their English names (see ``ingest/_headers.py``). Titles are compared after
     folding full-width characters and removing spaces; a parenthesised unit such as ``补贴金额(元)`` is ignored.
     Columns the roster schema has no place for (备注, 电话…) are dropped; canonical columns the source lacks are
     null, and their flags false.
@@ -91,7 +99,7 @@ def read_roster(
     ``sex`` is 男/女 from 男, 女, 男性, 女性, M/F, male/female or the GB/T 2261.1 codes 1 and 2, else null.
     ``amount_raw`` keeps the amount cell as written; ``amount_fen`` is its exact value in fen, null unless it is an
     amount in yuan with at most two (non-zero) decimals (``1,234.50``, ``100元``, ``￥100``, full-width digits; see
-    :func:`yikatong._normalise.parse_amount_fen`). A number cell of a spreadsheet (or a float column of a frame)
+    :func:`yikatong.ingest._normalise.parse_amount_fen`). A number cell of a spreadsheet (or a float column of a frame)
     holds a binary double, so ``3.3000000000000003`` (1.1 × 3 computed in the sheet) is read as the whole fen it
     lies within 10⁻⁶ fen of; text is never rounded. ``quantity`` is an exact ``Decimal(38, 4)``, null when invalid.
 
@@ -157,7 +165,7 @@ def _collect(lf: pl.LazyFrame) -> pl.DataFrame:
 
 
 def _canonical(staged: pl.LazyFrame) -> pl.LazyFrame:
-    """The canonical schema from a staged frame (see :mod:`yikatong._readers`).
+    """The canonical schema from a staged frame (see :mod:`yikatong.ingest._readers`).
 
     Three ``with_columns`` steps so that every cleaned value is computed once: the raw cells (blank → null), the
     cleaned values, then the flags and the final selection.

@@ -16,7 +16,6 @@ from typing import Any, Final, TypeVar
 
 import polars as pl
 
-from yikatong import _simroster
 from yikatong.adapters.clock import FixedClock
 from yikatong.adapters.faults import Faults
 from yikatong.adapters.memory_disclosure import MemoryDisclosureSink
@@ -26,6 +25,7 @@ from yikatong.adapters.simulated_treasury import SimulatedTreasury
 from yikatong.catalog import Catalog
 from yikatong.errors import YikatongError
 from yikatong.rules.registry import RULES
+from yikatong.simulation import _roster as _simroster
 from yikatong.workflow.invariants import Snapshot, Violation, check_invariants
 from yikatong.workflow.service import Service, build_service
 

@@ -26,24 +26,16 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Sequence
-from typing import Final, Literal
+from typing import Final
 
-from attrs import evolve, frozen
+from attrs import evolve
 
+from yikatong.actors import Actor
 from yikatong.errors import IllegalTransition, PermissionDenied
 from yikatong.privacy import mask_account, mask_id
+from yikatong.registry.model import ACCOUNT_KINDS, ACCOUNT_LENGTHS, Account, AccountAction, AccountEvent, AccountKind
 
 __all__ = [
-    "ACCOUNT_KINDS",
-    "ACCOUNT_LENGTHS",
-    "ACCOUNT_STATUSES",
-    "Account",
-    "AccountAction",
-    "AccountEvent",
-    "AccountKind",
-    "AccountStatus",
-    "Actor",
-    "ActorRole",
     "account_format_ok",
     "close",
     "declare",
@@ -57,99 +49,11 @@ __all__ = [
     "unfreeze",
 ]
 
-AccountKind = Literal["card", "passbook", "social_security"]
-AccountStatus = Literal["pending", "active", "frozen", "closed", "rejected"]
-AccountAction = Literal["declare", "change", "approve", "reject", "supersede", "close", "freeze", "unfreeze"]
-ActorRole = Literal["finance", "department", "town", "bank", "audit", "system"]
-
-ACCOUNT_KINDS: Final[tuple[AccountKind, ...]] = ("card", "passbook", "social_security")
-ACCOUNT_STATUSES: Final[tuple[str, ...]] = ("active", "frozen", "closed", "pending")
-"""Statuses that appear in a registry snapshot (a rejected declaration never became an account)."""
-ACCOUNT_LENGTHS: Final[dict[AccountKind, tuple[int, int]]] = {
-    "card": (13, 19),
-    "social_security": (13, 19),
-    "passbook": (10, 25),
-}
-"""Accepted digit counts (inclusive) per account kind."""
-
 _DIGITS = re.compile(r"^[0-9]+$")
 _ID = re.compile(r"^[0-9]{17}[0-9X]$")
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK = "10X98765432"
 _OPEN: Final = ("pending", "active", "frozen")
-
-
-@frozen
-class Actor:
-    """Who performs an operation.
-
-    Attributes:
-        user: The user's identifier in the host system (recorded in every event).
-        role: The role code of ``domain.md``.
-        town: The town (乡镇/街道) a ``town`` actor belongs to; None for other roles.
-    """
-
-    user: str
-    role: ActorRole
-    town: str | None = None
-
-
-@frozen
-class Account:
-    """One declared account of one person; a new declaration is a new record, never an edit.
-
-    Attributes:
-        id_number: The person's 18-character ID.
-        account: The account number (digits).
-        kind: ``card``, ``passbook`` or ``social_security``.
-        bank: The bank holding the account.
-        holder_name: The account holder's name as the bank knows it.
-        town: The person's residence town: the only town that may act on the person's accounts.
-        status: ``pending``, ``active``, ``frozen``, ``closed`` or ``rejected``.
-        declared_at: When the declaration was entered.
-        declared_by: The user who entered it.
-        reviewed_at: When it was approved or rejected (None while pending).
-        seq: The declaration number within the person's records (1, 2, …).
-    """
-
-    id_number: str
-    account: str
-    kind: AccountKind
-    bank: str
-    holder_name: str
-    town: str
-    status: AccountStatus
-    declared_at: dt.datetime
-    declared_by: str
-    reviewed_at: dt.datetime | None = None
-    seq: int = 1
-
-
-@frozen
-class AccountEvent:
-    """One entry of a person's account history.
-
-    Attributes:
-        id_number: The person.
-        account: The account acted on.
-        action: What happened.
-        status: The account's status after the action.
-        at: When (from the registry's clock).
-        user: Who did it.
-        role: In which role.
-        town: The actor's town, if any.
-        note: The reason given (rejection, closure, freeze), or empty.
-    """
-
-    id_number: str
-    account: str
-    action: AccountAction
-    status: AccountStatus
-    at: dt.datetime
-    user: str
-    role: ActorRole
-    town: str | None
-    note: str = ""
 
 
 def id_number_ok(id_number: str) -> bool:

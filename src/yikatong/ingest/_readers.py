@@ -1,9 +1,9 @@
 """Sources to a staged frame: the mapped columns as text, one row per data row, with what the reader saw.
 
 A *staged* frame has ``source_line`` (Int64), ``_malformed`` (Boolean), one ``String`` column per canonical target
-found in the source (see :data:`yikatong._headers.TARGETS`), and optionally ``_numeric_<target>`` (the cell was a
+found in the source (see :data:`yikatong.ingest._headers.TARGETS`), and optionally ``_numeric_<target>`` (the cell was a
 number, for ID and account columns), ``_fen`` (integer fen given as such) and ``_given_<flag>`` (a flag the source
-already carried). :mod:`yikatong.roster` turns it into the canonical schema.
+already carried). :mod:`yikatong.ingest.roster` turns it into the canonical schema.
 """
 
 from __future__ import annotations
@@ -16,9 +16,9 @@ from typing import IO, Final, Literal
 import fastexcel
 import polars as pl
 
-from yikatong._csvtext import parse_text
-from yikatong._headers import HEADER_SCAN, header_index, resolve_columns
 from yikatong.errors import RosterFormatError
+from yikatong.ingest._csvtext import parse_text
+from yikatong.ingest._headers import HEADER_SCAN, header_index, resolve_columns
 from yikatong.schema import FLAG_COLUMNS
 
 __all__ = ["Format", "detect_format", "load_bytes", "read_parquet", "stage_frame", "stage_sheet", "stage_text"]
@@ -88,7 +88,7 @@ def detect_format(data: bytes, name: str | None) -> Format:
 
 
 def stage_text(data: bytes, mapping: Mapping[str, str | None] | None) -> pl.LazyFrame:
-    """Stage a delimited text roster (see :mod:`yikatong._csvtext`)."""
+    """Stage a delimited text roster (see :mod:`yikatong.ingest._csvtext`)."""
     parsed = parse_text(data, mapping)
     chosen = parsed.columns
     return parsed.records.lazy().select(

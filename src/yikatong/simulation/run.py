@@ -1,14 +1,4 @@
-"""Randomized life cycles through the whole workflow, checking every invariant after every step.
-
-:func:`simulate` builds small seeded counties (people, one-card accounts, an in-memory store, a simulated bank and
-treasury, optionally with every fault switched on), runs batch life cycles through them with random rosters with
-defects, random decisions (review confirmations and rejections, cancellations, send-backs, funding routes, corrections)
-and actors who must be refused, and checks the invariants of ``architecture.md`` after each step: against the store,
-against what the bank and the treasury really did, and against every text produced (refusal messages, log lines,
-SMS, validation evidence, public notices). The same seed gives the same report.
-
-Like the command line, this module is a composition helper: it wires adapters to the core and is not imported by it.
-"""
+"""The simulation run: :func:`simulate` drives many seeded life cycles and gathers the violations they find."""
 
 from __future__ import annotations
 
@@ -19,9 +9,9 @@ from typing import Any, Final
 
 from attrs import frozen
 
-from yikatong._simlife import run_lifecycle
-from yikatong._simworld import LogCapture, World
 from yikatong.adapters.faults import Faults
+from yikatong.simulation._life import run_lifecycle
+from yikatong.simulation._world import LogCapture, World
 
 __all__ = ["SimulationReport", "simulate"]
 
@@ -87,7 +77,7 @@ def simulate(
         lifecycles_per_world: Life cycles that share one county (store, people, bank, treasury), so later
             batches meet people already paid for the same item and period.
         all_rules: Validate by every rule of the library instead of the rules the simulated defects trip
-            (:data:`yikatong._simworld.SIM_RULE_CODES`); much slower, the same workflow.
+            (:data:`yikatong.simulation._world.SIM_RULE_CODES`); much slower, the same workflow.
 
     Returns:
         A :class:`SimulationReport`.

@@ -1,6 +1,6 @@
 """One randomized batch life cycle for :mod:`yikatong.simulation`, with its corrections.
 
-Each step goes through :meth:`yikatong._simworld.World.step`, which checks every invariant afterwards. The choices
+Each step goes through ``World.step``, which checks every invariant afterwards. The choices
 are drawn from the life cycle's own seeded generator: cancellations, send-backs, review decisions, funding routes and
 who files them, corrections, and now and then an actor who must be refused (the maker approving, another
 department, finance cancelling, another bank, the audit office writing, a larger correction).
@@ -13,11 +13,11 @@ from typing import Final
 
 import polars as pl
 
-from yikatong import _simroster
-from yikatong._simworld import BANK_CODE, SIM_CATALOG, World
 from yikatong.catalog import FixedStandard
-from yikatong.ports import FundingRoute
+from yikatong.records import FundingRoute
 from yikatong.schema import ROSTER_SCHEMA
+from yikatong.simulation import _roster as _simroster
+from yikatong.simulation._world import BANK_CODE, SIM_CATALOG, World
 from yikatong.workflow.roles import Actor
 
 __all__ = ["run_lifecycle"]

@@ -24,10 +24,10 @@ from pathlib import Path
 
 import polars as pl
 
-from yikatong.accounts import ACCOUNT_KINDS, ACCOUNT_STATUSES
 from yikatong.catalog import REFERENCE_LISTS, ReferenceListName
 from yikatong.errors import ReferenceDataError
 from yikatong.period import Period
+from yikatong.registry import ACCOUNT_KINDS, ACCOUNT_STATUSES
 
 __all__ = [
     "LEDGER_STATUSES",

@@ -1,0 +1,52 @@
+"""Who acts: the one :class:`Actor` type of the workflow and the account registry, and the role codes.
+
+The roles are those of ``docs/domain.md`` plus two that stand for the outside world acting through a port:
+``treasury`` (the treasury reports a batch funded) and ``system`` (the library itself validates, dispatches and
+returns failures).
+"""
+
+from __future__ import annotations
+
+from typing import Final, Literal
+
+from attrs import frozen
+
+__all__ = ["ROLES", "Actor", "Role"]
+
+Role = Literal["finance", "department", "town", "bank", "treasury", "audit", "system"]
+ROLES: Final[tuple[Role, ...]] = ("finance", "department", "town", "bank", "treasury", "audit", "system")
+
+
+@frozen
+class Actor:
+    """Someone (or something) performing a workflow step or a registry operation.
+
+    Attributes:
+        user: The user's identifier in the host system; recorded in every audit entry and account event.
+        role: The role acted in.
+        department: For a ``department`` user: the department (e.g. ``民政局``), matched against the item's.
+        town: For a ``town`` user: the town (乡镇/街道) of jurisdiction.
+        bank: For a ``bank`` actor: the bank's code, matched against the batch's ``bank`` when the batch has one.
+    """
+
+    user: str
+    role: Role
+    department: str | None = None
+    town: str | None = None
+    bank: str | None = None
+
+    def __attrs_post_init__(self) -> None:
+        if not self.user:
+            raise ValueError("an actor needs a user identifier")
+        if self.role not in ROLES:
+            raise ValueError(f"unknown role {self.role!r}; expected one of {', '.join(ROLES)}")
+
+    @classmethod
+    def system(cls) -> Actor:
+        """The library itself (validation, dispatch, returning failures)."""
+        return cls("system", "system")
+
+    @classmethod
+    def treasury(cls) -> Actor:
+        """The treasury acting through the :class:`~yikatong.ports.Treasury` port."""
+        return cls("treasury", "treasury")

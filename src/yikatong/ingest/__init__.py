@@ -1,0 +1,28 @@
+"""Reading rosters as offices send them, and the files of the validation context.
+
+:func:`read_roster` reads GB18030 or UTF-8 CSV (any line ends), XLSX, Parquet or a Polars frame into the canonical
+roster schema, keeping every input line with its ``row_id`` and ``source_line``; the loaders of
+:mod:`~yikatong.ingest.context_files` read the registry snapshot, the payment ledger and the reference lists.
+"""
+
+from yikatong.ingest.context_files import (
+    LEDGER_STATUSES,
+    load_ledger,
+    load_reference,
+    load_registry,
+    parse_reference_option,
+    read_table,
+)
+from yikatong.ingest.roster import RosterFormat, RosterSource, read_roster
+
+__all__ = [
+    "LEDGER_STATUSES",
+    "RosterFormat",
+    "RosterSource",
+    "load_ledger",
+    "load_reference",
+    "load_registry",
+    "parse_reference_option",
+    "read_roster",
+    "read_table",
+]
