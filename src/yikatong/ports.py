@@ -43,7 +43,14 @@ __all__ = [
 
 @runtime_checkable
 class Clock(Protocol):
-    """The time source of the workflow: audit entries, deadlines and pay dates use it, never the system clock."""
+    """The time source of the workflow: audit entries, deadlines and pay dates use it, never the system clock.
+
+    Attributes:
+        zone: The county's IANA time zone (``Asia/Shanghai`` in China): correction deadlines, pay dates and
+            disclosure dates are dates on this zone's wall clock, not UTC dates.
+    """
+
+    zone: str
 
     def now(self) -> dt.datetime:
         """The current time, timezone-aware."""

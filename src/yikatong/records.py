@@ -133,16 +133,17 @@ BatchState = Literal[
 """The states of a batch's life cycle (``docs/state-diagram.md``)."""
 
 RowStatus = Literal[
-    "pending", "passed", "review", "blocked", "sent", "paid", "failed", "returned", "reissued", "withdrawn"
+    "pending", "passed", "review", "blocked", "sent", "paid", "failed", "returned", "reissued", "withdrawn", "expired"
 ]
-"""Row statuses. ``withdrawn``: the row's batch was rejected, cancelled or sent back before any payment."""
+"""Row statuses. ``withdrawn``: the row's batch was rejected, cancelled or sent back before any payment.
+``expired``: a returned row whose correction deadline passed (finance may extend it back to ``returned``)."""
 
 ROW_STATE_SCHEMA: dict[str, pl.DataType] = {
     "status": pl.String(),  # a RowStatus
     "verdict": pl.String(),  # validation verdict pass/review/block; null before validation
     "note": pl.String(),  # the last decision's reason or the bank's failure text; never a full ID or account
     "reason_code": pl.String(),  # the rule or bank code behind the last move, null when none
-    "deadline": pl.Date(),  # correction deadline of a returned row, else null
+    "deadline": pl.Date(),  # correction deadline (a county date) of a returned or expired row, else null
     "updated_at": pl.Datetime("us", "UTC"),  # when the status last moved (a paid row: the pay date)
 }
 """The mutable part of a batch row: what :attr:`Change.row_updates` replaces, wholesale, per row."""

@@ -78,6 +78,8 @@ def _roster(first: int, n: int) -> pl.DataFrame:
 class AuditClock:
     """Time derived from the store: one minute per audit entry, so a restarted run sees the same times."""
 
+    zone = "Asia/Shanghai"
+
     def __init__(self, store: Store) -> None:
         self.store = store
 

@@ -154,6 +154,29 @@ def test_a_version_1_store_is_migrated_to_the_current_schema_keeping_its_data(tm
         assert [b.batch_id for b in again.batches()] == ["OLD", "NEW"]
 
 
+def test_a_version_2_store_keeps_its_row_states_and_learns_the_expired_status(tmp_path: Path) -> None:
+    path = tmp_path / "store.yikatong"
+    conn = sqlite3.connect(path, isolation_level=None)
+    conn.execute(f"PRAGMA application_id = {APPLICATION_ID}")
+    conn.execute("BEGIN")
+    for step in MIGRATIONS[:2]:
+        for statement in step.statements:
+            conn.execute(statement)
+    conn.execute("INSERT INTO row_state (batch_id, row_id, status, deadline) VALUES ('OLD', 1, 'returned', 20000)")
+    with pytest.raises(sqlite3.IntegrityError):
+        conn.execute("INSERT INTO row_state (batch_id, row_id, status) VALUES ('OLD', 2, 'expired')")
+    conn.execute("PRAGMA user_version = 2")
+    conn.execute("COMMIT")
+    conn.close()
+    with SqliteStore(path) as store:
+        db = store.connection
+        assert db.execute("SELECT status, deadline FROM row_state").fetchall() == [("returned", 20000)]
+        db.execute("UPDATE row_state SET status = 'expired'")
+        assert db.execute("SELECT status FROM row_state").fetchall() == [("expired",)]
+        with pytest.raises(sqlite3.IntegrityError):
+            db.execute("UPDATE row_state SET status = 'lost'")
+
+
 def test_read_only_opening_refuses_a_store_that_needs_migrating_and_changes_nothing(tmp_path: Path) -> None:
     path = tmp_path / "store.yikatong"
     _v1_store(path)

@@ -31,6 +31,8 @@ DATE = dt.date(2026, 11, 27)
 class FixedClock:
     """A clock standing still at noon on :data:`DATE`."""
 
+    zone = "Asia/Shanghai"
+
     def now(self) -> dt.datetime:
         return dt.datetime(DATE.year, DATE.month, DATE.day, 12, tzinfo=dt.UTC)
 

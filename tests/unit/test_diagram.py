@@ -6,8 +6,8 @@ from pathlib import Path
 
 from scripts.generate_docs import GENERATED, stale
 
-from yikatong.workflow import TRIGGERS
-from yikatong.workflow.diagram import render_state_diagram, state_diagram_markdown
+from yikatong.workflow import LEGAL_MOVES, TRIGGERS
+from yikatong.workflow.diagram import render_row_diagram, render_state_diagram, state_diagram_markdown
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -35,3 +35,12 @@ def test_the_diagram_shows_every_trigger_with_its_roles() -> None:
         assert f": {trigger} (" in diagram
     assert "send_back (finance) [reason]" in diagram
     assert "confirm_reviews (department) [maker-checker]" in diagram
+
+
+def test_the_row_diagram_shows_every_legal_move_and_the_expiry() -> None:
+    diagram = render_row_diagram()
+    for source, dest in LEGAL_MOVES:
+        assert f"    {source} --> {dest}\n" in diagram
+    assert "returned --> expired" in diagram
+    assert "expired --> returned" in diagram
+    assert "## Row statuses" in state_diagram_markdown()

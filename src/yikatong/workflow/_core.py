@@ -10,6 +10,7 @@ import polars as pl
 from attrs import evolve
 
 from yikatong.catalog import Catalog, ReferenceListName, SubsidyItem
+from yikatong.localtime import local_date
 from yikatong.ports import Bank as BankPort
 from yikatong.ports import Clock, DisclosureSink, Store, Treasury
 from yikatong.records import EXCEPTION_SCHEMA, BatchRecord, BatchState, Change
@@ -87,6 +88,10 @@ class ServiceCore:
         if now.tzinfo is None:
             raise ValueError("the clock must return timezone-aware times")
         return now.astimezone(dt.UTC)
+
+    def _today(self) -> dt.date:
+        """Today on the county's calendar (the clock's zone)."""
+        return local_date(self._now(), self.clock.zone)
 
     def _item(self, record: BatchRecord) -> SubsidyItem:
         return self.catalog[record.item]

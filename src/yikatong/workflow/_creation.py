@@ -91,8 +91,9 @@ class CreationSteps(ServiceCore):
 
         Raises:
             PermissionDenied: not the original batch's department.
-            IllegalTransition: a row not returned from the original, already reissued or being corrected, another
-                person, or a larger amount.
+            IllegalTransition: a row not returned from the original, already reissued or being corrected, past its
+                correction deadline (``expired``, or the deadline is before today's county date), another person, or
+                a larger amount.
         """
         original = self.store.batch(original_batch_id)
         require_role(actor, ("department",), "create a correction batch")
@@ -107,7 +108,7 @@ class CreationSteps(ServiceCore):
                 for b in others
             ]
         )
-        check_correction_rows(self.store.rows(original_batch_id), roster, in_progress=in_progress)
+        check_correction_rows(self.store.rows(original_batch_id), roster, in_progress=in_progress, as_of=self._today())
         return self.create_batch(
             roster,
             item=original.item,

@@ -33,7 +33,13 @@ _UNFUNDED_STATES: Final = [
     "funding_requested",
     "cancelled",
 ]
-_OUTCOME_OF_STATUS: Final = {"paid": "paid", "failed": "failed", "returned": "failed", "reissued": "failed"}
+_OUTCOME_OF_STATUS: Final = {
+    "paid": "paid",
+    "failed": "failed",
+    "returned": "failed",
+    "reissued": "failed",
+    "expired": "failed",
+}
 _KEYS: Final = ["batch_id", "row_id"]
 _EXAMPLES: Final = 5
 
@@ -196,7 +202,7 @@ def _terminal(b: pl.LazyFrame, r: pl.LazyFrame, *, final: bool) -> list[pl.LazyF
     loose = r.filter(pl.col("status").is_null() | (over & ~pl.col("status").is_in(sorted(FINAL_STATUSES)) & ~waiting))
     grouped = loose.group_by("batch_id", "state", "status").agg(pl.len().alias("n"), pl.col("row_id").min())
     undated = (
-        r.filter((pl.col("status") == "returned") & pl.col("deadline").is_null())
+        r.filter(pl.col("status").is_in(["returned", "expired"]) & pl.col("deadline").is_null())
         .group_by("batch_id")
         .agg(pl.len().alias("n"))
     )
@@ -219,7 +225,9 @@ def _terminal(b: pl.LazyFrame, r: pl.LazyFrame, *, final: bool) -> list[pl.LazyF
         pl.col("orig_status").is_null()
         | (pl.col("orig_id") != pl.col("id_number"))
         | (pl.col("amount_fen") > pl.col("orig_fen"))
-        | ~pl.col("orig_status").is_in(["returned", "reissued"])
+        | ~pl.col("orig_status").is_in(["returned", "reissued", "expired"])
+        # a row expires only when no live correction carries it: a correction row of an expired row was withdrawn
+        | ((pl.col("orig_status") == "expired") & (pl.col("status") != "withdrawn"))
     )
     # a correction of a correction reissues every row up the chain: the chain must end in a paid row
     paid_fixes = fixes.filter(pl.col("status").is_in(["paid", "reissued"])).select(
@@ -239,7 +247,7 @@ def _terminal(b: pl.LazyFrame, r: pl.LazyFrame, *, final: bool) -> list[pl.LazyF
             _s("row_id"),
             ")",
         ),
-        _v(undated, 3, _s("n"), " returned rows without a correction deadline"),
+        _v(undated, 3, _s("n"), " returned or expired rows without a correction deadline"),
         _v(
             bad,
             3,

@@ -233,7 +233,7 @@ class PaymentSteps(ServiceCore):
         at = self._now()
         rows = self.store.rows(batch_id)
         back = rows.filter(pl.col("status").is_in(["failed", "blocked"]))
-        deadline = correction_deadline(at, self._correction_days(record))
+        deadline = correction_deadline(at, self._correction_days(record), zone=self.clock.zone)
         moves = back.select("batch_id", "row_id", pl.lit("returned").alias("to"), pl.lit(deadline).alias("deadline"))
         return self._commit(
             record,
@@ -268,6 +268,7 @@ class PaymentSteps(ServiceCore):
             rows,
             published_at=at,
             window_days=window_days or self.disclosure_window_days,
+            zone=self.clock.zone,
         )
         self.disclosure.publish(notice)
         self._commit(

@@ -15,6 +15,7 @@ import datetime as dt
 import polars as pl
 
 from yikatong.errors import IllegalTransition
+from yikatong.localtime import COUNTY_ZONE, local_date
 from yikatong.privacy import mask_id_expr
 from yikatong.workflow._frames import canonical_id_expr
 
@@ -35,6 +36,7 @@ QUEUE_COLUMNS: tuple[str, ...] = (
     "name",
     "id_masked",
     "amount_fen",
+    "status",
     "reason_code",
     "note",
     "deadline",
@@ -42,18 +44,25 @@ QUEUE_COLUMNS: tuple[str, ...] = (
 )
 
 
-def correction_deadline(at: dt.datetime, days: int) -> dt.date:
-    """The last day to correct a row returned at ``at``."""
-    return at.date() + dt.timedelta(days=days)
+def correction_deadline(at: dt.datetime, days: int, *, zone: str = COUNTY_ZONE) -> dt.date:
+    """The last day (a county date in ``zone``) to correct a row returned at ``at``.
+
+    Counted on the county's calendar: a row returned at 07:00 Beijing time on 11-27 (23:00 UTC on 11-26) has
+    ``days`` days from 11-27.
+    """
+    return local_date(at, zone) + dt.timedelta(days=days)
 
 
-def check_correction_rows(original: pl.DataFrame, correction: pl.DataFrame, *, in_progress: pl.DataFrame) -> None:
-    """Refuse a correction batch that carries anything but rows returned from the corrected batch.
+def check_correction_rows(
+    original: pl.DataFrame, correction: pl.DataFrame, *, in_progress: pl.DataFrame, as_of: dt.date | None = None
+) -> None:
+    """Refuse a correction batch that carries anything but rows returned from the corrected batch, in time.
 
     Args:
         original: The corrected batch's stored rows.
         correction: The correction batch's rows: ``corrects_row_id``, ``id_number``, ``amount_fen``.
         in_progress: ``row_id`` of original rows already carried by another live correction batch.
+        as_of: Today's county date: a row whose deadline is before it is late (None: deadlines not checked).
 
     Raises:
         IllegalTransition: naming the count and an example row of the correction (never personal data).
@@ -67,6 +76,7 @@ def check_correction_rows(original: pl.DataFrame, correction: pl.DataFrame, *, i
             pl.col("id_number").alias("_orig_id"),
             pl.col("amount_fen").alias("_orig_amount"),
             pl.col("status").alias("_orig_status"),
+            pl.col("deadline").alias("_orig_deadline"),
         ),
         on="corrects_row_id",
         how="left",
@@ -75,7 +85,15 @@ def check_correction_rows(original: pl.DataFrame, correction: pl.DataFrame, *, i
         (pl.col("corrects_row_id").is_null(), "name no corrected row"),
         (pl.col("corrects_row_id").is_duplicated(), "correct the same row twice"),
         (pl.col("_orig_status").is_null(), "name rows the corrected batch does not have"),
+        (
+            pl.col("_orig_status") == "expired",
+            "correct rows past their correction deadline (finance must extend it first)",
+        ),
         (pl.col("_orig_status") != "returned", "correct rows that were not returned (or were already reissued)"),
+        (
+            pl.col("_orig_deadline") < pl.lit(as_of, pl.Date),
+            "correct rows past their correction deadline (finance must extend it first)",
+        ),
         (pl.col("corrects_row_id").is_in(in_progress["row_id"].implode()), "correct rows another batch corrects"),
         (
             pl.col("id_number").is_null()
@@ -92,14 +110,16 @@ def check_correction_rows(original: pl.DataFrame, correction: pl.DataFrame, *, i
         if bad.height:
             raise IllegalTransition(
                 f"{bad.height} correction rows {what}, e.g. correction row {bad['_pos'][0]} / 更正批次行不合规"
+                + (" (已过更正期限)" if "deadline" in what else "")
             )
 
 
 def correction_queue(returned: pl.DataFrame, *, as_of: dt.date) -> pl.DataFrame:
-    """The correction queue: returned rows still awaiting a correction, with their deadline and whether it passed.
+    """The correction queue: rows still awaiting a correction, with their deadline and whether it passed.
 
     Args:
-        returned: Stored rows in status ``returned`` (with ``batch_id`` and the batch's ``item``/``period``).
+        returned: Stored rows in status ``returned`` or ``expired`` (with ``batch_id`` and the batch's
+            ``item``/``period``); an expired row is always overdue.
         as_of: The day the queue is looked at.
 
     Returns:
@@ -116,10 +136,11 @@ def correction_queue(returned: pl.DataFrame, *, as_of: dt.date) -> pl.DataFrame:
             "name",
             mask_id_expr(pl.col("id_number")).alias("id_masked"),
             "amount_fen",
+            "status",
             "reason_code",
             "note",
             "deadline",
-            (pl.col("deadline") < pl.lit(as_of)).fill_null(False).alias("overdue"),
+            ((pl.col("status") == "expired") | (pl.col("deadline") < pl.lit(as_of)).fill_null(False)).alias("overdue"),
         )
         .sort("deadline", "batch_id", "row_id", nulls_last=True)
         .select(QUEUE_COLUMNS)

@@ -6,8 +6,9 @@ import datetime as dt
 
 from yikatong.records import BatchRecord
 from yikatong.workflow.machine import STATES, TRANSITIONS, BatchFlow, build_machine
+from yikatong.workflow.statuses import FINAL_STATUSES, LEGAL_MOVES, ROW_STATUSES
 
-__all__ = ["render_state_diagram", "state_diagram_markdown"]
+__all__ = ["render_row_diagram", "render_state_diagram", "state_diagram_markdown"]
 
 _TERMINAL = ("rejected", "published", "cancelled", "sent_back")
 
@@ -59,6 +60,14 @@ def render_state_diagram() -> str:
     return "\n".join(lines) + "\n"
 
 
+def render_row_diagram() -> str:
+    """The Mermaid ``stateDiagram-v2`` source of the row statuses: every legal move of the status table."""
+    lines = ["stateDiagram-v2", "    [*] --> pending"]
+    lines += [f"    {source} --> {dest}" for source, dest in LEGAL_MOVES]
+    lines += [f"    {status} --> [*]" for status in ROW_STATUSES if status in FINAL_STATUSES]
+    return "\n".join(lines) + "\n"
+
+
 def state_diagram_markdown() -> str:
     """``docs/state-diagram.md``: the diagram with a short legend."""
     return (
@@ -67,5 +76,9 @@ def state_diagram_markdown() -> str:
         "(a test fails when this file is stale).\n\n"
         "Each transition is labelled `trigger (roles allowed) [rules]`: `maker-checker` means the batch's maker may "
         "not fire it, `reason` that a reason is required, other words name the guard deciding it.\n\n"
-        "```mermaid\n" + render_state_diagram() + "```\n"
+        "```mermaid\n" + render_state_diagram() + "```\n\n"
+        "## Row statuses\n\n"
+        "Generated from `yikatong.workflow.statuses.LEGAL_MOVES`: every move a step may ask for; any other raises. "
+        "An end marker shows where a row may rest once its batch is over (`FINAL_STATUSES`).\n\n"
+        "```mermaid\n" + render_row_diagram() + "```\n"
     )

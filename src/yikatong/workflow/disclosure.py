@@ -16,6 +16,7 @@ import datetime as dt
 import polars as pl
 
 from yikatong.catalog import FixedStandard, RateStandard, SubsidyItem, TableStandard
+from yikatong.localtime import COUNTY_ZONE, local_date_expr
 from yikatong.money import format_yuan
 from yikatong.privacy import mask_name_expr
 from yikatong.records import BatchRecord, DisclosureNotice
@@ -77,6 +78,7 @@ def build_notice(
     *,
     published_at: dt.datetime,
     window_days: int,
+    zone: str = COUNTY_ZONE,
 ) -> DisclosureNotice:
     """Build the masked public list of a settled batch.
 
@@ -85,13 +87,15 @@ def build_notice(
         item: Its catalogue entry (name and standard).
         rows: The batch's stored rows; only ``paid`` rows are published.
         published_at: When the notice goes up; ``window_days`` how long it stays.
+        zone: The county's time zone: a pay date is the county date the row was paid on (paid at 07:00 Beijing
+            time on 11-27 is 11-27, though it is still 11-26 in UTC).
 
     Returns:
         A :class:`~yikatong.ports.DisclosureNotice` with :data:`NOTICE_COLUMNS` rows and :data:`TOTALS_COLUMNS`
         totals, sorted by town, village and masked name.
     """
     paid = rows.filter(pl.col("status") == "paid").with_columns(
-        pl.col("updated_at").dt.date().alias("pay_date"),
+        local_date_expr(pl.col("updated_at"), zone).alias("pay_date"),
         pl.col("town").fill_null(""),
         pl.col("village").fill_null(""),
     )

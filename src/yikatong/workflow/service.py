@@ -8,7 +8,6 @@ checks the actor), computes the step's row moves, ledger entries and audit entry
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Sequence
 from typing import Any
 
@@ -22,15 +21,16 @@ from yikatong.records import LEDGER_ACTIVE, BatchRecord, DisbursementOrder
 from yikatong.rules import Rule, ValidationContext, ValidationReport, validate
 from yikatong.workflow._core import DEFAULT_CORRECTION_DAYS, DEFAULT_WINDOW_DAYS, ReferenceSource, RegistrySource
 from yikatong.workflow._creation import CreationSteps
+from yikatong.workflow._deadlines import DeadlineSteps, Extension, Worklist
 from yikatong.workflow._frames import canonical_id_expr, ledger_entries, roster_of
 from yikatong.workflow._payments import PaymentSteps, ResultsOutcome
 from yikatong.workflow.audit import AuditVerification, scrub, scrub_expr, verify
-from yikatong.workflow.corrections import correction_deadline, correction_queue
+from yikatong.workflow.corrections import correction_deadline
 from yikatong.workflow.machine import Step
 from yikatong.workflow.roles import Actor
 from yikatong.workflow.statuses import plan_moves
 
-__all__ = ["DispatchOutcome", "ResultsOutcome", "Service", "build_service"]
+__all__ = ["DispatchOutcome", "Extension", "ResultsOutcome", "Service", "Worklist", "build_service"]
 
 _VERDICT_STATUS = {"pass": "passed", "review": "review", "block": "blocked"}
 
@@ -52,7 +52,7 @@ class DispatchOutcome:
     held: int
 
 
-class Service(CreationSteps, PaymentSteps):
+class Service(CreationSteps, PaymentSteps, DeadlineSteps):
     """The disbursement workflow over the ports (see :func:`build_service` for the arguments)."""
 
     # -- intake -------------------------------------------------------------------------------------------------
@@ -218,7 +218,7 @@ class Service(CreationSteps, PaymentSteps):
         held = passed.filter(pl.col("_clash"))
         if to_send.is_empty():
             raise IllegalTransition(f"batch {batch_id}: no row can be paid; cancel the batch / 无可发放的行")
-        deadline = correction_deadline(at, self._correction_days(record))
+        deadline = correction_deadline(at, self._correction_days(record), zone=self.clock.zone)
         moves = pl.concat(
             [
                 to_send.select("batch_id", "row_id", pl.lit("sent").alias("to"), pl.lit(None, pl.String).alias("code")),
@@ -298,41 +298,6 @@ class Service(CreationSteps, PaymentSteps):
     def rows(self, batch_id: str) -> pl.DataFrame:
         """The batch's rows with their statuses."""
         return self.store.rows(batch_id)
-
-    def correction_queue(self, *, department: str | None = None, as_of: dt.date | None = None) -> pl.DataFrame:
-        """Rows returned to departments and awaiting a correction, with deadlines and an ``overdue`` flag.
-
-        A returned row already carried by a live correction batch is not listed: the correction's own row is (and
-        if that one comes back too, it is the one to correct next).
-        """
-        day = as_of or self._now().date()
-        batches = self.store.batches()
-        carried = pl.concat(
-            [pl.DataFrame(schema={"batch_id": pl.String, "row_id": pl.Int64})]
-            + [
-                self.store.rows(b.batch_id)
-                .filter((pl.col("status") != "withdrawn") & pl.col("corrects_row_id").is_not_null())
-                .select(pl.lit(b.corrects).alias("batch_id"), pl.col("corrects_row_id").alias("row_id"))
-                for b in batches
-                if b.corrects is not None and b.state not in ("cancelled", "rejected", "sent_back")
-            ]
-        )
-        frames = [
-            self.store.rows(b.batch_id)
-            .filter(pl.col("status") == "returned")
-            .with_columns(pl.lit(b.item).alias("item"), pl.lit(b.period).alias("period"))
-            for b in batches
-            if department is None or b.department == department
-        ]
-        returned = (
-            pl.concat(frames) if frames else self.store.rows("").with_columns(pl.lit(None, pl.String).alias("period"))
-        )
-        returned = returned.join(carried, on=["batch_id", "row_id"], how="anti")
-        return correction_queue(returned, as_of=day)
-
-    def overdue_corrections(self, *, department: str | None = None, as_of: dt.date | None = None) -> pl.DataFrame:
-        """The part of :meth:`correction_queue` past its deadline."""
-        return self.correction_queue(department=department, as_of=as_of).filter(pl.col("overdue"))
 
     def verify_audit(self, *, anchor: str | None = None) -> AuditVerification:
         """Verify the store's whole audit chain (see :func:`yikatong.workflow.audit.verify`)."""

@@ -13,7 +13,8 @@ The moves::
     blocked  → returned | withdrawn                  (to the correction queue at dispatch)
     sent     → paid | failed | withdrawn             (withdrawn only before funding: cancel, send back)
     failed   → returned                              (to the correction queue after settlement)
-    returned → reissued                              (a correction batch paid the row)
+    returned → reissued | expired                    (a correction batch paid the row; the deadline passed)
+    expired  → returned                              (finance extended the deadline, maker-checker)
 
 ``withdrawn`` ends a row whose batch was rejected, cancelled or sent back. A row ends in exactly one of
 :data:`FINAL_STATUSES`.
@@ -49,6 +50,7 @@ ROW_STATUSES: Final[tuple[str, ...]] = (
     "returned",
     "reissued",
     "withdrawn",
+    "expired",
 )
 
 LEGAL_MOVES: Final[tuple[tuple[str, str], ...]] = (
@@ -69,11 +71,14 @@ LEGAL_MOVES: Final[tuple[tuple[str, str], ...]] = (
     ("sent", "withdrawn"),
     ("failed", "returned"),
     ("returned", "reissued"),
+    ("returned", "expired"),
+    ("expired", "returned"),
 )
 """(from, to) pairs; every other move is illegal."""
 
-FINAL_STATUSES: Final[frozenset[str]] = frozenset({"paid", "returned", "reissued", "withdrawn"})
-"""Where a row's life ends once its batch is over (``returned`` rows wait in the correction queue)."""
+FINAL_STATUSES: Final[frozenset[str]] = frozenset({"paid", "returned", "reissued", "withdrawn", "expired"})
+"""Where a row's life ends once its batch is over (``returned`` rows wait in the correction queue; ``expired`` rows
+missed their deadline and wait for an extension or nothing)."""
 
 _OPTIONAL: Final[tuple[str, ...]] = ("verdict", "note", "reason_code", "deadline")
 

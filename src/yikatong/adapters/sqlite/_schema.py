@@ -43,6 +43,22 @@ _BUSY_TIMEOUT_MS: Final = 30_000
 _ROW_STATUSES: Final = (
     "'pending', 'passed', 'review', 'blocked', 'sent', 'paid', 'failed', 'returned', 'reissued', 'withdrawn'"
 )
+_ROW_STATUSES_V3: Final = _ROW_STATUSES + ", 'expired'"
+
+
+def _row_state_table(name: str, statuses: str) -> str:
+    """The mutable row states; ``statuses`` is the SQL list of the statuses the schema version knows."""
+    return f"""CREATE TABLE {name} (
+            batch_id TEXT NOT NULL,
+            row_id INTEGER NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ({statuses})),
+            verdict TEXT,
+            note TEXT,
+            reason_code TEXT,
+            deadline INTEGER,
+            updated_at INTEGER,
+            PRIMARY KEY (batch_id, row_id)
+        ) WITHOUT ROWID"""
 
 
 @frozen
@@ -95,17 +111,7 @@ _V1 = Migration(
             inline BLOB,
             CHECK ((file IS NULL) <> (inline IS NULL))
         ) WITHOUT ROWID""",
-        f"""CREATE TABLE row_state (
-            batch_id TEXT NOT NULL,
-            row_id INTEGER NOT NULL,
-            status TEXT NOT NULL CHECK (status IN ({_ROW_STATUSES})),
-            verdict TEXT,
-            note TEXT,
-            reason_code TEXT,
-            deadline INTEGER,
-            updated_at INTEGER,
-            PRIMARY KEY (batch_id, row_id)
-        ) WITHOUT ROWID""",
+        _row_state_table("row_state", _ROW_STATUSES),
         """CREATE TABLE ledger (
             batch_id TEXT NOT NULL,
             row_id INTEGER NOT NULL,
@@ -196,7 +202,20 @@ _V2 = Migration(
     ),
 )
 
-MIGRATIONS: Final[tuple[Migration, ...]] = (_V1, _V2)
+# SQLite cannot alter a CHECK constraint: the table is rebuilt under the new one and its rows copied across.
+_V3 = Migration(
+    3,
+    "row status expired: returned rows past their correction deadline",
+    (
+        _row_state_table("row_state_v3", _ROW_STATUSES_V3),
+        "INSERT INTO row_state_v3 SELECT batch_id, row_id, status, verdict, note, reason_code, deadline, updated_at"
+        " FROM row_state",
+        "DROP TABLE row_state",
+        "ALTER TABLE row_state_v3 RENAME TO row_state",
+    ),
+)
+
+MIGRATIONS: Final[tuple[Migration, ...]] = (_V1, _V2, _V3)
 """Every schema step, oldest first; ``MIGRATIONS[i].version == i + 1``."""
 
 SCHEMA_VERSION: Final = MIGRATIONS[-1].version
