@@ -101,7 +101,7 @@ class ServiceCore:
 
     def _fire(self, record: BatchRecord, trigger: str, step: Step) -> BatchState:
         """Run ``trigger`` through the batch's machine: checks the actor and guards; returns the new state."""
-        flow = BatchFlow(record)
+        flow = BatchFlow(record, town_filed=self._item(record).filed_by == "town")
         build_machine(flow)
         return flow.fire(trigger, step)
 

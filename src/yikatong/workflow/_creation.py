@@ -10,11 +10,31 @@ from yikatong.records import BatchRecord
 from yikatong.workflow._core import ServiceCore
 from yikatong.workflow._frames import stored_rows
 from yikatong.workflow.corrections import check_correction_rows
-from yikatong.workflow.roles import Actor, require_owner, require_role
+from yikatong.workflow.roles import Actor, require_owner, require_role, require_town
 
-__all__ = ["CreationSteps"]
+__all__ = ["CreationSteps", "require_town_filing"]
 
 _ENDED = ("cancelled", "rejected", "sent_back")
+
+
+def require_town_filing(actor: Actor, item: str, filed_by: str, roster: pl.DataFrame) -> None:
+    """Refuse a town user creating a batch of an item its department files, or with rows outside its town.
+
+    Raises:
+        PermissionDenied: naming the item, or the count of rows outside the town (never personal data).
+    """
+    if filed_by != "town":
+        raise PermissionDenied(
+            f"item {item} is filed by its department; {actor.user} may not create its batches"
+            " / 该项目由主管部门申报，乡镇不得建批"
+        )
+    towns = roster["town"] if "town" in roster.columns else pl.Series("town", [None] * roster.height, pl.String)
+    outside = int((towns.is_null() | (towns != actor.town)).sum())
+    if outside:
+        raise PermissionDenied(
+            f"{outside} rows are not in {actor.user}'s town {actor.town}; a town files only for its own residents"
+            " / 存在非本辖区的行"
+        )
 
 
 class CreationSteps(ServiceCore):
@@ -36,14 +56,18 @@ class CreationSteps(ServiceCore):
     ) -> BatchRecord:
         """Create a draft batch from a roster (canonical schema) for one item and period; ``actor`` is the maker.
 
+        The item's department creates its batches; for an item the catalogue marks town-filed (``filed_by =
+        "town"``), a town user may too, for rows all of its own town (the batch then records that town).
+
         Raises:
-            PermissionDenied: not a department user, or the item belongs to another department.
+            PermissionDenied: not a department or town user, the item belongs to another department, or a town user
+                for an item its department files or for rows outside the town (or without one).
             UnknownItem: the item is not in the catalogue.
             ValueError: bad period, empty roster, no ``id_number`` column or repeated ``row_id``.
         """
-        require_role(actor, ("department",), "create a batch")
+        require_role(actor, ("department", "town"), "create a batch")
         subsidy = self.catalog[item]
-        if actor.department != subsidy.department:
+        if actor.role == "department" and actor.department != subsidy.department:
             raise PermissionDenied(
                 f"{actor.user} may not create batches for {subsidy.department}'s items / 不得为其他部门的项目建批"
             )
@@ -53,6 +77,8 @@ class CreationSteps(ServiceCore):
         at = self._now()
         batch_id = batch_id or f"{item}-{label}-{len(self.store.batches()) + 1:05d}"
         rows = stored_rows(roster, batch_id=batch_id, at=at)
+        if actor.role == "town":
+            require_town_filing(actor, subsidy.code, subsidy.filed_by, rows)
         towns = rows["town"].drop_nulls().unique()
         one_town = str(towns[0]) if towns.len() == 1 and rows["town"].null_count() == 0 else None
         record = BatchRecord(
@@ -90,14 +116,17 @@ class CreationSteps(ServiceCore):
         person, item and period, never a larger amount.
 
         Raises:
-            PermissionDenied: not the original batch's department.
+            PermissionDenied: not the original batch's department (nor, for a town-filed item, its town).
             IllegalTransition: a row not returned from the original, already reissued or being corrected, past its
                 correction deadline (``expired``, or the deadline is before today's county date), another person, or
                 a larger amount.
         """
         original = self.store.batch(original_batch_id)
-        require_role(actor, ("department",), "create a correction batch")
+        require_role(actor, ("department", "town"), "create a correction batch")
         require_owner(actor, original, "correct")
+        if actor.role == "town":
+            require_town(actor, original, "correct")
+            require_town_filing(actor, original.item, self._item(original).filed_by, roster)
         others = [b.batch_id for b in self.store.batches() if b.corrects == original_batch_id and b.state not in _ENDED]
         in_progress = pl.concat(
             [pl.DataFrame(schema={"row_id": pl.Int64})]

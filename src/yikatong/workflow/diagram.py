@@ -44,6 +44,8 @@ def _label(trigger: str, source: str, dest: str) -> str:
         marks.append("maker-checker")
     if any(t.reason for t in specs):
         marks.append("reason")
+    if any(t.town_filed for t in specs):
+        marks.append("town: town-filed items")
     guards = sorted({t.guard for t in specs if t.guard})
     extra = f" [{', '.join(marks + guards)}]" if marks or guards else ""
     return f"{trigger} ({' | '.join(roles)}){extra}"
@@ -75,7 +77,8 @@ def state_diagram_markdown() -> str:
         "Generated from `yikatong.workflow.machine` by `scripts/generate_docs.py`; do not edit by hand "
         "(a test fails when this file is stale).\n\n"
         "Each transition is labelled `trigger (roles allowed) [rules]`: `maker-checker` means the batch's maker may "
-        "not fire it, `reason` that a reason is required, other words name the guard deciding it.\n\n"
+        "not fire it, `reason` that a reason is required, `town: town-filed items` that a town fires it only for "
+        'items the catalogue marks `filed_by = "town"`, other words name the guard deciding it.\n\n'
         "```mermaid\n" + render_state_diagram() + "```\n\n"
         "## Row statuses\n\n"
         "Generated from `yikatong.workflow.statuses.LEGAL_MOVES`: every move a step may ask for; any other raises. "

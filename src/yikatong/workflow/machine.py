@@ -54,6 +54,7 @@ class TransitionSpec:
         checker: True when the maker-checker rule applies (an approval step).
         reason: True when the actor must give a reason.
         guard: Name of a step guard that must hold (see :class:`Step`), or None.
+        town_filed: True when a ``town`` user may fire it only for an item the catalogue marks town-filed.
     """
 
     trigger: str
@@ -63,10 +64,11 @@ class TransitionSpec:
     checker: bool = False
     reason: bool = False
     guard: str | None = None
+    town_filed: bool = False
 
 
 TRANSITIONS: Final[tuple[TransitionSpec, ...]] = (
-    TransitionSpec("submit", ("draft",), "submitted", ("department",)),
+    TransitionSpec("submit", ("draft",), "submitted", ("department", "town"), town_filed=True),
     TransitionSpec("validate", ("submitted",), "rejected", ("system",), guard="batch_blocked"),
     TransitionSpec("validate", ("submitted",), "validated", ("system",)),
     TransitionSpec("confirm_reviews", ("validated",), "validated", ("department",), checker=True),
@@ -131,12 +133,17 @@ class BatchFlow:
 
     The trigger methods below are replaced by the machine (``model_override=True``); calling one fires the trigger.
     Use :meth:`fire`, which turns the machine's refusals into the library's exceptions.
+
+    Args:
+        record: The batch.
+        town_filed: The batch's item is town-filed (its towns may submit its batches).
     """
 
     state: str
 
-    def __init__(self, record: BatchRecord) -> None:
+    def __init__(self, record: BatchRecord, *, town_filed: bool = False) -> None:
         self.record = record
+        self.town_filed = town_filed
         self.state = record.state
 
     def submit(self, step: Step) -> bool:
@@ -185,6 +192,11 @@ class BatchFlow:
         require_role(actor, spec.roles, spec.trigger)
         require_owner(actor, self.record, spec.trigger)
         require_town(actor, self.record, spec.trigger)
+        if spec.town_filed and actor.role == "town" and not self.town_filed:
+            raise PermissionDenied(
+                f"item {self.record.item} is filed by its department; a town may not {spec.trigger} it"
+                " / 该项目由主管部门申报，乡镇不得办理"
+            )
         require_bank(actor, self.record, spec.trigger)
         if spec.checker:
             require_checker(actor, self.record, spec.trigger)
