@@ -80,6 +80,33 @@ def test_out_writes_verdicts_issues_and_a_summary_without_full_ids(
         assert not re.search(r"\d{17}[\dX]", text)
 
 
+def test_out_writes_the_clerks_report_beside_the_parquet_files(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out_dir = tmp_path / "out"
+    assert _validate(_write(tmp_path), "--out", out_dir) == 0
+    written = capsys.readouterr().out
+    for name in ("verdicts.parquet", "issues.parquet", "summary.json", "report.xlsx", "report.html"):
+        assert (out_dir / name).is_file()
+        assert name in written
+    assert not (out_dir / "report-internal.xlsx").exists()
+    issues = pl.read_parquet(out_dir / "issues.parquet")
+    assert issues.columns[:2] == ["row_id", "source_line"]
+    assert (issues["source_line"] == issues["row_id"] + 1).all()
+    sheet = pl.read_excel(out_dir / "report.xlsx", sheet_name="问题清单")
+    assert sheet["原行号"].to_list() == [2, 3, 4, 5, 6]
+    assert sheet["结论"].to_list() == ["拦截", "通过", "拦截", "待复核", "拦截"]
+
+
+def test_internal_report_adds_the_unmasked_copy_for_the_department(tmp_path: Path) -> None:
+    out_dir = tmp_path / "out"
+    assert _validate(_write(tmp_path), "--out", out_dir, "--internal-report") == 0
+    internal = pl.read_excel(out_dir / "report-internal.xlsx", sheet_name="问题清单")
+    masked = pl.read_excel(out_dir / "report.xlsx", sheet_name="问题清单")
+    assert internal["身份证号"][0] == "11010519491231002X"
+    assert masked["身份证号"][0] == "110105********002X"
+
+
 def test_fail_on_block_exits_1_when_a_row_is_blocked(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert _validate(_write(tmp_path), "--fail-on", "block") == 1
     assert "--fail-on block met: 3 blocked, 1 for review" in capsys.readouterr().err

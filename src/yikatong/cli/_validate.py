@@ -18,6 +18,7 @@ from typing import TextIO
 import polars as pl
 from attrs import frozen
 
+from yikatong.adapters.validation_report import write_validation_report
 from yikatong.catalog import Catalog, SubsidyItem
 from yikatong.cli._common import fail
 from yikatong.errors import CatalogError, ReferenceDataError, RosterFormatError, UnknownItem
@@ -97,7 +98,17 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--period", type=_period, required=True, metavar="YYYY-MM", help="period paid for")
     p.add_argument("--declared-count", type=_count, metavar="N", help="row count the department declared")
     p.add_argument("--declared-total", type=_yuan, metavar="AMOUNT", help="total the department declared, in yuan")
-    p.add_argument("--out", type=Path, metavar="DIR", help="write verdicts.parquet, issues.parquet, summary.json")
+    p.add_argument(
+        "--out",
+        type=Path,
+        metavar="DIR",
+        help="write verdicts.parquet, issues.parquet, summary.json, report.xlsx and report.html",
+    )
+    p.add_argument(
+        "--internal-report",
+        action="store_true",
+        help="with --out, also write report-internal.xlsx with full IDs and accounts (the department's own copy)",
+    )
     p.add_argument("--engine", choices=("in-memory", "streaming"), default="in-memory", help="Polars engine")
     p.add_argument(
         "--partitions",
@@ -242,11 +253,10 @@ def run(args: argparse.Namespace) -> int:
     if args.out is not None:
         out: Path = args.out
         try:
-            report.write_parquet(out)
-            report.write_json(out / "summary.json")
+            written = write_validation_report(report, inputs.roster, out, internal_copy=args.internal_report)
         except OSError as exc:
             return fail(f"cannot write to {out}: {exc.strerror}")
-        print(f"输出 written: {out / 'verdicts.parquet'}, {out / 'issues.parquet'}, {out / 'summary.json'}")
+        print(f"输出 written: {', '.join(str(p) for p in written)}")
     if args.fail_on is not None and _fail_on_met(report, args.fail_on):
         counts = report.counts_by_verdict
         print(
