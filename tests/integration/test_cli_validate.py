@@ -161,6 +161,17 @@ def test_an_unknown_item_is_a_clear_error_with_exit_2(tmp_path: Path, capsys: py
     assert "NOPE" in capsys.readouterr().err
 
 
+def test_a_roster_amount_with_a_space_inside_is_invalid_not_run_together(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    roster = HEADER + "李四,440524188001010014,男,6217000000000000020,100 50\n"
+    code = _validate(_write(tmp_path, roster), "--out", tmp_path / "out")
+    assert code == 0
+    assert re.search(r"1\s+AMOUNT_INVALID\s+block", capsys.readouterr().out)
+    verdicts = pl.read_parquet(tmp_path / "out" / "verdicts.parquet")
+    assert verdicts["verdict"].to_list() == ["block"]
+
+
 def test_an_empty_roster_file_is_a_clear_error_with_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert _validate(_write(tmp_path, "")) == 2
     assert "yikatong: error:" in capsys.readouterr().err
@@ -171,6 +182,10 @@ def test_an_empty_roster_file_is_a_clear_error_with_exit_2(tmp_path: Path, capsy
     [
         ["--period", "2026-13"],
         ["--declared-total", "1.234"],
+        ["--declared-total", "1e3"],
+        ["--declared-total", "1_000"],
+        ["--declared-total", "100 50"],
+        ["--declared-total", "92233720368547758.08"],
         ["--declared-count", "-1"],
         ["--engine", "gpu"],
         ["--partitions", "0"],

@@ -54,6 +54,12 @@ def test_an_amount_with_three_decimals_names_the_item_and_field() -> None:
         Catalog.from_dict({"item": [_item(standard={"kind": "fixed", "amount": "1.005"})]})
 
 
+@pytest.mark.parametrize("amount", ["1e3", "1_000", "100 50", "1000000000000000", 10**15, "１００"])
+def test_a_catalogue_amount_is_read_by_the_strict_grammar(amount: object) -> None:
+    with pytest.raises(CatalogError, match=r"item GLJT, field standard\.fixed\.amount.*金额"):
+        Catalog.from_dict({"item": [_item(standard={"kind": "fixed", "amount": amount})]})
+
+
 def test_an_unknown_rule_code_in_severity_overrides_is_refused() -> None:
     with pytest.raises(CatalogError, match=r"item GLJT, field severity.*NOT_A_RULE"):
         Catalog.from_dict({"item": [_item(severity={"NOT_A_RULE": "block"})]})

@@ -115,6 +115,25 @@ def test_a_ledger_amount_with_more_than_two_decimals_is_refused(tmp_path: Path, 
         load_ledger(_write(tmp_path / "ledger.csv", text))
 
 
+@pytest.mark.parametrize("amount", ["92233720368547758.08", "1000000000000000", "1e3", "1_000", "100 50"])
+def test_a_ledger_amount_that_does_not_fit_is_refused_naming_its_line_never_wrapped(
+    tmp_path: Path, amount: str
+) -> None:
+    text = "id_number,item,period,amount,status\n" + f"{ID},GLJT,2026-11,100,paid\n{ID},GLJT,2026-12,{amount},paid\n"
+    with pytest.raises(ReferenceDataError, match=r"column amount, data row 2 \(CSV line 3\): 金额格式错误"):
+        load_ledger(_write(tmp_path / "ledger.csv", text))
+
+
+def test_an_integer_parquet_ledger_amount_beyond_fifteen_digits_is_refused(tmp_path: Path) -> None:
+    base = {"id_number": [ID, ID], "item": ["GLJT", "GLJT"], "period": ["2026-11", "2026-12"], "status": ["paid"] * 2}
+    path = tmp_path / "l.parquet"
+    pl.DataFrame({**base, "amount": [100, 92233720368547758]}).write_parquet(path)
+    with pytest.raises(ReferenceDataError, match=r"data row 2 .*out of range"):
+        load_ledger(path)
+    pl.DataFrame({**base, "amount": [100, 999_999_999_999_999]}).write_parquet(path)
+    assert load_ledger(path).collect()["amount_fen"].to_list() == [10000, 99_999_999_999_999_900]
+
+
 def test_a_ledger_with_a_bad_period_or_status_is_refused(tmp_path: Path) -> None:
     bad_period = "id_number,item,period,amount,status\n" + f"{ID},GLJT,November,1,paid\n"
     with pytest.raises(ReferenceDataError, match="column period"):

@@ -124,7 +124,26 @@ def test_amounts_people_write_become_exact_fen(raw: str, fen: int) -> None:
 
 @pytest.mark.parametrize(
     "raw",
-    ["12.345", "1e3", "abc", "1,23.4", "12,34", "", ".5", "1.2.3", "100元5", "9999999999999999", "0x10", None, "--5"],
+    [
+        "12.345",
+        "1e3",
+        "1_000",
+        "100 50",
+        "1 000",
+        "１００　５０",
+        "1\u00a0000",
+        "abc",
+        "1,23.4",
+        "12,34",
+        "",
+        ".5",
+        "1.2.3",
+        "100元5",
+        "9999999999999999",
+        "0x10",
+        None,
+        "--5",
+    ],
 )
 def test_anything_not_an_exact_amount_with_two_decimals_gives_null(raw: str | None) -> None:
     assert _one(norm.parse_amount_fen, raw) is None

@@ -11,6 +11,8 @@ from typing import Final
 
 import polars as pl
 
+from yikatong.money import YUAN_NUMBER, fen_from_parts
+
 __all__ = [
     "DOT_LOOKALIKES",
     "INVISIBLE",
@@ -52,11 +54,11 @@ _DROP: Final = list(INVISIBLE)
 _NO_CHAR: Final = [""] * len(_DROP)
 _TEXT_MARKS: Final = ["'", '"', "="]  # '500241…, ="500241…": ways of keeping a number as text in a spreadsheet
 _NO_MARK: Final = [""] * len(_TEXT_MARKS)
-_MAX_YUAN_DIGITS: Final = 15  # 10^15 yuan is far beyond any payment and keeps fen inside Int64
 _MAX_QUANTITY_DIGITS: Final = 30  # Decimal(38, 4) holds 34 integer digits
 _MAX_EXACT_DIGITS: Final = 15  # significant digits a spreadsheet keeps in a numeric cell
 _FLOAT_NOISE_FEN: Final = 1e-6
-_AMOUNT_SHAPE: Final = r"^[+-]?(?:[￥¥]|RMB|CNY)?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d*)?(?:元|圆)?整?$"
+_AMOUNT_SHAPE: Final = rf"^[+-]?(?:(?:[￥¥]|RMB|CNY)\s*)?{YUAN_NUMBER}(?:\s*(?:元|圆)整?)?$"
+"""An amount as people write it: :data:`yikatong.money.YUAN_NUMBER` with a currency mark or a 元 around it."""
 _UNITS: Final = ("亩", "平方米", "人", "个月", "月", "户")
 _UNIT_CHARS: Final = "".join(sorted(set("".join(_UNITS))))
 _QUANTITY_SHAPE: Final = (
@@ -173,21 +175,28 @@ def _fraction_exact(frac: pl.Expr, places: int) -> pl.Expr:
 def amount_parts(raw: pl.Expr) -> pl.Expr:
     """Whether the text is an amount in yuan, its sign and its digits, as a struct (``ok``, ``negative``, ``digits``).
 
-    Split from :func:`amount_fen` so a lazy plan can store it as a column and read it cheaply. Accepted shapes:
-    ``1234.5``, ``1,234.50`` (separators in their places), ``100元``, ``100元整``, ``￥100``, ``RMB 100``,
-    full-width digits, a leading sign. The shape is checked by one regular expression without captures (the fast
-    kind); the digits are then found by stripping the marks the shape allows.
+    Split from :func:`amount_fen` so a lazy plan can store it as a column and read it cheaply. The number follows
+    the one grammar of :mod:`yikatong.money`; around it people write ``100元``, ``100元整``, ``￥100``, ``RMB 100``,
+    full-width digits and punctuation, and a leading sign, all accepted. Whitespace inside the number (``100 50``
+    is two numbers, not 10050), an exponent or an underscore is not. The shape is checked by one regular
+    expression without captures (the fast kind); the digits are then found by stripping the marks it allows.
     """
-    text = _ascii_number(raw)
+    text = _amount_text(raw)
     digits = (
-        text.str.strip_chars_start("+-￥¥RMBCNY").str.strip_chars_end("元圆整").str.replace_all(",", "", literal=True)
+        text.str.strip_chars_start("+-￥¥RMBCNY" + _WHITESPACE)
+        .str.strip_chars_end("元圆整" + _WHITESPACE)
+        .str.replace_all(",", "", literal=True)
     )
     return pl.struct(ok=text.str.contains(_AMOUNT_SHAPE), negative=text.str.starts_with("-"), digits=digits)
 
 
-def _whole_and_fraction(digits: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
-    halves = digits.str.split_exact(".", 1)
-    return halves.struct.field("field_0"), halves.struct.field("field_1").fill_null("")
+def _amount_text(raw: pl.Expr) -> pl.Expr:
+    """Full-width digits and punctuation to ASCII, zero-width characters removed, outer whitespace trimmed; inner
+    whitespace is kept for the shape to judge."""
+    return raw.str.replace_many(
+        [*ZERO_WIDTH, *_FW_DIGITS, "．", "，", "－", "＋"],
+        [*([""] * len(ZERO_WIDTH)), *_DIGITS, ".", ",", "-", "+"],
+    ).str.strip_chars(_WHITESPACE)
 
 
 def amount_fen(parts: pl.Expr) -> pl.Expr:
@@ -195,16 +204,9 @@ def amount_fen(parts: pl.Expr) -> pl.Expr:
 
     Trailing zeros beyond two decimals are exact (``12.340``); any other third decimal (``12.345``), scientific
     notation, more than 15 integer digits or any other shape gives null. The sign is kept (``AMOUNT_INVALID``
-    judges amounts ≤ 0). Integer arithmetic on the digit strings only: no float is ever involved.
+    judges amounts ≤ 0). The arithmetic is :func:`yikatong.money.fen_from_parts`, shared with every other amount.
     """
-    whole, frac = _whole_and_fraction(parts.struct.field("digits"))
-    whole = whole.str.strip_chars_start("0")
-    ok = parts.struct.field("ok") & (whole.str.len_bytes() <= _MAX_YUAN_DIGITS) & _fraction_exact(frac, 2)
-    whole_fen = pl.when(whole == "").then(pl.lit(0, pl.Int64)).otherwise(whole.cast(pl.Int64, strict=False)) * 100
-    cents = frac.str.slice(0, 2).str.pad_end(2, "0").cast(pl.Int64, strict=False)
-    magnitude = whole_fen + cents
-    fen = pl.when(parts.struct.field("negative")).then(-magnitude).otherwise(magnitude)
-    return pl.when(ok.fill_null(False)).then(fen).otherwise(pl.lit(None, pl.Int64))
+    return fen_from_parts(parts.struct.field("ok"), parts.struct.field("negative"), parts.struct.field("digits"))
 
 
 def float_cell_fen(raw: pl.Expr) -> pl.Expr:
@@ -223,6 +225,11 @@ def float_cell_fen(raw: pl.Expr) -> pl.Expr:
 def parse_amount_fen(raw: pl.Expr) -> pl.Expr:
     """:func:`amount_fen` of :func:`amount_parts`, in one expression (for small frames and tests)."""
     return amount_fen(amount_parts(raw))
+
+
+def _whole_and_fraction(digits: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
+    halves = digits.str.split_exact(".", 1)
+    return halves.struct.field("field_0"), halves.struct.field("field_1").fill_null("")
 
 
 def quantity_parts(raw: pl.Expr) -> pl.Expr:

@@ -26,6 +26,7 @@ import polars as pl
 
 from yikatong.catalog import REFERENCE_LISTS, ReferenceListName
 from yikatong.errors import ReferenceDataError
+from yikatong.money import MAX_YUAN_DIGITS, yuan_fen_expr
 from yikatong.period import Period
 from yikatong.registry import ACCOUNT_KINDS, ACCOUNT_STATUSES
 
@@ -170,22 +171,32 @@ def _as_date(frame: pl.DataFrame, column: str) -> pl.Expr:
 
 
 def _amount_fen(frame: pl.DataFrame, label: str) -> pl.Expr:
+    """``amount`` (yuan) as exact ``amount_fen`` by the one grammar of :mod:`yikatong.money`; the first line that
+    breaks it (or is negative, or too large to be an amount) is refused, never wrapped or rounded."""
     dtype = frame.schema["amount"]
-    if dtype.is_integer():
-        return (pl.col("amount").cast(pl.Int64) * 100).alias("amount_fen")
     if dtype.is_float():
         raise ReferenceDataError(f"{label}, column amount: floating-point amounts are not exact; store yuan as text")
-    text = pl.col("amount").cast(pl.String).str.replace_all(",", "")
+    if dtype.is_integer():
+        limit = 10**MAX_YUAN_DIGITS
+        yuan = pl.col("amount").cast(pl.Int128, strict=False)
+        _first_bad(
+            frame,
+            (yuan < 0) | (yuan >= limit),
+            "amount",
+            label,
+            f"金额超出范围 / amount out of range (0 to {MAX_YUAN_DIGITS} integer digits)",
+        )
+        return (pl.col("amount").cast(pl.Int64) * 100).alias("amount_fen")
+    fen = yuan_fen_expr(pl.col("amount").cast(pl.String))
     _first_bad(
         frame,
-        ~text.str.contains(r"^\d+(\.\d{1,2}0*)?$"),
+        fen.is_null() | (fen < 0),
         "amount",
         label,
-        "not an amount in yuan with at most two decimals",
+        f"金额格式错误 / not an amount in yuan (at most {MAX_YUAN_DIGITS} integer digits and two decimals; "
+        "no sign, exponent, underscore or inner space)",
     )
-    whole = text.str.extract(r"^(\d+)", 1).cast(pl.Int64)
-    cents = text.str.extract(r"\.(\d{1,2})", 1).fill_null("0").str.pad_end(2, "0").cast(pl.Int64)
-    return (whole * 100 + cents).alias("amount_fen")
+    return fen.alias("amount_fen")
 
 
 def load_ledger(path: PathLike) -> pl.LazyFrame:
