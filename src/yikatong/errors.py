@@ -13,6 +13,7 @@ __all__ = [
     "CatalogError",
     "DisclosureError",
     "IllegalTransition",
+    "PeriodKindError",
     "PermissionDenied",
     "ReconciliationError",
     "ReferenceDataError",
@@ -54,6 +55,11 @@ class UnknownItem(YikatongError, KeyError):
 
     def __str__(self) -> str:  # KeyError would quote the message
         return str(self.args[0]) if self.args else "unknown item"
+
+
+class PeriodKindError(YikatongError, ValueError):
+    """A period of another kind than the item's catalogue entry pays (a quarter for a monthly item); the message
+    names the item, its kind and the period, in Chinese and in English."""
 
 
 class ReferenceDataError(YikatongError, ValueError):

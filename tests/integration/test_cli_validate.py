@@ -172,6 +172,17 @@ def test_a_roster_amount_with_a_space_inside_is_invalid_not_run_together(
     assert verdicts["verdict"].to_list() == ["block"]
 
 
+@pytest.mark.parametrize(("item", "period"), [("GLJT", "2026-Q4"), ("GLJT", "2026"), ("GDLBZ", "2026-11")])
+def test_a_period_of_another_kind_than_the_items_exits_2_with_a_bilingual_message(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], item: str, period: str
+) -> None:
+    code = _run("validate", _write(tmp_path), "--catalog", CATALOG, "--item", item, "--period", period)
+    assert code == 2
+    err = capsys.readouterr().err
+    assert f"期间类型不符：项目 {item}" in err
+    assert f"period kind mismatch: item {item}" in err
+
+
 def test_an_empty_roster_file_is_a_clear_error_with_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     assert _validate(_write(tmp_path, "")) == 2
     assert "yikatong: error:" in capsys.readouterr().err

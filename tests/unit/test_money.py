@@ -4,7 +4,7 @@ from decimal import Decimal
 
 import polars as pl
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from yikatong.money import MAX_YUAN_DIGITS, format_yuan, parse_yuan, yuan_fen_expr
@@ -81,6 +81,7 @@ def _column(texts: list[str]) -> list[int | None]:
     )
 
 
+@settings(deadline=None)
 @given(st.text(alphabet="0123456789,.+-eE_ \u3000１", max_size=22))
 def test_the_column_parser_and_parse_yuan_accept_the_same_texts_with_the_same_value(text: str) -> None:
     try:
@@ -90,6 +91,7 @@ def test_the_column_parser_and_parse_yuan_accept_the_same_texts_with_the_same_va
     assert _column([text]) == [expected]
 
 
+@settings(deadline=None)
 @given(st.decimals(min_value=-(10**15) + 1, max_value=10**15 - 1, places=2, allow_nan=False, allow_infinity=False))
 def test_every_two_decimal_amount_of_fifteen_digits_reads_the_same_as_text_and_as_decimal(value: Decimal) -> None:
     text = f"{value:.2f}"

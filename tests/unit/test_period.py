@@ -4,7 +4,8 @@ import datetime as dt
 
 import pytest
 
-from yikatong.period import Period
+from yikatong.errors import PeriodKindError
+from yikatong.period import Period, period_of_kind
 
 
 def test_a_month_runs_from_its_first_to_its_last_day() -> None:
@@ -26,3 +27,42 @@ def test_a_single_day_is_a_one_off_period() -> None:
 def test_nonsense_periods_are_refused(text: str) -> None:
     with pytest.raises(ValueError, match="period"):
         Period.parse(text)
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "said"),
+    [
+        (
+            "2026-Q4",
+            "month",
+            r"按月发放.*2026-Q4 是季度期间 / .*paid monthly \(periods written YYYY-MM\); 2026-Q4 is a quarter",
+        ),
+        ("2026-11", "year", r"按年发放.*2026-11 是月度期间 / .*paid annually .*2026-11 is a month"),
+        ("2026", "quarter", r"按季发放.*/ .*paid quarterly .*2026 is a year"),
+        ("2026-11", "once", r"一次性发放.*/ .*paid once .*YYYY-MM-DD"),
+    ],
+)
+def test_a_period_of_another_kind_than_the_items_is_refused_in_both_languages(text: str, kind: str, said: str) -> None:
+    with pytest.raises(PeriodKindError, match=said):
+        period_of_kind(text, kind, item="GLJT")  # type: ignore[arg-type]
+
+
+def test_a_period_of_the_items_kind_is_returned_parsed() -> None:
+    assert period_of_kind("2026-q4", "quarter", item="X") == Period.parse("2026-Q4")
+    with pytest.raises(ValueError, match="period"):
+        period_of_kind("2026-13", "month", item="X")
+
+
+@pytest.mark.parametrize(
+    ("text", "kind", "label"),
+    [
+        ("2026-11", "year", "2026"),
+        ("2026-11", "quarter", "2026-Q4"),
+        ("2026-11", "month", "2026-11"),
+        ("2026-11", "once", "2026-11-01"),
+        ("2026-Q2", "month", "2026-04"),
+        ("2026-02-14", "quarter", "2026-Q1"),
+    ],
+)
+def test_within_gives_the_period_of_a_kind_holding_the_first_day(text: str, kind: str, label: str) -> None:
+    assert Period.parse(text).within(kind).label == label  # type: ignore[arg-type]

@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 from tests.idnumbers import luhn_ok as _luhn_ok
 from tests.idnumbers import with_check as _id
 from yikatong.catalog import Catalog
+from yikatong.period import Period
 from yikatong.rules import ValidationContext, ValidationReport, validate
 from yikatong.rules.accounts import RULES, luhn_ok_expr
 
@@ -63,7 +64,8 @@ def _run(
 ) -> ValidationReport:
     frame = pl.DataFrame(roster, schema=dict.fromkeys(roster, pl.String))
     ctx = ValidationContext(registry=registry, bank_verification=verification)
-    return validate(frame, item=catalog[item], period="2026-11", context=ctx, rules=RULES)
+    period = Period.parse("2026-11").within(catalog[item].period)  # an annual item is paid for the year
+    return validate(frame, item=catalog[item], period=period, context=ctx, rules=RULES)
 
 
 def _codes(report: ValidationReport, row: int) -> dict[str, str]:
@@ -336,9 +338,10 @@ def test_every_rule_with_every_input_gives_the_same_report_on_both_engines(catal
         ),
         bank_verification=pl.LazyFrame({"row_id": [4], "verified": [False], "reason": ["户名不符"]}),
     )
-    memory = validate(roster, item=catalog[item], period="2026-11", context=ctx, rules=ALL_RULES)
+    period = Period.parse("2026-11").within(catalog[item].period)
+    memory = validate(roster, item=catalog[item], period=period, context=ctx, rules=ALL_RULES)
     streaming = validate(
-        roster.lazy(), item=catalog[item], period="2026-11", context=ctx, rules=ALL_RULES, engine="streaming"
+        roster.lazy(), item=catalog[item], period=period, context=ctx, rules=ALL_RULES, engine="streaming"
     )
     assert memory.verdicts.equals(streaming.verdicts)
     assert memory.issues.equals(streaming.issues)

@@ -10,6 +10,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from yikatong.catalog import Catalog, RateStandard, SubsidyItem
+from yikatong.period import Period
 from yikatong.rules import ValidationContext, validate
 from yikatong.rules.amounts import RULES
 
@@ -26,7 +27,8 @@ def _hits(
     frame = pl.DataFrame(roster)
     if "id_number" not in frame.columns:
         frame = frame.with_columns(pl.lit(IDS[0]).alias("id_number"))
-    report = validate(frame, item=item, period="2026-11", context=context, rules=[BY_CODE[code]])
+    period = Period.parse("2026-11").within(item.period)  # an annual item is paid for the year
+    report = validate(frame, item=item, period=period, context=context, rules=[BY_CODE[code]])
     assert code not in report.skipped, report.skipped
     issues = report.issues.filter(pl.col("code") == code)
     return dict(zip(issues["row_id"].to_list(), issues["evidence"].to_list(), strict=True))
@@ -199,6 +201,7 @@ def test_the_rate_standard_equals_decimal_arithmetic(quantities: list[int], rate
         code="T",
         name="测试",
         department="农业农村委",
+        period="year",
         standard=RateStandard(rate=f"{rate // 100}.{rate % 100:02d}", rounding=rounding),
     )
     qs = [Decimal(q).scaleb(-4) for q in quantities]

@@ -5,6 +5,7 @@ import pytest
 
 from tests.idnumbers import with_check as _id
 from yikatong.catalog import Catalog
+from yikatong.errors import PeriodKindError
 from yikatong.rules import ValidationContext, ValidationReport, validate
 from yikatong.rules.ledger import RULES, period_bounds
 
@@ -99,3 +100,31 @@ def test_period_labels_map_to_their_first_and_last_day() -> None:
         ("2024-02-01", "2024-02-29"),
         (None, None),
     ]
+
+
+def test_a_quarterly_payment_of_the_same_item_makes_each_of_its_months_already_paid(catalog: Catalog) -> None:
+    ledger = _ledger([(A, "GLJT", "2026-Q4", 30000, "paid"), (B, "GLJT", "2026-Q3", 30000, "paid")])
+    report = _run(catalog, "GLJT", ledger)
+    assert report.issues.select("row_id", "code", "evidence").rows() == [
+        (1, "DUP_ALREADY_PAID", "ledger: GLJT 2026-Q4 already paid, 300.00 yuan")
+    ]
+
+
+def test_an_annual_item_already_paid_for_months_of_its_year_lists_each_overlap(catalog: Catalog) -> None:
+    roster = pl.DataFrame({"name": ["张伟"], "id_number": [A]})
+    ledger = _ledger([(A, "GDLBZ", "2026-03", 100, "paid"), (A, "GDLBZ", "2026-07", 200, "sent")])
+    ledger = pl.concat([ledger, _ledger([(A, "GDLBZ", "2025", 900, "paid")])])
+    report = validate(
+        roster, item=catalog["GDLBZ"], period="2026", context=ValidationContext(ledger=ledger), rules=RULES
+    )
+    assert report.issues.select("code", "evidence").rows() == [
+        ("DUP_ALREADY_PAID", "ledger: GDLBZ 2026-03 already paid; 2026-07 already sent, 3.00 yuan")
+    ]
+
+
+def test_validation_refuses_a_period_of_another_kind_than_the_items(catalog: Catalog) -> None:
+    roster = pl.DataFrame({"name": ["张伟"], "id_number": [A]})
+    with pytest.raises(PeriodKindError, match=r"GLJT.*2026-Q4"):
+        validate(roster, item=catalog["GLJT"], period="2026-Q4", rules=RULES)
+    with pytest.raises(PeriodKindError, match=r"GDLBZ.*2026-11"):
+        validate(roster, item=catalog["GDLBZ"], period="2026-11", rules=RULES)

@@ -262,6 +262,15 @@ def test_several_items_share_one_roster_with_an_item_column(catalog: Catalog) ->
     assert data.roster.height == 1600
 
 
+def test_each_item_is_paid_for_its_own_kind_of_period(catalog: Catalog) -> None:
+    data = generate(800, catalog=catalog, items=("GLJT", "GDLBZ"), period="2026-11", seed=5)
+    assert data.item_periods == {"GLJT": "2026-11", "GDLBZ": "2026"}
+    periods = data.ledger.group_by("item").agg(pl.col("period").unique().sort())
+    by_item = dict(zip(periods["item"], periods["period"].to_list(), strict=True))
+    assert set(by_item["GDLBZ"]) <= {"2026", "2025", "2024"}
+    assert set(by_item["GLJT"]) <= {"2026-11", "2026-10", "2026-09"}
+
+
 def test_same_seed_same_data_and_another_seed_other_data(catalog: Catalog) -> None:
     a = generate(1500, catalog=catalog, period="2026-11", seed=11)
     b = generate(1500, catalog=catalog, period="2026-11", seed=11)

@@ -10,7 +10,7 @@ import pytest
 
 from tests.unit._workflow_fakes import BANK, CHECKER, FINANCE, MAKER, World, make_roster, snapshot
 from yikatong.catalog import Catalog
-from yikatong.errors import IllegalTransition, PermissionDenied, StoreError
+from yikatong.errors import IllegalTransition, PeriodKindError, PermissionDenied, StoreError
 from yikatong.ports import Store
 from yikatong.workflow import Actor
 from yikatong.workflow._core import ServiceCore
@@ -243,3 +243,9 @@ def test_payments_made_before_the_store_existed_block_a_second_payment(catalog: 
     rows = world.store.rows(batch_id).sort("row_id")
     assert rows["status"].to_list() == ["passed", "blocked", "passed"]
     assert rows["reason_code"][1] == "DUP_ALREADY_PAID"
+
+
+def test_a_batch_for_a_period_of_another_kind_than_the_items_is_refused(world: World) -> None:
+    with pytest.raises(PeriodKindError, match=r"期间类型不符.*GLJT.*/ period kind mismatch"):
+        world.service.create_batch(make_roster(2), item="GLJT", period="2026-Q4", actor=MAKER)
+    assert world.store.batches() == ()

@@ -21,10 +21,10 @@ from attrs import frozen
 from yikatong.adapters.validation_report import write_validation_report
 from yikatong.catalog import Catalog, SubsidyItem
 from yikatong.cli._common import fail
-from yikatong.errors import CatalogError, ReferenceDataError, RosterFormatError, UnknownItem
+from yikatong.errors import CatalogError, PeriodKindError, ReferenceDataError, RosterFormatError, UnknownItem
 from yikatong.ingest import load_ledger, load_reference, load_registry, parse_reference_option, read_roster
 from yikatong.money import parse_yuan
-from yikatong.period import Period
+from yikatong.period import Period, period_of_kind
 from yikatong.rules import ValidationContext, ValidationReport, validate, validate_partitioned
 
 __all__ = ["CliInputError", "Inputs", "build_context", "load_inputs", "print_summary", "register", "run"]
@@ -95,7 +95,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("roster", type=Path, help="roster file (CSV/TSV in UTF-8 or GB18030, XLSX, Parquet)")
     p.add_argument("--catalog", type=Path, required=True, metavar="FILE", help="subsidy catalogue (TOML)")
     p.add_argument("--item", required=True, metavar="CODE", help="item code in the catalogue, e.g. GLJT")
-    p.add_argument("--period", type=_period, required=True, metavar="YYYY-MM", help="period paid for")
+    p.add_argument(
+        "--period",
+        type=_period,
+        required=True,
+        metavar="PERIOD",
+        help="period paid for, of the item's kind: YYYY-MM (monthly), YYYY-Qn (quarterly), YYYY (annual), "
+        "YYYY-MM-DD (one-off)",
+    )
     p.add_argument("--declared-count", type=_count, metavar="N", help="row count the department declared")
     p.add_argument("--declared-total", type=_yuan, metavar="AMOUNT", help="total the department declared, in yuan")
     p.add_argument(
@@ -145,8 +152,9 @@ def load_inputs(args: argparse.Namespace) -> Inputs:
     """Read the catalogue, pick the item and read the roster.
 
     Raises:
-        CliInputError: when a file is missing or unreadable, the catalogue is invalid or lacks the item, or the
-            roster cannot be read as a whole.
+        CliInputError: when a file is missing or unreadable, the catalogue is invalid or lacks the item, the
+            period is of another kind than the item's (a quarter for a monthly item), or the roster cannot be
+            read as a whole.
     """
     try:
         catalog = Catalog.from_toml(args.catalog)
@@ -157,6 +165,10 @@ def load_inputs(args: argparse.Namespace) -> Inputs:
         raise CliInputError(f"{args.catalog}: {exc}") from None
     except OSError as exc:
         raise CliInputError(f"cannot read the catalogue {args.catalog}: {exc.strerror}") from None
+    try:
+        period = period_of_kind(args.period, item.period, item=item.code)
+    except PeriodKindError as exc:
+        raise CliInputError(str(exc)) from None
     path: Path = args.roster
     if not path.is_file():
         raise CliInputError(f"roster not found: {path} / 找不到名单文件")
@@ -166,7 +178,7 @@ def load_inputs(args: argparse.Namespace) -> Inputs:
         raise CliInputError(f"{path.name}: {exc}") from None
     except OSError as exc:
         raise CliInputError(f"cannot read the roster {path}: {exc.strerror}") from None
-    return Inputs(catalog=catalog, item=item, period=args.period, roster=roster)
+    return Inputs(catalog=catalog, item=item, period=period, roster=roster)
 
 
 def build_context(args: argparse.Namespace, inputs: Inputs) -> ValidationContext:

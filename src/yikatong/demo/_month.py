@@ -17,6 +17,7 @@ import polars as pl
 from yikatong.catalog import Catalog
 from yikatong.demo._county import BANK_CODE, County, Staff
 from yikatong.demo._progress import Progress
+from yikatong.period import Period
 from yikatong.records import FundingRoute
 from yikatong.schema import ROSTER_SCHEMA
 from yikatong.workflow.roles import Actor
@@ -81,8 +82,9 @@ class Month:
         for code in items:
             part = roster.filter(pl.col("item") == code)
             maker = Staff(self.catalog[code].department).maker
+            own = Period.parse(period).within(self.catalog[code].period).label  # an annual item: the year
             record = self.svc.create_batch(
-                part, item=code, period=period, actor=maker, bank=BANK_CODE, declared_count=part.height
+                part, item=code, period=own, actor=maker, bank=BANK_CODE, declared_count=part.height
             )
             self.filing[record.batch_id] = FUNDING_PLAN.get(code, ("treasury", "department"))
             self.progress.step("建批", "create", f"{record.batch_id} {self.catalog[code].name} {part.height} rows")

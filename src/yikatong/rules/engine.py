@@ -16,7 +16,7 @@ from attrs import frozen
 
 from yikatong.catalog import SubsidyItem
 from yikatong.codes import Severity
-from yikatong.period import Period
+from yikatong.period import Period, period_of_kind
 from yikatong.privacy import mask_id_expr
 from yikatong.rules._rule import Derivation, Finding, Rule, RuleEnv
 from yikatong.rules.context import ValidationContext
@@ -69,6 +69,7 @@ def validate(
 
     Raises:
         ReferenceDataError: when a context frame lacks a column the rules read.
+        PeriodKindError: when the period is of another kind than the item's (a quarter for a monthly item).
         ValueError: when the roster has no ``row_id`` column and no ``id_number`` column, or ``engine`` is unknown.
     """
     if engine not in ("in-memory", "streaming"):
@@ -112,7 +113,8 @@ def prepare_run(
     ctx = context or ValidationContext()
     ctx.check()
     lf = prepare_roster(roster)
-    env = RuleEnv(item=item, period=Period.parse(period), context=ctx, columns=frozenset(lf.collect_schema().names()))
+    per = period_of_kind(period, item.period, item=item.code)
+    env = RuleEnv(item=item, period=per, context=ctx, columns=frozenset(lf.collect_schema().names()))
     active, skipped = select_rules(rules, env)
     return lf, env, active, skipped
 

@@ -1,9 +1,11 @@
 """Duplicates against the payment ledger: the same payment made twice, or two mutually exclusive items at once.
 
 The ledger (``id_number, item, period, amount_fen, status``) holds one row per payment made or in flight, with its
-current status. A payment counts when its status is ``paid`` or ``sent`` (sent and not failed yet); ``failed``,
-``returned`` and ``reissued`` rows do not count, so a row whose earlier payment failed and was returned may be paid
-again. Both rules are left joins on the integer ID key against the ledger reduced to one row per person.
+current status. A payment counts for the period validated when its own period covers a day of it (a quarterly
+payment counts against each of its months, and a month against the quarter it lies in), and when its status is
+``paid`` or ``sent`` (sent and not failed yet); ``failed``, ``returned`` and ``reissued`` rows do not count, so a
+row whose earlier payment failed and was returned may be paid again. Both rules are left joins on the integer ID
+key against the ledger reduced to one row per person.
 """
 
 from __future__ import annotations
@@ -61,13 +63,24 @@ def _ledger(env: RuleEnv) -> pl.LazyFrame:
     )
 
 
+def _overlapping(env: RuleEnv) -> pl.Expr:
+    """Ledger rows whose period covers at least one day of the period validated: a quarter overlaps its three
+    months, a year its twelve, a one-off payment the period it falls in."""
+    start, end = period_bounds(pl.col("period"))
+    return (start <= pl.lit(env.period.end)) & (end >= pl.lit(env.period.start))
+
+
 def _join_already_paid(lf: pl.LazyFrame, env: RuleEnv) -> pl.LazyFrame:
     same = (
         _ledger(env)
-        .filter((pl.col("item") == env.item.code) & (pl.col("period") == str(env.period)))
+        .filter((pl.col("item") == env.item.code) & _overlapping(env))
         .group_by("_id_key")
         .agg(
-            pl.col("status").sort().str.join(",").alias("_paid_statuses"),
+            pl.concat_str(pl.col("period"), pl.lit(" already "), pl.col("status"))
+            .unique()
+            .sort()
+            .str.join("; ")
+            .alias("_paid_what"),
             pl.col("amount_fen").sum().alias("_paid_fen"),
             pl.len().alias("_paid_count"),
         )
@@ -85,11 +98,10 @@ def exclusive_items(env: RuleEnv) -> tuple[str, ...]:
 
 
 def _join_exclusive(lf: pl.LazyFrame, env: RuleEnv) -> pl.LazyFrame:
-    start, end = period_bounds(pl.col("period"))
     other = (
         _ledger(env)
         .filter(pl.col("item").is_in(exclusive_items(env)))
-        .filter((start <= pl.lit(env.period.end)) & (end >= pl.lit(env.period.start)))
+        .filter(_overlapping(env))
         .select(
             "_id_key",
             pl.concat_str(
@@ -110,8 +122,8 @@ def _already_paid(env: RuleEnv) -> Finding:
     return Finding(
         hit=pl.col("_paid_count") > 0,
         evidence=pl.concat_str(
-            pl.lit(f"ledger: {env.item.code} {env.period} already "),
-            pl.col("_paid_statuses"),
+            pl.lit(f"ledger: {env.item.code} "),
+            pl.col("_paid_what"),
             pl.lit(", "),
             _yuan(pl.col("_paid_fen")),
             pl.lit(" yuan"),

@@ -141,12 +141,14 @@ def _on_list(name: ReferenceListName, specs: Sequence[ItemSpec], rng: Rng) -> pl
 
 
 def references(
-    frame: pl.DataFrame, others: pl.DataFrame, specs: Sequence[ItemSpec], period: Period, rng: Rng
+    frame: pl.DataFrame, others: pl.DataFrame, specs: Sequence[ItemSpec], periods: Sequence[Period], rng: Rng
 ) -> dict[str, pl.DataFrame]:
     """The reference lists by name: ``deceased`` (``id_number, death_date``), ``disabled`` (``id_number, grade``)
-    and ``public_employee``, ``supported``, ``dibao``, ``registered_poor`` (``id_number``)."""
-    start = epoch_days(period.start)
-    length = (period.end - period.start).days + 1
+    and ``public_employee``, ``supported``, ``dibao``, ``registered_poor`` (``id_number``). Death dates fall
+    before, or inside, the period of each row's item (``periods``, one per item of ``specs``)."""
+    start = by_item([epoch_days(p.start) for p in periods], pl.Int64())
+    length = by_item([(p.end - p.start).days + 1 for p in periods], pl.Int64())
+    earliest = min(epoch_days(p.start) for p in periods)
     out: dict[str, pl.DataFrame] = {}
     other_rng = Rng(rng.key("lists.others"), pl.col("_o"))
     requires_disabled_table = by_item(
@@ -160,7 +162,7 @@ def references(
             before = start - 1 - (rng.uniform("death.before") * 730).cast(pl.Int64)
             during = start + (rng.uniform("death.during") * length).cast(pl.Int64)
             death = pl.when(pl.col("_kind") == "DECEASED_DURING_PERIOD").then(during).otherwise(before)
-            other_death = start - 1 - (other_rng.uniform("death") * 1800).cast(pl.Int64)
+            other_death = earliest - 1 - (other_rng.uniform("death") * 1800).cast(pl.Int64)
             parts = [
                 mine.select(pl.col("_id").alias("id_number"), death.cast(pl.Date).alias("death_date")),
                 theirs.select(pl.col("_id").alias("id_number"), other_death.cast(pl.Date).alias("death_date")),
@@ -212,24 +214,33 @@ def _max_fen(spec: ItemSpec) -> int:
     return spec.fixed_fen()
 
 
-def ledger(frame: pl.DataFrame, specs: Sequence[ItemSpec], period: Period, rng: Rng) -> pl.DataFrame:
+def ledger(
+    frame: pl.DataFrame,
+    specs: Sequence[ItemSpec],
+    periods: Sequence[Period],
+    rng: Rng,
+    *,
+    exclusive_periods: Sequence[str] = (),
+) -> pl.DataFrame:
     """Payments already made or in flight (``id_number, item, period, amount, status``; amount in yuan text).
 
-    Clean people have the previous period paid (and often the one before); within the year, earlier payments stay
-    under the item's yearly cap. ``DUP_ALREADY_PAID`` rows have the roster's own period paid or sent; a few clean
-    rows have it *failed* or *returned*, which is not a duplicate. ``DUP_EXCLUSIVE_ITEMS`` rows were paid a
-    mutually exclusive item for the period.
+    Each item is paid by its own kind of period (``periods``, one per item of ``specs``). Clean people have the
+    previous period paid (and often the one before); within the year, earlier payments stay under the item's
+    yearly cap. ``DUP_ALREADY_PAID`` rows have the item's own period paid or sent; a few clean rows have it
+    *failed* or *returned*, which is not a duplicate. ``DUP_EXCLUSIVE_ITEMS`` rows were paid a mutually exclusive
+    item for its period holding the item's (``exclusive_periods``, one per item; the item's own when empty).
     """
     kind = pl.col("_kind")
     code = by_item([spec.item.code for spec in specs], pl.String())
     amount = yuan_text(pl.col("_std_fen"))
     parts: list[pl.DataFrame] = []
     eligible = kind.is_null() | ~kind.is_in(["AGE_NOT_ELIGIBLE", "DUP_EXCLUSIVE_ITEMS"])
-    for depth, earlier in enumerate(previous_periods(period, 2), start=1):
+    earlier_by_item = [previous_periods(p, 2) for p in periods]
+    for depth in (1, 2):
         allowed = []
-        for spec in specs:
+        for spec, period, earlier in zip(specs, periods, earlier_by_item, strict=True):
             cap = spec.item.cap_per_year
-            same_year = earlier.start.year == period.start.year
+            same_year = earlier[depth - 1].start.year == period.start.year
             allowed.append(not (cap is not None and same_year and (depth + 1) * _max_fen(spec) > cap))
         keep = eligible & by_item(allowed, pl.Boolean())
         if depth > 1:
@@ -241,17 +252,18 @@ def ledger(frame: pl.DataFrame, specs: Sequence[ItemSpec], period: Period, rng: 
             frame.filter(keep).select(
                 pl.col("_id").alias("id_number"),
                 code.alias("item"),
-                pl.lit(earlier.label).alias("period"),
+                by_item([e[depth - 1].label for e in earlier_by_item], pl.String()).alias("period"),
                 amount.alias("amount"),
                 status.alias("status"),
             )
         )
+    own_label = by_item([p.label for p in periods], pl.String())
     clean = kind.is_null() & pl.col("_partner_of").is_null()
     trap = rng.uniform("ledger.trap")
     same = frame.filter((kind == "DUP_ALREADY_PAID") | (clean & (trap < 0.005))).select(
         pl.col("_id").alias("id_number"),
         code.alias("item"),
-        pl.lit(period.label).alias("period"),
+        own_label.alias("period"),
         amount.alias("amount"),
         pl.when(pl.col("_kind") == "DUP_ALREADY_PAID")
         .then(take(("paid", "sent"), rng.choice("ledger.dup", [0.7, 0.3])))
@@ -263,10 +275,11 @@ def ledger(frame: pl.DataFrame, specs: Sequence[ItemSpec], period: Period, rng: 
     exclusive_code = by_item(
         [spec.item.exclusive_with[0] if spec.item.exclusive_with else "" for spec in specs], pl.String()
     )
+    exclusive_label = by_item(list(exclusive_periods), pl.String()) if exclusive_periods else own_label
     exclusive = frame.filter(kind == "DUP_EXCLUSIVE_ITEMS").select(
         pl.col("_id").alias("id_number"),
         exclusive_code.alias("item"),
-        pl.lit(period.label).alias("period"),
+        exclusive_label.alias("period"),
         yuan_text(by_item([spec.exclusive_fen for spec in specs], pl.Int64())).alias("amount"),
         pl.lit("paid").alias("status"),
     )

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Final, Literal
 
 import polars as pl
-from attrs import frozen
+from attrs import field, frozen
 
 __all__ = ["XLSX_MAX_ROWS", "Encoding", "Format", "SynthData"]
 
@@ -37,6 +37,8 @@ class SynthData:
         ledger: Earlier payments: ``id_number, item, period, amount`` (yuan text) ``, status``.
         period: The roster's period label.
         items: The item codes on the roster.
+        item_periods: Each item's own period label (``period`` itself for an item paid by its kind, the year
+            holding it for an annual item, …): what a batch of that item is paid for.
     """
 
     roster: pl.DataFrame
@@ -46,6 +48,7 @@ class SynthData:
     ledger: pl.DataFrame
     period: str
     items: tuple[str, ...]
+    item_periods: dict[str, str] = field(factory=dict)
 
     def truth_for(self, format: Format) -> pl.DataFrame:
         """The truth for the roster written as ``format``: without ``ROW_MALFORMED`` except for CSV (a malformed

@@ -51,7 +51,9 @@ def generate(
     Args:
         rows: Number of roster rows (≥ 1).
         catalog: The subsidy catalogue the items come from.
-        period: The payment period of the roster (``"2026-11"`` or a :class:`~yikatong.period.Period`).
+        period: The payment period of the roster (``"2026-11"`` or a :class:`~yikatong.period.Period`). An item
+            paid by another kind of period is paid for its period holding this one's first day (``2026`` for an
+            annual item on a ``2026-11`` roster); :attr:`SynthData.item_periods` names them.
         item: The item of a single-item roster.
         items: Several items in one roster (rows split evenly, each item a contiguous block, a ``项目代码``
             column added); overrides ``item``.
@@ -81,6 +83,14 @@ def generate(
         raise ValueError("items must be distinct and not empty")
     the_period = Period.parse(period)
     specs = item_specs(catalog, codes, rows, BLOCK)
+    # Each item is paid for its own kind of period: an annual item on a November roster is paid for the year.
+    periods = [the_period.within(spec.item.period) for spec in specs]
+    exclusive_periods = [
+        the_period.within(catalog[spec.item.exclusive_with[0]].period).label
+        if spec.item.exclusive_with
+        else periods[i].label
+        for i, spec in enumerate(specs)
+    ]
     rng = Rng(seed if part == 0 else Rng(seed).key(f"part {part}"))
     counts = [kind_counts(spec.rows, spec.item, defect_rate, rotate=spec.index * 11) for spec in specs]
     if any(spec.start % BLOCK for spec in specs):  # item blocks not aligned: a pair could span two items
@@ -99,7 +109,7 @@ def generate(
     # Account serials: 4 per roster row or list-only person of the whole multi-part roster, so none coincide.
     stride = max(rows, others_count)
     first = part * stride
-    frame = add_birth_and_sex(frame, specs, the_period, rng)
+    frame = add_birth_and_sex(frame, specs, periods, rng)
     frame = add_regions(frame, rng, population)
     frame = add_names(
         frame,
@@ -147,8 +157,9 @@ def generate(
         roster=roster,
         truth=truth_frame(frame),
         registry=registry(frame, others, rng),
-        references=references(frame, others, specs, the_period, rng),
-        ledger=ledger(frame, specs, the_period, rng),
+        references=references(frame, others, specs, periods, rng),
+        ledger=ledger(frame, specs, periods, rng, exclusive_periods=exclusive_periods),
         period=the_period.label,
         items=codes,
+        item_periods={spec.item.code: p.label for spec, p in zip(specs, periods, strict=True)},
     )

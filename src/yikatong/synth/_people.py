@@ -69,10 +69,13 @@ _SEQUENCES: Final = _sequence_table()
 _CHONGQING_CAPACITY: Final = 8_000_000
 
 
-def add_birth_and_sex(frame: pl.DataFrame, specs: Sequence[ItemSpec], period: Period, rng: Rng) -> pl.DataFrame:
-    """Add ``_male`` and ``_birth`` (epoch days) with the age mix each item needs."""
-    start = epoch_days(period.start)
-    bounds = [spec.birth_bounds(period) for spec in specs]
+def add_birth_and_sex(
+    frame: pl.DataFrame, specs: Sequence[ItemSpec], periods: Sequence[Period], rng: Rng
+) -> pl.DataFrame:
+    """Add ``_male`` and ``_birth`` (epoch days) with the age mix each item needs for its period (``periods``, one
+    per item of ``specs``)."""
+    start = by_item([epoch_days(p.start) for p in periods], pl.Int64())
+    bounds = [spec.birth_bounds(p) for spec, p in zip(specs, periods, strict=True)]
     lo = by_item([b[0] for b in bounds], pl.Int64())
     hi = by_item([b[1] for b in bounds], pl.Int64())
     age_min = by_item([spec.item.age_min if spec.item.age_min is not None else -1 for spec in specs], pl.Int64())

@@ -5,7 +5,7 @@ from __future__ import annotations
 import polars as pl
 
 from yikatong.errors import PermissionDenied
-from yikatong.period import Period
+from yikatong.period import period_of_kind
 from yikatong.records import BatchRecord
 from yikatong.workflow._core import ServiceCore
 from yikatong.workflow._frames import stored_rows
@@ -63,6 +63,7 @@ class CreationSteps(ServiceCore):
             PermissionDenied: not a department or town user, the item belongs to another department, or a town user
                 for an item its department files or for rows outside the town (or without one).
             UnknownItem: the item is not in the catalogue.
+            PeriodKindError: the period is of another kind than the item's (a quarter for a monthly item).
             ValueError: bad period, empty roster, no ``id_number`` column or repeated ``row_id``.
         """
         require_role(actor, ("department", "town"), "create a batch")
@@ -71,7 +72,7 @@ class CreationSteps(ServiceCore):
             raise PermissionDenied(
                 f"{actor.user} may not create batches for {subsidy.department}'s items / 不得为其他部门的项目建批"
             )
-        label = Period.parse(period).label
+        label = period_of_kind(period, subsidy.period, item=subsidy.code).label
         if roster.is_empty():
             raise ValueError("a batch needs at least one row / 批次不能为空")
         at = self._now()
