@@ -5,8 +5,13 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from hypothesis import settings
 
 from yikatong.catalog import Catalog
+
+# Tests never assert on durations: a property example that runs slowly on a busy machine is not a failure.
+settings.register_profile("yikatong", deadline=None)
+settings.load_profile("yikatong")
 
 ROOT = Path(__file__).resolve().parents[1]
 EXAMPLES = ROOT / "examples"
