@@ -26,6 +26,7 @@ from yikatong.errors import (
     RosterFormatError,
     StoreError,
     UnknownItem,
+    WithdrawalRefused,
     YikatongError,
 )
 from yikatong.ingest import RosterFormat, RosterSource, read_roster
@@ -64,6 +65,7 @@ __all__ = [
     "UnknownItem",
     "ValidationContext",
     "ValidationReport",
+    "WithdrawalRefused",
     "YikatongError",
     "build_service",
     "format_yuan",

@@ -20,6 +20,7 @@ __all__ = [
     "RosterFormatError",
     "StoreError",
     "UnknownItem",
+    "WithdrawalRefused",
     "YikatongError",
 ]
 
@@ -99,6 +100,13 @@ class BankFileError(ReconciliationError):
         self.line = line
         where = file if line is None else f"{file}, line {line}"
         super().__init__(f"{where}: {message}")
+
+
+class WithdrawalRefused(YikatongError, ValueError):
+    """The bank refused to withdraw an order: its money has arrived (the batch is funded) or it was already paid.
+
+    The order stands; the batch goes on to payment.
+    """
 
 
 class BankLayoutError(YikatongError, ValueError):

@@ -27,6 +27,7 @@ if TYPE_CHECKING:
         DisclosureNotice,
         FundingRequest,
         FundingStatus,
+        Refund,
     )
     from yikatong.registry.model import Account, AccountEvent, AccountKind
 
@@ -75,21 +76,38 @@ class Bank(Protocol):
     def submit(self, order: DisbursementOrder) -> None:
         """Accept a pay order. Submitting the same batch twice must not pay twice.
 
-        The workflow hands the order over at dispatch, before the treasury has funded the batch, and the port has no
-        way to withdraw it: the bank pays an order only once the batch's funds have arrived, so that a batch
-        cancelled or sent back before funding is never paid (the simulated bank behaves so).
+        The workflow hands the order over at dispatch, before the treasury has funded the batch: the bank pays an
+        order only once the batch's funds have arrived, so that a batch cancelled or sent back before funding is
+        never paid; such a batch's order is taken back with :meth:`withdraw`.
 
         Raises:
             TimeoutError: when the bank did not answer; the caller may retry the same order.
         """
         ...
 
+    def withdraw(self, batch_id: str) -> None:
+        """Take back an order whose money has not arrived (原渠道退回 or a cancellation after dispatch).
+
+        Afterwards the bank never pays the order, even when money arrives for the batch later, and reports no
+        results for it. Withdrawing an order again, or one the bank never accepted, changes nothing.
+
+        Raises:
+            WithdrawalRefused: the order's money has arrived (the batch is funded) or the bank already paid it; the
+                order stands.
+            TimeoutError: when the bank did not answer; the caller may retry.
+        """
+        ...
+
     def results(self, batch_id: str) -> pl.DataFrame:
         """Per-row results known so far for a batch: possibly partial, repeated or out of order.
 
+        A row's money may come back after it was paid (退汇: the account was closed after crediting, the payee
+        refused it): the bank then reports the row ``reversed`` with a reason code, and may keep reporting its
+        earlier ``paid`` result beside it.
+
         Returns:
-            ``row_id`` (Int64), ``outcome`` (``"paid"`` or ``"failed"``), ``amount_fen`` (Int64), ``reason_code``
-            (String, null when paid), ``reason`` (String).
+            ``row_id`` (Int64), ``outcome`` (``"paid"``, ``"failed"`` or ``"reversed"``), ``amount_fen`` (Int64),
+            ``reason_code`` (String, null when paid), ``reason`` (String).
 
         Raises:
             TimeoutError: when the bank did not answer; the caller retries later.
@@ -99,7 +117,7 @@ class Bank(Protocol):
 
 @runtime_checkable
 class Treasury(Protocol):
-    """The treasury 国库: funds the paying bank for a batch."""
+    """The treasury 国库: funds the paying bank for a batch, and takes back money not paid out."""
 
     def request_funding(self, request: FundingRequest) -> None:
         """File a funding request. Filing the same batch again must not fund it twice.
@@ -114,6 +132,16 @@ class Treasury(Protocol):
 
         Raises:
             KeyError: when no request was filed for the batch.
+        """
+        ...
+
+    def refund(self, refund: Refund) -> None:
+        """Take back money of a funded batch (缴回国库). Filing the same ``refund_id`` again changes nothing.
+
+        Raises:
+            ValueError: the amount is not positive, the batch was never funded, the batch's refunds would exceed
+                what was funded, or another refund was filed under the same ``refund_id``.
+            TimeoutError: when the treasury did not answer; the caller retries the same refund.
         """
         ...
 

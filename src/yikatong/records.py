@@ -30,6 +30,7 @@ __all__ = [
     "FundingRoute",
     "FundingState",
     "FundingStatus",
+    "Refund",
     "RowStatus",
 ]
 
@@ -87,6 +88,24 @@ class FundingStatus:
 
 
 @frozen
+class Refund:
+    """Money of a batch given back to the treasury (缴回国库): held at the bank for failed or reversed rows and not
+    reused by a correction before the deadline.
+
+    Attributes:
+        refund_id: Identifies the refund; the same refund filed again must not be counted twice.
+        batch_id: The batch whose money comes back.
+        amount_fen: The money returned (positive).
+        route: The route the batch was funded by (the money goes back the same way).
+    """
+
+    refund_id: str
+    batch_id: str
+    amount_fen: int
+    route: FundingRoute
+
+
+@frozen
 class DisclosureNotice:
     """A public list 公示 of settled payments, already masked.
 
@@ -133,10 +152,22 @@ BatchState = Literal[
 """The states of a batch's life cycle (``docs/state-diagram.md``)."""
 
 RowStatus = Literal[
-    "pending", "passed", "review", "blocked", "sent", "paid", "failed", "returned", "reissued", "withdrawn", "expired"
+    "pending",
+    "passed",
+    "review",
+    "blocked",
+    "sent",
+    "paid",
+    "failed",
+    "reversed",
+    "returned",
+    "reissued",
+    "withdrawn",
+    "expired",
 ]
 """Row statuses. ``withdrawn``: the row's batch was rejected, cancelled or sent back before any payment.
-``expired``: a returned row whose correction deadline passed (finance may extend it back to ``returned``)."""
+``reversed``: paid, then the money came back (退汇), waiting to be returned to the department. ``expired``: a returned
+row whose correction deadline passed (finance may extend it back to ``returned``)."""
 
 ROW_STATE_SCHEMA: dict[str, pl.DataType] = {
     "status": pl.String(),  # a RowStatus
@@ -186,12 +217,13 @@ LEDGER_SCHEMA: dict[str, pl.DataType] = {
     "item": pl.String(),
     "period": pl.String(),
     "amount_fen": pl.Int64(),
-    "status": pl.String(),  # sent, paid, failed or withdrawn
+    "status": pl.String(),  # sent, paid, failed, reversed or withdrawn
     "updated_at": pl.Datetime("us", "UTC"),
 }
 """The payment ledger, one entry per row sent to a bank, keyed by (``batch_id``, ``row_id``).
 
-An entry is *active* while its status is ``sent`` or ``paid``. A store must refuse (raise
+An entry is *active* while its status is ``sent`` or ``paid``; a ``reversed`` entry (paid, then the money came
+back) no longer counts as paid and frees its key for the correction. A store must refuse (raise
 :class:`~yikatong.errors.StoreError`) any commit that would leave two active entries with the same
 (``id_number``, ``item``, ``period``): that is what makes paying a person twice impossible by construction."""
 
@@ -202,7 +234,7 @@ EXCEPTION_SCHEMA: dict[str, pl.DataType] = {
     "batch_id": pl.String(),
     "row_id": pl.Int64(),
     "kind": pl.String(),  # unknown_row, amount_mismatch, contradicts_final
-    "outcome": pl.String(),  # what the bank reported: paid or failed
+    "outcome": pl.String(),  # what the bank reported: paid, failed or reversed
     "amount_fen": pl.Int64(),  # the amount the bank reported
     "expected_fen": pl.Int64(),  # the amount sent (null for an unknown row)
     "detail": pl.String(),
@@ -228,7 +260,11 @@ class BatchRecord:
         corrects: The batch this batch corrects, for a correction batch.
         declared_count: The row count the department declared; ``declared_total_fen`` the declared total.
         funding_route: ``treasury`` or ``zero_balance`` once funding is requested; ``funding_filed_by`` who filed.
-        funded_fen: What the treasury funded (0 until funded); equals the sum of the rows sent.
+        funded_fen: What the treasury funded (0 until funded); with ``drawn_fen``, the sum of the rows sent.
+        drawn_fen: For a correction batch, the money taken from what the corrected batch holds at the bank for its
+            failed and reversed rows (the treasury funds only the difference); 0 otherwise.
+        refunded_fen: Money of this batch given back to the treasury (held for failed or reversed rows and not
+            reused by a correction by the deadline).
         reason: The reason given with the last cancel, send-back or rejection ("" when none).
     """
 
@@ -249,6 +285,8 @@ class BatchRecord:
     funding_route: FundingRoute | None = None
     funding_filed_by: Literal["department", "town"] | None = None
     funded_fen: int = 0
+    drawn_fen: int = 0
+    refunded_fen: int = 0
     reason: str = ""
 
 

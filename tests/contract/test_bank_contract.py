@@ -41,20 +41,40 @@ def _paid_fen(bank: SimulatedBank) -> dict[str, int]:
     return dict(zip(paid["batch_id"].to_list(), paid["amount_fen"].to_list(), strict=True))
 
 
-def _simulated_harness(bank: SimulatedBank) -> BankHarness:
+class _Funds:
+    """The money that has reached the bank per batch: what a bank that waits for funds reads."""
+
+    def __init__(self) -> None:
+        self.fen: dict[str, int] = {}
+
+    def of(self, batch_id: str) -> int:
+        return self.fen.get(batch_id, 0)
+
+    def arrive(self, order: DisbursementOrder) -> None:
+        self.fen[order.batch_id] = order.total_fen
+
+
+def _simulated_harness(bank: SimulatedBank, funds: _Funds | None = None) -> BankHarness:
     return BankHarness(
         bank=bank,
         payees=PAYEES,
         rejected=REJECTED,
         failing=FAILING,
         paid_fen=lambda batch_id: _paid_fen(bank).get(batch_id, 0),
+        fund=None if funds is None else funds.arrive,
     )
+
+
+def _waiting_bank(*, seed: int = 0, faults: Faults | None = None) -> BankHarness:
+    """A simulated bank that pays an order only once its money has arrived (as the workflow's bank does)."""
+    funds = _Funds()
+    return _simulated_harness(SimulatedBank(seed=seed, accounts=_book(), faults=faults, funding=funds.of), funds)
 
 
 class TestSimulatedBank(BankContract):
     @pytest.fixture
     def bank_harness(self) -> BankHarness:
-        return _simulated_harness(SimulatedBank(accounts=_book()))
+        return _waiting_bank()
 
 
 class TestSimulatedBankThatTimesOutAndAnswersInParts(BankContract):
@@ -62,12 +82,12 @@ class TestSimulatedBankThatTimesOutAndAnswersInParts(BankContract):
 
     @pytest.fixture
     def bank_harness(self) -> BankHarness:
-        bank = SimulatedBank(seed=11, accounts=_book(), faults=Faults(bank_timeout=0.25, partial=0.5))
-        return attrs.evolve(_simulated_harness(bank), max_rounds=20)
+        return attrs.evolve(_waiting_bank(seed=11, faults=Faults(bank_timeout=0.25, partial=0.5)), max_rounds=20)
 
 
 def _file_harness(folder: Path, name: str, *, faults: Faults | None = None) -> BankHarness:
-    inner = SimulatedBank(seed=5, accounts=_book(), faults=faults)
+    funds = _Funds()
+    inner = SimulatedBank(seed=5, accounts=_book(), faults=faults, funding=funds.of)
     peer = BankFilePeer(folder, layout(name), inner, clock=FixedClock())
     return BankHarness(
         bank=FileExchangeBank(folder, layout(name), clock=FixedClock()),
@@ -76,6 +96,7 @@ def _file_harness(folder: Path, name: str, *, faults: Faults | None = None) -> B
         failing=FAILING,
         settle=peer.exchange,
         paid_fen=lambda batch_id: _paid_fen(inner).get(batch_id, 0),
+        fund=funds.arrive,
         max_rounds=20,
     )
 
@@ -136,6 +157,13 @@ class _LeakyBank(SimulatedBank):
             raise ValueError(f"bad order, first account {order.rows['account'][0]}") from None
 
 
+class _StubbornBank(SimulatedBank):
+    """Acknowledges a withdrawal and pays the order anyway once its money arrives."""
+
+    def withdraw(self, batch_id: str) -> None:
+        return None
+
+
 class _DoublePayingBank(SimulatedBank):
     """Takes a repeated order as a new one: its results change and it pays again."""
 
@@ -171,6 +199,13 @@ def test_the_kit_fails_a_bank_that_breaks_the_contract(bank: SimulatedBank, chec
     harness = _simulated_harness(bank)
     with pytest.raises(AssertionError):
         check(BankContract(), harness)  # type: ignore[operator]
+
+
+def test_the_kit_fails_a_bank_that_pays_a_withdrawn_order() -> None:
+    funds = _Funds()
+    harness = _simulated_harness(_StubbornBank(accounts=_book(), funding=funds.of), funds)
+    with pytest.raises(AssertionError, match="withdrawn order was paid"):
+        BankContract().test_an_order_withdrawn_before_its_money_arrived_is_never_paid(harness)
 
 
 def test_the_kit_passes_the_same_checks_on_a_well_behaved_bank() -> None:

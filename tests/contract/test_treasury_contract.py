@@ -7,12 +7,12 @@ import pytest
 
 from yikatong.adapters.faults import Faults
 from yikatong.adapters.simulated_treasury import SimulatedTreasury
-from yikatong.records import FundingRequest, FundingStatus
+from yikatong.records import FundingRequest, FundingStatus, Refund
 from yikatong.testing.treasury_contract import TreasuryContract, TreasuryHarness
 
 
 def _harness(treasury: SimulatedTreasury) -> TreasuryHarness:
-    return TreasuryHarness(treasury=treasury, funded_fen=treasury.funded_fen)
+    return TreasuryHarness(treasury=treasury, funded_fen=treasury.funded_fen, refunded_fen=treasury.refunded_fen)
 
 
 class TestSimulatedTreasury(TreasuryContract):
@@ -25,7 +25,8 @@ class TestSimulatedTreasuryThatDelaysAndTimesOut(TreasuryContract):
     @pytest.fixture
     def treasury_harness(self) -> TreasuryHarness:
         faults = Faults(funding_delay=1.0, max_delay_polls=3, treasury_timeout=0.3)
-        return TreasuryHarness(treasury=SimulatedTreasury(seed=7, faults=faults), max_rounds=12)
+        treasury = SimulatedTreasury(seed=7, faults=faults)
+        return TreasuryHarness(treasury=treasury, max_rounds=12, refunded_fen=treasury.refunded_fen)
 
 
 class _PlainTreasury:
@@ -35,6 +36,7 @@ class _PlainTreasury:
         self.requests: dict[str, FundingRequest] = {}
         self.polls: dict[str, int] = {}
         self.funded: dict[str, int] = {}
+        self.refunds: dict[str, Refund] = {}
 
     def request_funding(self, request: FundingRequest) -> None:
         if request.amount_fen <= 0:
@@ -51,6 +53,15 @@ class _PlainTreasury:
 
     def funded_fen(self, batch_id: str) -> int:
         return self.funded.get(batch_id, 0)
+
+    def refund(self, refund: Refund) -> None:
+        if refund.amount_fen <= 0:
+            raise ValueError("a refund must be positive")
+        if self.refunds.setdefault(refund.refund_id, refund) != refund:
+            raise ValueError("another refund under this id")
+
+    def refunded_fen(self, batch_id: str) -> int:
+        return sum(r.amount_fen for r in self.refunds.values() if r.batch_id == batch_id)
 
 
 class _DoubleFundingTreasury(_PlainTreasury):
@@ -79,8 +90,16 @@ class _ForgetfulTreasury(_PlainTreasury):
         return super().funding_status(batch_id)
 
 
+class _GreedyTreasury(_PlainTreasury):
+    """Counts a refund again each time it is filed."""
+
+    def refund(self, refund: Refund) -> None:
+        super().refund(refund)
+        self.refunds[f"{refund.refund_id}#{len(self.refunds)}"] = refund
+
+
 def _plain_harness(treasury: _PlainTreasury) -> TreasuryHarness:
-    return TreasuryHarness(treasury=treasury, funded_fen=treasury.funded_fen)
+    return TreasuryHarness(treasury=treasury, funded_fen=treasury.funded_fen, refunded_fen=treasury.refunded_fen)
 
 
 class TestPlainTreasury(TreasuryContract):
@@ -105,3 +124,8 @@ def test_the_kit_fails_a_treasury_that_reports_money_it_has_not_put_up() -> None
 def test_the_kit_fails_a_treasury_that_does_not_raise_key_error_for_an_unknown_batch() -> None:
     with pytest.raises(pytest.fail.Exception):
         TreasuryContract().test_an_unknown_batch_raises_key_error(_plain_harness(_ForgetfulTreasury()))
+
+
+def test_the_kit_fails_a_treasury_that_counts_a_refund_twice() -> None:
+    with pytest.raises(AssertionError):
+        TreasuryContract().test_a_refund_filed_twice_is_counted_once(_plain_harness(_GreedyTreasury()))

@@ -31,7 +31,7 @@ import polars as pl
 from yikatong.adapters.sqlite import SqliteStore, _files
 from yikatong.catalog import Catalog
 from yikatong.ports import Store
-from yikatong.records import DisbursementOrder, DisclosureNotice, FundingRequest, FundingStatus
+from yikatong.records import DisbursementOrder, DisclosureNotice, FundingRequest, FundingStatus, Refund
 from yikatong.rules import amounts, duplicates, identity, ingestion, ledger
 from yikatong.workflow import Actor, Service, build_service
 
@@ -97,6 +97,9 @@ class StatelessBank:
     def submit(self, order: DisbursementOrder) -> None:
         return None
 
+    def withdraw(self, batch_id: str) -> None:
+        return None
+
     def results(self, batch_id: str) -> pl.DataFrame:
         raise TimeoutError("the worker delivers results itself")
 
@@ -109,6 +112,9 @@ class StatelessTreasury:
 
     def funding_status(self, batch_id: str) -> FundingStatus:
         raise KeyError(batch_id)
+
+    def refund(self, refund: Refund) -> None:
+        return None
 
 
 class NullSink:
@@ -197,7 +203,8 @@ def advance(store: Store, service: Service) -> bool:
             sent = store.ledger(item=record.item, period=record.period).filter(
                 (pl.col("batch_id") == batch_id) & (pl.col("status") == "sent")
             )
-            service.fund(batch_id, actor=Actor.treasury(), amount_fen=int(sent["amount_fen"].sum()))
+            requested = int(sent["amount_fen"].sum()) - record.drawn_fen
+            service.fund(batch_id, actor=Actor.treasury(), amount_fen=requested)
         elif state == "funded":
             service.disburse(batch_id, actor=BANK)
         elif state == "disbursing":

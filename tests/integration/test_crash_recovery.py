@@ -50,7 +50,8 @@ def _check_recovered(path: Path) -> None:
             agree = moving["status"].eq_missing(moving["status_ledger"]).all()
             assert agree, f"{record.batch_id}: rows and ledger disagree"
             if record.state in ("funded", "disbursing", "settled", "published"):
-                assert record.funded_fen == mine["amount_fen"].sum(), f"{record.batch_id}: funded ≠ Σ sent"
+                sent = mine.filter(pl.col("status") != "withdrawn")["amount_fen"].sum()
+                assert record.funded_fen + record.drawn_fen == sent, f"{record.batch_id}: funded + drawn ≠ Σ sent"
             if record.state in ("settled", "published"):
                 assert not (rows["status"] == "sent").any(), f"{record.batch_id}: settled with rows still sent"
         assert check_invariants(store) == []

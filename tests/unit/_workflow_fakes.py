@@ -9,7 +9,8 @@ import polars as pl
 from yikatong.adapters.clock import FixedClock
 from yikatong.adapters.memory_store import MemoryStore
 from yikatong.catalog import Catalog
-from yikatong.records import DisbursementOrder, DisclosureNotice, FundingRequest, FundingStatus
+from yikatong.errors import WithdrawalRefused
+from yikatong.records import DisbursementOrder, DisclosureNotice, FundingRequest, FundingStatus, Refund
 from yikatong.rules import amounts, duplicates, identity, ingestion, ledger
 from yikatong.workflow import Actor, Service, build_service
 
@@ -83,6 +84,8 @@ class FakeBank:
         self.orders: dict[str, DisbursementOrder] = {}
         self.pending_results: dict[str, pl.DataFrame] = {}
         self.unverified: set[int] = set()
+        self.withdrawn: list[str] = []
+        self.funded: set[str] = set()  # batches whose money has arrived: withdrawal is refused
 
     def verify_accounts(self, rows: pl.DataFrame) -> pl.DataFrame:
         return rows.select(
@@ -93,6 +96,11 @@ class FakeBank:
 
     def submit(self, order: DisbursementOrder) -> None:
         self.orders[order.batch_id] = order
+
+    def withdraw(self, batch_id: str) -> None:
+        if batch_id in self.funded:
+            raise WithdrawalRefused(f"batch {batch_id}: the money has arrived")
+        self.withdrawn.append(batch_id)
 
     def results(self, batch_id: str) -> pl.DataFrame:
         return self.pending_results.get(batch_id, pl.DataFrame(schema={"row_id": pl.Int64}))
@@ -124,6 +132,7 @@ class FakeTreasury:
     def __init__(self) -> None:
         self.requests: dict[str, FundingRequest] = {}
         self.status: dict[str, FundingStatus] = {}
+        self.refunds: dict[str, Refund] = {}
 
     def request_funding(self, request: FundingRequest) -> None:
         self.requests[request.batch_id] = request
@@ -131,6 +140,9 @@ class FakeTreasury:
 
     def funding_status(self, batch_id: str) -> FundingStatus:
         return self.status[batch_id]
+
+    def refund(self, refund: Refund) -> None:
+        self.refunds.setdefault(refund.refund_id, refund)
 
 
 class FakeSink:

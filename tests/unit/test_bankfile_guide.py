@@ -28,4 +28,4 @@ def test_the_guide_example_adapter_passes_the_bank_contract_kit(tmp_path: Path) 
         check=False,
     )
     assert done.returncode == 0, done.stdout + done.stderr
-    assert "12 passed" in done.stdout
+    assert "15 passed" in done.stdout

@@ -24,7 +24,7 @@ def test_the_shipped_example_layouts_load(name: str) -> None:
     assert lay.name == name
     assert lay.order.encoding == "gb18030"
     assert lay.order.key == lay.result.key == "serial"
-    assert set(lay.result.statuses.values()) == {"paid", "failed"}
+    assert set(lay.result.statuses.values()) == {"paid", "failed", "reversed"}
 
 
 def test_the_fixed_width_example_declares_widths_that_add_up() -> None:

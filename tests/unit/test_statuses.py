@@ -88,11 +88,17 @@ def test_no_moves_give_no_updates() -> None:
     assert plan_moves(rows("pending"), moves(), at=AT).is_empty()
 
 
-def test_final_statuses_leave_only_between_the_correction_queue_and_its_ends() -> None:
+def test_final_statuses_leave_only_between_the_correction_queue_and_its_ends_or_by_a_reversal() -> None:
     sources = {a for a, _ in LEGAL_MOVES}
-    assert FINAL_STATUSES & sources == {"returned", "expired"}
+    assert FINAL_STATUSES & sources == {"returned", "expired", "paid"}
     assert {b for a, b in LEGAL_MOVES if a == "returned"} == {"reissued", "expired"}
     assert {b for a, b in LEGAL_MOVES if a == "expired"} == {"returned"}  # only an extension brings it back
+    assert {b for a, b in LEGAL_MOVES if a == "paid"} == {"reversed"}
+
+
+def test_a_reversed_row_can_only_go_back_to_the_department() -> None:
+    assert {b for a, b in LEGAL_MOVES if a == "reversed"} == {"returned"}
+    assert {a for a, b in LEGAL_MOVES if b == "reversed"} == {"paid"}
 
 
 @given(st.sampled_from(ROW_STATUSES), st.sampled_from(ROW_STATUSES))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 
 import polars as pl
@@ -40,7 +41,9 @@ SETUP: dict[str, tuple[str, Fire]] = {
     "publish": ("settled", lambda w, b, a: w.service.publish(b, actor=a)),
     "cancel": ("draft", lambda w, b, a: w.service.cancel(b, actor=a, reason="名单有误")),
     "send_back": ("submitted", lambda w, b, a: w.service.send_back(b, actor=a, reason="资料不全")),
+    "refund": ("settled", lambda w, b, a: w.service.refund(b, actor=a, as_of=LATE)),
 }
+LATE = dt.date(2027, 6, 30)  # after every correction deadline
 
 
 def test_every_trigger_has_a_role_case() -> None:
@@ -55,8 +58,8 @@ def test_only_the_allowed_roles_may_fire_each_trigger(catalog: Catalog, trigger:
         catalog = catalog.model_copy(update={"items": {**catalog.items, "GLJT": town_item}})
     world = World(catalog)
     state, fire = SETUP[trigger]
-    batch_id = world.to(state)
-    if trigger == "publish":
+    batch_id = world.to(state, failed=(2,) if trigger == "refund" else ())
+    if trigger in ("publish", "refund"):
         world.service.return_failures(batch_id)
     before = snapshot(world, batch_id)
     commits = world.store.commits

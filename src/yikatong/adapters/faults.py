@@ -39,6 +39,8 @@ class Faults:
         out_of_order: Chance that one ``results`` call returns its rows shuffled instead of by ``row_id``.
         contradiction: Chance, per result an earlier call showed unaltered, that a call carries it reversed
             instead (paid then failed, or failed then paid).
+        reversal: Share of paid rows whose money comes back after the payee was credited (退汇); the bank reports the
+            row ``reversed`` on a later ``results`` call, possibly after the batch settled.
         phantom: Chance, per ``results`` call, of a result for a row that was never sent.
         amount_mismatch: Chance, per released row, that the call releasing it carries it with a different amount
             instead (the true result comes with the next call).
@@ -57,6 +59,7 @@ class Faults:
     duplicate: float = _rate()
     out_of_order: float = _rate()
     contradiction: float = _rate()
+    reversal: float = _rate()
     phantom: float = _rate()
     amount_mismatch: float = _rate()
     bank_timeout: float = _rate()
@@ -81,6 +84,7 @@ class Faults:
             duplicate=0.1,
             out_of_order=0.5,
             contradiction=0.03,
+            reversal=0.03,
             phantom=0.15,
             amount_mismatch=0.02,
             bank_timeout=0.1,

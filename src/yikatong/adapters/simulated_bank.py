@@ -2,12 +2,14 @@
 
 It implements :class:`yikatong.ports.Bank` the way a real bank behaves on a bad day: accounts that turn out closed,
 frozen or held under another name; results that arrive a few rows at a time, twice, out of order, contradicting an
-earlier result, for rows never sent or with a different amount; and calls that time out. Each fault is one rate of
-:class:`~yikatong.adapters.faults.Faults`, so a test can switch on exactly one.
+earlier result, for rows never sent or with a different amount; money that comes back after it was paid (退汇);
+and calls that time out. Each fault is one rate of :class:`~yikatong.adapters.faults.Faults`, so a test can switch
+on exactly one. An order whose money has not arrived can be withdrawn; once it has, withdrawal is refused.
 
 The bank keeps what it really did, so tests and the simulation can hold the workflow's books against it: the true
 per-row outcome of every order (:meth:`SimulatedBank.truth`), the money it paid (:attr:`SimulatedBank.payments`)
-and the SMS it sent (:attr:`SimulatedBank.sms`, masked account only). Everything is deterministic for a seed.
+and got back (:attr:`SimulatedBank.reversals`), the orders withdrawn (:attr:`SimulatedBank.withdrawn`) and the SMS
+it sent (:attr:`SimulatedBank.sms`, masked account only). Everything is deterministic for a seed.
 """
 
 from __future__ import annotations
@@ -20,6 +22,7 @@ import polars as pl
 from attrs import define
 
 from yikatong.adapters.faults import Faults, uniform
+from yikatong.errors import WithdrawalRefused
 from yikatong.privacy import mask_account_expr
 from yikatong.records import DisbursementOrder
 
@@ -36,6 +39,7 @@ BANK_REASONS: dict[str, str] = {
 """Per-row failure codes the simulated bank returns, with the text a bank's return file carries."""
 
 _PAID_REASON = "交易成功"
+_REVERSAL_CODES = ("ACCOUNT_CLOSED", "PAYMENT_RETURNED")
 
 RESULT_SCHEMA: dict[str, pl.DataType] = {
     "row_id": pl.Int64(),
@@ -70,8 +74,10 @@ class _Order:
     """One accepted order: what was asked, what really happened, and which true results went out."""
 
     order: DisbursementOrder
-    truth: pl.DataFrame  # RESULT_SCHEMA + delivered (Boolean)
+    truth: pl.DataFrame  # RESULT_SCHEMA + delivered, seen, will_reverse (Boolean)
     paid: bool = False  # the money went out (the bank had the funds)
+    withdrawn: bool = False  # taken back before its money arrived: never paid
+    accounts: pl.DataFrame | None = None  # row_id, account: kept once paid, for the book of reversals
 
 
 def _reason_text(code: pl.Expr) -> pl.Expr:
@@ -130,6 +136,7 @@ class SimulatedBank:
         self._funding = funding
         self._orders: dict[str, _Order] = {}
         self._payments: list[pl.DataFrame] = []
+        self._reversals: list[pl.DataFrame] = []
         self._sms: list[pl.DataFrame] = []
         self.injected: Counter[str] = Counter()
         self.duplicate_submissions = 0
@@ -189,6 +196,8 @@ class SimulatedBank:
                 f"银行未应答，指令未受理 / bank did not answer, order not taken (batch {order.batch_id})"
             )
         rows = order.rows.select(_ORDER_COLUMNS)
+        if order.batch_id in self._orders and self._orders[order.batch_id].withdrawn:
+            raise ValueError(f"批次 {order.batch_id} 的指令已撤回 / the order of this batch was withdrawn")
         if order.batch_id in self._orders:
             known = self._orders[order.batch_id].order
             same = (
@@ -208,6 +217,32 @@ class SimulatedBank:
             self._pay_if_funded(state)
         if timed_out:
             raise TimeoutError(f"银行应答超时 / bank answer lost (batch {order.batch_id})")
+
+    def _funded(self, order: DisbursementOrder) -> bool:
+        return self._funding is None or self._funding(order.batch_id) >= order.total_fen
+
+    def withdraw(self, batch_id: str) -> None:
+        """Take back an order whose money has not arrived; it is then never paid and has no results.
+
+        Withdrawing again, or a batch never accepted, changes nothing.
+
+        Raises:
+            WithdrawalRefused: the order's money has arrived or it was paid; the order stands.
+            TimeoutError: when the ``bank_timeout`` fault fires; half of the time the order was withdrawn first.
+        """
+        timed_out = self._timeout()
+        if timed_out and self._rng.random() < 0.5:
+            raise TimeoutError(f"银行未应答，撤回未受理 / bank did not answer, withdrawal not taken (batch {batch_id})")
+        state = self._orders.get(batch_id)
+        if state is not None and not state.withdrawn:
+            if state.paid or self._funded(state.order):
+                raise WithdrawalRefused(
+                    f"批次 {batch_id} 资金已到账，指令不能撤回 / the batch's money has arrived: the order stands"
+                )
+            state.withdrawn = True
+            self.injected["withdrawn"] += 1
+        if timed_out:
+            raise TimeoutError(f"银行应答超时 / bank answer lost (batch {batch_id})")
 
     @staticmethod
     def _check_controls(order: DisbursementOrder, rows: pl.DataFrame) -> None:
@@ -245,16 +280,22 @@ class SimulatedBank:
             _reason_text(pl.col("reason_code")).alias("reason"),
             pl.lit(False).alias("delivered"),
             pl.lit(False).alias("seen"),  # the true result went out unaltered at least once
+            (
+                (pl.col("reason_code").is_null() & (uniform(pl.col("row_id"), self._rng) < f.reversal))
+                if f.reversal
+                else pl.lit(False)
+            ).alias("will_reverse"),
             pl.col("account"),
         )
 
     def _pay_if_funded(self, state: _Order) -> None:
         """Pay an accepted order once its money is there: book the payments and send the SMS, once."""
         order = state.order
-        if state.paid or (self._funding is not None and self._funding(order.batch_id) < order.total_fen):
+        if state.paid or state.withdrawn or not self._funded(order):
             return
         state.paid = True
         paid = state.truth.filter(pl.col("outcome") == "paid")
+        state.accounts = state.truth.select("row_id", "account")
         state.truth = state.truth.drop("account")
         self._payments.append(
             paid.select(pl.lit(order.batch_id).alias("batch_id"), "row_id", "account", "amount_fen").cast(
@@ -321,15 +362,20 @@ class SimulatedBank:
         if release.height:
             released = release.get_column("row_id").implode()
             state.truth = truth = truth.with_columns(delivered=pl.col("delivered") | pl.col("row_id").is_in(released))
+        state.truth = truth = self._reverse(batch_id, state, truth)
         known = truth.filter(pl.col("delivered"))
         wrong = self._wrong_amounts(release)
         # only a result the consumer had in hand can be contradicted; a bank that never told the truth is not
         # contradicting itself, it is lying, and the workflow could not tell
-        flipped = self._contradictions(truth.filter(pl.col("seen")))
-        # a wrong amount or a reversal stands in for the row's true result in this call; the next call has it again
+        flipped = self._contradictions(truth.filter(pl.col("seen") & (pl.col("outcome") != "reversed")))
+        # a wrong amount or a flipped result stands in for the row's true result in this call; the next call has it
         shown = known.join(pl.concat([wrong.select("row_id"), flipped.select("row_id")]), on="row_id", how="anti")
         state.truth = truth.with_columns(seen=pl.col("seen") | pl.col("row_id").is_in(shown["row_id"].implode()))
-        parts = [wrong, shown, self._duplicates(shown), flipped]
+        # a reversed row was paid first: the bank keeps reporting that payment beside the reversal
+        credited = shown.filter(pl.col("outcome") == "reversed").with_columns(
+            outcome=pl.lit("paid"), reason_code=pl.lit(None, dtype=pl.String), reason=pl.lit(_PAID_REASON)
+        )
+        parts = [wrong, credited, shown, self._duplicates(shown), flipped]
         if f.phantom and self._rng.random() < f.phantom:
             parts.append(self._phantoms(truth))
         out = pl.concat([p.select(RESULT_SCHEMA.keys()) for p in parts])
@@ -349,6 +395,32 @@ class SimulatedBank:
         )
         self.injected["amount_mismatch"] += wrong.height
         return wrong
+
+    def _reverse(self, batch_id: str, state: _Order, truth: pl.DataFrame) -> pl.DataFrame:
+        """Money of some paid rows the consumer already saw comes back now (退汇); the truth shows them reversed."""
+        if not self.faults.reversal:
+            return truth
+        due = (
+            pl.col("will_reverse")
+            & pl.col("seen")
+            & (pl.col("outcome") == "paid")
+            & (uniform(pl.col("row_id"), self._rng) < 0.5)
+        )
+        back = truth.filter(due)
+        if back.is_empty():
+            return truth
+        code = pl.when(pl.col("row_id") % 2 == 0).then(pl.lit(_REVERSAL_CODES[0])).otherwise(pl.lit(_REVERSAL_CODES[1]))
+        reversed_rows = back.with_columns(outcome=pl.lit("reversed"), reason_code=code).with_columns(
+            reason=_reason_text(pl.col("reason_code"))
+        )
+        self.injected["reversal"] += back.height
+        accounts = state.accounts if state.accounts is not None else back.select("row_id", account=pl.lit(""))
+        self._reversals.append(
+            back.join(accounts, on="row_id", how="left")
+            .select(pl.lit(batch_id).alias("batch_id"), "row_id", "account", "amount_fen")
+            .cast(_PAYMENT_SCHEMA)  # type: ignore[arg-type]
+        )
+        return truth.update(reversed_rows.select("row_id", "outcome", "reason_code", "reason"), on="row_id")
 
     def _duplicates(self, shown: pl.DataFrame) -> pl.DataFrame:
         """Known results that appear twice in this call."""
@@ -408,7 +480,7 @@ class SimulatedBank:
             s.truth.select(pl.lit(b).alias("batch_id"), "row_id", "outcome", "amount_fen", "delivered")
             for b, s in self._orders.items()
             if s.paid
-        ]
+        ]  # a reversed row shows ``reversed`` from the call that reported its money back
         if frames:
             return pl.concat(frames)
         schema = {"batch_id": pl.String(), "row_id": pl.Int64(), "outcome": pl.String(), "amount_fen": pl.Int64()}
@@ -417,6 +489,16 @@ class SimulatedBank:
     def accepted(self, batch_id: str) -> bool:
         """Whether an order was accepted under ``batch_id``."""
         return batch_id in self._orders
+
+    @property
+    def withdrawn(self) -> frozenset[str]:
+        """Batches whose orders were withdrawn before their money arrived."""
+        return frozenset(b for b, s in self._orders.items() if s.withdrawn)
+
+    @property
+    def reversals(self) -> pl.DataFrame:
+        """Every payment whose money came back (退汇): ``batch_id``, ``row_id``, ``account``, ``amount_fen``."""
+        return pl.concat(self._reversals) if self._reversals else pl.DataFrame(schema=_PAYMENT_SCHEMA)
 
     @property
     def payments(self) -> pl.DataFrame:

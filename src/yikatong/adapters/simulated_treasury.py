@@ -2,8 +2,9 @@
 
 It implements :class:`yikatong.ports.Treasury` for both funding routes of the seed, treasury centralised payment
 国库集中支付 and a zero-balance account 零余额账户, and misbehaves on purpose: it rejects requests with a reason,
-keeps a request pending for a few status polls, and times out. It never funds a batch twice, whatever the caller
-does, and it keeps what it funded (:attr:`SimulatedTreasury.fundings`) so the workflow's books can be held against it.
+keeps a request pending for a few status polls, and times out. It never funds a batch twice nor counts a refund
+twice, whatever the caller does, and it keeps what it funded (:attr:`SimulatedTreasury.fundings`) and what came
+back (:attr:`SimulatedTreasury.refunds`) so the workflow's books can be held against it.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ import polars as pl
 from attrs import define
 
 from yikatong.adapters.faults import Faults
-from yikatong.records import FundingRequest, FundingState, FundingStatus
+from yikatong.records import FundingRequest, FundingState, FundingStatus, Refund
 
 __all__ = ["REJECT_REASONS", "SimulatedTreasury"]
 
@@ -37,6 +38,12 @@ _FUNDING_SCHEMA: dict[str, pl.DataType] = {
     "amount_fen": pl.Int64(),
     "route": pl.String(),
     "filed_by": pl.String(),
+}
+_REFUND_SCHEMA: dict[str, pl.DataType] = {
+    "refund_id": pl.String(),
+    "batch_id": pl.String(),
+    "amount_fen": pl.Int64(),
+    "route": pl.String(),
 }
 
 
@@ -69,8 +76,10 @@ class SimulatedTreasury:
         self._rng = random.Random(seed)
         self._requests: dict[str, _Request] = {}
         self._funded: list[FundingRequest] = []
+        self._refunds: dict[str, Refund] = {}
         self.injected: Counter[str] = Counter()
         self.duplicate_requests = 0
+        self.duplicate_refunds = 0
 
     def request_funding(self, request: FundingRequest) -> None:
         """File a funding request for a batch.
@@ -130,6 +139,54 @@ class SimulatedTreasury:
         if known.state == "funded":
             return FundingStatus(state="funded", amount_fen=known.request.amount_fen)
         return FundingStatus(state=known.state, reason=known.reason)
+
+    def refund(self, refund: Refund) -> None:
+        """Take back money of a batch (缴回国库); the same ``refund_id`` again is acknowledged and counts nothing.
+
+        A refund may come from a correction batch the treasury never funded itself (its money was drawn from the
+        corrected batch), so the treasury does not require a funding of its own for the batch.
+
+        Raises:
+            TimeoutError: when the ``treasury_timeout`` fault fires; half of the time the refund was taken first.
+            ValueError: when the amount is not positive, the route is unknown, or a different refund was taken under
+                the same ``refund_id``.
+        """
+        if refund.amount_fen <= 0:
+            raise ValueError(f"缴回金额无效 / a refund must be positive (batch {refund.batch_id})")
+        if refund.route not in REJECT_REASONS:
+            raise ValueError(f"未知支付方式 / unknown funding route {refund.route!r}")
+        timed_out = self._rng.random() < self.faults.treasury_timeout
+        if timed_out:
+            self.injected["timeout"] += 1
+            if self._rng.random() < 0.5:
+                raise TimeoutError(f"国库未应答，缴回未受理 / treasury did not answer (refund {refund.refund_id})")
+        known = self._refunds.get(refund.refund_id)
+        if known is not None and known != refund:
+            raise ValueError(f"缴回编号 {refund.refund_id} 已用于另一笔缴回 / a different refund was filed under this id")
+        if known is not None:
+            self.duplicate_refunds += 1
+        else:
+            self._refunds[refund.refund_id] = refund
+        if timed_out:
+            raise TimeoutError(f"国库应答超时 / treasury answer lost (refund {refund.refund_id})")
+
+    @property
+    def refunds(self) -> pl.DataFrame:
+        """Every refund taken: ``refund_id``, ``batch_id``, ``amount_fen``, ``route``."""
+        taken = list(self._refunds.values())
+        return pl.DataFrame(
+            {
+                "refund_id": [r.refund_id for r in taken],
+                "batch_id": [r.batch_id for r in taken],
+                "amount_fen": [r.amount_fen for r in taken],
+                "route": [r.route for r in taken],
+            },
+            schema=_REFUND_SCHEMA,
+        )
+
+    def refunded_fen(self, batch_id: str) -> int:
+        """Money the treasury took back from a batch."""
+        return sum(r.amount_fen for r in self._refunds.values() if r.batch_id == batch_id)
 
     @property
     def fundings(self) -> pl.DataFrame:

@@ -1,14 +1,17 @@
 """One randomized batch life cycle for :mod:`yikatong.simulation`, with its corrections.
 
 Each step goes through ``World.step``, which checks every invariant afterwards. The choices
-are drawn from the life cycle's own seeded generator: cancellations, send-backs, review decisions, funding routes and
-who files them, corrections, and now and then an actor who must be refused (the maker approving, another
-department, finance cancelling, another bank, the audit office writing, a larger correction).
+are drawn from the life cycle's own seeded generator: cancellations, send-backs (with a faulty outside world more
+often after dispatch, so the order is withdrawn from the bank, or refused when its money has arrived), review
+decisions, funding routes and who files them, late bank results (reversals 退汇 after publication), corrections,
+refunds of money no correction reused, and now and then an actor who must be refused (the maker approving, another
+department, finance cancelling, another bank, the audit office writing or refunding, a larger correction).
 """
 
 from __future__ import annotations
 
 import random
+import datetime as dt
 from typing import Final
 
 import polars as pl
@@ -25,6 +28,7 @@ __all__ = ["run_lifecycle"]
 _MAX_RETRIES: Final = 12
 _MAX_RESULT_POLLS: Final = 80
 _MAX_DEPTH: Final = 2
+_LATE_POLLS: Final = 3
 _REASONS: Final = ("材料已核实", "经入户核查属实", "户籍信息一致", "不符合发放条件", "待补充证明材料")
 
 
@@ -138,9 +142,10 @@ def run_lifecycle(
     if state() != "dispatched":
         w.step("cancel", lambda: svc.cancel(bid, actor=cast.maker, reason="无可发放的行"))
         return end("nothing_to_pay")
-    if _chance(rng, 0.03):
-        w.step("send_back", lambda: svc.send_back(bid, actor=cast.finance, reason=_reason(rng, w, bid)))
+    if _chance(rng, 0.08 if w.faulty else 0.03) and _withdraw(w, rng, bid, cast, "send_back"):
         return end("sent_back")
+    if w.faulty and _chance(rng, 0.03) and _withdraw(w, rng, bid, cast, "cancel"):
+        return end("cancelled")
     if not _fund(w, rng, bid, cast):
         return end(state())
     if _chance(rng, 0.1):
@@ -153,9 +158,56 @@ def run_lifecycle(
     w.step("return_failures", lambda: svc.return_failures(bid))
     w.step("publish", lambda: svc.publish(bid, actor=cast.checker))
     end("published" if state() == "published" else state())
+    if w.faulty:
+        _late_results(w, bid, cast)
     if depth < _MAX_DEPTH and _chance(rng, 0.7):
         _correct(w, rng, bid, cast, rows=rows, depth=depth)
+    _refund(w, rng, bid, cast)
     return None
+
+
+def _withdraw(w: World, rng: random.Random, bid: str, cast: _Cast, trigger: str) -> bool:
+    """Cancel or send back a dispatched batch, retrying timeouts; its order is withdrawn from the bank. False when
+    the bank refused (the batch's money had arrived): the batch goes on."""
+    svc = w.service
+    for _ in range(_MAX_RETRIES):
+        if trigger == "cancel":
+            w.step("cancel", lambda: svc.cancel(bid, actor=cast.maker, reason=_reason(rng, w, bid)))
+        else:
+            w.step("send_back", lambda: svc.send_back(bid, actor=cast.finance, reason=_reason(rng, w, bid)))
+        if not w.last_was_timeout:
+            break
+    ended = w.store.batch(bid).state in ("cancelled", "sent_back")
+    w.counts["withdrawals" if ended else "withdrawals_refused"] += 1
+    return ended
+
+
+def _late_results(w: World, bid: str, cast: _Cast) -> None:
+    """Ask the bank a few more times after publication: money may come back (退汇); return what did."""
+    for _ in range(_LATE_POLLS):
+        w.step("poll_results", lambda: w.service.poll_results(bid, actor=cast.bank))
+    if (w.store.rows(bid)["status"] == "reversed").any():
+        w.step("return_failures", lambda: w.service.return_failures(bid))
+
+
+def _refund(w: World, rng: random.Random, bid: str, cast: _Cast) -> None:
+    """Past the correction deadline, give the money no correction reused back to the treasury."""
+    deadlines = w.store.rows(bid)["deadline"].drop_nulls()
+    if deadlines.is_empty():
+        return
+    late = deadlines.max() + dt.timedelta(days=1)  # type: ignore[operator]
+    if w.service.refundable_fen(bid, as_of=late) <= 0:
+        return
+    if _chance(rng, 0.1):
+        w.step("refund", lambda: w.service.refund(bid, actor=cast.auditor, as_of=late), expect_refusal=True)
+    actor = cast.finance if _chance(rng, 0.5) else Actor.system()
+    for _ in range(_MAX_RETRIES):
+        record = w.step("refund", lambda: w.service.refund(bid, actor=actor, as_of=late))
+        if record is not None:
+            w.counts["refunds"] += 1
+            break
+        if not w.last_was_timeout:
+            break
 
 
 def _review(w: World, rng: random.Random, bid: str, cast: _Cast) -> None:
@@ -191,6 +243,10 @@ def _fund(w: World, rng: random.Random, bid: str, cast: _Cast) -> bool:
             w.step("request_funding", lambda: svc.request_funding(bid, actor=filer, route=route))  # noqa: B023
             if w.store.batch(bid).state == "funding_requested" or not w.last_was_timeout:
                 break
+        if w.faulty and w.store.batch(bid).state == "funding_requested" and _chance(rng, 0.05):
+            # 原渠道退回 while the treasury decides: the bank refuses to withdraw once the money has arrived
+            if _withdraw(w, rng, bid, cast, "send_back"):
+                return False
         for _ in range(_MAX_RETRIES):
             if w.store.batch(bid).state != "funding_requested":
                 break
@@ -203,11 +259,9 @@ def _fund(w: World, rng: random.Random, bid: str, cast: _Cast) -> bool:
             return False
         w.counts["funding_refused"] += 1
         choice = rng.random()
-        if choice < 0.15:
-            w.step("cancel", lambda: svc.cancel(bid, actor=cast.maker, reason="国库退回，撤销批次"))
+        if choice < 0.15 and _withdraw(w, rng, bid, cast, "cancel"):
             return False
-        if choice < 0.3:
-            w.step("send_back", lambda: svc.send_back(bid, actor=cast.finance, reason="原渠道退回：预算指标不足"))
+        if choice < 0.3 and _withdraw(w, rng, bid, cast, "send_back"):
             return False
     w.step("cancel", lambda: svc.cancel(bid, actor=cast.maker, reason="多次拨付未果"))
     return False
@@ -229,13 +283,30 @@ def _settle(w: World, bid: str, cast: _Cast) -> bool:
         outcome = w.step("poll_results", lambda: svc.poll_results(bid, actor=cast.bank))
         if outcome is not None:
             break
-    if not (w.store.rows(bid).equals(rows) and w.store.ledger().equals(ledger)):
+    if not (_same_but_reversals(rows, w.store.rows(bid)) and _same_but_reversals(ledger, w.store.ledger())):
         w.violations.append(("4_refused_results", "poll_results", f"{bid}: a repeated delivery changed rows"))
     paid = rows.filter(pl.col("status") == "paid")
     w.counts["rows_paid"] += paid.height
     w.counts["fen_paid"] += int(paid["amount_fen"].sum())
     w.counts["rows_failed"] += rows.filter(pl.col("status") == "failed").height
     return True
+
+
+def _same_but_reversals(before: pl.DataFrame, after: pl.DataFrame) -> bool:
+    """True when ``after`` differs from ``before`` only by paid rows (or ledger entries) reversed since (退汇): the one
+    change a repeated delivery may bring, because the money came back in the meantime."""
+    if before.height != after.height:
+        return False
+    keys = ["batch_id", "row_id"]
+    moved = before.join(after, on=keys, how="inner", suffix="_now").filter(pl.col("status") != pl.col("status_now"))
+    if not ((moved["status"] == "paid") & (moved["status_now"] == "reversed")).all():
+        return False
+    rest = moved.select(keys)
+    return (
+        before.join(rest, on=keys, how="anti")
+        .sort(keys)
+        .equals(after.join(rest, on=keys, how="anti").sort(keys))
+    )
 
 
 def _correct(w: World, rng: random.Random, bid: str, cast: _Cast, *, rows: int, depth: int) -> None:

@@ -148,6 +148,7 @@ class World:
         keep_texts: bool = False,
     ) -> None:
         self.rng = random.Random(seed)
+        self.faulty = faults is not None
         self.people = _simroster.population(people, self.rng)
         self.registry = _simroster.registry_snapshot(self.people, self.rng)
         book = _simroster.bank_book(self.registry, self.rng) if faults is not None else None
@@ -159,7 +160,7 @@ class World:
             faults=faults,
             accounts=book,
             item_names={code: item.name for code, item in SIM_CATALOG.items.items()},
-            funding=self.treasury.funded_fen,
+            funding=self._funds_at_bank,
         )
         self.sink = MemoryDisclosureSink()
         self.service: Service = build_service(
@@ -182,6 +183,14 @@ class World:
         self._log_seen = len(logs.lines)
         self._sms_seen = 0
         self._published_seen = 0
+
+    def _funds_at_bank(self, batch_id: str) -> int:
+        """Money the bank has for a batch: the treasury's funding plus what it drew from the corrected batch."""
+        try:
+            drawn = self.store.batch(batch_id).drawn_fen
+        except KeyError:
+            drawn = 0
+        return self.treasury.funded_fen(batch_id) + drawn
 
     # -- running steps ------------------------------------------------------------------------------------------
     def step(self, label: str, call: Callable[[], T], *, expect_refusal: bool = False) -> T | None:
@@ -225,6 +234,7 @@ class World:
             Snapshot.of(self.store),
             bank_truth=self.bank.outcomes(),
             treasury_fundings=self.treasury.fundings.select("batch_id", "amount_fen"),
+            treasury_refunds=self.treasury.refunds.select("batch_id", "amount_fen"),
             texts=texts,
             final=final,
         )

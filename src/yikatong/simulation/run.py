@@ -12,6 +12,7 @@ from attrs import frozen
 from yikatong.adapters.faults import Faults
 from yikatong.simulation._life import run_lifecycle
 from yikatong.simulation._world import LogCapture, World
+from yikatong.workflow.funds import MONEY_TOTALS, batch_money, money_totals, records_frame
 
 __all__ = ["SimulationReport", "simulate"]
 
@@ -28,7 +29,9 @@ class SimulationReport:
         steps: Workflow steps run (each followed by a check of every invariant).
         violations: Each broken invariant: ``invariant``, ``step``, ``detail``, ``seed``, ``lifecycle`` and the
             ``replay`` command; empty when every invariant held.
-        counts: Batches, rows paid and failed, corrections, refusals, reconciliation exceptions, injected faults.
+        counts: Batches, rows paid and failed, corrections, refusals, reconciliation exceptions, injected faults,
+            and ``money``: where every fen funded went, ``funded_fen`` = ``paid_fen`` − ``reversed_fen`` +
+            ``held_fen`` + ``refunded_fen`` (:mod:`yikatong.workflow.funds`).
     """
 
     seed: int
@@ -152,6 +155,12 @@ def _collect(
 
 
 def _tally(counts: Counter[str], injected: Counter[str], world: World) -> None:
+    money = money_totals(batch_money(records_frame(world.store.batches()), world.store.ledger()))
+    for name, fen in money.items():
+        counts[f"money:{name}"] += fen
+    counts["rows_reversed"] += int((world.store.ledger()["status"] == "reversed").sum())
+    counts["orders_withdrawn"] += len(world.bank.withdrawn)
+    counts["duplicate_refunds"] += world.treasury.duplicate_refunds
     exceptions = world.store.exceptions()
     for kind, n in exceptions.group_by("kind").len().iter_rows():
         counts[f"exception:{kind}"] += int(n)
@@ -174,7 +183,12 @@ def _summary(counts: Counter[str], injected: Counter[str]) -> dict[str, Any]:
         "corrections": counts["corrections"],
         "rows_paid": counts["rows_paid"],
         "rows_failed": counts["rows_failed"],
+        "rows_reversed": counts["rows_reversed"],
         "fen_paid": counts["fen_paid"],
+        "money": {name: counts[f"money:{name}"] for name in MONEY_TOTALS},
+        "orders_withdrawn": counts["orders_withdrawn"],
+        "withdrawals_refused": counts["withdrawals_refused"],
+        "refunds": counts["refunds"],
         "reviews_passed": counts["reviews_passed"],
         "reviews_blocked": counts["reviews_blocked"],
         "funding_refused": counts["funding_refused"],
@@ -188,6 +202,7 @@ def _summary(counts: Counter[str], injected: Counter[str]) -> dict[str, Any]:
         "sms_sent": counts["sms_sent"],
         "duplicate_submissions": counts["duplicate_submissions"],
         "duplicate_funding_requests": counts["duplicate_funding_requests"],
+        "duplicate_refunds": counts["duplicate_refunds"],
         "texts_scanned": counts["texts_scanned"],
         "faults_injected": dict(sorted(injected.items())),
     }

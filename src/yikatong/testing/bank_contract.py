@@ -18,20 +18,26 @@ the ``bank_harness`` fixture; pytest then collects and runs every ``test_*`` met
                 rejected=pl.DataFrame({...}),    # optional: people whose 联网核查 must fail
                 failing=pl.DataFrame({...}),     # optional: people whose payment must fail (closed account)
                 settle=my_sandbox.process_pending,   # optional: let the bank side answer (files, queues, time)
+                fund=my_sandbox.credit_batch,        # optional: make an order's money arrive at the bank
             )
 
 The harness is all the kit needs: the bank, people the bank knows (``payees``: ``id_number``, ``name``,
 ``account``; three or more), optionally people it must reject or fail, and ``settle``, called between attempts so a
 bank that answers later (a file exchange, a queue, a sandbox batch job) can. A :class:`TimeoutError` from the bank is
 retried up to ``max_rounds`` times, as the workflow does. ``paid_fen`` (optional) reports the money the bank side
-really paid for a batch, so the kit can check that a repeated order was not paid twice.
+really paid for a batch, so the kit can check that a repeated order was not paid twice. ``fund`` (optional) makes an
+order's money arrive at the bank, for a bank that pays an order only once it is funded; the kit calls it right after
+submitting, except when it withdraws the order first.
 
 What is checked: the bank satisfies the port; verification answers every row exactly once with the documented
 columns, passes known payees and rejects the rejected with a reason; an order gets one result per row with the
 order's amounts, failed rows with a code and a reason; submitting the same order again pays nothing more; results
 never name a row outside the order, never contradict each other and only grow; an unknown batch has no results; a
 different order under a batch number already used never gets its new rows paid; an order whose control total does
-not match its rows is refused with :class:`ValueError` without a full account or ID in the message.
+not match its rows is refused with :class:`ValueError` without a full account or ID in the message; an order
+withdrawn before its money arrived is never paid and has no results; withdrawing a paid order is refused with
+:class:`~yikatong.errors.WithdrawalRefused` and changes none of its results; withdrawing twice, or a batch never
+submitted, changes nothing.
 
 The kit needs pytest (a development dependency of yikatong).
 """
@@ -47,6 +53,7 @@ import polars as pl
 import pytest
 from attrs import field, frozen
 
+from yikatong.errors import WithdrawalRefused
 from yikatong.ports import Bank
 from yikatong.records import DisbursementOrder
 
@@ -96,6 +103,8 @@ class BankHarness:
         settle: Called between attempts to let the bank side answer; does nothing by default.
         max_rounds: How many attempts (each followed by ``settle``) before the kit gives up waiting.
         paid_fen: Batch id → money the bank side really paid for it; optional.
+        fund: Makes an order's money arrive at the bank side (the treasury's transfer); optional, for banks that pay
+            an order only once funded.
     """
 
     bank: Bank
@@ -105,6 +114,7 @@ class BankHarness:
     settle: Callable[[], None] = _nothing
     max_rounds: int = 6
     paid_fen: Callable[[str], int] | None = None
+    fund: Callable[[DisbursementOrder], None] | None = None
 
     def attempt(self, call: Callable[[], _T], *, done: Callable[[_T], bool] = lambda _: True) -> _T:
         """Call until it returns something ``done`` accepts, settling between attempts; retry on TimeoutError.
@@ -152,6 +162,8 @@ def _covers(order: DisbursementOrder) -> Callable[[pl.DataFrame], bool]:
 
 def _settled(h: BankHarness, order: DisbursementOrder) -> pl.DataFrame:
     h.attempt(lambda: h.bank.submit(order))
+    if h.fund is not None:
+        h.fund(order)
     return h.attempt(lambda: h.bank.results(order.batch_id), done=_covers(order))
 
 
@@ -310,3 +322,45 @@ class BankContract:
         except KeyError:
             return
         assert nothing.height == 0, "a refused order was paid"
+
+    def test_an_order_withdrawn_before_its_money_arrived_is_never_paid(self, bank_harness: BankHarness) -> None:
+        h = bank_harness
+        order = _order(_rows(h.payees, first_row=1), tag="WITHDRAW")
+        h.attempt(lambda: h.bank.submit(order))
+        h.attempt(lambda: h.bank.withdraw(order.batch_id))
+        if h.fund is not None:
+            h.fund(order)
+        for _ in range(3):
+            h.settle()
+        try:
+            results = h.attempt(lambda: h.bank.results(order.batch_id))
+        except KeyError:
+            results = pl.DataFrame(schema=RESULT_COLUMNS)
+        assert results.height == 0, "a withdrawn order was paid"
+        if h.paid_fen is not None:
+            assert h.paid_fen(order.batch_id) == 0, "the bank paid money of a withdrawn order"
+
+    def test_a_paid_order_cannot_be_withdrawn(self, bank_harness: BankHarness) -> None:
+        h = bank_harness
+        order = _order(_rows(h.payees, first_row=1), tag="NOWITHDRAW")
+        before = _distinct(_settled(h, order))
+        with pytest.raises(WithdrawalRefused) as caught:
+            h.attempt(lambda: h.bank.withdraw(order.batch_id))
+        _assert_no_personal_data(str(caught.value), h.payees)
+        h.settle()
+        after = _distinct(h.attempt(lambda: h.bank.results(order.batch_id), done=_covers(order)))
+        assert after.sort("row_id").equals(before.sort("row_id")), "a refused withdrawal changed the results"
+
+    def test_withdrawing_twice_or_an_unknown_batch_changes_nothing(self, bank_harness: BankHarness) -> None:
+        h = bank_harness
+        h.attempt(lambda: h.bank.withdraw("CONTRACT-NEVER-SUBMITTED"))
+        order = _order(_rows(h.payees, first_row=1), tag="WITHDRAW2")
+        h.attempt(lambda: h.bank.submit(order))
+        h.attempt(lambda: h.bank.withdraw(order.batch_id))
+        h.attempt(lambda: h.bank.withdraw(order.batch_id))
+        h.settle()
+        try:
+            results = h.attempt(lambda: h.bank.results(order.batch_id))
+        except KeyError:
+            return
+        assert results.height == 0

@@ -15,6 +15,7 @@ service…) by subclassing :class:`TreasuryContract` and overriding the ``treasu
                 treasury=treasury,
                 settle=my_sandbox.approve_pending,   # optional: let pending requests be decided
                 funded_fen=my_sandbox.money_put_up,  # optional: batch id -> money really funded
+                refunded_fen=my_sandbox.money_back,  # optional: batch id -> money really refunded
             )
 
 The kit files requests for batch numbers of its own (``CONTRACT-T-…``) with positive amounts, through both routes
@@ -25,7 +26,9 @@ request (a sandbox that rejects them cannot be checked).
 What is checked: the port is satisfied; an unknown batch raises :class:`KeyError`; a request ends ``funded`` with
 exactly the requested amount, by either route and either filer; a pending status carries no money; filing the same
 request again never funds it twice; batches are funded independently; a request for no money is refused with
-:class:`ValueError`.
+:class:`ValueError`; a refund (:meth:`~yikatong.ports.Treasury.refund`) of a funded batch is counted once however
+often it is filed, refunds of one batch add up, and a refund of no money or a different refund under a used
+``refund_id`` is refused with :class:`ValueError`.
 
 The kit needs pytest (a development dependency of yikatong).
 """
@@ -39,7 +42,7 @@ import pytest
 from attrs import frozen
 
 from yikatong.ports import Treasury
-from yikatong.records import FundingRequest, FundingStatus
+from yikatong.records import FundingRequest, FundingStatus, Refund
 
 __all__ = ["TreasuryContract", "TreasuryHarness"]
 
@@ -59,12 +62,25 @@ class TreasuryHarness:
         settle: Called between polls to let pending requests be decided; does nothing by default.
         max_rounds: How many polls before the kit gives up waiting for ``funded``.
         funded_fen: Batch id → money the treasury side really put up for it; optional.
+        refunded_fen: Batch id → money the treasury side really took back from it; optional.
     """
 
     treasury: Treasury
     settle: Callable[[], None] = _nothing
     max_rounds: int = 8
     funded_fen: Callable[[str], int] | None = None
+    refunded_fen: Callable[[str], int] | None = None
+
+    def refund(self, refund: Refund) -> None:
+        """File a refund, retrying on :class:`TimeoutError` as the workflow does."""
+        for _ in range(self.max_rounds):
+            try:
+                self.treasury.refund(refund)
+            except TimeoutError:
+                self.settle()
+                continue
+            return
+        raise AssertionError(f"the treasury timed out {self.max_rounds} times in a row")
 
     def file(self, request: FundingRequest) -> None:
         """File a request, retrying on :class:`TimeoutError` as the workflow does."""
@@ -168,3 +184,45 @@ class TreasuryContract:
         h = treasury_harness
         with pytest.raises(ValueError):  # noqa: PT011 - any ValueError subclass the adapter chooses
             h.file(_request(amount_fen=0))
+
+    def _funded_batch(self, h: TreasuryHarness, amount_fen: int = 800_00) -> FundingRequest:
+        request = _request(amount_fen=amount_fen)
+        h.file(request)
+        h.funded(request.batch_id)
+        return request
+
+    def test_a_refund_filed_twice_is_counted_once(self, treasury_harness: TreasuryHarness) -> None:
+        h = treasury_harness
+        request = self._funded_batch(h)
+        refund = Refund(f"{request.batch_id}-R1", request.batch_id, 120_00, request.route)
+        h.refund(refund)
+        h.refund(refund)
+        h.settle()
+        h.refund(refund)
+        if h.refunded_fen is not None:
+            assert h.refunded_fen(request.batch_id) == 120_00, "the treasury counted a refund twice"
+
+    def test_refunds_of_one_batch_add_up(self, treasury_harness: TreasuryHarness) -> None:
+        h = treasury_harness
+        if h.refunded_fen is None:
+            pytest.skip("the harness gives no refunded_fen to read the treasury side's books")
+        request = self._funded_batch(h)
+        h.refund(Refund(f"{request.batch_id}-R1", request.batch_id, 100_00, request.route))
+        h.refund(Refund(f"{request.batch_id}-R2", request.batch_id, 50_01, request.route))
+        assert h.refunded_fen(request.batch_id) == 150_01
+
+    def test_a_refund_of_no_money_is_refused(self, treasury_harness: TreasuryHarness) -> None:
+        h = treasury_harness
+        request = self._funded_batch(h)
+        for amount in (0, -100):
+            with pytest.raises(ValueError):  # noqa: PT011 - any ValueError subclass the adapter chooses
+                h.refund(Refund(f"{request.batch_id}-R{amount}", request.batch_id, amount, request.route))
+
+    def test_another_refund_under_a_used_refund_id_is_refused(self, treasury_harness: TreasuryHarness) -> None:
+        h = treasury_harness
+        request = self._funded_batch(h)
+        h.refund(Refund(f"{request.batch_id}-R1", request.batch_id, 100_00, request.route))
+        with pytest.raises(ValueError):  # noqa: PT011 - any ValueError subclass the adapter chooses
+            h.refund(Refund(f"{request.batch_id}-R1", request.batch_id, 200_00, request.route))
+        if h.refunded_fen is not None:
+            assert h.refunded_fen(request.batch_id) == 100_00

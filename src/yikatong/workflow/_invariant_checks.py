@@ -11,6 +11,7 @@ from typing import Final
 
 import polars as pl
 
+from yikatong.workflow.funds import batch_money
 from yikatong.workflow.statuses import FINAL_STATUSES
 
 __all__ = ["VIOLATION_SCHEMA", "frame_checks"]
@@ -36,10 +37,12 @@ _UNFUNDED_STATES: Final = [
 _OUTCOME_OF_STATUS: Final = {
     "paid": "paid",
     "failed": "failed",
+    "reversed": "reversed",
     "returned": "failed",
     "reissued": "failed",
     "expired": "failed",
 }
+_BANK_OUTCOMES: Final = ["paid", "failed", "reversed"]
 _KEYS: Final = ["batch_id", "row_id"]
 _EXAMPLES: Final = 5
 
@@ -59,8 +62,14 @@ def _v(lf: pl.LazyFrame, invariant: int, *parts: str | pl.Expr, batch: pl.Expr |
     ).head(_EXAMPLES)
 
 
-def _outcome(status: str) -> pl.Expr:
-    return pl.col(status).replace_strict(_OUTCOME_OF_STATUS, default=None, return_dtype=pl.String)
+def _outcome(status: str, ledger_status: str | None = None) -> pl.Expr:
+    """The bank outcome a row status stands for; a returned or reissued row whose ledger entry is ``reversed`` was
+    paid and came back, else it failed."""
+    plain = pl.col(status).replace_strict(_OUTCOME_OF_STATUS, default=None, return_dtype=pl.String)
+    if ledger_status is None:
+        return plain
+    came_back = pl.col(status).is_in(["returned", "reissued"]) & (pl.col(ledger_status) == "reversed")
+    return pl.when(came_back.fill_null(False)).then(pl.lit("reversed")).otherwise(plain)
 
 
 def _twice(lf: pl.LazyFrame, what: str) -> pl.LazyFrame:
@@ -93,13 +102,17 @@ def frame_checks(
     bank_truth: pl.DataFrame | None,
     treasury_fundings: pl.DataFrame | None,
     final: bool,
+    treasury_refunds: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
-    """Every frame check of invariants 1–4, collected at once, in :data:`VIOLATION_SCHEMA`."""
+    """Every frame check of invariants 1–4 and 7, collected at once, in :data:`VIOLATION_SCHEMA`."""
+    missing = [pl.lit(0, pl.Int64).alias(c) for c in ("drawn_fen", "refunded_fen") if c not in batches.columns]
+    batches = batches.with_columns(missing)
     b = batches.lazy()
     r = rows.lazy().join(b.select("batch_id", "item", "period", "state"), on="batch_id", how="left")
     led = ledger.lazy()
     queries = [*_paid_once(r, led, bank_truth), *_money(b, r, led, treasury_fundings)]
-    queries += [*_terminal(b, r, final=final), *_refused(r, led, exceptions.lazy(), bank_truth)]
+    queries += [*_terminal(b, r, led, final=final), *_refused(r, led, exceptions.lazy(), bank_truth)]
+    queries += _held(batches, ledger, treasury_refunds, final=final)
     frames = pl.collect_all(queries)
     return pl.concat([f.cast(VIOLATION_SCHEMA) for f in frames])  # type: ignore[arg-type]
 
@@ -123,24 +136,31 @@ def _money(b: pl.LazyFrame, r: pl.LazyFrame, led: pl.LazyFrame, fundings: pl.Dat
         pl.col("amount_fen").sum().alias("sent_fen"),
         pl.col("amount_fen").filter(pl.col("status") == "paid").sum().alias("paid_fen"),
         pl.col("amount_fen").filter(pl.col("status") == "failed").sum().alias("failed_fen"),
+        pl.col("amount_fen").filter(pl.col("status") == "reversed").sum().alias("reversed_fen"),
         (pl.col("status") == "sent").sum().alias("open"),
     )
     sums = b.join(per_batch, on="batch_id", how="left").with_columns(
-        pl.col("sent_fen", "paid_fen", "failed_fen", "open").fill_null(0)
+        pl.col("sent_fen", "paid_fen", "failed_fen", "reversed_fen", "open").fill_null(0)
     )
     settled = sums.filter(pl.col("state").is_in(_SETTLED_STATES))
     both = sent.select(*_KEYS, "amount_fen", ledger_status="status").join(
         r.select(*_KEYS, "status", row_fen="amount_fen"), on=_KEYS, how="left"
     )
     ledger_outcome = pl.col("ledger_status").replace_strict(
-        {"paid": "paid", "failed": "failed"}, default=None, return_dtype=pl.String
+        {o: o for o in _BANK_OUTCOMES}, default=None, return_dtype=pl.String
     )
+    drawn_early = pl.col("state").is_in(_UNFUNDED_STATES) & (pl.col("state") != "funding_requested")
     out = [
         _v(
-            sums.filter(pl.col("state").is_in(_FUNDED_STATES) & (pl.col("funded_fen") != pl.col("sent_fen"))),
+            sums.filter(
+                pl.col("state").is_in(_FUNDED_STATES)
+                & (pl.col("funded_fen") + pl.col("drawn_fen") != pl.col("sent_fen"))
+            ),
             2,
             "funded ",
             _s("funded_fen"),
+            " + drawn ",
+            _s("drawn_fen"),
             " fen but ",
             _s("sent_fen"),
             " fen sent",
@@ -154,14 +174,25 @@ def _money(b: pl.LazyFrame, r: pl.LazyFrame, led: pl.LazyFrame, fundings: pl.Dat
             _s("funded_fen"),
             " fen funded",
         ),
+        _v(
+            sums.filter(drawn_early & (pl.col("drawn_fen") != 0)),
+            2,
+            "state ",
+            _s("state"),
+            " yet ",
+            _s("drawn_fen"),
+            " fen drawn from the corrected batch",
+        ),
         _v(settled.filter(pl.col("open") > 0), 2, "settled with ", _s("open"), " rows still sent and without a result"),
         _v(
-            settled.filter(pl.col("paid_fen") + pl.col("failed_fen") != pl.col("sent_fen")),
+            settled.filter(pl.col("paid_fen") + pl.col("failed_fen") + pl.col("reversed_fen") != pl.col("sent_fen")),
             2,
             "paid ",
             _s("paid_fen"),
             " + failed ",
             _s("failed_fen"),
+            " + reversed ",
+            _s("reversed_fen"),
             " ≠ sent ",
             _s("sent_fen"),
             " fen",
@@ -174,7 +205,7 @@ def _money(b: pl.LazyFrame, r: pl.LazyFrame, led: pl.LazyFrame, fundings: pl.Dat
             " differs from the row",
         ),
         _v(
-            both.filter(_outcome("status").ne_missing(ledger_outcome)),
+            both.filter(_outcome("status", "ledger_status").ne_missing(ledger_outcome)),
             2,
             "row ",
             _s("row_id"),
@@ -195,9 +226,14 @@ def _money(b: pl.LazyFrame, r: pl.LazyFrame, led: pl.LazyFrame, fundings: pl.Dat
     return out
 
 
-def _terminal(b: pl.LazyFrame, r: pl.LazyFrame, *, final: bool) -> list[pl.LazyFrame]:
-    # failed rows of a settled batch wait for return_failures; publishing needs them returned
-    waiting = (pl.col("state") == "settled") & (pl.col("status") == "failed") & pl.lit(not final)
+def _terminal(b: pl.LazyFrame, r: pl.LazyFrame, led: pl.LazyFrame, *, final: bool) -> list[pl.LazyFrame]:
+    # failed rows of a settled batch wait for return_failures (publishing needs them returned); a reversed row waits
+    # the same way, in a settled or a published batch
+    waiting = (
+        (((pl.col("state") == "settled") & (pl.col("status") == "failed")) | (pl.col("status") == "reversed"))
+        & pl.col("state").is_in(_SETTLED_STATES)
+        & pl.lit(not final)
+    )
     over = pl.col("state").is_in(_OVER_STATES)
     loose = r.filter(pl.col("status").is_null() | (over & ~pl.col("status").is_in(sorted(FINAL_STATUSES)) & ~waiting))
     grouped = loose.group_by("batch_id", "state", "status").agg(pl.len().alias("n"), pl.col("row_id").min())
@@ -229,9 +265,14 @@ def _terminal(b: pl.LazyFrame, r: pl.LazyFrame, *, final: bool) -> list[pl.LazyF
         # a row expires only when no live correction carries it: a correction row of an expired row was withdrawn
         | ((pl.col("orig_status") == "expired") & (pl.col("status") != "withdrawn"))
     )
-    # a correction of a correction reissues every row up the chain: the chain must end in a paid row
-    paid_fixes = fixes.filter(pl.col("status").is_in(["paid", "reissued"])).select(
-        batch_id="corrects", row_id="corrects_row_id", fixed=pl.lit(True)
+    # a correction of a correction reissues every row up the chain: the chain must end in a row that was paid (its
+    # money may have come back since: the reversed correction row is then corrected in turn)
+    went = led.select(*_KEYS, fix_ledger="status")
+    paid_fixes = (
+        fixes.join(went, on=_KEYS, how="left")
+        .filter((pl.col("status") == "reissued") | pl.col("fix_ledger").is_in(["paid", "reversed"]))
+        .select(batch_id="corrects", row_id="corrects_row_id", fixed=pl.lit(True))
+        .unique()
     )
     reissued = r.filter(pl.col("status") == "reissued").join(paid_fixes, on=_KEYS, how="left")
     return [
@@ -274,8 +315,10 @@ def _terminal(b: pl.LazyFrame, r: pl.LazyFrame, *, final: bool) -> list[pl.LazyF
 def _refused(
     r: pl.LazyFrame, led: pl.LazyFrame, exceptions: pl.LazyFrame, truth: pl.DataFrame | None
 ) -> list[pl.LazyFrame]:
-    ex = exceptions.join(r.select(*_KEYS, "status", row_fen="amount_fen"), on=_KEYS, how="left").with_columns(
-        now=_outcome("status")
+    ex = (
+        exceptions.join(r.select(*_KEYS, "status", row_fen="amount_fen"), on=_KEYS, how="left")
+        .join(led.select(*_KEYS, ledger_status="status"), on=_KEYS, how="left")
+        .with_columns(now=_outcome("status", "ledger_status"))
     )
     wrong = {
         "unknown_row": pl.col("status").is_not_null(),
@@ -297,10 +340,10 @@ def _refused(
     ]
     if truth is not None:
         # only rows that went to the bank have an outcome to compare (a returned row may have been blocked)
-        went = led.filter(pl.col("status").is_in(["paid", "failed"])).select(_KEYS)
+        went = led.filter(pl.col("status").is_in(_BANK_OUTCOMES)).select(*_KEYS, ledger_status="status")
         against = (
-            r.join(went, on=_KEYS, how="semi")
-            .with_columns(now=_outcome("status"))
+            r.join(went, on=_KEYS, how="inner")
+            .with_columns(now=_outcome("status", "ledger_status"))
             .filter(pl.col("now").is_not_null())
             .join(truth.lazy().select(*_KEYS, true_outcome="outcome", true_fen="amount_fen"), on=_KEYS, how="left")
         )
@@ -319,6 +362,80 @@ def _refused(
                 _s("now"),
                 " but the bank's real outcome is ",
                 _s("true_outcome"),
+            )
+        )
+    return out
+
+
+def _held(
+    batches: pl.DataFrame, ledger: pl.DataFrame, refunds: pl.DataFrame | None, *, final: bool
+) -> list[pl.LazyFrame]:
+    """Invariant 7: every fen funded is paid (net of reversals), held at the bank, or refunded.
+
+    The treasury may have taken a refund whose answer was lost (a timeout): the workflow records it when it files the
+    same refund again, so until the life cycle is over the treasury may show more than the batch, never less.
+    """
+    money = batch_money(batches, ledger).lazy()
+    totals = money.select(
+        pl.col("funded_fen").sum(),
+        (pl.col("paid_fen") - pl.col("reversed_fen") + pl.col("held_fen") + pl.col("refunded_fen")).sum().alias("got"),
+    )
+    out = [
+        _v(
+            money.filter(pl.col("held_fen") < 0),
+            7,
+            "passed on ",
+            _s("passed_on_fen"),
+            " + refunded ",
+            _s("refunded_fen"),
+            " fen, more than the bank held of the batch (held ",
+            _s("held_fen"),
+            " fen)",
+        ),
+        _v(
+            money.filter((pl.col("refunded_fen") != 0) & ~pl.col("state").is_in(_SETTLED_STATES)),
+            7,
+            "state ",
+            _s("state"),
+            " yet ",
+            _s("refunded_fen"),
+            " fen refunded",
+        ),
+        _v(
+            money.filter((pl.col("drawn_fen") != 0) & pl.col("corrects").is_null()),
+            7,
+            "drew ",
+            _s("drawn_fen"),
+            " fen but corrects no batch",
+        ),
+        _v(
+            totals.filter(pl.col("funded_fen") != pl.col("got")),
+            7,
+            "funded ",
+            _s("funded_fen"),
+            " fen ≠ paid − reversed + held + refunded = ",
+            _s("got"),
+            " fen",
+            batch=pl.lit(""),
+        ),
+    ]
+    if refunds is not None:
+        back = refunds.lazy().group_by("batch_id").agg(pl.col("amount_fen").sum().alias("treasury_fen"))
+        joined = money.join(back, on="batch_id", how="full", coalesce=True).with_columns(
+            pl.col("treasury_fen", "refunded_fen").fill_null(0)
+        )
+        out.append(
+            _v(
+                joined.filter(
+                    (pl.col("treasury_fen") < pl.col("refunded_fen"))
+                    | ((pl.col("treasury_fen") != pl.col("refunded_fen")) & pl.lit(final))
+                ),
+                7,
+                "the treasury took back ",
+                _s("treasury_fen"),
+                " fen, the batch records ",
+                _s("refunded_fen"),
+                " fen refunded",
             )
         )
     return out

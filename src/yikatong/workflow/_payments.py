@@ -1,4 +1,5 @@
-"""The money half of the life cycle: funding, disbursement, bank results, returned failures, publication."""
+"""The money half of the life cycle: funding (drawing first on money a corrected batch holds), disbursement, bank
+results (reversals 退汇 included), returned failures, refunds to the treasury, publication."""
 
 from __future__ import annotations
 
@@ -9,7 +10,7 @@ import polars as pl
 from attrs import frozen
 
 from yikatong.errors import IllegalTransition, ReconciliationError
-from yikatong.records import ROW_UPDATE_SCHEMA, BatchRecord, DisclosureNotice, FundingRequest, FundingRoute
+from yikatong.records import ROW_UPDATE_SCHEMA, BatchRecord, DisclosureNotice, FundingRequest, FundingRoute, Refund
 from yikatong.workflow._core import ServiceCore
 from yikatong.workflow._frames import ledger_entries
 from yikatong.workflow.audit import scrub_expr
@@ -18,9 +19,13 @@ from yikatong.workflow.disclosure import build_notice
 from yikatong.workflow.machine import Step
 from yikatong.workflow.reconcile import classify_results
 from yikatong.workflow.roles import Actor
-from yikatong.workflow.statuses import plan_moves
+from yikatong.workflow.funds import batch_money, records_frame
+from yikatong.workflow.statuses import apply_updates, plan_moves
 
 __all__ = ["PaymentSteps", "ResultsOutcome"]
+
+_TO_RETURN = ["failed", "reversed", "blocked"]
+_UNDRAWN = ("draft", "submitted", "validated", "dispatched")
 
 
 @frozen
@@ -29,7 +34,8 @@ class ResultsOutcome:
 
     Attributes:
         record: The batch afterwards.
-        applied: Results applied (rows moved from ``sent`` to ``paid``/``failed``).
+        applied: Results applied (rows moved from ``sent`` to ``paid``/``failed``/``reversed``, or a paid row
+            reversed).
         duplicates: Results that repeated a recorded one (nothing changed).
         exceptions: New reconciliation exceptions (refused, never applied), in
             :data:`~yikatong.ports.EXCEPTION_SCHEMA`.
@@ -51,8 +57,23 @@ class ResultsOutcome:
 class PaymentSteps(ServiceCore):
     """Steps from the funding request to publication."""
 
+    def held_fen(self, batch_id: str) -> int:
+        """Money of the batch the bank holds: failed, reversed or unanswered rows, less what its corrections drew
+        and what was refunded (see :mod:`yikatong.workflow.funds`)."""
+        record = self.store.batch(batch_id)
+        family = [record, *(b for b in self.store.batches() if b.corrects == batch_id)]
+        money = batch_money(records_frame(family), self._batch_ledger(record))
+        return int(money.filter(pl.col("batch_id") == batch_id)["held_fen"][0])
+
+    def _sent_fen(self, record: BatchRecord) -> int:
+        return int(self._batch_ledger(record).filter(pl.col("status") == "sent")["amount_fen"].sum())
+
     def request_funding(self, batch_id: str, *, actor: Actor, route: FundingRoute = "treasury") -> BatchRecord:
         """File the payment request for the batch total with the treasury (department, or the batch's town).
+
+        A correction batch first draws on the money its corrected batch holds at the bank for failed and reversed
+        rows (``drawn_fen``) and asks the treasury only for the difference; when the held money covers the whole
+        batch, no request is filed and the batch is funded at once.
 
         Raises:
             PermissionDenied: wrong role, another department's batch, a town outside its jurisdiction, or the
@@ -63,34 +84,36 @@ class PaymentSteps(ServiceCore):
         if route not in ("treasury", "zero_balance"):
             raise ValueError(f"unknown funding route {route!r}: use 'treasury' or 'zero_balance'")
         record = self.store.batch(batch_id)
-        state = self._fire(record, "request_funding", Step(actor=actor))
-        total = int(self._batch_ledger(record).filter(pl.col("status") == "sent")["amount_fen"].sum())
+        total = self._sent_fen(record)
+        drawn = min(max(self.held_fen(record.corrects), 0), total) if record.corrects is not None else 0
+        state = self._fire(record, "request_funding", Step(actor=actor, guards={"covered": lambda: drawn == total}))
         filed_by: Literal["department", "town"] = "town" if actor.role == "town" else "department"
-        self.treasury.request_funding(FundingRequest(batch_id, total, route, filed_by))
+        if total > drawn:
+            self.treasury.request_funding(FundingRequest(batch_id, total - drawn, route, filed_by))
         return self._commit(
             record,
             state=state,
             at=self._now(),
             actor=actor,
             action="request_funding",
-            details={"route": route, "amount_fen": total, "filed_by": filed_by},
-            changes={"funding_route": route, "funding_filed_by": filed_by},
+            details={"route": route, "amount_fen": total - drawn, "drawn_fen": drawn, "filed_by": filed_by},
+            changes={"funding_route": route, "funding_filed_by": filed_by, "drawn_fen": drawn},
         )
 
     def fund(self, batch_id: str, *, actor: Actor, amount_fen: int) -> BatchRecord:
-        """Record that the treasury funded the batch.
+        """Record that the treasury funded the batch (the sum of its rows sent, less what it drew).
 
         Raises:
-            ReconciliationError: the funded amount is not the sum of the rows sent (nothing changes).
+            ReconciliationError: the funded amount is not what was requested (nothing changes).
             PermissionDenied, IllegalTransition: as for every trigger.
         """
         record = self.store.batch(batch_id)
-        total = int(self._batch_ledger(record).filter(pl.col("status") == "sent")["amount_fen"].sum())
+        total = self._sent_fen(record) - record.drawn_fen
 
         def amount_matches() -> bool:
             if amount_fen != total:
                 raise ReconciliationError(
-                    f"batch {batch_id}: funded {amount_fen} fen but {total} fen were sent / 拨付金额与发放金额不符"
+                    f"batch {batch_id}: funded {amount_fen} fen but {total} fen were requested / 拨付金额与申请金额不符"
                 )
             return True
 
@@ -116,7 +139,7 @@ class PaymentSteps(ServiceCore):
             actor=actor,
             action="refuse_funding",
             reason=reason,
-            changes={"funding_route": None, "funding_filed_by": None, "reason": reason},
+            changes={"funding_route": None, "funding_filed_by": None, "drawn_fen": 0, "reason": reason},
         )
 
     def poll_funding(self, batch_id: str) -> BatchRecord:
@@ -133,7 +156,7 @@ class PaymentSteps(ServiceCore):
         try:
             status = self.treasury.funding_status(batch_id)
         except KeyError:
-            total = int(self._batch_ledger(record).filter(pl.col("status") == "sent")["amount_fen"].sum())
+            total = self._sent_fen(record) - record.drawn_fen
             route: FundingRoute = record.funding_route or "treasury"
             self.treasury.request_funding(
                 FundingRequest(batch_id, total, route, record.funding_filed_by or "department")
@@ -157,7 +180,8 @@ class PaymentSteps(ServiceCore):
         Results for rows still ``sent`` are applied; repeats change nothing; a result for an unknown row, with a
         different amount, or contradicting a final result is recorded as a reconciliation exception and never
         applied. When every sent row has a final result the batch is settled. A paid row of a correction batch
-        marks the row it corrects ``reissued``.
+        marks the row it corrects ``reissued``. A ``reversed`` result (退汇) moves a paid row to ``reversed``: its
+        ledger entry no longer counts as paid, its money is held, and :meth:`return_failures` returns it.
 
         Raises:
             PermissionDenied: not the batch's bank.
@@ -177,14 +201,7 @@ class PaymentSteps(ServiceCore):
         if not plan.changes_anything:
             return ResultsOutcome(record, 0, plan.duplicates, plan.exceptions, plan.repeated_exceptions)
         rows = self.store.rows(batch_id)
-        moves = plan.apply.select(
-            pl.lit(batch_id).alias("batch_id"),
-            "row_id",
-            pl.col("outcome").alias("to"),
-            scrub_expr(pl.col("reason")).alias("note"),
-            pl.col("reason_code"),
-        )
-        updates = plan_moves(rows, moves, at=at)
+        updates = self._result_moves(batch_id, rows, plan.apply, at=at)
         applied_rows = rows.join(plan.apply.select("row_id", "outcome"), on="row_id", how="inner")
         entries = ledger_entries(applied_rows, item=record.item, period=record.period, status=pl.col("outcome"), at=at)
         reissue = self._reissue_chain(record, applied_rows, at=at)
@@ -201,6 +218,8 @@ class PaymentSteps(ServiceCore):
                 "applied": plan.apply.height,
                 "paid": int((plan.apply["outcome"] == "paid").sum()),
                 "failed": int((plan.apply["outcome"] == "failed").sum()),
+                "reversed": int((plan.apply["outcome"] == "reversed").sum()),
+                "reversed_fen": int(applied_rows.filter(pl.col("outcome") == "reversed")["amount_fen"].sum()),
                 "duplicates": plan.duplicates,
                 "exceptions": {str(k): int(n) for k, n in kinds},
                 "reissued": reissued,
@@ -210,6 +229,30 @@ class PaymentSteps(ServiceCore):
             exceptions=plan.exceptions,
         )
         return ResultsOutcome(new, plan.apply.height, plan.duplicates, plan.exceptions, plan.repeated_exceptions)
+
+    @staticmethod
+    def _result_moves(batch_id: str, rows: pl.DataFrame, apply: pl.DataFrame, *, at: dt.datetime) -> pl.DataFrame:
+        """Row updates for applied results; a row reversed while still ``sent`` moves sent → paid → reversed."""
+
+        def moves(frame: pl.DataFrame, to: pl.Expr) -> pl.DataFrame:
+            return frame.select(
+                pl.lit(batch_id).alias("batch_id"),
+                "row_id",
+                to.alias("to"),
+                scrub_expr(pl.col("reason")).alias("note"),
+                pl.col("reason_code"),
+            )
+
+        reversal = pl.col("outcome") == "reversed"
+        first = apply.filter(~reversal | (pl.col("from") == "sent"))
+        to = pl.when(reversal).then(pl.lit("paid")).otherwise(pl.col("outcome"))
+        step = plan_moves(rows, moves(first, to), at=at)
+        back = apply.filter(reversal)
+        if back.is_empty():
+            return step
+        second = plan_moves(apply_updates(rows, step), moves(back, pl.lit("reversed")), at=at)
+        keys = ["batch_id", "row_id"]
+        return pl.concat([step.join(second.select(keys), on=keys, how="anti"), second])
 
     def poll_results(self, batch_id: str, *, actor: Actor) -> ResultsOutcome:
         """Fetch the bank's results for the batch and :meth:`record_results` them.
@@ -226,13 +269,14 @@ class PaymentSteps(ServiceCore):
         return self.record_results(batch_id, self.bank.results(batch_id), actor=actor)
 
     def return_failures(self, batch_id: str, *, actor: Actor | None = None) -> BatchRecord:
-        """Send failed rows (and rows still blocked) of a settled batch to the department's correction queue."""
+        """Send failed and reversed rows (and rows still blocked) of a settled or published batch to the
+        department's correction queue, with a deadline."""
         actor = actor or Actor.system()
         record = self.store.batch(batch_id)
         state = self._fire(record, "return_failures", Step(actor=actor))
         at = self._now()
         rows = self.store.rows(batch_id)
-        back = rows.filter(pl.col("status").is_in(["failed", "blocked"]))
+        back = rows.filter(pl.col("status").is_in(_TO_RETURN))
         deadline = correction_deadline(at, self._correction_days(record), zone=self.clock.zone)
         moves = back.select("batch_id", "row_id", pl.lit("returned").alias("to"), pl.lit(deadline).alias("deadline"))
         return self._commit(
@@ -241,7 +285,11 @@ class PaymentSteps(ServiceCore):
             at=at,
             actor=actor,
             action="return_failures",
-            details={"returned": back.height, "deadline": deadline.isoformat()},
+            details={
+                "returned": back.height,
+                "reversed": int((back["status"] == "reversed").sum()),
+                "deadline": deadline.isoformat(),
+            },
             row_updates=plan_moves(rows, moves, at=at),
         )
 
@@ -255,7 +303,7 @@ class PaymentSteps(ServiceCore):
         rows = self.store.rows(batch_id)
 
         def failures_returned() -> bool:
-            left = rows.filter(pl.col("status").is_in(["failed", "blocked"])).height
+            left = rows.filter(pl.col("status").is_in(_TO_RETURN)).height
             if left:
                 raise IllegalTransition(f"batch {batch_id}: return the {left} failed rows before publishing")
             return True
@@ -280,6 +328,67 @@ class PaymentSteps(ServiceCore):
             details={"listed": notice.rows.height, "window_days": notice.window_days},
         )
         return notice
+
+    def refundable_fen(self, batch_id: str, *, as_of: dt.date | None = None) -> int:
+        """Money of a settled batch no correction can still use: what the bank holds of it, less the money of rows
+        still awaiting a correction within their deadline (or carried by a correction that has not drawn yet).
+
+        Args:
+            batch_id: The batch.
+            as_of: The day deadlines are judged by (the clock's day when None).
+        """
+        record = self.store.batch(batch_id)
+        if record.state not in ("settled", "published"):
+            return 0
+        day = as_of or self._now().date()
+        rows = self.store.rows(batch_id)
+        carried: dict[int, bool] = {}  # corrected row id → a correction carrying it has not drawn yet
+        for child in self.store.batches():
+            if child.corrects != batch_id or child.state in ("cancelled", "rejected", "sent_back"):
+                continue
+            fixes = self.store.rows(child.batch_id).filter(pl.col("status") != "withdrawn")["corrects_row_id"]
+            for row_id in fixes.drop_nulls().to_list():
+                carried[row_id] = carried.get(row_id, False) or child.state in _UNDRAWN
+        undrawn = pl.col("row_id").is_in([r for r, waiting in carried.items() if waiting])
+        uncarried = ~pl.col("row_id").is_in(list(carried))
+        in_time = (pl.col("deadline") >= pl.lit(day)).fill_null(True)
+        reserved = pl.col("status").is_in(["failed", "reversed"]) | (
+            (pl.col("status") == "returned") & (undrawn | (uncarried & in_time))
+        )
+        return max(self.held_fen(batch_id) - int(rows.filter(reserved)["amount_fen"].sum()), 0)
+
+    def refund(self, batch_id: str, *, actor: Actor | None = None, as_of: dt.date | None = None) -> BatchRecord:
+        """Give back to the treasury the batch's money no correction reused by the deadline (缴回国库).
+
+        The amount is :meth:`refundable_fen`; the refund is filed under an id derived from the batch's version, so
+        filing again after a timeout is not counted twice.
+
+        Raises:
+            IllegalTransition: the batch is not settled or published, or nothing is refundable.
+            PermissionDenied: not the system or finance.
+            TimeoutError: the treasury did not answer; nothing changed, refund again.
+        """
+        actor = actor or Actor.system()
+        record = self.store.batch(batch_id)
+        amount = self.refundable_fen(batch_id, as_of=as_of)
+
+        def something_to_refund() -> bool:
+            if amount <= 0:
+                raise IllegalTransition(f"batch {batch_id}: nothing to refund / 无可缴回的资金")
+            return True
+
+        state = self._fire(record, "refund", Step(actor=actor, guards={"something_to_refund": something_to_refund}))
+        refund = Refund(f"{batch_id}/R{record.version}", batch_id, amount, record.funding_route or "treasury")
+        self.treasury.refund(refund)
+        return self._commit(
+            record,
+            state=state,
+            at=self._now(),
+            actor=actor,
+            action="refund",
+            details={"refund_id": refund.refund_id, "amount_fen": amount, "route": refund.route},
+            changes={"refunded_fen": record.refunded_fen + amount},
+        )
 
     def _reissue_chain(self, record: BatchRecord, applied: pl.DataFrame, *, at: dt.datetime) -> pl.DataFrame:
         """Row updates marking ``reissued`` every returned row that a paid correction row replaces, up the chain

@@ -1,6 +1,6 @@
 """The invariants of the disbursement workflow, checked against what a store holds.
 
-``architecture.md`` lists six invariants; :func:`check_invariants` checks each of them against a
+``architecture.md`` lists seven invariants; :func:`check_invariants` checks each of them against a
 :class:`Snapshot` of a :class:`~yikatong.ports.Store` (optionally against what the bank and the treasury really did,
 and against texts the workflow produced) and returns the violations it found, each naming its invariant. It never
 raises for a broken store: a broken store is what it is there to find. Tests and ``yikatong simulate`` call it after
@@ -8,13 +8,17 @@ every step; a host may run it as a nightly audit.
 
 1. ``paid_once``: no (person, item, period) is paid twice, across all batches (in the ledger, in the row statuses,
    and in the bank's real payments when given).
-2. ``money``: funded = Σ sent; after settlement Σ paid + Σ failed = Σ sent; row and ledger amounts agree.
+2. ``money``: funded + drawn from the corrected batch = Σ sent; after settlement Σ paid + Σ failed + Σ reversed =
+   Σ sent; row and ledger amounts and outcomes agree.
 3. ``terminal_status``: every row of a batch that is over ends in exactly one terminal status; correction rows carry
    only returned rows of the corrected batch, same person, never a larger amount; a reissued row was paid again.
 4. ``refused_results``: a refused bank result was never applied (the row still shows what was first accepted, and
    agrees with what the bank really did when that is given).
 5. ``audit_chain``: the audit chain verifies, and each batch's last entry shows its current state.
 6. ``no_personal_data``: no full ID or account number of any stored row appears in texts the workflow produced.
+7. ``money_held``: every fen funded is paid (net of reversals), held at the bank, or refunded: funded = paid −
+   reversed + held + refunded in total; no batch passes on or refunds more than the bank holds of it; refunds only
+   from settled batches, agreeing with the treasury's books when given (:mod:`yikatong.workflow.funds`).
 
 Violation details count and name batches and row ids only: never personal data.
 """
@@ -31,6 +35,7 @@ from yikatong.ports import Store
 from yikatong.records import ROW_SCHEMA, AuditEntry
 from yikatong.workflow._invariant_checks import frame_checks
 from yikatong.workflow.audit import verify
+from yikatong.workflow.funds import records_frame
 
 __all__ = [
     "INVARIANTS",
@@ -47,6 +52,7 @@ INVARIANTS: Final[dict[int, str]] = {
     4: "refused_results",
     5: "audit_chain",
     6: "no_personal_data",
+    7: "money_held",
 }
 """Invariant number (as in ``architecture.md``) → name."""
 
@@ -58,7 +64,7 @@ class Violation:
     """One broken invariant.
 
     Attributes:
-        invariant: The invariant's number in ``architecture.md`` (1–6).
+        invariant: The invariant's number in ``architecture.md`` (1–7).
         name: Its name (:data:`INVARIANTS`).
         batch_id: The batch concerned ("" when the violation is not about one batch).
         detail: What is wrong: counts, batch and row ids, masked values; never a full ID or account number.
@@ -80,7 +86,8 @@ class Snapshot:
     """What a store holds, read once: the frames every check works on.
 
     Attributes:
-        batches: ``batch_id``, ``item``, ``period``, ``state``, ``corrects``, ``funded_fen``: one row per batch.
+        batches: ``batch_id``, ``item``, ``period``, ``state``, ``corrects``, ``funded_fen``, ``drawn_fen``,
+            ``refunded_fen`` (the last two taken as 0 when absent): one row per batch.
         rows: Every batch's rows: ``batch_id``, ``row_id``, ``id_number``, ``account``, ``amount_fen``, ``status``,
             ``deadline``, ``note``, ``corrects_row_id``.
         ledger: The payment ledger (:data:`~yikatong.ports.LEDGER_SCHEMA`).
@@ -98,24 +105,7 @@ class Snapshot:
     def of(cls, store: Store) -> Snapshot:
         """Read everything the checks need from ``store``."""
         records = store.batches()
-        batches = pl.DataFrame(
-            {
-                "batch_id": [b.batch_id for b in records],
-                "item": [b.item for b in records],
-                "period": [b.period for b in records],
-                "state": [b.state for b in records],
-                "corrects": [b.corrects for b in records],
-                "funded_fen": [b.funded_fen for b in records],
-            },
-            schema={
-                "batch_id": pl.String,
-                "item": pl.String,
-                "period": pl.String,
-                "state": pl.String,
-                "corrects": pl.String,
-                "funded_fen": pl.Int64,
-            },
-        )
+        batches = records_frame(records)
         frames = [store.rows(b.batch_id).select(*_ROW_COLUMNS, "corrects_row_id") for b in records]
         rows = pl.concat(frames) if frames else pl.DataFrame(schema=ROW_SCHEMA).select(*_ROW_COLUMNS, "corrects_row_id")
         return cls(batches, rows, store.ledger(), store.exceptions(), store.audit())
@@ -126,6 +116,7 @@ def check_invariants(
     *,
     bank_truth: pl.DataFrame | None = None,
     treasury_fundings: pl.DataFrame | None = None,
+    treasury_refunds: pl.DataFrame | None = None,
     texts: Iterable[str] = (),
     final: bool = False,
 ) -> list[Violation]:
@@ -137,10 +128,11 @@ def check_invariants(
             row it accepted, and a Boolean ``delivered`` (its result was released). When given, the store's
             outcomes must agree with it and no person may have been really paid twice.
         treasury_fundings: What the treasury funded: ``batch_id``, ``amount_fen``; must match the batches.
+        treasury_refunds: What the treasury took back: ``batch_id``, ``amount_fen``; must match the batches.
         texts: Texts the workflow produced (exception messages, log lines, disclosure cells) to scan for IDs and
             account numbers, together with the audit log, row notes and exception details of the store.
-        final: The life cycle is over: a ``failed`` row of a settled batch must have gone back to the department
-            (``returned``) by now.
+        final: The life cycle is over: a ``failed`` row of a settled batch, or a ``reversed`` row, must have gone
+            back to the department (``returned``) by now.
 
     Returns:
         Violations, ordered by invariant number.
@@ -153,6 +145,7 @@ def check_invariants(
         snap.exceptions,
         bank_truth=bank_truth,
         treasury_fundings=treasury_fundings,
+        treasury_refunds=treasury_refunds,
         final=final,
     )
     out = [Violation.of(n, b, d) for n, b, d in found.iter_rows()]

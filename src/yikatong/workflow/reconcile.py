@@ -4,11 +4,15 @@ A bank result is compared with the batch's ledger entry for its row, never with 
 
 * no ledger entry for the row (never sent, or withdrawn) → ``unknown_row``;
 * an amount other than the one sent → ``amount_mismatch``;
-* an outcome other than ``paid``/``failed`` → ``invalid_outcome``;
-* two different results for one row in the same delivery → ``conflicting_delivery``;
-* a final result (paid or failed) already recorded and this one says otherwise → ``contradicts_final``;
-* the same final result again → a duplicate: changes nothing;
-* a row still ``sent`` → applied.
+* an outcome other than ``paid``/``failed``/``reversed`` → ``invalid_outcome``;
+* two different results for one row in the same delivery → ``conflicting_delivery`` (a ``paid`` result beside the
+  ``reversed`` result of the same row and amount is not a conflict: the reversal follows the payment);
+* a row still ``sent`` → applied (``reversed``: paid, then its money came back, in one delivery);
+* ``reversed`` for a row recorded ``paid`` → applied: the 退汇 of a paid row;
+* the same final result again, or ``paid`` for a row recorded ``reversed`` (its earlier payment) → a duplicate:
+  changes nothing;
+* any other result against a final one (failed then paid, failed then reversed, paid then failed, reversed then
+  failed) → ``contradicts_final``.
 
 Refused results become reconciliation exceptions (each distinct one recorded once) and are never applied.
 """
@@ -39,6 +43,8 @@ RESULT_SCHEMA: Final[dict[str, pl.DataType]] = {
 }
 """Bank results as :meth:`yikatong.ports.Bank.results` returns them."""
 
+_FINAL: Final = ("paid", "failed", "reversed")
+
 EXCEPTION_KINDS: Final[tuple[str, ...]] = (
     "unknown_row",
     "amount_mismatch",
@@ -53,7 +59,8 @@ class ReconcilePlan:
     """What a delivery of results does.
 
     Attributes:
-        apply: Results to apply to rows still ``sent``: ``row_id, outcome, reason_code, reason``.
+        apply: Results to apply: ``row_id, outcome, reason_code, reason`` and ``from`` (the ledger status they move
+            from: ``sent``, or ``paid`` for a reversal).
         exceptions: New reconciliation exceptions in :data:`~yikatong.ports.EXCEPTION_SCHEMA`.
         duplicates: Results that repeat a recorded final result (ignored).
         repeated_exceptions: Refused results already recorded as exceptions earlier (ignored).
@@ -103,29 +110,40 @@ def classify_results(
         ValueError: when the results lack ``row_id``, ``outcome`` or ``amount_fen``.
     """
     delivered = _normalise(results).unique(maintain_order=True)
+    reversals = delivered.filter(pl.col("outcome") == "reversed").select("row_id", "amount_fen", _rev=pl.lit(True))
+    # a bank may report a row's payment beside its reversal: the reversal says it all
+    delivered = (
+        delivered.join(reversals.unique(), on=["row_id", "amount_fen"], how="left", nulls_equal=True)
+        .filter(~((pl.col("outcome") == "paid") & pl.col("_rev").fill_null(False)))
+        .drop("_rev")
+    )
     conflicting = pl.col("row_id").is_duplicated()
     entries = ledger.select(
         "row_id", pl.col("amount_fen").alias("expected_fen"), pl.col("status").alias("ledger_status")
     )
     joined = delivered.with_columns(conflicting.alias("_conflict")).join(entries, on="row_id", how="left")
-    sent = pl.col("ledger_status").is_in(["sent", "paid", "failed"])
+    sent = pl.col("ledger_status").is_in(["sent", *_FINAL])
+    ledger_is = pl.col("ledger_status")
+    outcome = pl.col("outcome")
     kind = (
         pl.when(pl.col("row_id").is_null() | ~sent.fill_null(False))
         .then(pl.lit("unknown_row"))
-        .when(~pl.col("outcome").is_in(["paid", "failed"]).fill_null(False))
+        .when(~outcome.is_in(list(_FINAL)).fill_null(False))
         .then(pl.lit("invalid_outcome"))
         .when(pl.col("_conflict"))
         .then(pl.lit("conflicting_delivery"))
         .when(pl.col("amount_fen").is_null() | (pl.col("amount_fen") != pl.col("expected_fen")))
         .then(pl.lit("amount_mismatch"))
-        .when(pl.col("ledger_status") == "sent")
+        .when((ledger_is == "sent") | ((ledger_is == "paid") & (outcome == "reversed")))
         .then(pl.lit("apply"))
-        .when(pl.col("ledger_status") == pl.col("outcome"))
+        .when((ledger_is == outcome) | ((ledger_is == "reversed") & (outcome == "paid")))
         .then(pl.lit("duplicate"))
         .otherwise(pl.lit("contradicts_final"))
     )
     classified = joined.with_columns(kind.alias("kind"))
-    apply = classified.filter(pl.col("kind") == "apply").select("row_id", "outcome", "reason_code", "reason")
+    apply = classified.filter(pl.col("kind") == "apply").select(
+        "row_id", "outcome", "reason_code", "reason", pl.col("ledger_status").alias("from")
+    )
     duplicates = classified.filter(pl.col("kind") == "duplicate").height
     refused = classified.filter(~pl.col("kind").is_in(["apply", "duplicate"]))
     detail = pl.concat_str(

@@ -262,16 +262,34 @@ class Service(CreationSteps, PaymentSteps, DeadlineSteps):
 
     # -- ending a batch early -----------------------------------------------------------------------------------
     def cancel(self, batch_id: str, *, actor: Actor, reason: str) -> BatchRecord:
-        """The department cancels its batch before funding was requested; every open row is withdrawn."""
+        """The department cancels its batch before funding was requested; every open row is withdrawn, and a
+        dispatched batch's order is withdrawn from the bank.
+
+        Raises:
+            WithdrawalRefused: the bank refused to withdraw the order (its money has arrived); nothing changed.
+            TimeoutError: the bank did not answer the withdrawal; nothing changed, cancel again.
+        """
         return self._withdraw(batch_id, "cancel", actor, reason)
 
     def send_back(self, batch_id: str, *, actor: Actor, reason: str) -> BatchRecord:
-        """Finance sends a batch back through its original channel (原渠道退回) with a reason; it edits no data."""
+        """Finance sends a batch back through its original channel (原渠道退回) with a reason; it edits no data.
+
+        A dispatched batch's order is withdrawn from the bank (:meth:`~yikatong.ports.Bank.withdraw`), and money a
+        correction batch drew from its corrected batch is released to it.
+
+        Raises:
+            WithdrawalRefused: the bank refused to withdraw the order (the batch's money has arrived); nothing
+                changed: record the funding instead.
+            TimeoutError: the bank did not answer the withdrawal; nothing changed, send back again.
+        """
         return self._withdraw(batch_id, "send_back", actor, reason)
 
     def _withdraw(self, batch_id: str, trigger: str, actor: Actor, reason: str) -> BatchRecord:
         record = self.store.batch(batch_id)
         state = self._fire(record, trigger, Step(actor=actor, reason=reason))
+        ordered = record.state in ("dispatched", "funding_requested")
+        if ordered:
+            self.bank.withdraw(batch_id)
         at = self._now()
         rows = self.store.rows(batch_id)
         open_rows = rows.filter(pl.col("status").is_in(["pending", "passed", "review", "blocked", "sent"]))
@@ -284,8 +302,13 @@ class Service(CreationSteps, PaymentSteps, DeadlineSteps):
             actor=actor,
             action=trigger,
             reason=reason,
-            details={"withdrawn": open_rows.height, "unsent_fen": int(sent["amount_fen"].sum())},
-            changes={"reason": scrub(reason)},
+            details={
+                "withdrawn": open_rows.height,
+                "unsent_fen": int(sent["amount_fen"].sum()),
+                "order_withdrawn": ordered,
+                "released_fen": record.drawn_fen,
+            },
+            changes={"reason": scrub(reason), "drawn_fen": 0},
             row_updates=plan_moves(rows, moves, at=at),
             ledger=ledger_entries(sent, item=record.item, period=record.period, status="withdrawn", at=at),
         )

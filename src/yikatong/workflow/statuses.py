@@ -12,7 +12,9 @@ The moves::
     passed   → sent | blocked | withdrawn            (blocked at dispatch: the key is already in the ledger)
     blocked  → returned | withdrawn                  (to the correction queue at dispatch)
     sent     → paid | failed | withdrawn             (withdrawn only before funding: cancel, send back)
+    paid     → reversed                              (退汇: the money came back after crediting)
     failed   → returned                              (to the correction queue after settlement)
+    reversed → returned                              (to the correction queue, like a failure)
     returned → reissued | expired                    (a correction batch paid the row; the deadline passed)
     expired  → returned                              (finance extended the deadline, maker-checker)
 
@@ -47,6 +49,7 @@ ROW_STATUSES: Final[tuple[str, ...]] = (
     "sent",
     "paid",
     "failed",
+    "reversed",
     "returned",
     "reissued",
     "withdrawn",
@@ -69,7 +72,9 @@ LEGAL_MOVES: Final[tuple[tuple[str, str], ...]] = (
     ("sent", "paid"),
     ("sent", "failed"),
     ("sent", "withdrawn"),
+    ("paid", "reversed"),
     ("failed", "returned"),
+    ("reversed", "returned"),
     ("returned", "reissued"),
     ("returned", "expired"),
     ("expired", "returned"),
@@ -78,7 +83,8 @@ LEGAL_MOVES: Final[tuple[tuple[str, str], ...]] = (
 
 FINAL_STATUSES: Final[frozenset[str]] = frozenset({"paid", "returned", "reissued", "withdrawn", "expired"})
 """Where a row's life ends once its batch is over (``returned`` rows wait in the correction queue; ``expired`` rows
-missed their deadline and wait for an extension or nothing)."""
+missed their deadline and wait for an extension or nothing). A ``paid`` row may still be reversed later (退汇); a
+``reversed`` row is not final: it waits to be returned."""
 
 _OPTIONAL: Final[tuple[str, ...]] = ("verdict", "note", "reason_code", "deadline")
 

@@ -10,6 +10,9 @@ The host names a folder and moves files between it and its bank by SFTP, a bank 
 
 * :meth:`FileExchangeBank.submit` writes the order file atomically (temporary file, fsync, rename). Submitting the
   same batch again writes nothing new; a different order under the same batch id is refused.
+* :meth:`FileExchangeBank.withdraw` takes an order back while its file still waits in ``outbox/``: the file is
+  removed and the batch marked withdrawn, so it is never placed again. Once the host has carried the file to the
+  bank, the exchange has no way to take it back and withdrawal is refused: ask the bank to cancel it.
 * :meth:`FileExchangeBank.results` reads every result file of the batch found in ``inbox/`` (a bank may send
   several partial files), each checked whole by :func:`~yikatong.adapters.bankfile.reader.read_result`. A file that
   does not add up is moved to ``refused/`` and :class:`~yikatong.errors.BankFileError` is raised: nothing of it is
@@ -37,7 +40,7 @@ from yikatong.adapters.bankfile.layout import BankLayout, FileSection
 from yikatong.adapters.bankfile.reader import RESULT_SCHEMA, read_result, read_verify_response
 from yikatong.adapters.bankfile.writer import file_name, render_order, render_verify_request, verify_rows
 from yikatong.adapters.clock import SystemClock
-from yikatong.errors import BankFileError
+from yikatong.errors import BankFileError, WithdrawalRefused
 from yikatong.ports import Clock
 from yikatong.records import DisbursementOrder
 
@@ -141,6 +144,8 @@ class FileExchangeBank:
                 f"({meta['count']} rows, {meta['total_fen']} fen); refusing to send a second one",
                 file=meta["file"],
             )
+        if (self.sent / f"{safe}.withdrawn").exists():
+            raise BankFileError(f"batch {order.batch_id} was withdrawn; its order is not sent again", file=meta["file"])
         placed = self.sent / f"{safe}.placed"
         if placed.exists():
             return
@@ -160,6 +165,36 @@ class FileExchangeBank:
             write_atomic(meta_path, json.dumps(record, ensure_ascii=False, indent=2).encode("utf-8"))
         write_atomic(self.outbox / name, data)
         write_atomic(placed, name.encode("utf-8"))
+
+    def withdraw(self, batch_id: str) -> None:
+        """Take back a batch's order while its file still waits in ``outbox/`` (not yet carried to the bank).
+
+        The file is removed and the batch marked withdrawn in ``sent/``: the order is never placed again and has no
+        results. Withdrawing again, or a batch never submitted here, changes nothing.
+
+        Raises:
+            WithdrawalRefused: the order file has left ``outbox/`` (the bank has it, and may have been funded); the
+                bank must cancel it on its side.
+        """
+        safe = safe_name(batch_id)
+        meta_path = self.sent / f"{safe}.order.json"
+        withdrawn = self.sent / f"{safe}.withdrawn"
+        if not meta_path.exists():
+            return
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        if meta["batch_id"] != batch_id:
+            return  # only a look-alike id was submitted here
+        waiting = self.outbox / meta["file"]
+        if withdrawn.exists():
+            waiting.unlink(missing_ok=True)  # a withdrawal interrupted before the file was removed
+            return
+        if (self.sent / f"{safe}.placed").exists() and not waiting.exists():
+            raise WithdrawalRefused(
+                f"批次 {batch_id} 的指令文件 {meta['file']} 已交银行，须由银行撤销 / the order file has been carried to "
+                "the bank: ask the bank to cancel it"
+            )
+        write_atomic(withdrawn, meta["file"].encode("utf-8"))
+        waiting.unlink(missing_ok=True)
 
     def _refuse(self, path: Path, error: BankFileError) -> None:
         self.refused.mkdir(parents=True, exist_ok=True)
@@ -186,6 +221,8 @@ class FileExchangeBank:
         sent_path, meta_path = self.sent / f"{safe}.order.parquet", self.sent / f"{safe}.order.json"
         if not meta_path.exists() or json.loads(meta_path.read_text(encoding="utf-8"))["batch_id"] != batch_id:
             return pl.DataFrame(schema=RESULT_SCHEMA)  # never submitted here (or only a look-alike id was)
+        if (self.sent / f"{safe}.withdrawn").exists():
+            return pl.DataFrame(schema=RESULT_SCHEMA)
         sent = pl.read_parquet(sent_path)
         frames = [pl.DataFrame(schema=RESULT_SCHEMA)]
         for path in self._answers(self.layout.result, batch_id):

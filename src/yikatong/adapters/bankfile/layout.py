@@ -54,6 +54,8 @@ FieldName = Literal[
     "paid_total",
     "failed_count",
     "failed_total",
+    "reversed_count",
+    "reversed_total",
     "status",
     "reason_code",
     "reason",
@@ -63,14 +65,36 @@ reading; ``amount``/``total``/``*_total`` are written in the section's ``amount_
 ``batch_id`` carries the request id. ``memo`` writes ``value`` with ``{item}``, ``{period}``, ``{batch_id}`` filled."""
 
 NUMERIC_FIELDS: frozenset[str] = frozenset(
-    ["serial", "row_id", "amount", "count", "total", "paid_count", "paid_total", "failed_count", "failed_total"]
+    [
+        "serial",
+        "row_id",
+        "amount",
+        "count",
+        "total",
+        "paid_count",
+        "paid_total",
+        "failed_count",
+        "failed_total",
+        "reversed_count",
+        "reversed_total",
+    ]
 )
 _CONSTANT_FIELDS: frozenset[str] = frozenset(["literal", "filler", "memo"])
 _DETAIL_ONLY: frozenset[str] = frozenset(
     ["serial", "row_id", "account", "name", "id_number", "amount", "status", "reason_code", "reason"]
 )
 _SUMMARY_ONLY: frozenset[str] = frozenset(
-    ["date", "count", "total", "paid_count", "paid_total", "failed_count", "failed_total"]
+    [
+        "date",
+        "count",
+        "total",
+        "paid_count",
+        "paid_total",
+        "failed_count",
+        "failed_total",
+        "reversed_count",
+        "reversed_total",
+    ]
 )
 
 
@@ -164,8 +188,9 @@ class FileSection(_Model):
         file_name: File name pattern: ``{batch_id}`` (``{request_id}`` for verification files), ``{date}`` and, for
             files coming back, ``{seq}`` (any number: the bank may send several partial files).
         header: Optional first record; ``detail``: one record per row; ``trailer``: optional last record.
-        statuses: For result and verification response files: the bank's status code → ``paid``/``failed``
-            (results) or ``verified``/``rejected`` (verification).
+        statuses: For result and verification response files: the bank's status code → ``paid``/``failed``/
+            ``reversed`` (results; ``reversed``: paid, then the money came back, 退汇) or ``verified``/``rejected``
+            (verification).
         reasons: The bank's reason code → reason text, used where the file carries no text of its own.
     """
 
@@ -180,7 +205,7 @@ class FileSection(_Model):
     header: RecordSpec | None = None
     detail: RecordSpec
     trailer: RecordSpec | None = None
-    statuses: dict[str, Literal["paid", "failed", "verified", "rejected"]] = Field(default_factory=dict)
+    statuses: dict[str, Literal["paid", "failed", "reversed", "verified", "rejected"]] = Field(default_factory=dict)
     reasons: dict[str, str] = Field(default_factory=dict)
 
     @field_validator("file_name")
@@ -262,11 +287,15 @@ class BankLayout(_Model):
             lacking = fields - set(getattr(self, where).detail.names())
             if lacking:
                 raise ValueError(f"{where}: the detail record needs {sorted(lacking)}")
-        for where, outcomes in (("result", {"paid", "failed"}), ("verify_response", {"verified", "rejected"})):
+        for where, outcomes, needed in (
+            ("result", {"paid", "failed", "reversed"}, {"paid", "failed"}),
+            ("verify_response", {"verified", "rejected"}, {"verified", "rejected"}),
+        ):
             section = getattr(self, where)
             if "status" not in section.detail.names():
                 raise ValueError(f"{where}: the detail record needs a status field")
-            if not section.statuses or not set(section.statuses.values()) <= outcomes:
+            mapped = set(section.statuses.values())
+            if not needed <= mapped or not mapped <= outcomes:
                 raise ValueError(f"{where}: statuses must map the bank's codes to {sorted(outcomes)}")
         if self.result.key != self.order.key:
             raise ValueError(f"result: rows must be identified by {self.order.key!r}, as in the order")

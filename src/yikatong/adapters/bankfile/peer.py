@@ -160,32 +160,36 @@ class BankFilePeer:
         found = self.bank.results(batch_id).unique(maintain_order=True)
         written = self._written.get(batch_id)
         new = found if written is None else found.join(written, on=list(found.columns), how="anti", nulls_equal=True)
+        # a payment and its reversal first reported together: the file carries the reversal (it implies the payment)
+        reversed_now = new.filter(pl.col("outcome") == "reversed").select("row_id")
+        new = new.filter(~((pl.col("outcome") == "paid") & pl.col("row_id").is_in(reversed_now["row_id"].implode())))
         if new.height == 0:
             return
         self._written[batch_id] = new if written is None else pl.concat([written, new])
-        paid, failed = _status_code(section, "paid"), _status_code(section, "failed")
+        codes = {o: _status_code(section, o) for o in ("paid", "failed")}
+        if (new["outcome"] == "reversed").any():
+            codes["reversed"] = _status_code(section, "reversed")
         order = self.orders[batch_id].select(pl.col("row_id").alias(key), "account", "name", "id_number")
         rows = (
             new.rename({"row_id": key})
             .join(order, on=key, how="left", maintain_order="left")
             .with_columns(pl.col("account", "name", "id_number").fill_null(""))
             .with_columns(
-                status=pl.when(pl.col("outcome") == "paid").then(pl.lit(paid)).otherwise(pl.lit(failed)),
+                status=pl.col("outcome").replace_strict(codes, default=None, return_dtype=pl.String),
                 reason_code=self._code_for(new["reason_code"].fill_null(""), new["reason"].fill_null(""), section),
                 reason=pl.col("reason").fill_null(""),
             )
             .with_columns(reason_code=pl.when(pl.col("outcome") == "paid").then(pl.lit("")).otherwise("reason_code"))
         )
-        is_paid = rows["outcome"] == "paid"
         values: dict[str, str | int] = {
             "batch_id": batch_id,
             "count": rows.height,
             "total": int(rows["amount_fen"].sum() or 0),
-            "paid_count": int(is_paid.sum()),
-            "paid_total": int(rows.filter(is_paid)["amount_fen"].sum() or 0),
-            "failed_count": int((~is_paid).sum()),
-            "failed_total": int(rows.filter(~is_paid)["amount_fen"].sum() or 0),
         }
+        for outcome in ("paid", "failed", "reversed"):
+            picked = rows.filter(pl.col("outcome") == outcome)
+            values[f"{outcome}_count"] = picked.height
+            values[f"{outcome}_total"] = int(picked["amount_fen"].sum() or 0)
         seq = self._seq.get(batch_id, 0) + 1
         self._seq[batch_id] = seq
         name = file_name(section, batch_id=batch_id, date=today, seq=seq)

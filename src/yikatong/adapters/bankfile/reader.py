@@ -32,8 +32,8 @@ RESULT_SCHEMA: dict[str, pl.DataType] = {
 VERIFY_SCHEMA: dict[str, pl.DataType] = {"row_id": pl.Int64(), "verified": pl.Boolean(), "reason": pl.String()}
 """The frame :meth:`yikatong.ports.Bank.verify_accounts` returns."""
 
-_COUNTS = {"count": None, "paid_count": "paid", "failed_count": "failed"}
-_TOTALS = {"total": None, "paid_total": "paid", "failed_total": "failed"}
+_COUNTS = {"count": None, "paid_count": "paid", "failed_count": "failed", "reversed_count": "reversed"}
+_TOTALS = {"total": None, "paid_total": "paid", "failed_total": "failed", "reversed_total": "reversed"}
 
 
 def _first(mask: pl.Series) -> int | None:
@@ -184,7 +184,8 @@ def read_result(data: bytes, layout: BankLayout, *, file: str, batch_id: str, se
             ``amount_fen``.
 
     Returns:
-        The frame of :meth:`yikatong.ports.Bank.results` (:data:`RESULT_SCHEMA`), in file order.
+        The frame of :meth:`yikatong.ports.Bank.results` (:data:`RESULT_SCHEMA`), in file order; a ``reversed`` row
+        (退汇) carries its reason code like a failed one.
 
     Raises:
         BankFileError: when anything of the file does not add up; nothing of it is returned then.
@@ -213,7 +214,7 @@ def read_result(data: bytes, layout: BankLayout, *, file: str, batch_id: str, se
             "t": text,
         }
     )
-    failed = pl.col("outcome") == "failed"
+    failed = pl.col("outcome").is_in(["failed", "reversed"])
     return frame.select(
         pl.col("row_id").cast(pl.Int64),
         "outcome",

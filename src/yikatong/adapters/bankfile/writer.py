@@ -29,7 +29,7 @@ __all__ = [
     "verify_rows",
 ]
 
-_TOTALS = frozenset(["total", "paid_total", "failed_total"])
+_TOTALS = frozenset(["total", "paid_total", "failed_total", "reversed_total"])
 
 
 def amount_text(fen: pl.Expr, unit: str) -> pl.Expr:
@@ -71,7 +71,7 @@ def render_file(
     Args:
         section: The file's layout.
         rows: The per-row columns; an ``amount_fen`` column (Int64) is written as ``amount`` in the section's unit.
-        values: Header/trailer values; ``total``, ``paid_total`` and ``failed_total`` are integer fen.
+        values: Header/trailer values; ``total`` and ``paid_total``, ``failed_total``, ``reversed_total`` are integer fen.
         date: The file date (``date`` fields).
         file: The file name, for messages.
 

@@ -67,6 +67,8 @@ BATCH_COLUMNS: Final = (
     "funding_filed_by",
     "funded_fen",
     "reason",
+    "drawn_fen",
+    "refunded_fen",
 )
 AUDIT_COLUMNS: Final = (
     "seq",
@@ -166,6 +168,8 @@ def batch_to_row(batch: BatchRecord) -> tuple[Any, ...]:
         batch.funding_filed_by,
         batch.funded_fen,
         batch.reason,
+        batch.drawn_fen,
+        batch.refunded_fen,
     )
 
 
@@ -190,6 +194,8 @@ def batch_from_row(row: sqlite3.Row | Sequence[Any]) -> BatchRecord:
         funding_filed_by,
         funded_fen,
         reason,
+        drawn_fen,
+        refunded_fen,
     ) = row
     return BatchRecord(
         batch_id=batch_id,
@@ -209,6 +215,8 @@ def batch_from_row(row: sqlite3.Row | Sequence[Any]) -> BatchRecord:
         funding_route=cast(FundingRoute | None, funding_route),
         funding_filed_by=funding_filed_by,
         funded_fen=funded_fen,
+        drawn_fen=drawn_fen,
+        refunded_fen=refunded_fen,
         reason=reason,
     )
 

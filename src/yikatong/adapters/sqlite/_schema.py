@@ -44,6 +44,7 @@ _ROW_STATUSES: Final = (
     "'pending', 'passed', 'review', 'blocked', 'sent', 'paid', 'failed', 'returned', 'reissued', 'withdrawn'"
 )
 _ROW_STATUSES_V3: Final = _ROW_STATUSES + ", 'expired'"
+_ROW_STATUSES_V4: Final = _ROW_STATUSES_V3 + ", 'reversed'"
 
 
 def _row_state_table(name: str, statuses: str) -> str:
@@ -215,7 +216,41 @@ _V3 = Migration(
     ),
 )
 
-MIGRATIONS: Final[tuple[Migration, ...]] = (_V1, _V2, _V3)
+# Schema 4: ``reversed`` rows and ledger entries (paid, then the money came back: 退汇), and the money a correction drew
+# from its corrected batch or a batch refunded to the treasury. Both tables are rebuilt under their new CHECK.
+_V4 = Migration(
+    4,
+    "reversed payments (退汇), money drawn by corrections and refunded to the treasury",
+    (
+        "ALTER TABLE batches ADD COLUMN drawn_fen INTEGER NOT NULL DEFAULT 0",
+        "ALTER TABLE batches ADD COLUMN refunded_fen INTEGER NOT NULL DEFAULT 0",
+        _row_state_table("row_state_v4", _ROW_STATUSES_V4),
+        "INSERT INTO row_state_v4 SELECT batch_id, row_id, status, verdict, note, reason_code, deadline, updated_at"
+        " FROM row_state",
+        "DROP TABLE row_state",
+        "ALTER TABLE row_state_v4 RENAME TO row_state",
+        """CREATE TABLE ledger_v4 (
+            batch_id TEXT NOT NULL,
+            row_id INTEGER NOT NULL,
+            id_number TEXT NOT NULL,
+            item TEXT NOT NULL,
+            period TEXT NOT NULL,
+            amount_fen INTEGER NOT NULL,
+            status TEXT NOT NULL CHECK (status IN ('sent', 'paid', 'failed', 'reversed', 'withdrawn')),
+            updated_at INTEGER,
+            PRIMARY KEY (batch_id, row_id)
+        ) WITHOUT ROWID""",
+        "INSERT INTO ledger_v4 SELECT batch_id, row_id, id_number, item, period, amount_fen, status, updated_at"
+        " FROM ledger",
+        "DROP TABLE ledger",
+        "ALTER TABLE ledger_v4 RENAME TO ledger",
+        """CREATE UNIQUE INDEX ledger_one_active_payment ON ledger (id_number, item, period)
+            WHERE status IN ('sent', 'paid')""",
+        "CREATE INDEX ledger_item_period ON ledger (item, period)",
+    ),
+)
+
+MIGRATIONS: Final[tuple[Migration, ...]] = (_V1, _V2, _V3, _V4)
 """Every schema step, oldest first; ``MIGRATIONS[i].version == i + 1``."""
 
 SCHEMA_VERSION: Final = MIGRATIONS[-1].version
