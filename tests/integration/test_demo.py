@@ -149,10 +149,18 @@ def test_paid_and_failed_add_up_to_sent_and_funded_equals_sent_in_every_batch(de
     for b in summary["batches"]:
         assert b["paid_fen"] + b["failed_fen"] == b["sent_fen"], b["batch_id"]
         assert b["paid_rows"] + b["failed_rows"] == b["sent_rows"], b["batch_id"]
-        assert b["funded_fen"] == b["sent_fen"], b["batch_id"]
+        assert b["funded_fen"] + b["drawn_fen"] == b["sent_fen"], b["batch_id"]
+        assert b["drawn_fen"] == 0 or b["corrects"] is not None, b["batch_id"]
         assert b["state"] == "published", b["batch_id"]
     t = summary["totals"]
-    assert t["paid_fen"] + t["failed_fen"] == t["sent_fen"] == t["funded_fen"]
+    assert t["paid_fen"] + t["failed_fen"] + t["reversed_fen"] == t["sent_fen"]
+    drawn = sum(b["drawn_fen"] for b in summary["batches"])
+    assert t["funded_fen"] + drawn == t["sent_fen"]
+    m = summary["money"]
+    assert m["funded_fen"] == t["funded_fen"]
+    assert m["funded_fen"] == m["paid_fen"] - m["reversed_fen"] + m["held_fen"] + m["refunded_fen"]
+    assert drawn > 0, "the month's corrections reuse money the bank held for the failed rows"
+    assert "资金 money: 国库拨付 funded" in (demo.out / "summary.txt").read_text(encoding="utf-8")
     assert t["failed_rows"] > 0
     assert t["paid_rows"] > 0
 

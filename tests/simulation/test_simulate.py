@@ -35,6 +35,16 @@ def test_life_cycles_under_every_fault_keep_every_invariant() -> None:
     for fault in ("bank:timeout", "bank:duplicate", "bank:phantom", "bank:partial", "bank:out_of_order"):
         assert injected.get(fault, 0) > 0, fault
     assert report.steps > 30 * 10
+    money = counts["money"]
+    assert set(money) == {"funded_fen", "paid_fen", "reversed_fen", "held_fen", "refunded_fen"}
+    assert money["funded_fen"] == money["paid_fen"] - money["reversed_fen"] + money["held_fen"] + money["refunded_fen"]
+    assert money["reversed_fen"] > 0
+    assert money["refunded_fen"] > 0
+    assert counts["rows_reversed"] > 0
+    assert counts["orders_withdrawn"] > 0
+    assert counts["refunds"] > 0
+    assert injected.get("bank:reversal", 0) > 0
+    assert injected.get("bank:withdrawn", 0) > 0
 
 
 def test_a_well_behaved_outside_world_pays_and_publishes_without_reconciliation_exceptions() -> None:

@@ -10,8 +10,9 @@ import pytest
 from tests.unit.bankfile_support import BATCH, FixedClock, layout, make_order, result_bytes, sample_rows
 from yikatong.adapters.bankfile import BankFilePeer, FileExchangeBank
 from yikatong.adapters.bankfile.reader import RESULT_SCHEMA
+from yikatong.adapters.faults import Faults
 from yikatong.adapters.simulated_bank import SimulatedBank
-from yikatong.errors import BankFileError
+from yikatong.errors import BankFileError, WithdrawalRefused
 from yikatong.ports import Bank
 
 LAYOUT_NAMES = ["delimited-gb18030", "fixed-width-gb18030"]
@@ -213,3 +214,46 @@ def test_batch_ids_that_share_a_file_name_are_never_mixed_up(tmp_path: Path) -> 
     with pytest.raises(BankFileError, match="already submitted with a different order"):
         bank.submit(make_order(batch_id="XS_2026_1"))
     assert bank.results("XS_2026_1").height == 0
+
+
+@pytest.mark.parametrize("name", LAYOUT_NAMES)
+def test_a_reversal_travels_in_a_result_file_of_its_own_and_reads_back_reversed(tmp_path: Path, name: str) -> None:
+    inner = SimulatedBank(seed=3, accounts=_book(), faults=Faults(reversal=1.0))
+    bank = _bank(tmp_path, name)
+    peer = BankFilePeer(tmp_path, layout(name), inner, clock=FixedClock())
+    bank.submit(make_order())
+    for _ in range(12):
+        peer.exchange()
+    results = bank.results(BATCH)
+    reversed_rows = results.filter(pl.col("outcome") == "reversed")
+    assert reversed_rows.height > 0
+    assert reversed_rows["reason_code"].null_count() == 0
+    assert set(reversed_rows["row_id"]) <= set(results.filter(pl.col("outcome") == "paid")["row_id"])
+    assert len(list((tmp_path / "inbox").iterdir())) >= 2, "the reversals came in later files"
+
+
+def test_an_order_still_in_the_outbox_is_withdrawn_and_never_placed_again(tmp_path: Path) -> None:
+    bank = _bank(tmp_path)
+    bank.submit(make_order())
+    bank.withdraw(BATCH)
+    assert list((tmp_path / "outbox").iterdir()) == []
+    _peer(tmp_path).exchange()
+    assert bank.results(BATCH).is_empty()
+    bank.withdraw(BATCH)
+    with pytest.raises(BankFileError, match="withdrawn"):
+        bank.submit(make_order())
+
+
+def test_an_order_the_bank_has_taken_cannot_be_withdrawn_through_the_files(tmp_path: Path) -> None:
+    bank = _bank(tmp_path)
+    bank.submit(make_order())
+    _peer(tmp_path).exchange()
+    with pytest.raises(WithdrawalRefused, match="bank"):
+        bank.withdraw(BATCH)
+    assert bank.results(BATCH).height == sample_rows().height
+
+
+def test_withdrawing_a_batch_never_submitted_changes_nothing(tmp_path: Path) -> None:
+    bank = _bank(tmp_path)
+    bank.withdraw("NEVER")
+    assert list((tmp_path / "sent").iterdir()) == []

@@ -301,3 +301,62 @@ def test_a_row_reissued_through_a_correction_of_a_correction_holds() -> None:
     assert check_invariants(chained, final=True) == []
     broken = attrs.evolve(chained, rows=chained.rows.filter(pl.col("batch_id") != "B3"))
     assert any("reissued" in v.detail for v in check_invariants(broken))
+
+
+def with_money(snap: Snapshot, **figures: list[int]) -> Snapshot:
+    return attrs.evolve(snap, batches=snap.batches.with_columns(pl.Series(k, v, pl.Int64) for k, v in figures.items()))
+
+
+def test_a_sound_store_with_a_reversal_a_draw_and_a_refund_has_no_violations() -> None:
+    """B1: row 2 paid then reversed and returned, row 3 failed; B2 corrects row 3 with money B1 held; the reversed
+    row's money was refunded."""
+    snap = sound()
+    rows = snap.rows.with_columns(
+        status=pl.when((pl.col("batch_id") == "B1") & (pl.col("row_id") == 2))
+        .then(pl.lit("returned"))
+        .otherwise(pl.col("status")),
+        deadline=pl.when((pl.col("batch_id") == "B1") & (pl.col("row_id") == 2))
+        .then(pl.lit(dt.date(2026, 12, 5)))
+        .otherwise(pl.col("deadline")),
+    )
+    ledger = snap.ledger.with_columns(
+        status=pl.when((pl.col("batch_id") == "B1") & (pl.col("row_id") == 2))
+        .then(pl.lit("reversed"))
+        .otherwise(pl.col("status"))
+    )
+    doctored = with_money(
+        attrs.evolve(snap, rows=rows, ledger=ledger),
+        funded_fen=[30_000, 0],
+        drawn_fen=[0, 10_000],
+        refunded_fen=[10_000, 0],
+    )
+    refunds = pl.DataFrame({"batch_id": ["B1"], "amount_fen": [10_000]})
+    assert check_invariants(doctored, treasury_refunds=refunds, final=True) == []
+
+
+def test_refunding_more_than_the_bank_holds_breaks_invariant_7() -> None:
+    found = check_invariants(with_money(sound(), drawn_fen=[0, 0], refunded_fen=[20_000, 0]))
+    assert 7 in {v.invariant for v in found}
+    assert any("more than the bank held" in v.detail for v in found)
+
+
+def test_a_refund_the_treasury_never_received_breaks_invariant_7() -> None:
+    snap = with_money(sound(), drawn_fen=[0, 0], refunded_fen=[5_000, 0])
+    found = check_invariants(
+        snap, treasury_refunds=pl.DataFrame(schema={"batch_id": pl.String, "amount_fen": pl.Int64})
+    )
+    assert any(v.invariant == 7 and "the treasury took back 0 fen" in v.detail for v in found)
+
+
+def test_a_refund_the_workflow_has_not_recorded_yet_is_a_violation_only_at_the_end() -> None:
+    refunds = pl.DataFrame({"batch_id": ["B1"], "amount_fen": [5_000]})
+    assert check_invariants(sound(), treasury_refunds=refunds) == []
+    found = check_invariants(sound(), treasury_refunds=refunds, final=True)
+    assert {v.invariant for v in found} == {7}
+
+
+def test_money_drawn_by_a_batch_that_corrects_nothing_breaks_invariant_7() -> None:
+    snap = sound()
+    doctored = with_money(snap, drawn_fen=[10_000, 0], funded_fen=[20_000, 10_000])
+    found = check_invariants(doctored)
+    assert any(v.invariant == 7 and "corrects no batch" in v.detail for v in found)

@@ -9,6 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from yikatong.adapters.simulated import BANK_REASONS, Faults, SimulatedBank
+from yikatong.errors import WithdrawalRefused
 from yikatong.ports import Bank
 from yikatong.records import DisbursementOrder
 
@@ -409,3 +410,59 @@ def test_only_a_result_shown_unaltered_before_is_ever_contradicted() -> None:
     assert second.sort("row_id").get_column("amount_fen").equals(order.rows.get_column("amount_fen"))
     third = bank.results("B1")
     assert set(third.get_column("outcome")) == {"failed"}
+
+
+def test_an_order_withdrawn_before_its_money_arrived_is_never_paid() -> None:
+    funded: dict[str, int] = {}
+    bank = SimulatedBank(funding=lambda batch_id: funded.get(batch_id, 0))
+    order = make_order(5)
+    bank.submit(order)
+    bank.withdraw("B1")
+    funded["B1"] = order.total_fen
+    assert bank.results("B1").height == 0
+    assert bank.payments.height == 0
+    assert bank.withdrawn == frozenset({"B1"})
+    with pytest.raises(ValueError, match="withdrawn"):
+        bank.submit(order)
+
+
+def test_withdrawal_is_refused_once_the_money_arrived() -> None:
+    bank = SimulatedBank(funding=lambda batch_id: 10**9)
+    bank.submit(make_order(5))
+    with pytest.raises(WithdrawalRefused):
+        bank.withdraw("B1")
+    assert bank.results("B1").height == 5
+    assert bank.withdrawn == frozenset()
+
+
+def test_withdrawing_twice_or_an_unknown_batch_changes_nothing() -> None:
+    bank = SimulatedBank(funding=lambda batch_id: 0)
+    bank.withdraw("NEVER")
+    bank.submit(make_order(3))
+    bank.withdraw("B1")
+    bank.withdraw("B1")
+    assert bank.withdrawn == frozenset({"B1"})
+
+
+def test_a_reversal_comes_after_the_payment_was_seen_and_is_booked_as_money_back() -> None:
+    bank = SimulatedBank(seed=4, faults=Faults(reversal=1.0))
+    bank.submit(make_order(6))
+    first = bank.results("B1")
+    assert set(first["outcome"]) == {"paid"}, "nothing is reversed before its payment was reported"
+    calls = drain(bank, "B1", calls=12)
+    last = calls[-1]
+    reversed_rows = last.filter(pl.col("outcome") == "reversed")
+    assert reversed_rows.height == 6
+    assert reversed_rows["reason_code"].null_count() == 0
+    assert last.filter(pl.col("outcome") == "paid").height == 6, "the payment is still reported beside it"
+    assert set(bank.truth("B1")["outcome"]) == {"reversed"}
+    assert bank.reversals.select("row_id").sort("row_id")["row_id"].to_list() == list(range(1, 7))
+    assert bank.payments.height == 6
+
+
+def test_without_the_reversal_fault_no_payment_comes_back() -> None:
+    bank = SimulatedBank(seed=4, faults=Faults(contradiction=0.5))
+    bank.submit(make_order(6))
+    drain(bank, "B1", calls=10)
+    assert bank.reversals.is_empty()
+    assert "reversed" not in set(bank.truth("B1")["outcome"])

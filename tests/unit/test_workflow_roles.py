@@ -23,6 +23,7 @@ ACTORS: dict[Role, Actor] = {
     "system": Actor.system(),
 }
 
+LATE = dt.date(2027, 6, 30)  # after every correction deadline
 NO_DECISIONS = pl.DataFrame(schema={"row_id": pl.Int64, "decision": pl.String, "reason": pl.String})
 
 Fire = Callable[[World, str, Actor], object]
@@ -43,7 +44,6 @@ SETUP: dict[str, tuple[str, Fire]] = {
     "send_back": ("submitted", lambda w, b, a: w.service.send_back(b, actor=a, reason="资料不全")),
     "refund": ("settled", lambda w, b, a: w.service.refund(b, actor=a, as_of=LATE)),
 }
-LATE = dt.date(2027, 6, 30)  # after every correction deadline
 
 
 def test_every_trigger_has_a_role_case() -> None:

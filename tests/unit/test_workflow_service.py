@@ -116,6 +116,9 @@ class TimingOutBank:
     def submit(self, order: object) -> None:
         raise TimeoutError("bank did not answer")
 
+    def withdraw(self, batch_id: str) -> None:
+        raise TimeoutError("bank did not answer")
+
     def results(self, batch_id: str) -> pl.DataFrame:
         raise TimeoutError("bank did not answer")
 
@@ -208,6 +211,9 @@ class CountingBank:
         return rows.select("row_id", pl.lit(True).alias("verified"))
 
     def submit(self, order: object) -> None:
+        return None
+
+    def withdraw(self, batch_id: str) -> None:
         return None
 
     def results(self, batch_id: str) -> pl.DataFrame:

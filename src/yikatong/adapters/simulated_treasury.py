@@ -162,7 +162,9 @@ class SimulatedTreasury:
                 raise TimeoutError(f"国库未应答，缴回未受理 / treasury did not answer (refund {refund.refund_id})")
         known = self._refunds.get(refund.refund_id)
         if known is not None and known != refund:
-            raise ValueError(f"缴回编号 {refund.refund_id} 已用于另一笔缴回 / a different refund was filed under this id")
+            raise ValueError(
+                f"缴回编号 {refund.refund_id} 已用于另一笔缴回 / a different refund was filed under this id"
+            )
         if known is not None:
             self.duplicate_refunds += 1
         else:

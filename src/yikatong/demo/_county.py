@@ -109,7 +109,7 @@ class County:
             seed=seed,
             faults=PAYMENT_FAULTS,
             item_names={code: item.name for code, item in catalog.items.items()},
-            funding=self.treasury.funded_fen,
+            funding=self._funds_at_bank,
         )
         layout = builtin_layout("fixed-width-gb18030")
         self.exchange = FileExchangeBank(out / "bank", layout, clock=self.clock)
@@ -128,6 +128,15 @@ class County:
             reference=MemoryReference(references),
             history=history,
         )
+
+    def _funds_at_bank(self, batch_id: str) -> int:
+        """Money the bank has for a batch: the treasury's funding plus what a correction drew from the money its
+        corrected batch holds at the bank."""
+        try:
+            drawn = self.store.batch(batch_id).drawn_fen
+        except KeyError:
+            drawn = 0
+        return self.treasury.funded_fen(batch_id) + drawn
 
     def advance(self, days: int = 0, hours: int = 0) -> None:
         """Move the county's clock on (work happens over days, not seconds)."""

@@ -17,6 +17,7 @@ from yikatong.catalog import Catalog
 from yikatong.money import format_yuan
 from yikatong.ports import Store
 from yikatong.workflow.audit import verify
+from yikatong.workflow.funds import batch_money, money_totals, records_frame
 
 __all__ = ["STATUS_LABELS", "collect", "render"]
 
@@ -103,6 +104,8 @@ def collect(store: Store, catalog: Catalog, *, seed: int, period: str, roster_ro
                 "funding_route": b.funding_route,
                 "funding_filed_by": b.funding_filed_by,
                 "funded_fen": b.funded_fen,
+                "drawn_fen": b.drawn_fen,
+                "refunded_fen": b.refunded_fen,
                 "sent_rows": mine.height,
                 "sent_fen": int(mine["amount_fen"].sum()),
                 "paid_rows": paid.height,
@@ -120,8 +123,11 @@ def collect(store: Store, catalog: Catalog, *, seed: int, period: str, roster_ro
         "paid_fen": int(sent.filter(pl.col("status") == "paid")["amount_fen"].sum()),
         "failed_rows": int((sent["status"] == "failed").sum()),
         "failed_fen": int(sent.filter(pl.col("status") == "failed")["amount_fen"].sum()),
+        "reversed_rows": int((sent["status"] == "reversed").sum()),
+        "reversed_fen": int(sent.filter(pl.col("status") == "reversed")["amount_fen"].sum()),
         "funded_fen": sum(b.funded_fen for b in store.batches()),
     }
+    money = money_totals(batch_money(records_frame(store.batches()), store.ledger()))
     decisions = [
         d["to"]
         for e in audit
@@ -133,6 +139,7 @@ def collect(store: Store, catalog: Catalog, *, seed: int, period: str, roster_ro
         "period": period,
         "seed": seed,
         "totals": totals,
+        "money": money,
         "by_status": {
             s: {"label": STATUS_LABELS.get(s, s), "rows": int(n), "fen": int(f)}
             for s, n, f in by_status.sort("status").iter_rows()
@@ -186,6 +193,15 @@ def _group_lines(groups: Mapping[str, Mapping[str, Any]], label: Mapping[str, st
     return lines
 
 
+def _money_line(m: Mapping[str, int]) -> str:
+    """Where every fen funded went: funded = paid − reversed + held + refunded."""
+    return (
+        f"资金 money: 国库拨付 funded {_yuan(m['funded_fen'])} = 已付 paid {_yuan(m['paid_fen'])}"
+        f" − 退汇 reversed {_yuan(m['reversed_fen'])} + 银行留存 held {_yuan(m['held_fen'])}"
+        f" + 缴回国库 refunded {_yuan(m['refunded_fen'])}"
+    )
+
+
 def render(summary: Mapping[str, Any]) -> str:
     """The summary as text for a terminal: totals, then rows and money per status, per batch, per item, per town."""
     t = summary["totals"]
@@ -200,8 +216,9 @@ def render(summary: Mapping[str, Any]) -> str:
         f"国库拨付 funded                       {_yuan(t['funded_fen']):>14} 元",
         f"人工复核 reviews: {summary['reviews']['rows']} 行 rows, 通过 passed {summary['reviews']['passed']},"
         f" 不予发放 blocked {summary['reviews']['blocked']} (审核人≠经办人 checker is not the maker)",
-        f"核对 check: 已发放 + 发放失败 = 报盘 (paid + failed = sent): "
-        f"{_yuan(t['paid_fen'])} + {_yuan(t['failed_fen'])} = {_yuan(t['sent_fen'])}",
+        f"核对 check: 已发放 + 发放失败 + 退汇 = 报盘 (paid + failed + reversed = sent): "
+        f"{_yuan(t['paid_fen'])} + {_yuan(t['failed_fen'])} + {_yuan(t['reversed_fen'])} = {_yuan(t['sent_fen'])}",
+        _money_line(summary["money"]),
         "",
     ]
     status_lines = [

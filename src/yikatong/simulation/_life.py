@@ -10,8 +10,8 @@ department, finance cancelling, another bank, the audit office writing or refund
 
 from __future__ import annotations
 
-import random
 import datetime as dt
+import random
 from typing import Final
 
 import polars as pl
@@ -195,7 +195,9 @@ def _refund(w: World, rng: random.Random, bid: str, cast: _Cast) -> None:
     deadlines = w.store.rows(bid)["deadline"].drop_nulls()
     if deadlines.is_empty():
         return
-    late = deadlines.max() + dt.timedelta(days=1)  # type: ignore[operator]
+    last = deadlines.max()
+    assert isinstance(last, dt.date)
+    late = last + dt.timedelta(days=1)
     if w.service.refundable_fen(bid, as_of=late) <= 0:
         return
     if _chance(rng, 0.1):
@@ -243,10 +245,10 @@ def _fund(w: World, rng: random.Random, bid: str, cast: _Cast) -> bool:
             w.step("request_funding", lambda: svc.request_funding(bid, actor=filer, route=route))  # noqa: B023
             if w.store.batch(bid).state == "funding_requested" or not w.last_was_timeout:
                 break
-        if w.faulty and w.store.batch(bid).state == "funding_requested" and _chance(rng, 0.05):
-            # 原渠道退回 while the treasury decides: the bank refuses to withdraw once the money has arrived
-            if _withdraw(w, rng, bid, cast, "send_back"):
-                return False
+        # 原渠道退回 while the treasury decides: the bank refuses to withdraw once the money has arrived
+        waiting = w.store.batch(bid).state == "funding_requested"
+        if w.faulty and waiting and _chance(rng, 0.05) and _withdraw(w, rng, bid, cast, "send_back"):
+            return False
         for _ in range(_MAX_RETRIES):
             if w.store.batch(bid).state != "funding_requested":
                 break
@@ -302,11 +304,7 @@ def _same_but_reversals(before: pl.DataFrame, after: pl.DataFrame) -> bool:
     if not ((moved["status"] == "paid") & (moved["status_now"] == "reversed")).all():
         return False
     rest = moved.select(keys)
-    return (
-        before.join(rest, on=keys, how="anti")
-        .sort(keys)
-        .equals(after.join(rest, on=keys, how="anti").sort(keys))
-    )
+    return before.join(rest, on=keys, how="anti").sort(keys).equals(after.join(rest, on=keys, how="anti").sort(keys))
 
 
 def _correct(w: World, rng: random.Random, bid: str, cast: _Cast, *, rows: int, depth: int) -> None:

@@ -230,6 +230,27 @@ class StoreContract:
         ledger = store.ledger().sort("batch_id")
         assert ledger.select("batch_id", "status").rows() == [("B1", "failed"), ("B2", "sent")]
 
+    def test_a_reversed_entry_frees_the_key_for_a_correction(self, store: Store) -> None:
+        _create(store, "B1")
+        _create(store, "B2")
+        store.commit(_step(store, "B1", ledger=ledger_frame([("B1", 1, "P1", "paid")])))
+        store.commit(_step(store, "B1", ledger=ledger_frame([("B1", 1, "P1", "reversed")])))
+        store.commit(_step(store, "B2", ledger=ledger_frame([("B2", 1, "P1", "sent")])))
+        ledger = store.ledger().sort("batch_id")
+        assert ledger.select("batch_id", "status").rows() == [("B1", "reversed"), ("B2", "sent")]
+
+    def test_reversed_rows_and_the_batch_money_figures_read_back(self, store: Store, reopen: Reopen) -> None:
+        _create(store, "B1")
+        current = store.batch("B1")
+        money = attrs.evolve(current, funded_fen=30_000, drawn_fen=1_234, refunded_fen=567)
+        store.commit(_step(store, "B1", row_updates=state_updates("B1", [1], "paid")))
+        store.commit(_step(store, "B1", row_updates=state_updates("B1", [1], "reversed")))
+        store.commit(attrs.evolve(_step(store, "B1"), batch=attrs.evolve(money, version=store.batch("B1").version + 1)))
+        again = reopen(store)
+        assert again.rows("B1").sort("row_id")["status"].to_list()[0] == "reversed"
+        record = again.batch("B1")
+        assert (record.funded_fen, record.drawn_fen, record.refunded_fen) == (30_000, 1_234, 567)
+
     def test_ledger_entries_are_replaced_by_batch_and_row(self, store: Store) -> None:
         _create(store, "B1")
         store.commit(_step(store, "B1", ledger=ledger_frame([("B1", 1, "P1", "sent"), ("B1", 2, "P2", "sent")])))

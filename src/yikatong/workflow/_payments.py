@@ -16,10 +16,10 @@ from yikatong.workflow._frames import ledger_entries
 from yikatong.workflow.audit import scrub_expr
 from yikatong.workflow.corrections import correction_deadline
 from yikatong.workflow.disclosure import build_notice
+from yikatong.workflow.funds import batch_money, records_frame
 from yikatong.workflow.machine import Step
 from yikatong.workflow.reconcile import classify_results
 from yikatong.workflow.roles import Actor
-from yikatong.workflow.funds import batch_money, records_frame
 from yikatong.workflow.statuses import apply_updates, plan_moves
 
 __all__ = ["PaymentSteps", "ResultsOutcome"]

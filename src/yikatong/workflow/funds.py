@@ -94,12 +94,16 @@ def batch_money(batches: pl.DataFrame, ledger: pl.DataFrame) -> pl.DataFrame:
     """
     status = pl.col("status")
     fen = pl.col("amount_fen")
-    per_batch = ledger.lazy().group_by("batch_id").agg(
-        fen.filter(status != "withdrawn").sum().alias("sent_fen"),
-        fen.filter(status.is_in(["paid", "reversed"])).sum().alias("paid_fen"),
-        fen.filter(status == "reversed").sum().alias("reversed_fen"),
-        fen.filter(status == "failed").sum().alias("failed_fen"),
-        fen.filter(status == "sent").sum().alias("in_flight_fen"),
+    per_batch = (
+        ledger.lazy()
+        .group_by("batch_id")
+        .agg(
+            fen.filter(status != "withdrawn").sum().alias("sent_fen"),
+            fen.filter(status.is_in(["paid", "reversed"])).sum().alias("paid_fen"),
+            fen.filter(status == "reversed").sum().alias("reversed_fen"),
+            fen.filter(status == "failed").sum().alias("failed_fen"),
+            fen.filter(status == "sent").sum().alias("in_flight_fen"),
+        )
     )
     heads = batches.lazy().select("batch_id", "state", "corrects", "funded_fen", "drawn_fen", "refunded_fen")
     passed_on = (

@@ -74,9 +74,7 @@ TRANSITIONS: Final[tuple[TransitionSpec, ...]] = (
     TransitionSpec("confirm_reviews", ("validated",), "validated", ("department",), checker=True),
     TransitionSpec("dispatch", ("validated",), "dispatched", ("system",), guard="reviews_decided"),
     # a correction batch whose corrected batch holds enough money at the bank needs nothing from the treasury
-    TransitionSpec(
-        "request_funding", ("dispatched",), "funded", ("department", "town"), checker=True, guard="covered"
-    ),
+    TransitionSpec("request_funding", ("dispatched",), "funded", ("department", "town"), checker=True, guard="covered"),
     TransitionSpec("request_funding", ("dispatched",), "funding_requested", ("department", "town"), checker=True),
     TransitionSpec("refuse_funding", ("funding_requested",), "dispatched", ("treasury",), reason=True),
     TransitionSpec("fund", ("funding_requested",), "funded", ("treasury",), guard="amount_matches"),

@@ -190,8 +190,8 @@ class FileExchangeBank:
             return
         if (self.sent / f"{safe}.placed").exists() and not waiting.exists():
             raise WithdrawalRefused(
-                f"批次 {batch_id} 的指令文件 {meta['file']} 已交银行，须由银行撤销 / the order file has been carried to "
-                "the bank: ask the bank to cancel it"
+                f"批次 {batch_id} 的指令文件 {meta['file']} 已交银行，须由银行撤销 / "
+                "the order file has been carried to the bank: ask the bank to cancel it"
             )
         write_atomic(withdrawn, meta["file"].encode("utf-8"))
         waiting.unlink(missing_ok=True)

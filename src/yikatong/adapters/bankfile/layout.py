@@ -287,15 +287,16 @@ class BankLayout(_Model):
             lacking = fields - set(getattr(self, where).detail.names())
             if lacking:
                 raise ValueError(f"{where}: the detail record needs {sorted(lacking)}")
-        for where, outcomes, needed in (
-            ("result", {"paid", "failed", "reversed"}, {"paid", "failed"}),
-            ("verify_response", {"verified", "rejected"}, {"verified", "rejected"}),
-        ):
+        mappings: dict[str, tuple[frozenset[str], frozenset[str]]] = {
+            "result": (frozenset({"paid", "failed", "reversed"}), frozenset({"paid", "failed"})),
+            "verify_response": (frozenset({"verified", "rejected"}), frozenset({"verified", "rejected"})),
+        }
+        for where, (outcomes, required) in mappings.items():
             section = getattr(self, where)
             if "status" not in section.detail.names():
                 raise ValueError(f"{where}: the detail record needs a status field")
-            mapped = set(section.statuses.values())
-            if not needed <= mapped or not mapped <= outcomes:
+            mapped = frozenset(section.statuses.values())
+            if not required <= mapped or not mapped <= outcomes:
                 raise ValueError(f"{where}: statuses must map the bank's codes to {sorted(outcomes)}")
         if self.result.key != self.order.key:
             raise ValueError(f"result: rows must be identified by {self.order.key!r}, as in the order")

@@ -71,7 +71,8 @@ def render_file(
     Args:
         section: The file's layout.
         rows: The per-row columns; an ``amount_fen`` column (Int64) is written as ``amount`` in the section's unit.
-        values: Header/trailer values; ``total`` and ``paid_total``, ``failed_total``, ``reversed_total`` are integer fen.
+        values: Header/trailer values; ``total``, ``paid_total``, ``failed_total``, ``reversed_total`` in integer
+            fen.
         date: The file date (``date`` fields).
         file: The file name, for messages.
 
