@@ -335,12 +335,12 @@ class PaymentSteps(ServiceCore):
 
         Args:
             batch_id: The batch.
-            as_of: The day deadlines are judged by (the clock's day when None).
+            as_of: The day deadlines are judged by (today on the county calendar when None).
         """
         record = self.store.batch(batch_id)
         if record.state not in ("settled", "published"):
             return 0
-        day = as_of or self._now().date()
+        day = as_of or self._today()
         rows = self.store.rows(batch_id)
         carried: dict[int, bool] = {}  # corrected row id → a correction carrying it has not drawn yet
         for child in self.store.batches():
