@@ -27,8 +27,10 @@ from yikatong.errors import CatalogError, UnknownItem
 from yikatong.money import parse_yuan
 
 __all__ = [
+    "CONTROLS",
     "REFERENCE_LISTS",
     "Catalog",
+    "ControlName",
     "FixedStandard",
     "HolderNameThresholds",
     "RateStandard",
@@ -48,6 +50,20 @@ REFERENCE_LISTS: tuple[ReferenceListName, ...] = (
     "dibao",
     "registered_poor",
 )
+ControlName = Literal[
+    "registry",
+    "ledger",
+    "bank_verification",
+    "deceased",
+    "public_employee",
+    "disabled",
+    "supported",
+    "dibao",
+    "registered_poor",
+]
+"""A control validation can run: the account registry, the payment ledger, the bank's account verification
+(联网核查), or one of the reference lists."""
+CONTROLS: tuple[ControlName, ...] = ("registry", "ledger", "bank_verification", *REFERENCE_LISTS)
 Rounding = Literal["half_up", "down", "up"]
 
 
@@ -133,6 +149,7 @@ class SubsidyItem(_Model):
     means_tested: bool = False
     requires_lists: tuple[ReferenceListName, ...] = ()
     excludes_lists: tuple[ReferenceListName, ...] = ()
+    mandatory_controls: tuple[ControlName, ...] = ()
     exclusive_with: tuple[str, ...] = ()
     severity: dict[str, Severity] = Field(default_factory=dict)
     holder_name: HolderNameThresholds = HolderNameThresholds()
@@ -168,6 +185,13 @@ class SubsidyItem(_Model):
         ):
             raise ValueError("cap_per_period must not exceed cap_per_year")
         return self
+
+    @property
+    def required_controls(self) -> tuple[ControlName, ...]:
+        """The controls validation must have for this item: its ``mandatory_controls``, and the lists it requires
+        or excludes (without them ``LIST_REQUIRED_MISSING`` / ``LIST_EXCLUDED_PRESENT`` could not judge anyone).
+        A missing one is ``CONTROL_MISSING`` unless finance waived it for the batch."""
+        return tuple(dict.fromkeys((*self.mandatory_controls, *self.requires_lists, *self.excludes_lists)))
 
     def severity_of(self, code: str, default: Severity) -> Severity:
         """The severity of rule ``code`` for this item: the catalogue's override, else ``default``."""

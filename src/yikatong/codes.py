@@ -53,6 +53,7 @@ CODES_BY_FAMILY: Final[dict[str, tuple[str, ...]]] = {
         "AMOUNT_OUTLIER",
         "BATCH_TOTAL_MISMATCH",
     ),
+    "controls": ("CONTROL_MISSING",),
 }
 
 ALL_CODES: Final[frozenset[str]] = frozenset(c for codes in CODES_BY_FAMILY.values() for c in codes)

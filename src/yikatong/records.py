@@ -48,7 +48,10 @@ class DisbursementOrder:
         batch_id: The batch the order belongs to; results come back under it.
         item: Subsidy item code (for the bank's SMS text and its records).
         period: Period label.
-        rows: ``row_id`` (Int64), ``id_number``, ``name``, ``account``, ``amount_fen`` (Int64): one row per payment.
+        rows: ``row_id`` (Int64), ``id_number``, ``name``, ``account``, ``amount_fen`` (Int64): one row per payment;
+            ``account`` is the account validation approved (with a registry, the payee's active registered
+            account, never the roster's), and ``account_source`` says where it came from (``registry`` or
+            ``roster``).
         count: Number of rows (control count).
         total_fen: Sum of ``amount_fen`` (control total).
     """
@@ -175,6 +178,8 @@ ROW_STATE_SCHEMA: dict[str, pl.DataType] = {
     "note": pl.String(),  # the last decision's reason or the bank's failure text; never a full ID or account
     "reason_code": pl.String(),  # the rule or bank code behind the last move, null when none
     "deadline": pl.Date(),  # correction deadline (a county date) of a returned or expired row, else null
+    "pay_account": pl.String(),  # the account validation approved for payment; null before validation
+    "account_source": pl.String(),  # where pay_account came from: registry or roster; null before validation
     "updated_at": pl.Datetime("us", "UTC"),  # when the status last moved (a paid row: the pay date)
 }
 """The mutable part of a batch row: what :attr:`Change.row_updates` replaces, wholesale, per row."""

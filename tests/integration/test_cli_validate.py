@@ -73,8 +73,16 @@ def test_out_writes_verdicts_issues_and_a_summary_without_full_ids(
             "code": "BATCH_TOTAL_MISMATCH",
             "severity": "block",
             "evidence": "declared 5 rows, 500.00 yuan; roster has 5 rows, 400.00 yuan",
-        }
+        },
+        {
+            "code": "CONTROL_MISSING",
+            "severity": "block",
+            "evidence": "未提供必需的控制：一卡通账户登记库 registry、发放台账 ledger、死亡人员名单 deceased / "
+            "mandatory control(s) not supplied: registry (one-card account registry), ledger (payment ledger), "
+            "deceased (deceased list)",
+        },
     ]
+    assert summary["controls"]["missing"] == ["registry", "ledger", "deceased"]
     assert "批次 batch: BATCH_TOTAL_MISMATCH block" in capsys.readouterr().out
     for text in [*issues["evidence"].to_list(), json.dumps(summary, ensure_ascii=False)]:
         assert not re.search(r"\d{17}[\dX]", text)
@@ -114,8 +122,15 @@ def test_fail_on_block_exits_1_when_a_row_is_blocked(tmp_path: Path, capsys: pyt
 
 def test_fail_on_review_counts_rows_for_review_but_fail_on_block_does_not(tmp_path: Path) -> None:
     roster = _write(tmp_path, HEADER + "赵六,500241410101002,女,6217000000000000046,100.00\n")
-    assert _validate(roster, "--fail-on", "block") == 0
-    assert _validate(roster, "--fail-on", "review") == 1
+    no_controls = tmp_path / "catalog.toml"  # the example catalogue without its mandatory controls
+    no_controls.write_text(
+        CATALOG.read_text(encoding="utf-8").replace('mandatory_controls = ["registry", "ledger", "deceased"]\n', ""),
+        encoding="utf-8",
+    )
+    run = ("validate", roster, "--catalog", no_controls, "--item", "GLJT", "--period", "2026-11")
+    assert _run(*run, "--fail-on", "block") == 0
+    assert _run(*run, "--fail-on", "review") == 1
+    assert _validate(roster, "--fail-on", "block") == 1  # with them, the missing controls block the batch
 
 
 def test_the_streaming_engine_gives_the_same_verdicts(tmp_path: Path) -> None:
@@ -181,6 +196,42 @@ def test_a_period_of_another_kind_than_the_items_exits_2_with_a_bilingual_messag
     err = capsys.readouterr().err
     assert f"期间类型不符：项目 {item}" in err
     assert f"period kind mismatch: item {item}" in err
+
+
+def test_validate_prints_first_which_controls_ran_and_which_mandatory_ones_are_missing(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert _validate(_write(tmp_path), "--ledger", ROOT / "examples" / "ledger.csv") == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0] == "控制 controls 已运行 ran: 发放台账 ledger"
+    assert lines[1].startswith(
+        "控制 controls 缺少（必需）MISSING (mandatory): 一卡通账户登记库 registry、死亡人员名单 deceased"
+    )
+    assert "registry (one-card account registry), deceased (deceased list)" in lines[1]
+    assert any(re.match(r"批次 batch: CONTROL_MISSING block", line) for line in lines)
+
+
+def test_validate_with_every_mandatory_control_names_them_as_run(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    examples = ROOT / "examples"
+    code = _validate(
+        _write(tmp_path),
+        "--registry",
+        examples / "registry.csv",
+        "--ledger",
+        examples / "ledger.csv",
+        "--reference",
+        f"deceased={examples / 'reference' / 'deceased.csv'}",
+    )
+    out = capsys.readouterr().out
+    assert code == 0
+    assert (
+        out.splitlines()[0]
+        == "控制 controls 已运行 ran: 一卡通账户登记库 registry、发放台账 ledger、死亡人员名单 deceased"
+    )
+    assert "MISSING (mandatory)" not in out
+    assert "CONTROL_MISSING" not in out
 
 
 def test_an_empty_roster_file_is_a_clear_error_with_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

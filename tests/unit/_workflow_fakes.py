@@ -7,11 +7,13 @@ import datetime as dt
 import polars as pl
 
 from yikatong.adapters.clock import FixedClock
+from yikatong.adapters.memory_reference import MemoryReference
 from yikatong.adapters.memory_store import MemoryStore
 from yikatong.catalog import Catalog
 from yikatong.errors import WithdrawalRefused
 from yikatong.records import DisbursementOrder, DisclosureNotice, FundingRequest, FundingStatus, Refund
 from yikatong.rules import amounts, duplicates, identity, ingestion, ledger
+from yikatong.rules._keys import canonical_id_expr
 from yikatong.workflow import Actor, Service, build_service
 
 __all__ = [
@@ -25,11 +27,13 @@ __all__ = [
     "TEST_RULES",
     "TOWN",
     "FakeBank",
+    "FakeRegistry",
     "FakeSink",
     "FakeTreasury",
     "World",
     "make_id",
     "make_roster",
+    "no_deaths",
     "snapshot",
 ]
 
@@ -155,15 +159,67 @@ class FakeSink:
         self.notices.append(notice)
 
 
-class World:
-    """A service over fakes, with helpers that walk a batch through the life cycle."""
+class FakeRegistry:
+    """A one-card registry in which every person a batch of the store names holds, as active account, the account
+    their latest batch row names; ``changes`` (``id_number, account, status``) overrides it, as when a town reviews a
+    new declaration or closes an account between validation and dispatch."""
 
-    def __init__(self, catalog: Catalog, *, history: pl.DataFrame | None = None) -> None:
+    def __init__(self, store: MemoryStore) -> None:
+        self.store = store
+        self.changes = pl.DataFrame(schema={"id_number": pl.String, "account": pl.String, "status": pl.String})
+
+    def change(self, id_number: str, account: str, status: str = "active") -> None:
+        """Make ``account`` the person's account with ``status`` (their other accounts are closed)."""
+        row = pl.DataFrame({"id_number": [id_number], "account": [account], "status": [status]})
+        self.changes = pl.concat([self.changes.filter(pl.col("id_number") != id_number), row])
+
+    def snapshot(self) -> pl.LazyFrame:
+        frames = [self.store.rows(b.batch_id) for b in self.store.batches()]
+        declared = (
+            pl.concat(frames).filter(pl.col("account").is_not_null()).unique("id_number", keep="last")
+            if frames
+            else pl.DataFrame(schema={"id_number": pl.String, "account": pl.String, "name": pl.String})
+        )
+        declared = declared.with_columns(canonical_id_expr(pl.col("id_number")).alias("id_number"))
+        declared = declared.join(self.changes.select("id_number"), on="id_number", how="anti").select(
+            "id_number", "account", "name", pl.lit("active").alias("status")
+        )
+        changed = self.changes.join(declared.select("id_number", "name"), on="id_number", how="left").select(
+            "id_number", "account", "name", "status"
+        )
+        return (
+            pl.concat([declared, changed])
+            .select(
+                "id_number",
+                "account",
+                pl.lit("card").alias("account_kind"),
+                pl.lit("RCC").alias("bank"),
+                pl.col("name").alias("holder_name"),
+                "status",
+            )
+            .lazy()
+        )
+
+
+def no_deaths() -> MemoryReference:
+    """A deceased list on which no one of the tests' rosters is."""
+    return MemoryReference({"deceased": pl.DataFrame(schema={"id_number": pl.String, "death_date": pl.Date})})
+
+
+class World:
+    """A service over fakes, with helpers that walk a batch through the life cycle.
+
+    The service has the example catalogue's mandatory controls: the registry (:class:`FakeRegistry`), the ledger
+    (its store's) and a deceased list (:func:`no_deaths`); ``registry=False`` leaves the registry out.
+    """
+
+    def __init__(self, catalog: Catalog, *, history: pl.DataFrame | None = None, registry: bool = True) -> None:
         self.store = MemoryStore()
         self.bank = FakeBank()
         self.treasury = FakeTreasury()
         self.sink = FakeSink()
         self.clock = FixedClock(START, step=dt.timedelta(seconds=1))
+        self.registry = FakeRegistry(self.store)
         self.service: Service = build_service(
             store=self.store,
             bank=self.bank,
@@ -173,6 +229,8 @@ class World:
             catalog=catalog,
             rules=TEST_RULES,
             history=history,
+            registry=self.registry if registry else None,
+            reference=no_deaths(),
         )
 
     def draft(self, roster: pl.DataFrame | None = None) -> str:

@@ -28,6 +28,8 @@ def rows(*statuses: str) -> pl.DataFrame:
             "note": [None] * n,
             "reason_code": [None] * n,
             "deadline": [None] * n,
+            "pay_account": [None] * n,
+            "account_source": [None] * n,
             "updated_at": [AT] * n,
         },
         schema_overrides={
@@ -36,6 +38,8 @@ def rows(*statuses: str) -> pl.DataFrame:
             "note": pl.String,
             "reason_code": pl.String,
             "deadline": pl.Date,
+            "pay_account": pl.String,
+            "account_source": pl.String,
             "updated_at": pl.Datetime("us", "UTC"),
         },
     )

@@ -26,8 +26,18 @@ from yikatong.ingest import load_ledger, load_reference, load_registry, parse_re
 from yikatong.money import parse_yuan
 from yikatong.period import Period, period_of_kind
 from yikatong.rules import ValidationContext, ValidationReport, validate, validate_partitioned
+from yikatong.rules.controls import CONTROL_LABELS, describe_controls
 
-__all__ = ["CliInputError", "Inputs", "build_context", "load_inputs", "print_summary", "register", "run"]
+__all__ = [
+    "CliInputError",
+    "Inputs",
+    "build_context",
+    "load_inputs",
+    "print_controls",
+    "print_summary",
+    "register",
+    "run",
+]
 
 _VERDICT_ZH = {"pass": "通过", "review": "待复核", "block": "拦截"}
 _SEVERITY_ZH = {"block": "拦截", "review": "复核", "fix": "已修正"}
@@ -204,9 +214,29 @@ def build_context(args: argparse.Namespace, inputs: Inputs) -> ValidationContext
     )
 
 
-def print_summary(report: ValidationReport, item: SubsidyItem, roster_path: Path, out: TextIO) -> None:
-    """Print the report as a readable summary: rows, verdicts, findings per code, batch findings, skipped rules."""
+def print_controls(report: ValidationReport, out: TextIO) -> None:
+    """Print which controls ran, and which mandatory ones are missing or waived, before anything else: a check
+    that did not run is the first thing a reader must know."""
+    controls = report.controls
     w = out.write
+    ran = "、".join(f"{CONTROL_LABELS[c][0]} {c}" for c in controls.supplied) or "无 none"
+    w(f"控制 controls 已运行 ran: {ran}\n")
+    if controls.missing:
+        zh, en = describe_controls(controls.missing)
+        w(f"控制 controls 缺少（必需）MISSING (mandatory): {zh} — {en}\n")
+    for control, reason in controls.waived.items():
+        zh, en = describe_controls([control])
+        w(f"控制 controls 已豁免 waived: {zh} — {en} — 理由 reason: {reason}\n")
+    optional = [c for c in CONTROL_LABELS if c not in controls.supplied and c not in controls.required]
+    if optional:
+        w(f"控制 controls 未提供（非必需）not supplied (optional): {', '.join(optional)}\n")
+
+
+def print_summary(report: ValidationReport, item: SubsidyItem, roster_path: Path, out: TextIO) -> None:
+    """Print the report as a readable summary: controls, rows, verdicts, findings per code, batch findings,
+    skipped rules."""
+    w = out.write
+    print_controls(report, out)
     w(f"名单 roster: {roster_path.name} — {report.rows:,} 行 rows\n")
     w(f"项目 item: {item.code} {item.name}（{item.department}） 期间 period: {report.period}\n")
     counts = report.counts_by_verdict

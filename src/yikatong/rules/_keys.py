@@ -13,7 +13,20 @@ import polars as pl
 
 from yikatong.rules._rule import Derivation, RuleEnv
 
-__all__ = ["ID_KEY", "cached", "id_key_expr"]
+__all__ = ["ID_KEY", "cached", "canonical_id_expr", "id_key_expr"]
+
+_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+
+
+def canonical_id_expr(id_col: pl.Expr) -> pl.Expr:
+    """The 18-character form of an ID: a first-generation 15-digit number is upgraded (``19`` inserted, check
+    character computed); anything else is kept as it is. The ledger keys payments by this form, so one person
+    under both forms is still one key."""
+    body = pl.concat_str(id_col.str.slice(0, 6), pl.lit("19"), id_col.str.slice(6, 9))
+    total = pl.sum_horizontal([body.str.slice(i, 1).cast(pl.Int64, strict=False) * w for i, w in enumerate(_WEIGHTS)])
+    check = pl.lit("10X98765432").str.slice(total % 11, 1)
+    fifteen = id_col.str.contains(r"^[0-9]{15}$").fill_null(False)
+    return pl.when(fifteen).then(pl.concat_str(body, check)).otherwise(id_col)
 
 
 def id_key_expr(expr: pl.Expr) -> pl.Expr:

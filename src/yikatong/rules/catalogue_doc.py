@@ -15,6 +15,7 @@ _FAMILY_TITLES = {
     "accounts": "Accounts 一人一卡",
     "duplicates": "Duplicates and eligibility 重复与资格",
     "amounts": "Amounts 金额",
+    "controls": "Mandatory controls 必需的控制",
 }
 
 

@@ -28,6 +28,10 @@ def _frozen_mapping(
     return dict(value or {})
 
 
+def _text_mapping(value: Mapping[str, str] | None) -> dict[str, str]:
+    return {str(k): str(v) for k, v in (value or {}).items()}
+
+
 @frozen(kw_only=True)
 class ValidationContext:
     """Other frames and facts the rules may use. Every field is optional; rules needing a missing one are skipped.
@@ -42,6 +46,8 @@ class ValidationContext:
             optionally ``reason``.
         declared_count: The row count the department declared for the batch.
         declared_total_fen: The total amount (fen) the department declared for the batch.
+        waived_controls: Mandatory controls (:attr:`yikatong.catalog.SubsidyItem.required_controls`) that finance
+            waived for this batch, each with its reason: their absence is reported, not ``CONTROL_MISSING``.
     """
 
     catalog: Catalog | None = None
@@ -51,6 +57,7 @@ class ValidationContext:
     bank_verification: pl.LazyFrame | None = None
     declared_count: int | None = None
     declared_total_fen: int | None = None
+    waived_controls: dict[str, str] = field(factory=dict, converter=_text_mapping)
 
     def check(self) -> None:
         """Check that every supplied frame has the columns the rules read (only the schemas are looked at).
@@ -76,6 +83,15 @@ class ValidationContext:
                 raise ReferenceDataError(
                     f"{label}: missing column(s) {', '.join(missing)}{hint} / {label} 缺少列 {', '.join(missing)}"
                 )
+
+    def supplied_controls(self) -> frozenset[str]:
+        """The controls present (see :data:`yikatong.catalog.CONTROLS`): ``registry``, ``ledger``,
+        ``bank_verification`` and each reference list by its name."""
+        names: set[str] = set(self.reference)
+        for name in ("registry", "ledger", "bank_verification"):
+            if getattr(self, name) is not None:
+                names.add(name)
+        return frozenset(names)
 
     def available_inputs(self) -> frozenset[str]:
         """Names of the inputs present, as rules declare them: ``catalog``, ``registry``, ``ledger``,

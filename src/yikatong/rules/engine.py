@@ -20,6 +20,7 @@ from yikatong.period import Period, period_of_kind
 from yikatong.privacy import mask_id_expr
 from yikatong.rules._rule import Derivation, Finding, Rule, RuleEnv
 from yikatong.rules.context import ValidationContext
+from yikatong.rules.controls import control_report
 from yikatong.rules.report import ISSUES_SCHEMA, ValidationReport
 from yikatong.schema import FLAG_COLUMNS
 
@@ -89,6 +90,7 @@ def validate(
         examples=examples.sort("code", "row_id"),
         skipped=skipped,
         rules_run=tuple(r.code for r in active),
+        controls=control_report(item, env.context),
     )
 
 

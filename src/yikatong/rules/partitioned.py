@@ -57,6 +57,7 @@ from yikatong.rules._rule import Rule, RuleEnv
 from yikatong.rules.accounts import batch_spread
 from yikatong.rules.amounts import amount_median_expr, household_limit_checked
 from yikatong.rules.context import ValidationContext
+from yikatong.rules.controls import control_report
 from yikatong.rules.engine import (
     build_plan,
     examples_plan,
@@ -151,6 +152,7 @@ def validate_partitioned(
         examples=examples.sort("code", "row_id"),
         skipped=skipped,
         rules_run=tuple(r.code for r in active),
+        controls=control_report(item, env.context),
     )
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from yikatong.rules import accounts, amounts, duplicates, identity, ingestion, ledger, lists, near
+from yikatong.rules import accounts, amounts, controls, duplicates, identity, ingestion, ledger, lists, near
 from yikatong.rules._rule import Rule
 
 __all__ = ["RULES", "rules_by_code"]
@@ -16,6 +16,7 @@ RULES: tuple[Rule, ...] = (
     *near.RULES,
     *lists.RULES,
     *amounts.RULES,
+    *controls.RULES,
 )
 
 

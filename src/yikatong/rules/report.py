@@ -9,9 +9,10 @@ from pathlib import Path
 from typing import Any
 
 import polars as pl
-from attrs import frozen
+from attrs import field, frozen
 
 from yikatong.period import Period
+from yikatong.rules.controls import ControlReport
 
 __all__ = ["ISSUES_SCHEMA", "VERDICTS", "ValidationReport"]
 
@@ -41,6 +42,8 @@ class ValidationReport:
             ``source_line``, ``name``, ``id_masked``, ``amount_fen``, ``evidence``.
         skipped: Rules not run, with the reason (``code → reason``).
         rules_run: Codes of the rules that ran.
+        controls: Which controls (registry, ledger, bank verification, reference lists) the validation had, which
+            mandatory ones it lacked and which finance waived for the batch.
     """
 
     item: str
@@ -50,6 +53,7 @@ class ValidationReport:
     examples: pl.DataFrame
     skipped: dict[str, str]
     rules_run: tuple[str, ...]
+    controls: ControlReport = field(factory=ControlReport)
 
     @property
     def rows(self) -> int:
@@ -107,7 +111,8 @@ class ValidationReport:
 
     @property
     def summary(self) -> dict[str, Any]:
-        """A JSON-ready summary: rows, counts per verdict, counts per code, batch-level findings, skipped rules."""
+        """A JSON-ready summary: controls, rows, counts per verdict, counts per code, batch-level findings, skipped
+        rules."""
         codes: dict[str, Any] = {}
         for code, severity, zh, en, n in self.counts_by_code.iter_rows():
             entry = codes.setdefault(code, {"message_zh": zh, "message_en": en, "rows": 0, "by_severity": {}})
@@ -116,6 +121,7 @@ class ValidationReport:
         return {
             "item": self.item,
             "period": str(self.period),
+            "controls": self.controls.summary,
             "rows": self.rows,
             "verdicts": self.counts_by_verdict,
             "codes": codes,

@@ -9,7 +9,7 @@ disclosure.
 from yikatong.workflow.audit import AuditVerification, verify
 from yikatong.workflow.machine import STATES, TRANSITIONS, TRIGGERS, allowed_roles
 from yikatong.workflow.roles import ROLES, Actor, Role
-from yikatong.workflow.service import DispatchOutcome, ResultsOutcome, Service, build_service
+from yikatong.workflow.service import DispatchOutcome, ResultsOutcome, Service, Waiver, build_service
 from yikatong.workflow.statuses import FINAL_STATUSES, LEGAL_MOVES, ROW_STATUSES
 
 __all__ = [
@@ -26,6 +26,7 @@ __all__ = [
     "ResultsOutcome",
     "Role",
     "Service",
+    "Waiver",
     "allowed_roles",
     "build_service",
     "verify",

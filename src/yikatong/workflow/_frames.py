@@ -7,22 +7,10 @@ import datetime as dt
 import polars as pl
 
 from yikatong.records import LEDGER_SCHEMA, ROW_SCHEMA, ROW_STATE_SCHEMA
+from yikatong.rules._keys import canonical_id_expr
 from yikatong.schema import FLAG_COLUMNS, ROSTER_SCHEMA
 
 __all__ = ["canonical_id_expr", "ledger_entries", "roster_of", "stored_rows"]
-
-_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
-
-
-def canonical_id_expr(id_col: pl.Expr) -> pl.Expr:
-    """The 18-character form of an ID: a first-generation 15-digit number is upgraded (``19`` inserted, check
-    character computed); anything else is kept as it is. The ledger keys payments by this form, so one person
-    under both forms is still one key."""
-    body = pl.concat_str(id_col.str.slice(0, 6), pl.lit("19"), id_col.str.slice(6, 9))
-    total = pl.sum_horizontal([body.str.slice(i, 1).cast(pl.Int64, strict=False) * w for i, w in enumerate(_WEIGHTS)])
-    check = pl.lit("10X98765432").str.slice(total % 11, 1)
-    fifteen = id_col.str.contains(r"^[0-9]{15}$").fill_null(False)
-    return pl.when(fifteen).then(pl.concat_str(body, check)).otherwise(id_col)
 
 
 def stored_rows(roster: pl.DataFrame, *, batch_id: str, at: dt.datetime) -> pl.DataFrame:

@@ -12,13 +12,15 @@ from collections.abc import Sequence
 from typing import Any
 
 import polars as pl
-from attrs import frozen
+from attrs import evolve, frozen
 
 from yikatong.catalog import Catalog
 from yikatong.errors import IllegalTransition
 from yikatong.ports import Bank, Clock, DisclosureSink, Store, Treasury
 from yikatong.records import LEDGER_ACTIVE, BatchRecord, DisbursementOrder
-from yikatong.rules import Rule, ValidationContext, ValidationReport, validate
+from yikatong.rules import Rule, ValidationContext, ValidationReport, controls, paid_accounts, validate
+from yikatong.workflow._accounts import accounts_for_dispatch
+from yikatong.workflow._controls import ControlSteps, Waiver
 from yikatong.workflow._core import DEFAULT_CORRECTION_DAYS, DEFAULT_WINDOW_DAYS, ReferenceSource, RegistrySource
 from yikatong.workflow._creation import CreationSteps
 from yikatong.workflow._deadlines import DeadlineSteps, Extension, Worklist
@@ -30,7 +32,7 @@ from yikatong.workflow.machine import Step
 from yikatong.workflow.roles import Actor
 from yikatong.workflow.statuses import plan_moves
 
-__all__ = ["DispatchOutcome", "Extension", "ResultsOutcome", "Service", "Worklist", "build_service"]
+__all__ = ["DispatchOutcome", "Extension", "ResultsOutcome", "Service", "Waiver", "Worklist", "build_service"]
 
 _VERDICT_STATUS = {"pass": "passed", "review": "review", "block": "blocked"}
 
@@ -43,7 +45,8 @@ class DispatchOutcome:
         record: The batch afterwards.
         order: The pay order the bank received (``count``/``total_fen`` are the batch's Σ sent).
         returned: Rows sent back to the department's correction queue (blocked at validation or review).
-        held: Rows blocked at dispatch because their (person, item, period) is already in the ledger or repeated.
+        held: Rows blocked at dispatch: their (person, item, period) is already in the ledger or repeated, or their
+            registered account changed after validation, or they have no account to pay into.
     """
 
     record: BatchRecord
@@ -52,7 +55,7 @@ class DispatchOutcome:
     held: int
 
 
-class Service(CreationSteps, PaymentSteps, DeadlineSteps):
+class Service(CreationSteps, PaymentSteps, DeadlineSteps, ControlSteps):
     """The disbursement workflow over the ports (see :func:`build_service` for the arguments)."""
 
     # -- intake -------------------------------------------------------------------------------------------------
@@ -71,23 +74,31 @@ class Service(CreationSteps, PaymentSteps, DeadlineSteps):
         actor = actor or Actor.system()
         record = self.store.batch(batch_id)
         rows = self.store.rows(batch_id)
-        reports: list[ValidationReport] = []
+        runs: list[tuple[ValidationReport, pl.DataFrame]] = []
 
         def batch_blocked() -> bool:
-            reports.append(self._run_rules(record, rows))
-            return reports[-1].batch_blocked
+            runs.append(self._run_rules(record, rows))
+            return runs[-1][0].batch_blocked
 
         state = self._fire(record, "validate", Step(actor=actor, guards={"batch_blocked": batch_blocked}))
-        report = reports[0]
+        report, accounts = runs[0]
         at = self._now()
         codes = (
             report.issues.filter(pl.col("row_id").is_not_null() & (pl.col("severity") != "fix"))
             .group_by("row_id")
             .agg(pl.col("code").unique().sort().str.join(",").alias("reason_code"))
         )
-        verdicts = report.verdicts.join(codes, on="row_id", how="left")
+        verdicts = report.verdicts.join(codes, on="row_id", how="left").join(accounts, on="row_id", how="left")
         to = pl.lit("withdrawn") if state == "rejected" else pl.col("verdict").replace_strict(_VERDICT_STATUS)
-        moves = verdicts.select(pl.lit(batch_id).alias("batch_id"), "row_id", to.alias("to"), "verdict", "reason_code")
+        moves = verdicts.select(
+            pl.lit(batch_id).alias("batch_id"),
+            "row_id",
+            to.alias("to"),
+            "verdict",
+            "reason_code",
+            "pay_account",
+            "account_source",
+        )
         batch_codes = ",".join(sorted(set(report.batch_issues.filter(pl.col("severity") == "block")["code"])))
         self._commit(
             record,
@@ -95,14 +106,22 @@ class Service(CreationSteps, PaymentSteps, DeadlineSteps):
             at=at,
             actor=actor,
             action="validate",
-            details={"verdicts": report.counts_by_verdict, "batch_blocked": report.batch_blocked},
+            details={
+                "verdicts": report.counts_by_verdict,
+                "batch_blocked": report.batch_blocked,
+                "controls": report.controls.summary,
+                "account_sources": dict(accounts.group_by("account_source").len().sort("account_source").rows()),
+            },
             row_updates=plan_moves(rows, moves, at=at),
             changes={"reason": batch_codes} if state == "rejected" else None,
         )
         return report
 
-    def _run_rules(self, record: BatchRecord, rows: pl.DataFrame) -> ValidationReport:
+    def _run_rules(self, record: BatchRecord, rows: pl.DataFrame) -> tuple[ValidationReport, pl.DataFrame]:
+        """Validate the batch's rows with every control the service has (and the finance waivers of the ones it
+        lacks); return the report and the account validation approves for each row."""
         roster = roster_of(rows)
+        item = self._item(record)
         verification = None
         if self.verify_accounts:
             checked = self.bank.verify_accounts(roster.select("row_id", "id_number", "name", "account"))
@@ -110,16 +129,23 @@ class Service(CreationSteps, PaymentSteps, DeadlineSteps):
         reference = {}
         if self.reference is not None:
             reference = {name: self.reference.frame(name) for name in sorted(self.reference.available())}
+        registry = self.registry.snapshot() if self.registry is not None else None
         context = ValidationContext(
             catalog=self.catalog,
-            registry=self.registry.snapshot() if self.registry is not None else None,
+            registry=registry,
             reference=reference,
             ledger=self._ledger_for_rules(record),
             bank_verification=verification,
             declared_count=record.declared_count,
             declared_total_fen=record.declared_total_fen,
         )
-        return validate(roster, item=self._item(record), period=record.period, context=context, rules=self.rules)
+        absent = {str(c) for c in item.required_controls} - context.supplied_controls()
+        context = evolve(context, waived_controls=self._approved_waivers(record, absent))
+        rules = self.rules
+        if rules is not None and not any(r.code == "CONTROL_MISSING" for r in rules):
+            rules = (*rules, *controls.RULES)  # the money path never runs without its mandatory controls
+        report = validate(roster, item=item, period=record.period, context=context, rules=rules)
+        return report, paid_accounts(roster, item=item, period=record.period, registry=registry)
 
     def _ledger_for_rules(self, record: BatchRecord) -> pl.LazyFrame:
         """The store's ledger of the other batches, plus the payment history the host supplied."""
@@ -186,7 +212,9 @@ class Service(CreationSteps, PaymentSteps, DeadlineSteps):
         """Send the passing rows to the bank and return the blocked rows to the department.
 
         A passing row whose (person, item, period) already holds an active ledger entry, or appears twice in the
-        batch, is blocked here instead of sent: a key is never paid twice.
+        batch, is blocked here instead of sent: a key is never paid twice. The order carries the account validation
+        approved for each row (with a registry, the payee's active registered account, never the roster's) and its
+        source; a row whose registered account changed since validation, or that has no account, is held too.
 
         Raises:
             IllegalTransition: rows still await review, or no row can be sent (cancel the batch instead).
@@ -211,38 +239,86 @@ class Service(CreationSteps, PaymentSteps, DeadlineSteps):
             .unique()
         )
         passed = rows.filter(pl.col("status") == "passed")
+        current = None
+        if self.registry is not None:
+            current = paid_accounts(
+                roster_of(passed), item=self._item(record), period=record.period, registry=self.registry.snapshot()
+            )
+        passed = accounts_for_dispatch(passed, current)
         key = canonical_id_expr(pl.col("id_number"))
         clash = key.is_in(active["id_number"].implode()) | key.is_duplicated()
         passed = passed.with_columns(clash.alias("_clash"))
-        to_send = passed.filter(~pl.col("_clash")).drop("_clash")
+        to_send = passed.filter(~pl.col("_clash") & pl.col("_hold_code").is_null())
         held = passed.filter(pl.col("_clash"))
+        held_accounts = passed.filter(~pl.col("_clash") & pl.col("_hold_code").is_not_null())
         if to_send.is_empty():
             raise IllegalTransition(f"batch {batch_id}: no row can be paid; cancel the batch / 无可发放的行")
         deadline = correction_deadline(at, self._correction_days(record), zone=self.clock.zone)
+        no_text = pl.lit(None, pl.String)
         moves = pl.concat(
             [
-                to_send.select("batch_id", "row_id", pl.lit("sent").alias("to"), pl.lit(None, pl.String).alias("code")),
+                to_send.select(
+                    "batch_id",
+                    "row_id",
+                    pl.lit("sent").alias("to"),
+                    no_text.alias("code"),
+                    no_text.alias("_note"),
+                    pl.col("_pay").alias("_account"),
+                    pl.col("_source").alias("_account_source"),
+                ),
                 held.select(
-                    "batch_id", "row_id", pl.lit("blocked").alias("to"), pl.lit("DUP_ALREADY_PAID").alias("code")
+                    "batch_id",
+                    "row_id",
+                    pl.lit("blocked").alias("to"),
+                    pl.lit("DUP_ALREADY_PAID").alias("code"),
+                    no_text.alias("_note"),
+                    no_text.alias("_account"),
+                    no_text.alias("_account_source"),
+                ),
+                held_accounts.select(
+                    "batch_id",
+                    "row_id",
+                    pl.lit("blocked").alias("to"),
+                    pl.col("_hold_code").alias("code"),
+                    pl.col("_hold_note").alias("_note"),
+                    no_text.alias("_account"),
+                    no_text.alias("_account_source"),
                 ),
                 rows.filter(pl.col("status") == "blocked").select(
-                    "batch_id", "row_id", pl.lit("returned").alias("to"), pl.lit(None, pl.String).alias("code")
+                    "batch_id",
+                    "row_id",
+                    pl.lit("returned").alias("to"),
+                    no_text.alias("code"),
+                    no_text.alias("_note"),
+                    no_text.alias("_account"),
+                    no_text.alias("_account_source"),
                 ),
             ]
         )
-        moves = moves.join(rows.select("row_id", "reason_code"), on="row_id", how="left").select(
+        stored = rows.select("row_id", "reason_code", "note", "pay_account", "account_source")
+        moves = moves.join(stored, on="row_id", how="left").select(
             "batch_id",
             "row_id",
             "to",
             pl.coalesce("code", "reason_code").alias("reason_code"),
+            pl.coalesce("_note", "note").alias("note"),
             pl.when(pl.col("to") == "returned").then(pl.lit(deadline)).otherwise(None).alias("deadline"),
+            pl.coalesce("_account", "pay_account").alias("pay_account"),
+            pl.coalesce("_account_source", "account_source").alias("account_source"),
         )
         updates = plan_moves(rows, moves, at=at)
         order = DisbursementOrder(
             batch_id=batch_id,
             item=record.item,
             period=record.period,
-            rows=to_send.select("row_id", "id_number", "name", "account", "amount_fen"),
+            rows=to_send.select(
+                "row_id",
+                "id_number",
+                "name",
+                pl.col("_pay").alias("account"),
+                "amount_fen",
+                pl.col("_source").alias("account_source"),
+            ),
             count=to_send.height,
             total_fen=int(to_send["amount_fen"].sum()),
         )
@@ -254,11 +330,18 @@ class Service(CreationSteps, PaymentSteps, DeadlineSteps):
             at=at,
             actor=actor,
             action="dispatch",
-            details={"sent": order.count, "total_fen": order.total_fen, "returned": returned, "held": held.height},
+            details={
+                "sent": order.count,
+                "total_fen": order.total_fen,
+                "returned": returned,
+                "held": held.height + held_accounts.height,
+                "held_account": held_accounts.height,
+                "account_sources": dict(to_send.group_by("_source").len().sort("_source").rows()),
+            },
             row_updates=updates,
             ledger=ledger_entries(to_send, item=record.item, period=record.period, status="sent", at=at),
         )
-        return DispatchOutcome(new, order, returned, held.height)
+        return DispatchOutcome(new, order, returned, held.height + held_accounts.height)
 
     # -- ending a batch early -----------------------------------------------------------------------------------
     def cancel(self, batch_id: str, *, actor: Actor, reason: str) -> BatchRecord:

@@ -86,7 +86,7 @@ FINAL_STATUSES: Final[frozenset[str]] = frozenset({"paid", "returned", "reissued
 missed their deadline and wait for an extension or nothing). A ``paid`` row may still be reversed later (退汇); a
 ``reversed`` row is not final: it waits to be returned."""
 
-_OPTIONAL: Final[tuple[str, ...]] = ("verdict", "note", "reason_code", "deadline")
+_OPTIONAL: Final[tuple[str, ...]] = ("verdict", "note", "reason_code", "deadline", "pay_account", "account_source")
 
 
 def legal_moves_frame() -> pl.DataFrame:
@@ -100,8 +100,9 @@ def plan_moves(current: pl.DataFrame, moves: pl.DataFrame, *, at: dt.datetime) -
     Args:
         current: Stored rows: at least ``batch_id``, ``row_id`` and the columns of
             :data:`~yikatong.ports.ROW_STATE_SCHEMA`.
-        moves: ``batch_id``, ``row_id``, ``to``; optionally ``verdict``, ``note``, ``reason_code``, ``deadline``
-            (a column given replaces the stored value, nulls included; a column left out keeps it).
+        moves: ``batch_id``, ``row_id``, ``to``; optionally ``verdict``, ``note``, ``reason_code``, ``deadline``,
+            ``pay_account``, ``account_source`` (a column given replaces the stored value, nulls included; a column
+            left out keeps it).
         at: The time of the step (becomes ``updated_at``).
 
     Returns:

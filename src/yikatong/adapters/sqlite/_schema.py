@@ -250,7 +250,16 @@ _V4 = Migration(
     ),
 )
 
-MIGRATIONS: Final[tuple[Migration, ...]] = (_V1, _V2, _V3, _V4)
+_V5 = Migration(
+    5,
+    "the account validation approved for each row, and where it came from (registry or roster)",
+    (
+        "ALTER TABLE row_state ADD COLUMN pay_account TEXT",
+        "ALTER TABLE row_state ADD COLUMN account_source TEXT CHECK (account_source IN ('registry', 'roster'))",
+    ),
+)
+
+MIGRATIONS: Final[tuple[Migration, ...]] = (_V1, _V2, _V3, _V4, _V5)
 """Every schema step, oldest first; ``MIGRATIONS[i].version == i + 1``."""
 
 SCHEMA_VERSION: Final = MIGRATIONS[-1].version
