@@ -11,16 +11,13 @@ from typing import Final
 
 import polars as pl
 
-from yikatong.workflow.funds import batch_money
+from yikatong.workflow._money_checks import held_checks
+from yikatong.workflow._violations import VIOLATION_SCHEMA
+from yikatong.workflow._violations import as_text as _s
+from yikatong.workflow._violations import violations as _v
 from yikatong.workflow.statuses import FINAL_STATUSES
 
 __all__ = ["VIOLATION_SCHEMA", "frame_checks"]
-
-VIOLATION_SCHEMA: Final[dict[str, pl.DataType]] = {
-    "invariant": pl.Int64(),
-    "batch_id": pl.String(),
-    "detail": pl.String(),
-}
 
 _FUNDED_STATES: Final = ["funded", "disbursing", "settled", "published"]
 _SETTLED_STATES: Final = ["settled", "published"]
@@ -44,22 +41,6 @@ _OUTCOME_OF_STATUS: Final = {
 }
 _BANK_OUTCOMES: Final = ["paid", "failed", "reversed"]
 _KEYS: Final = ["batch_id", "row_id"]
-_EXAMPLES: Final = 5
-
-
-def _s(name: str) -> pl.Expr:
-    """A column as text for a detail message (``none`` for null)."""
-    return pl.col(name).cast(pl.String).fill_null("none")
-
-
-def _v(lf: pl.LazyFrame, invariant: int, *parts: str | pl.Expr, batch: pl.Expr | None = None) -> pl.LazyFrame:
-    """Violation rows (at most a few examples per check) with a detail assembled from literal text and columns."""
-    detail = pl.concat_str([pl.lit(p) if isinstance(p, str) else p for p in parts])
-    return lf.select(
-        pl.lit(invariant, pl.Int64).alias("invariant"),
-        (pl.col("batch_id") if batch is None else batch).cast(pl.String).fill_null("").alias("batch_id"),
-        detail.alias("detail"),
-    ).head(_EXAMPLES)
 
 
 def _outcome(status: str, ledger_status: str | None = None) -> pl.Expr:
@@ -112,7 +93,7 @@ def frame_checks(
     led = ledger.lazy()
     queries = [*_paid_once(r, led, bank_truth), *_money(b, r, led, treasury_fundings)]
     queries += [*_terminal(b, r, led, final=final), *_refused(r, led, exceptions.lazy(), bank_truth)]
-    queries += _held(batches, ledger, treasury_refunds, final=final)
+    queries += held_checks(batches, ledger, treasury_refunds, final=final)
     frames = pl.collect_all(queries)
     return pl.concat([f.cast(VIOLATION_SCHEMA) for f in frames])  # type: ignore[arg-type]
 
@@ -362,80 +343,6 @@ def _refused(
                 _s("now"),
                 " but the bank's real outcome is ",
                 _s("true_outcome"),
-            )
-        )
-    return out
-
-
-def _held(
-    batches: pl.DataFrame, ledger: pl.DataFrame, refunds: pl.DataFrame | None, *, final: bool
-) -> list[pl.LazyFrame]:
-    """Invariant 7: every fen funded is paid (net of reversals), held at the bank, or refunded.
-
-    The treasury may have taken a refund whose answer was lost (a timeout): the workflow records it when it files the
-    same refund again, so until the life cycle is over the treasury may show more than the batch, never less.
-    """
-    money = batch_money(batches, ledger).lazy()
-    totals = money.select(
-        pl.col("funded_fen").sum(),
-        (pl.col("paid_fen") - pl.col("reversed_fen") + pl.col("held_fen") + pl.col("refunded_fen")).sum().alias("got"),
-    )
-    out = [
-        _v(
-            money.filter(pl.col("held_fen") < 0),
-            7,
-            "passed on ",
-            _s("passed_on_fen"),
-            " + refunded ",
-            _s("refunded_fen"),
-            " fen, more than the bank held of the batch (held ",
-            _s("held_fen"),
-            " fen)",
-        ),
-        _v(
-            money.filter((pl.col("refunded_fen") != 0) & ~pl.col("state").is_in(_SETTLED_STATES)),
-            7,
-            "state ",
-            _s("state"),
-            " yet ",
-            _s("refunded_fen"),
-            " fen refunded",
-        ),
-        _v(
-            money.filter((pl.col("drawn_fen") != 0) & pl.col("corrects").is_null()),
-            7,
-            "drew ",
-            _s("drawn_fen"),
-            " fen but corrects no batch",
-        ),
-        _v(
-            totals.filter(pl.col("funded_fen") != pl.col("got")),
-            7,
-            "funded ",
-            _s("funded_fen"),
-            " fen ≠ paid − reversed + held + refunded = ",
-            _s("got"),
-            " fen",
-            batch=pl.lit(""),
-        ),
-    ]
-    if refunds is not None:
-        back = refunds.lazy().group_by("batch_id").agg(pl.col("amount_fen").sum().alias("treasury_fen"))
-        joined = money.join(back, on="batch_id", how="full", coalesce=True).with_columns(
-            pl.col("treasury_fen", "refunded_fen").fill_null(0)
-        )
-        out.append(
-            _v(
-                joined.filter(
-                    (pl.col("treasury_fen") < pl.col("refunded_fen"))
-                    | ((pl.col("treasury_fen") != pl.col("refunded_fen")) & pl.lit(final))
-                ),
-                7,
-                "the treasury took back ",
-                _s("treasury_fen"),
-                " fen, the batch records ",
-                _s("refunded_fen"),
-                " fen refunded",
             )
         )
     return out

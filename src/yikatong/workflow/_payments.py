@@ -10,13 +10,12 @@ import polars as pl
 from attrs import frozen
 
 from yikatong.errors import IllegalTransition, ReconciliationError
-from yikatong.records import ROW_UPDATE_SCHEMA, BatchRecord, DisclosureNotice, FundingRequest, FundingRoute, Refund
-from yikatong.workflow._core import ServiceCore
+from yikatong.records import ROW_UPDATE_SCHEMA, BatchRecord, DisclosureNotice, FundingRequest, FundingRoute
 from yikatong.workflow._frames import ledger_entries
+from yikatong.workflow._refunds import MoneySteps
 from yikatong.workflow.audit import scrub_expr
 from yikatong.workflow.corrections import correction_deadline
 from yikatong.workflow.disclosure import build_notice
-from yikatong.workflow.funds import batch_money, records_frame
 from yikatong.workflow.machine import Step
 from yikatong.workflow.reconcile import classify_results
 from yikatong.workflow.roles import Actor
@@ -25,7 +24,6 @@ from yikatong.workflow.statuses import apply_updates, plan_moves
 __all__ = ["PaymentSteps", "ResultsOutcome"]
 
 _TO_RETURN = ["failed", "reversed", "blocked"]
-_UNDRAWN = ("draft", "submitted", "validated", "dispatched")
 
 
 @frozen
@@ -54,16 +52,8 @@ class ResultsOutcome:
         return self.record.state in ("settled", "published")
 
 
-class PaymentSteps(ServiceCore):
+class PaymentSteps(MoneySteps):
     """Steps from the funding request to publication."""
-
-    def held_fen(self, batch_id: str) -> int:
-        """Money of the batch the bank holds: failed, reversed or unanswered rows, less what its corrections drew
-        and what was refunded (see :mod:`yikatong.workflow.funds`)."""
-        record = self.store.batch(batch_id)
-        family = [record, *(b for b in self.store.batches() if b.corrects == batch_id)]
-        money = batch_money(records_frame(family), self._batch_ledger(record))
-        return int(money.filter(pl.col("batch_id") == batch_id)["held_fen"][0])
 
     def _sent_fen(self, record: BatchRecord) -> int:
         return int(self._batch_ledger(record).filter(pl.col("status") == "sent")["amount_fen"].sum())
@@ -328,67 +318,6 @@ class PaymentSteps(ServiceCore):
             details={"listed": notice.rows.height, "window_days": notice.window_days},
         )
         return notice
-
-    def refundable_fen(self, batch_id: str, *, as_of: dt.date | None = None) -> int:
-        """Money of a settled batch no correction can still use: what the bank holds of it, less the money of rows
-        still awaiting a correction within their deadline (or carried by a correction that has not drawn yet).
-
-        Args:
-            batch_id: The batch.
-            as_of: The day deadlines are judged by (today on the county calendar when None).
-        """
-        record = self.store.batch(batch_id)
-        if record.state not in ("settled", "published"):
-            return 0
-        day = as_of or self._today()
-        rows = self.store.rows(batch_id)
-        carried: dict[int, bool] = {}  # corrected row id → a correction carrying it has not drawn yet
-        for child in self.store.batches():
-            if child.corrects != batch_id or child.state in ("cancelled", "rejected", "sent_back"):
-                continue
-            fixes = self.store.rows(child.batch_id).filter(pl.col("status") != "withdrawn")["corrects_row_id"]
-            for row_id in fixes.drop_nulls().to_list():
-                carried[row_id] = carried.get(row_id, False) or child.state in _UNDRAWN
-        undrawn = pl.col("row_id").is_in([r for r, waiting in carried.items() if waiting])
-        uncarried = ~pl.col("row_id").is_in(list(carried))
-        in_time = (pl.col("deadline") >= pl.lit(day)).fill_null(True)
-        reserved = pl.col("status").is_in(["failed", "reversed"]) | (
-            (pl.col("status") == "returned") & (undrawn | (uncarried & in_time))
-        )
-        return max(self.held_fen(batch_id) - int(rows.filter(reserved)["amount_fen"].sum()), 0)
-
-    def refund(self, batch_id: str, *, actor: Actor | None = None, as_of: dt.date | None = None) -> BatchRecord:
-        """Give back to the treasury the batch's money no correction reused by the deadline (缴回国库).
-
-        The amount is :meth:`refundable_fen`; the refund is filed under an id derived from the batch's version, so
-        filing again after a timeout is not counted twice.
-
-        Raises:
-            IllegalTransition: the batch is not settled or published, or nothing is refundable.
-            PermissionDenied: not the system or finance.
-            TimeoutError: the treasury did not answer; nothing changed, refund again.
-        """
-        actor = actor or Actor.system()
-        record = self.store.batch(batch_id)
-        amount = self.refundable_fen(batch_id, as_of=as_of)
-
-        def something_to_refund() -> bool:
-            if amount <= 0:
-                raise IllegalTransition(f"batch {batch_id}: nothing to refund / 无可缴回的资金")
-            return True
-
-        state = self._fire(record, "refund", Step(actor=actor, guards={"something_to_refund": something_to_refund}))
-        refund = Refund(f"{batch_id}/R{record.version}", batch_id, amount, record.funding_route or "treasury")
-        self.treasury.refund(refund)
-        return self._commit(
-            record,
-            state=state,
-            at=self._now(),
-            actor=actor,
-            action="refund",
-            details={"refund_id": refund.refund_id, "amount_fen": amount, "route": refund.route},
-            changes={"refunded_fen": record.refunded_fen + amount},
-        )
 
     def _reissue_chain(self, record: BatchRecord, applied: pl.DataFrame, *, at: dt.datetime) -> pl.DataFrame:
         """Row updates marking ``reissued`` every returned row that a paid correction row replaces, up the chain

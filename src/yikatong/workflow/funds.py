@@ -31,6 +31,7 @@ __all__ = [
     "MONEY_COLUMNS",
     "MONEY_TOTALS",
     "batch_money",
+    "batch_money_lazy",
     "money_totals",
     "records_frame",
 ]
@@ -78,8 +79,8 @@ def records_frame(records: Iterable[BatchRecord]) -> pl.DataFrame:
     return pl.DataFrame(rows, schema=RECORD_COLUMNS, orient="row")
 
 
-def batch_money(batches: pl.DataFrame, ledger: pl.DataFrame) -> pl.DataFrame:
-    """Per batch, where its money is (:data:`MONEY_COLUMNS`), from the headers and the ledger.
+def batch_money_lazy(batches: pl.LazyFrame, ledger: pl.LazyFrame) -> pl.LazyFrame:
+    """Per batch, where its money is (:data:`MONEY_COLUMNS`), from the headers and the ledger, as one lazy query.
 
     Args:
         batches: ``batch_id``, ``state``, ``corrects``, ``funded_fen``, ``drawn_fen``, ``refunded_fen`` (see
@@ -105,7 +106,7 @@ def batch_money(batches: pl.DataFrame, ledger: pl.DataFrame) -> pl.DataFrame:
             fen.filter(status == "sent").sum().alias("in_flight_fen"),
         )
     )
-    heads = batches.lazy().select("batch_id", "state", "corrects", "funded_fen", "drawn_fen", "refunded_fen")
+    heads = batches.select("batch_id", "state", "corrects", "funded_fen", "drawn_fen", "refunded_fen")
     passed_on = (
         heads.filter(pl.col("corrects").is_not_null())
         .group_by("corrects")
@@ -122,8 +123,12 @@ def batch_money(batches: pl.DataFrame, ledger: pl.DataFrame) -> pl.DataFrame:
         .with_columns(pl.col(figures).fill_null(0).cast(pl.Int64))
         .with_columns((held - pl.col("refunded_fen")).alias("held_fen"))
         .select(MONEY_COLUMNS)
-        .collect()
     )
+
+
+def batch_money(batches: pl.DataFrame, ledger: pl.DataFrame) -> pl.DataFrame:
+    """:func:`batch_money_lazy` collected: one row per batch in :data:`MONEY_COLUMNS`."""
+    return batch_money_lazy(batches.lazy(), ledger.lazy()).collect()
 
 
 def money_totals(money: pl.DataFrame) -> dict[str, int]:
