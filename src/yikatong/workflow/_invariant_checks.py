@@ -243,7 +243,7 @@ def _terminal(b: pl.LazyFrame, r: pl.LazyFrame, led: pl.LazyFrame, *, final: boo
         .agg(pl.len().alias("n"))
     )
     fixes = (
-        r.join(b.select("batch_id", "corrects"), on="batch_id")
+        r.join(b.select("batch_id", "corrects", fix_state="state"), on="batch_id")
         .filter(pl.col("corrects").is_not_null())
         .join(
             r.select(
@@ -262,8 +262,13 @@ def _terminal(b: pl.LazyFrame, r: pl.LazyFrame, led: pl.LazyFrame, *, final: boo
         | (pl.col("orig_id") != pl.col("id_number"))
         | (pl.col("amount_fen") > pl.col("orig_fen"))
         | ~pl.col("orig_status").is_in(["returned", "reissued", "expired"])
-        # a row expires only when no live correction carries it: a correction row of an expired row was withdrawn
-        | ((pl.col("orig_status") == "expired") & (pl.col("status") != "withdrawn"))
+        # a row expires only when no live correction carries it: its correction row was withdrawn or the
+        # correction batch ended (a cancelled batch keeps the rows it had returned at dispatch)
+        | (
+            (pl.col("orig_status") == "expired")
+            & (pl.col("status") != "withdrawn")
+            & ~pl.col("fix_state").is_in(["cancelled", "rejected", "sent_back"])
+        )
     )
     # a correction of a correction reissues every row up the chain: the chain must end in a row that was paid (its
     # money may have come back since: the reversed correction row is then corrected in turn)
