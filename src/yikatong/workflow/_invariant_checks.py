@@ -63,12 +63,12 @@ def _v(lf: pl.LazyFrame, invariant: int, *parts: str | pl.Expr, batch: pl.Expr |
 
 
 def _outcome(status: str, ledger_status: str | None = None) -> pl.Expr:
-    """The bank outcome a row status stands for; a returned or reissued row whose ledger entry is ``reversed`` was
-    paid and came back, else it failed."""
+    """The bank outcome a row status stands for; a returned, reissued or expired row whose ledger entry is
+    ``reversed`` was paid and came back, else it failed."""
     plain = pl.col(status).replace_strict(_OUTCOME_OF_STATUS, default=None, return_dtype=pl.String)
     if ledger_status is None:
         return plain
-    came_back = pl.col(status).is_in(["returned", "reissued"]) & (pl.col(ledger_status) == "reversed")
+    came_back = pl.col(status).is_in(["returned", "reissued", "expired"]) & (pl.col(ledger_status) == "reversed")
     return pl.when(came_back.fill_null(False)).then(pl.lit("reversed")).otherwise(plain)
 
 
