@@ -13,6 +13,7 @@ from yikatong.catalog import Catalog
 from yikatong.errors import IllegalTransition, PermissionDenied
 from yikatong.localtime import local_date
 from yikatong.workflow import Actor
+from yikatong.workflow.invariants import check_invariants
 
 SECOND_FINANCE = Actor("cz-2", "finance")
 DEADLINE = dt.date(2026, 11, 27) + dt.timedelta(days=15)  # 高龄津贴: correction_days = 15
@@ -264,3 +265,19 @@ OTHER_DEPARTMENT = Actor("ny-clerk", "department", department="农业农村委")
 def test_banks_the_treasury_and_the_system_have_no_worklist(world: World, actor: Actor) -> None:
     with pytest.raises(PermissionDenied):
         world.service.worklist(actor)
+
+
+def test_rows_a_cancelled_correction_had_returned_may_expire_under_the_invariants(world: World) -> None:
+    batch_id = returned(world)
+    fix = correction_of(world, batch_id, [2, 4]).with_columns(
+        pl.when(pl.col("corrects_row_id") == 2).then(5_000).otherwise(pl.col("amount_fen")).alias("amount_fen")
+    )
+    correction = world.service.create_correction(batch_id, fix, actor=MAKER).batch_id
+    world.service.submit(correction, actor=MAKER)
+    world.service.validate(correction)
+    world.service.dispatch(correction)  # the lower amount is blocked and returned; the other row is sent
+    world.service.cancel(correction, actor=MAKER, reason="重新核实")
+    on_day(world, DEADLINE + dt.timedelta(days=1))
+    world.service.expire_overdue()
+    assert expired(world, batch_id) == [2, 4]
+    assert check_invariants(world.store) == []

@@ -17,6 +17,7 @@ ACTORS: dict[Role, Actor] = {
     "finance": FINANCE,
     "department": CHECKER,
     "town": TOWN,
+    "village": Actor("cun-1", "village", town="中和街道", village="村1"),
     "bank": BANK,
     "treasury": Actor.treasury(),
     "audit": AUDITOR,

@@ -11,10 +11,12 @@ event. :class:`yikatong.adapters.memory_registry.MemoryRegistry` (and any host i
 
 Rules enforced here:
 
-* Only a ``town`` actor may declare, review, change or close, and only for a person whose residence town (given at
-  the first declaration) is the actor's own town. A ``bank`` actor may freeze and unfreeze (a judicial or risk
-  freeze), nothing else.
-* The clerk who entered a declaration may not approve it (maker-checker, as for batches).
+* Only a ``town`` actor may review, change or close, and only for a person whose residence town (given at the first
+  declaration) is the actor's own town. A declaration (first or change) may also start at the village: a ``village``
+  actor of a village in the person's town enters it, and its event notes the village; the town reviews it. A
+  ``bank`` actor may freeze and unfreeze (a judicial or risk freeze), nothing else.
+* The clerk who entered a declaration may not approve it (maker-checker, as for batches); a village clerk cannot
+  review at all.
 * A person has at most one active account; an account number held open by another person cannot be declared.
 * Account numbers are digits only. Accepted lengths per kind (see :data:`ACCOUNT_LENGTHS`): bank cards 13–19 digits
   (UnionPay debit cards), social-security cards 13–19 (their financial account is a UnionPay card number), passbooks
@@ -119,6 +121,18 @@ def _event(record: Account, action: AccountAction, actor: Actor, at: dt.datetime
     )
 
 
+def _require_declarant(actor: Actor, town: str | None) -> None:
+    """A declaration starts at the village (a ``village`` user of the person's town) or at the town itself."""
+    if actor.role == "village":
+        if town is not None and actor.town != town:
+            raise PermissionDenied(
+                f"village {actor.village!r} of {actor.town!r} may not declare an account of a resident of {town!r}"
+                " / 不得申报辖区外人员的账户"
+            )
+        return
+    _require_town(actor, town, "declare")
+
+
 def _require_town(actor: Actor, town: str | None, what: str) -> None:
     if actor.role != "town":
         raise PermissionDenied(f"role {actor.role} may not {what} one-card accounts / 只有乡镇(街道)可以办理")
@@ -153,7 +167,8 @@ def declare(
     Args:
         records: The person's records so far, oldest first.
         others_open: Open (pending, active, frozen) records of other people holding the same account number.
-        actor: A ``town`` actor of the person's residence town.
+        actor: A ``town`` actor of the person's residence town, or a ``village`` actor of a village in it (the
+            declaration starts at the village; the town reviews it).
         id_number: The person's ID.
         account: The account number.
         kind: The account kind.
@@ -166,13 +181,13 @@ def declare(
         The new ``pending`` record and its event (``declare`` or ``change``).
 
     Raises:
-        PermissionDenied: the actor is not a town, or not the person's town.
+        PermissionDenied: the actor is neither a town nor a village user, or not of the person's town.
         ValueError: the ID, the account number or the holder name is malformed.
         IllegalTransition: a declaration is already pending, the account is already open for this person or held
             open by another person.
     """
     current = residence_town(records)
-    _require_town(actor, current if current is not None else town, "declare")
+    _require_declarant(actor, current if current is not None else town)
     if current is not None and town != current:
         raise PermissionDenied(
             "the residence town cannot be changed by an account declaration / 不能通过账户申报变更户籍乡镇"
@@ -205,7 +220,8 @@ def declare(
         declared_by=actor.user,
         seq=len(records) + 1,
     )
-    return record, _event(record, "change" if is_change else "declare", actor, at)
+    note = f"村(社区)申报 / declared at the village: {actor.village}" if actor.role == "village" else ""
+    return record, _event(record, "change" if is_change else "declare", actor, at, note)
 
 
 def review(

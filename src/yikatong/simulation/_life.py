@@ -17,6 +17,7 @@ from typing import Final
 import polars as pl
 
 from yikatong.catalog import FixedStandard
+from yikatong.localtime import local_date, zone_info
 from yikatong.records import FundingRoute
 from yikatong.schema import ROSTER_SCHEMA
 from yikatong.simulation import _roster as _simroster
@@ -40,6 +41,7 @@ class _Cast:
         self.checker = Actor(f"{department}-审核", "department", department=department)
         self.outsider = Actor("农业农村委-经办", "department", department="农业农村委")
         self.finance = Actor("财政局-国库科", "finance")
+        self.finance_checker = Actor("财政局-复核", "finance")
         self.bank = Actor(f"bank-{BANK_CODE}", "bank", bank=BANK_CODE)
         self.other_bank = Actor("bank-ICBC", "bank", bank="ICBC")
         self.auditor = Actor("审计局-1", "audit")
@@ -320,6 +322,8 @@ def _correct(w: World, rng: random.Random, bid: str, cast: _Cast, *, rows: int, 
         *[c for c in ROSTER_SCHEMA if c != "row_id"],
         pl.col("row_id").alias("corrects_row_id"),
     )
+    if w.faulty and _chance(rng, 0.25) and not _late(w, rng, bid, cast, roster):
+        return
     if _chance(rng, 0.2):
         larger = roster.with_columns(amount_fen=pl.col("amount_fen") + 100)
         w.step(
@@ -328,3 +332,30 @@ def _correct(w: World, rng: random.Random, bid: str, cast: _Cast, *, rows: int, 
             expect_refusal=True,
         )
     run_lifecycle(w, rng, rows=rows, corrects=bid, correction=roster, depth=depth + 1)
+
+
+def _late(w: World, rng: random.Random, bid: str, cast: _Cast, roster: pl.DataFrame) -> bool:
+    """Let the correction deadline pass: the rows expire and the late correction is refused. Finance then may
+    extend the deadline (the requester trying to approve it is refused); True when the rows are open again."""
+    svc = w.service
+    deadline = w.store.rows(bid).filter(pl.col("status") == "returned")["deadline"].max()
+    assert isinstance(deadline, dt.date)
+    morning_after = dt.datetime.combine(deadline + dt.timedelta(days=1), dt.time(9), tzinfo=zone_info(w.clock.zone))
+    w.clock.set(max(morning_after, w.clock.now()))
+    expired = w.step("expire_overdue", svc.expire_overdue)
+    w.counts["rows_expired"] += 0 if expired is None else expired.height
+    w.step("create_correction", lambda: svc.create_correction(bid, roster, actor=cast.maker), expect_refusal=True)
+    w.counts["late_corrections_refused"] += 1
+    if not _chance(rng, 0.6):
+        return False
+    until = local_date(w.clock.now(), w.clock.zone) + dt.timedelta(days=10)
+    rows = roster["corrects_row_id"].to_list()
+    w.step(
+        "request_extension",
+        lambda: svc.request_extension(bid, actor=cast.finance, until=until, reason=_reason(rng, w, bid), row_ids=rows),
+    )
+    if _chance(rng, 0.3):
+        w.step("grant_extension", lambda: svc.grant_extension(bid, actor=cast.finance), expect_refusal=True)
+    granted = w.step("grant_extension", lambda: svc.grant_extension(bid, actor=cast.finance_checker))
+    w.counts["extensions_granted"] += 0 if granted is None else 1
+    return granted is not None

@@ -44,12 +44,12 @@ _KEYS: Final = ["batch_id", "row_id"]
 
 
 def _outcome(status: str, ledger_status: str | None = None) -> pl.Expr:
-    """The bank outcome a row status stands for; a returned or reissued row whose ledger entry is ``reversed`` was
-    paid and came back, else it failed."""
+    """The bank outcome a row status stands for; a returned, reissued or expired row whose ledger entry is
+    ``reversed`` was paid and came back, else it failed."""
     plain = pl.col(status).replace_strict(_OUTCOME_OF_STATUS, default=None, return_dtype=pl.String)
     if ledger_status is None:
         return plain
-    came_back = pl.col(status).is_in(["returned", "reissued"]) & (pl.col(ledger_status) == "reversed")
+    came_back = pl.col(status).is_in(["returned", "reissued", "expired"]) & (pl.col(ledger_status) == "reversed")
     return pl.when(came_back.fill_null(False)).then(pl.lit("reversed")).otherwise(plain)
 
 
@@ -224,7 +224,7 @@ def _terminal(b: pl.LazyFrame, r: pl.LazyFrame, led: pl.LazyFrame, *, final: boo
         .agg(pl.len().alias("n"))
     )
     fixes = (
-        r.join(b.select("batch_id", "corrects"), on="batch_id")
+        r.join(b.select("batch_id", "corrects", fix_state="state"), on="batch_id")
         .filter(pl.col("corrects").is_not_null())
         .join(
             r.select(
@@ -243,8 +243,13 @@ def _terminal(b: pl.LazyFrame, r: pl.LazyFrame, led: pl.LazyFrame, *, final: boo
         | (pl.col("orig_id") != pl.col("id_number"))
         | (pl.col("amount_fen") > pl.col("orig_fen"))
         | ~pl.col("orig_status").is_in(["returned", "reissued", "expired"])
-        # a row expires only when no live correction carries it: a correction row of an expired row was withdrawn
-        | ((pl.col("orig_status") == "expired") & (pl.col("status") != "withdrawn"))
+        # a row expires only when no live correction carries it: its correction row was withdrawn or the
+        # correction batch ended (a cancelled batch keeps the rows it had returned at dispatch)
+        | (
+            (pl.col("orig_status") == "expired")
+            & (pl.col("status") != "withdrawn")
+            & ~pl.col("fix_state").is_in(["cancelled", "rejected", "sent_back"])
+        )
     )
     # a correction of a correction reissues every row up the chain: the chain must end in a row that was paid (its
     # money may have come back since: the reversed correction row is then corrected in turn)
