@@ -94,15 +94,18 @@ class ParsedText:
 
 
 def _split_lines(text: str, utf8: bytes | None) -> pl.DataFrame:
-    """Physical lines (``line``, ``text``), a trailing carriage return removed.
+    """Physical lines (``line``, ``text``): CR, LF and CRLF each end a line, mixed freely in one file.
 
-    Polars' CSV reader with no quote character and a separator the text lacks does the split in parallel; its
-    count of lines is checked against the newlines, and a plain split is the fallback. ``utf8`` is the text's
-    UTF-8 encoding when the caller already has it.
+    Files from Windows end lines in CRLF, old Mac exports in CR, and a file edited in two programs can hold all
+    three; a line end the split missed would fold two payees into one row or drop one. A bare CR (one not followed
+    by LF) is therefore made an LF before the split (a CR byte never occurs inside a multi-byte UTF-8 sequence), and
+    the CR of CRLF is removed after it. Polars' CSV reader with no quote character and a separator the text lacks
+    does the split in parallel; its count of lines is checked against the newlines, and a plain split is the
+    fallback. ``utf8`` is the text's UTF-8 encoding when the caller already has it.
     """
-    if "\n" not in text and "\r" in text:
-        text, utf8 = text.replace("\r", "\n"), None
     raw = utf8 if utf8 is not None else text.encode("utf-8")
+    if raw.count(b"\r") != raw.count(b"\r\n"):
+        raw = raw.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
     pieces = raw.count(b"\n") + 1
     expected = pieces - 1 if raw.endswith(b"\n") else pieces  # the reader has no line after a final newline
     lines: pl.Series | None = None
@@ -121,7 +124,7 @@ def _split_lines(text: str, utf8: bytes | None) -> pl.DataFrame:
         except pl.exceptions.PolarsError:
             lines = None
     if lines is None or lines.len() != expected:
-        lines = pl.Series("text", [text], dtype=pl.String).str.split("\n").explode()
+        lines = pl.Series("text", [raw.decode("utf-8")], dtype=pl.String).str.split("\n").explode()
     lines = lines.str.strip_suffix("\r")
     return lines.to_frame().with_row_index("line", offset=1).with_columns(pl.col("line").cast(pl.Int64))
 

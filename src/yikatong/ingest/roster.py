@@ -80,10 +80,11 @@ def read_roster(
     null, and their flags false.
 
     Rows: ``row_id`` is the 1-based position among the data rows. In text, ``source_line`` is the physical line
-    where the row starts (line 1 is the first line of the file, normally the header); in a spreadsheet, the sheet
-    row (counted from the first row the sheet uses); for Parquet and frames, ``row_id + 1`` (or the frame's own
-    ``source_line``). The header is the first of the first 20 non-empty lines or rows that has an ID column: lines
-    before it (a title such as 某某镇高龄津贴发放花名册) are a preamble, not data. After the header, a text line or
+    where the row starts (line 1 is the first line of the file, normally the header; outside quotes CR, LF and
+    CRLF each end a line, mixed freely in one file); in a spreadsheet, the sheet row (counted from the first row
+    the sheet uses); for Parquet and frames, ``row_id + 1`` (or the frame's own ``source_line``). The header is
+    the first of the first 20 non-empty lines or rows that has an ID column: lines before it
+    (a title such as 某某镇高龄津贴发放花名册) are a preamble, not data. After the header, a text line or
     sheet row that is empty or holds only separators, quotes and whitespace is not a data row; every other one is,
     a 合计 (total) line included. In Parquet and frames every row is a data row. A line with too many or too few
     fields or an unbalanced quote stays, filled as far as it can be, with ``flag_row_malformed``; a quoted cell
