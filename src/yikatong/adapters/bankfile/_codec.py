@@ -14,6 +14,7 @@ from collections.abc import Mapping
 import polars as pl
 from attrs import frozen
 
+from yikatong._spreadsheet import CONTROL_CHARACTERS
 from yikatong.adapters.bankfile.layout import FieldSpec, FileSection, RecordSpec
 from yikatong.errors import BankFileError
 
@@ -96,9 +97,13 @@ def _check_and_pad(col: pl.Series, spec: FieldSpec, section: FileSection, *, fil
     bad = _first(col.is_null())
     if bad is not None:
         raise BankFileError(f"field {spec.name!r} is empty", file=file, line=first_line + bad)
-    bad = _first(col.str.contains(r"[\r\n]"))
+    bad = _first(col.str.contains(CONTROL_CHARACTERS))
     if bad is not None:
-        raise BankFileError(f"field {spec.name!r} contains a line break", file=file, line=first_line + bad)
+        raise BankFileError(
+            f"field {spec.name!r} contains a line break or another control character (NUL, U+0085, U+2028…)",
+            file=file,
+            line=first_line + bad,
+        )
     if section.format == "delimited":
         bad = _first(col.str.contains(section.separator or "", literal=True))
         if bad is not None:
@@ -136,8 +141,8 @@ def render(
         file: File name, for messages.
 
     Raises:
-        BankFileError: when a value does not fit: too wide, empty, containing the separator or a line break, or not
-            encodable; the message names the line and the field, never the value.
+        BankFileError: when a value does not fit: too wide, empty, containing the separator, a line break or
+            another control character, or not encodable; the message names the line and the field, never the value.
     """
     parts: list[pl.Series] = []
     one = pl.DataFrame(height=1)
