@@ -25,6 +25,7 @@ from yikatong.errors import CatalogError, PeriodKindError, ReferenceDataError, R
 from yikatong.ingest import load_ledger, load_reference, load_registry, parse_reference_option, read_roster
 from yikatong.money import parse_yuan
 from yikatong.period import Period, period_of_kind
+from yikatong.privacy import scrub
 from yikatong.rules import ValidationContext, ValidationReport, validate, validate_partitioned
 
 __all__ = ["CliInputError", "Inputs", "build_context", "load_inputs", "print_summary", "register", "run"]
@@ -207,7 +208,7 @@ def build_context(args: argparse.Namespace, inputs: Inputs) -> ValidationContext
 def print_summary(report: ValidationReport, item: SubsidyItem, roster_path: Path, out: TextIO) -> None:
     """Print the report as a readable summary: rows, verdicts, findings per code, batch findings, skipped rules."""
     w = out.write
-    w(f"名单 roster: {roster_path.name} — {report.rows:,} 行 rows\n")
+    w(f"名单 roster: {scrub(roster_path.name)} — {report.rows:,} 行 rows\n")
     w(f"项目 item: {item.code} {item.name}（{item.department}） 期间 period: {report.period}\n")
     counts = report.counts_by_verdict
     verdicts = "  ".join(f"{_VERDICT_ZH[v]} {v} {counts[v]:,}" for v in ("pass", "review", "block"))

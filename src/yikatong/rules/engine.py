@@ -17,7 +17,7 @@ from attrs import frozen
 from yikatong.catalog import SubsidyItem
 from yikatong.codes import Severity
 from yikatong.period import Period, period_of_kind
-from yikatong.privacy import mask_id_expr
+from yikatong.privacy import mask_id_expr, scrub_expr
 from yikatong.rules._rule import Derivation, Finding, Rule, RuleEnv
 from yikatong.rules.context import ValidationContext
 from yikatong.rules.report import ISSUES_SCHEMA, ValidationReport
@@ -197,7 +197,7 @@ def build_plan(
             pl.col(f"_sev_{rule.code}").alias("severity"),
             pl.lit(rule.message_zh).alias("message_zh"),
             pl.lit(rule.message_en).alias("message_en"),
-            (finding.evidence if finding.evidence is not None else pl.lit("")).cast(pl.String).alias("evidence"),
+            _evidence(finding),
         )
         for rule, finding in row_rules
     ]
@@ -210,7 +210,7 @@ def build_plan(
                 _severity_expr(rule, finding, item).first().alias("severity"),
                 pl.lit(rule.message_zh).alias("message_zh"),
                 pl.lit(rule.message_en).alias("message_en"),
-                (finding.evidence if finding.evidence is not None else pl.lit("")).cast(pl.String).alias("evidence"),
+                _evidence(finding),
             )
             .filter(pl.col("_hit"))
             .drop("_hit")
@@ -218,6 +218,14 @@ def build_plan(
     empty = pl.LazyFrame(schema=ISSUES_SCHEMA)
     issues_lf = pl.concat([empty, *(p.cast(pl.Schema(ISSUES_SCHEMA)) for p in parts)], how="vertical")
     return Plan(base=base, verdicts=verdicts_lf, ranks=ranks_lf, issues=issues_lf)
+
+
+def _evidence(finding: Finding) -> pl.Expr:
+    """A finding's evidence as text, every long number in it masked (:func:`yikatong.privacy.scrub`): evidence
+    may echo a cell, and a cell may hold an ID or a card number that slipped into the wrong column."""
+    if finding.evidence is None:
+        return pl.lit("").alias("evidence")
+    return scrub_expr(finding.evidence.cast(pl.String)).alias("evidence")
 
 
 def verdict_expr(rank: pl.Expr) -> pl.Expr:
@@ -248,7 +256,9 @@ def examples_plan(issues: pl.LazyFrame, rows: pl.LazyFrame, columns: frozenset[s
         .filter(pl.int_range(pl.len()).over("code") < limit)
         .select("code", "row_id", "evidence")
         .join(rows.select(example_cols), on="row_id", how="left")
-        .with_columns(mask_id_expr(pl.col("id_number")).alias("id_masked"))  # only the few example rows
+        .with_columns(  # only the few example rows
+            mask_id_expr(pl.col("id_number")).alias("id_masked"), scrub_expr(pl.col("name")).alias("name")
+        )
         .select("code", "row_id", "source_line", "name", "id_masked", "amount_fen", "evidence")
     )
 
