@@ -13,7 +13,7 @@ import pytest
 from yikatong.adapters._disclosure_names import NAME_BYTES, NoticeNames, name_part
 from yikatong.adapters.disclosure_files import DisclosureFileSink
 from yikatong.errors import DisclosureError
-from yikatong.ports import DisclosureNotice
+from yikatong.records import DisclosureNotice
 
 BATCH = "XS-2026-11-GLJT-001"
 
