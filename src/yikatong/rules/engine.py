@@ -9,7 +9,7 @@ verdicts, the issues and the examples are three branches of the same plan, colle
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Literal
+from typing import Any, Literal
 
 import polars as pl
 from attrs import frozen
@@ -28,6 +28,7 @@ __all__ = [
     "Plan",
     "build_plan",
     "examples_plan",
+    "form_fields",
     "prepare_roster",
     "prepare_run",
     "select_rules",
@@ -78,9 +79,11 @@ def validate(
     per = env.period
     plan = build_plan(lf, env, active)
     examples_lf = examples_plan(plan.issues, plan.base, env.columns, example_limit)
-    verdicts, issues, examples = pl.collect_all(
-        [plan.verdicts, plan.issues, examples_lf], engine=_polars_engine(engine)
+    sums = plan.base.select(pl.len().alias("rows"), _amount_sum(env.columns))
+    verdicts, issues, examples, figures = pl.collect_all(
+        [plan.verdicts, plan.issues, examples_lf, sums], engine=_polars_engine(engine)
     )
+    rows, total = figures.row(0)
     return ValidationReport(
         item=item.code,
         period=per,
@@ -89,7 +92,32 @@ def validate(
         examples=examples.sort("code", "row_id"),
         skipped=skipped,
         rules_run=tuple(r.code for r in active),
+        **form_fields(env.context, rows, total),
     )
+
+
+def _amount_sum(columns: frozenset[str]) -> pl.Expr:
+    fen = pl.col("amount_fen").sum() if "amount_fen" in columns else pl.lit(None, pl.Int64)
+    return fen.alias("amount_fen")
+
+
+def form_fields(context: ValidationContext, rows: int, total_fen: int | None) -> dict[str, Any]:
+    """The report's ``non_payee_lines`` and ``declared`` from the context, beside the roster's ``rows`` and
+    ``total_fen`` (its sum of ``amount_fen``)."""
+    count, total, source = context.declared()
+    declared: dict[str, Any] = {}
+    if count is not None or total is not None:
+        declared = {
+            "source": source,
+            "count": count,
+            "total_fen": total,
+            "roster_rows": rows,
+            "roster_total_fen": total_fen,
+        }
+    fields: dict[str, Any] = {"declared": declared}
+    if context.form is not None:
+        fields["non_payee_lines"] = context.form.non_payee_lines
+    return fields
 
 
 def prepare_run(

@@ -60,6 +60,7 @@ from yikatong.rules.context import ValidationContext
 from yikatong.rules.engine import (
     build_plan,
     examples_plan,
+    form_fields,
     prepare_run,
     severity_rank,
     verdict_expr,
@@ -143,6 +144,9 @@ def validate_partitioned(
             )
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+    total = None
+    if "amount_fen" in env.columns and env.context.declared()[1] is not None:
+        total = lf.select(pl.col("amount_fen").sum()).collect(engine="streaming").item()
     return ValidationReport(
         item=item.code,
         period=per,
@@ -151,6 +155,7 @@ def validate_partitioned(
         examples=examples.sort("code", "row_id"),
         skipped=skipped,
         rules_run=tuple(r.code for r in active),
+        **form_fields(env.context, verdicts.height, total),
     )
 
 
