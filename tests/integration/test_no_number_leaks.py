@@ -6,6 +6,7 @@ import contextlib
 import io
 import json
 import tempfile
+import zipfile
 from pathlib import Path
 
 import polars as pl
@@ -104,6 +105,10 @@ def test_no_report_text_or_cli_output_carries_a_long_number(plants: list[tuple[i
                 ]
             )
         assert code in (0, 1)
-        written = [(Path(tmp) / "out" / "summary.json").read_text(encoding="utf-8")]
-        written += _frame_texts(pl.read_parquet(Path(tmp) / "out" / "issues.parquet"))
+        folder = Path(tmp) / "out"
+        written = [(folder / "summary.json").read_text(encoding="utf-8")]
+        written += [(folder / "report.html").read_text(encoding="utf-8")]
+        with zipfile.ZipFile(folder / "report.xlsx") as book:
+            written += [book.read(n).decode("utf-8") for n in book.namelist() if n.endswith(".xml")]
+        written += _frame_texts(pl.read_parquet(folder / "issues.parquet"))
         assert _leaks([out.getvalue(), err.getvalue(), *written]) == []
