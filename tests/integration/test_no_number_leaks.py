@@ -112,3 +112,17 @@ def test_no_report_text_or_cli_output_carries_a_long_number(plants: list[tuple[i
             written += [book.read(n).decode("utf-8") for n in book.namelist() if n.endswith(".xml")]
         written += _frame_texts(pl.read_parquet(folder / "issues.parquet"))
         assert _leaks([out.getvalue(), err.getvalue(), *written]) == []
+
+
+def test_a_file_named_after_an_id_is_masked_in_the_error_and_the_summary(tmp_path: Path) -> None:
+    named = tmp_path / "500241195007070060.csv"
+    options = ["--catalog", str(CATALOG), "--item", "GLJT", "--period", "2026-11"]
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(io.StringIO()):
+        assert main(["validate", str(named), *options]) == 2
+    assert "500241********0060.csv" in err.getvalue()
+    named.write_text(_roster([(9, "", 0, False)]), encoding="utf-8")
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert main(["validate", str(named), *options]) == 0
+    assert _leaks([out.getvalue()]) == []
