@@ -163,6 +163,9 @@ def render(
         ) from None
 
 
+_THREE_BYTE_UTF8 = re.compile("[\u0800-\U0010ffff]")
+
+
 def _decode(section: FileSection, data: bytes, file: str) -> bytes:
     """Check the encoding and the line endings; return the bytes without a UTF-8 byte order mark."""
     if not data:
@@ -173,11 +176,14 @@ def _decode(section: FileSection, data: bytes, file: str) -> bytes:
         data = data[len(_BOM) :]
     if section.encoding == "gb18030" and not data.isascii():
         try:
-            data.decode("utf-8")
+            as_utf8 = data.decode("utf-8")
         except UnicodeDecodeError:
             pass
         else:
-            raise BankFileError("the file is UTF-8 encoded; the layout expects GB18030", file=file)
+            # Chinese text in UTF-8 takes three bytes a character (U+0800 up). A few GB18030 characters can also
+            # happen to be valid UTF-8 (司 is CB BE, read as U+02FE), but only ever as two-byte characters.
+            if _THREE_BYTE_UTF8.search(as_utf8):
+                raise BankFileError("the file is UTF-8 encoded; the layout expects GB18030", file=file)
     try:
         data.decode(section.encoding)
     except UnicodeDecodeError as exc:
