@@ -29,7 +29,7 @@ from yikatong.errors import (
     WithdrawalRefused,
     YikatongError,
 )
-from yikatong.ingest import RosterFormat, RosterSource, read_roster
+from yikatong.ingest import RosterForm, RosterFormat, RosterSource, read_form, read_roster
 from yikatong.money import format_yuan, parse_yuan
 from yikatong.period import Period
 from yikatong.privacy import mask_account, mask_id, mask_name
@@ -54,6 +54,7 @@ __all__ = [
     "RateStandard",
     "ReconciliationError",
     "ReferenceDataError",
+    "RosterForm",
     "RosterFormat",
     "RosterFormatError",
     "RosterSource",
@@ -73,6 +74,7 @@ __all__ = [
     "mask_id",
     "mask_name",
     "parse_yuan",
+    "read_form",
     "read_roster",
     "validate",
     "validate_partitioned",

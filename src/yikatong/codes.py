@@ -12,7 +12,14 @@ __all__ = ["ALL_CODES", "CODES_BY_FAMILY", "Severity"]
 Severity = Literal["block", "review", "fix"]
 
 CODES_BY_FAMILY: Final[dict[str, tuple[str, ...]]] = {
-    "ingestion": ("ROW_MALFORMED", "TEXT_ENCODING", "ID_EXCEL_MANGLED", "ID_NORMALISED", "NAME_NORMALISED"),
+    "ingestion": (
+        "ROW_MALFORMED",
+        "TEXT_ENCODING",
+        "ID_EXCEL_MANGLED",
+        "ID_NORMALISED",
+        "NAME_NORMALISED",
+        "TEXT_INVALID",
+    ),
     "identity": (
         "ID_MISSING",
         "ID_FORMAT",

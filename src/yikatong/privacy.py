@@ -4,9 +4,16 @@ The disclosure norms of ``domain.md``: a published ID keeps at most its first 6 
 digits 7–14 always hidden), an account at most its last 4 digits, a name only its surname and, for names of three
 characters or more, its last character (``张*``, ``张*三``, ``欧阳**``). Everything the library prints, logs or puts in
 an exception goes through these functions.
+
+Free text (a reason typed by a clerk, a bank's message, the evidence of a finding that echoes a cell) goes through
+:func:`scrub`, which masks every long number in it, whatever its form.
 """
 
 from __future__ import annotations
+
+import re
+import unicodedata
+from typing import Final
 
 import polars as pl
 
@@ -18,6 +25,9 @@ __all__ = [
     "mask_id_expr",
     "mask_name",
     "mask_name_expr",
+    "scrub",
+    "scrub_expr",
+    "scrub_series",
 ]
 
 COMPOUND_SURNAMES: frozenset[str] = frozenset(
@@ -136,3 +146,57 @@ def mask_name_expr(expr: pl.Expr) -> pl.Expr:
         .then(pl.concat_str(expr.str.slice(0, 1), _stars(n - 1)))
         .otherwise(pl.concat_str(expr.str.slice(0, 1), _stars(n - 2), expr.str.slice(-1, 1)))
     )
+
+
+_SEPARATORS: Final = " \u00a0\u3000\t\u2010\u2011\u2012\u2013\u2014\u2212\uff0d-"
+"""What people put between the groups of a long number: spaces (ASCII, no-break, full-width) and dashes."""
+_CHECK: Final = "XxＸｘ"
+_SEP_CLASS: Final = _SEPARATORS[:-1] + r"\-"
+_NUMBER: Final = re.compile(rf"\d(?:[{_SEP_CLASS}]?\d)*(?:[{_SEP_CLASS}]?[{_CHECK}](?![A-Za-z]))?")
+"""A run of digits (any script: ASCII, full-width…) that single spaces or dashes may split, with an ID's check
+character ``X`` after it (not when the ``X`` starts a Latin word)."""
+_CANDIDATE: Final = rf"\d[\d{_SEP_CLASS}]{{9,}}"
+"""A Polars (Rust) pattern that every number :func:`scrub` masks contains: rows without it are left alone."""
+_MIN_SPLIT: Final = 12
+_MIN_JOINED: Final = 10
+_ID_LENGTHS: Final = (15, 18)
+
+
+def _mask_number(match: re.Match[str]) -> str:
+    text = match.group(0)
+    kept = [c for c in text if c not in _SEPARATORS]
+    digits = sum(1 for c in kept if c.isdigit())
+    split = len(kept) != len(text)
+    after = match.string[match.end() : match.end() + 2]
+    decimal = len(after) == 2 and after[0] == "." and after[1].isdigit()  # an amount such as 1234567890.50
+    if digits < (_MIN_SPLIT if split or decimal else _MIN_JOINED):
+        return text
+    compact = "".join(str(unicodedata.digit(c)) if c.isdigit() else "X" for c in kept)
+    return mask_id(compact) if len(compact) in _ID_LENGTHS else mask_account(compact)
+
+
+def scrub(text: str) -> str:
+    """``text`` with every long number masked: what an ID or account number pasted into free text looks like.
+
+    A number is a run of digits in any script (``５００２４１…`` as well as ``500241…``), which single spaces or
+    dashes may split (``6217 0000 1234 5678``, ``500241-19500707-0060``) and an ``X`` may end. It is masked when it
+    has 12 digits or more, or 10 or more written together (a mobile phone number) unless decimals follow (an
+    amount): an 18- or 15-character one as an ID (``500241********0060``), any other as an account
+    (``****5678``). Shorter numbers (row numbers, amounts, dates, ``2026-11-20 14:30``) are kept.
+    """
+    return _NUMBER.sub(_mask_number, text)
+
+
+def scrub_series(values: pl.Series) -> pl.Series:
+    """:func:`scrub` of every value of a ``String`` series; only values that may hold a long number are visited."""
+    maybe = values.str.contains(_CANDIDATE).fill_null(False)
+    if not maybe.any():
+        return values
+    at = maybe.arg_true()
+    cleaned = [scrub(v) for v in values.gather(at).to_list()]
+    return values.clone().scatter(at, pl.Series(values.name, cleaned, dtype=pl.String))
+
+
+def scrub_expr(expr: pl.Expr) -> pl.Expr:
+    """Vectorized :func:`scrub` for a column of free text (reasons, bank messages, evidence)."""
+    return expr.cast(pl.String).map_batches(scrub_series, return_dtype=pl.String, is_elementwise=True)

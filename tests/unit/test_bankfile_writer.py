@@ -156,3 +156,12 @@ def test_names_and_amounts_come_back_exactly_from_an_order_file(
     assert back["name"].to_list() == names
     assert back["amount_fen"].to_list() == amounts[:n]
     assert back["batch_id"].to_list() == [BATCH] * n
+
+
+@pytest.mark.parametrize("names", [["司"], ["强"], ["司", "强"]])
+def test_a_gb18030_file_whose_few_characters_are_also_valid_utf8_is_read_as_gb18030(names: list[str]) -> None:
+    assert all(n.encode("gb18030").decode("utf-8") for n in names)  # 司 is CB BE in GB18030, U+02FE in UTF-8
+    rows = sample_rows().head(len(names)).with_columns(name=pl.Series(names))
+    file_name, data, _ = render_order(make_order(rows), layout("fixed-width-gb18030"), date=DATE)
+    back = read_order(data, layout("fixed-width-gb18030"), file=file_name)
+    assert sorted(back["name"].to_list()) == sorted(names)

@@ -10,7 +10,11 @@
   with the village and town totals, for the village notice board.
 
 Every file is written atomically (temporary file, fsync, rename); publishing a batch again replaces its files and
-removes those of villages no longer in it. Amounts are formatted from integer fen as yuan text, exactly.
+removes those of villages no longer in it. Amounts are formatted from integer fen as yuan text, exactly. File names
+stay readable and never coincide for two different places (``平凯街道(东)`` and ``平凯街道（东）`` get two files; see
+:mod:`yikatong.adapters._disclosure_names`), and a file system refusal is a
+:class:`~yikatong.errors.DisclosureError`. Text a roster supplied (a town or village such as ``=HYPERLINK(…)``)
+never becomes a formula: the CSV and XLSX go through :mod:`yikatong._spreadsheet`.
 
 The notice is masked upstream (:func:`yikatong.workflow.disclosure.build_notice`); this sink checks it once more
 and refuses, with :class:`~yikatong.errors.DisclosureError`, a notice whose names are not masked or whose text holds
@@ -25,8 +29,9 @@ import io
 from pathlib import Path
 
 import polars as pl
-import xlsxwriter
 
+from yikatong._spreadsheet import csv_bytes, workbook, write_table, write_text
+from yikatong.adapters._disclosure_names import NoticeNames
 from yikatong.adapters.bankfile._files import safe_name, write_atomic
 from yikatong.errors import DisclosureError
 from yikatong.records import DisclosureNotice
@@ -131,36 +136,40 @@ class DisclosureFileSink:
         """Write the notice's files, replacing an earlier publication of the same batch.
 
         Raises:
-            DisclosureError: when the notice would publish personal data, or lacks a published column.
+            DisclosureError: when the notice would publish personal data, lacks a published column, or the file
+                system refuses a folder or file (too long a name, no space, no permission).
         """
         rows = self._checked(notice)
         totals = self._totals(notice, rows)
         out = self.folder / safe_name(notice.batch_id)
-        out.mkdir(parents=True, exist_ok=True)
-        written: list[Path] = []
+        names = NoticeNames()
+        files: list[tuple[Path, bytes]] = []
         for (town,), town_totals in totals.partition_by("town", as_dict=True, maintain_order=True).items():
             town_rows = rows.filter(pl.col("town") == town)
-            stem = "_".join(safe_name(str(p)) for p in (town, notice.item, notice.period, notice.batch_id))
+            parts = (str(town), notice.item, notice.period, notice.batch_id)
             if "csv" in self.formats:
-                written.append(self._write(out / f"{stem}.csv", self._csv(town_rows, town_totals)))
+                files.append((out / names.name(parts, ".csv"), self._csv(town_rows, town_totals)))
             if "xlsx" in self.formats:
-                written.append(self._write(out / f"{stem}.xlsx", self._xlsx(notice, str(town), town_rows, town_totals)))
+                files.append((out / names.name(parts, ".xlsx"), self._xlsx(notice, str(town), town_rows, town_totals)))
             if "html" in self.formats:
                 for village in town_totals["village"].to_list():
-                    name = "_".join(
-                        safe_name(str(p)) for p in (town, village, notice.item, notice.period, notice.batch_id)
-                    )
                     page = self._html(notice, str(town), str(village), town_rows, town_totals)
-                    written.append(self._write(out / f"{name}.html", page.encode("utf-8")))
-        for stale in set(out.iterdir()) - set(written):
-            if stale.is_file() and stale.suffix in (".csv", ".xlsx", ".html"):
-                stale.unlink()
+                    village_parts = (str(town), str(village), *parts[1:])
+                    files.append((out / names.name(village_parts, ".html"), page.encode("utf-8")))
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+            for path, data in files:
+                write_atomic(path, data)
+            written = [path for path, _ in files]
+            for stale in set(out.iterdir()) - set(written):
+                if stale.is_file() and stale.suffix in (".csv", ".xlsx", ".html"):
+                    stale.unlink()
+        except OSError as exc:
+            raise DisclosureError(
+                f"cannot write the notice of batch {notice.batch_id}: {exc.strerror or type(exc).__name__} / "
+                "无法写入公示文件"
+            ) from None
         self.written = written
-
-    @staticmethod
-    def _write(path: Path, data: bytes) -> Path:
-        write_atomic(path, data)
-        return path
 
     @staticmethod
     def _checked(notice: DisclosureNotice) -> pl.DataFrame:
@@ -249,11 +258,11 @@ class DisclosureFileSink:
             .drop("_order", "_kind")
             .rename(HEADERS)
         )
-        return table.write_csv(include_bom=True, line_terminator="\r\n").encode("utf-8")
+        return csv_bytes(table)
 
     def _xlsx(self, notice: DisclosureNotice, town: str, town_rows: pl.DataFrame, town_totals: pl.DataFrame) -> bytes:
         buffer = io.BytesIO()
-        book = xlsxwriter.Workbook(buffer, {"in_memory": True})
+        book = workbook(buffer)
         bold = book.add_format({"bold": True})
         title = f"{town} {notice.item_name} {notice.period} 发放公示"
         summary = town_totals.select(
@@ -279,25 +288,27 @@ class DisclosureFileSink:
             how="vertical_relaxed",
         )
         sheet = book.add_worksheet("汇总")
-        sheet.write(0, 0, title, bold)
-        sheet.write(
+        write_text(sheet, 0, 0, title, bold)
+        write_text(
+            sheet,
             1,
             0,
             f"批次 {notice.batch_id}；公示期 {notice.window_days} 天，自 {_local(notice.published_at):%Y-%m-%d} 起",
         )
-        summary.write_excel(book, sheet, position="A3", autofit=True, autofilter=False)
+        write_table(sheet, summary, first_row=2, header_format=bold)
+        sheet.autofit()
         used: set[str] = set()
         for village, village_rows in town_rows.partition_by("village", as_dict=True, maintain_order=True).items():
             ws = book.add_worksheet(_sheet_name(str(village[0]), used))
-            ws.write(0, 0, f"{town} {village[0]} {notice.item_name} {notice.period} 发放公示", bold)
-            ws.write(1, 0, f"批次 {notice.batch_id}；公示期 {notice.window_days} 天")
+            write_text(ws, 0, 0, f"{town} {village[0]} {notice.item_name} {notice.period} 发放公示", bold)
+            write_text(ws, 1, 0, f"批次 {notice.batch_id}；公示期 {notice.window_days} 天")
             table = village_rows.select(*HEADERS).rename(HEADERS)
-            table.write_excel(book, ws, position="A3", autofit=True, autofilter=False)
-            line = village_rows.height + 3
+            line = write_table(ws, table, first_row=2, header_format=bold)
             vt = town_totals.filter(pl.col("village") == village[0]).row(0, named=True)
-            ws.write(line, 0, "小计", bold)
-            ws.write(line, 1, f"{vt['payees']}人")
-            ws.write(line, 6, vt["amount"], bold)
+            write_text(ws, line, 0, "小计", bold)
+            write_text(ws, line, 1, f"{vt['payees']}人")
+            write_text(ws, line, 6, str(vt["amount"]), bold)
+            ws.autofit()
         book.close()
         return buffer.getvalue()
 

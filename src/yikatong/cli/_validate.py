@@ -22,9 +22,10 @@ from yikatong.adapters.validation_report import write_validation_report
 from yikatong.catalog import Catalog, SubsidyItem
 from yikatong.cli._common import fail
 from yikatong.errors import CatalogError, PeriodKindError, ReferenceDataError, RosterFormatError, UnknownItem
-from yikatong.ingest import load_ledger, load_reference, load_registry, parse_reference_option, read_roster
-from yikatong.money import parse_yuan
+from yikatong.ingest import RosterForm, load_ledger, load_reference, load_registry, parse_reference_option, read_form
+from yikatong.money import format_yuan, parse_yuan
 from yikatong.period import Period, period_of_kind
+from yikatong.privacy import scrub
 from yikatong.rules import ValidationContext, ValidationReport, validate, validate_partitioned
 from yikatong.rules.controls import CONTROL_LABELS, describe_controls
 
@@ -40,6 +41,7 @@ __all__ = [
 ]
 
 _VERDICT_ZH = {"pass": "通过", "review": "待复核", "block": "拦截"}
+_KIND_ZH = {"title": "标题", "header": "表头", "total": "合计", "note": "签字/备注", "blank": "空行"}
 _SEVERITY_ZH = {"block": "拦截", "review": "复核", "fix": "已修正"}
 
 
@@ -49,12 +51,14 @@ class CliInputError(Exception):
 
 @frozen
 class Inputs:
-    """What the command validates: the catalogue, the item, the period and the roster frame."""
+    """What the command validates: the catalogue, the item, the period, the roster frame and the roster file as a
+    form (its non-payee lines and the total of its 合计 line)."""
 
     catalog: Catalog
     item: SubsidyItem
     period: Period
     roster: pl.DataFrame
+    form: RosterForm
 
 
 def _period(text: str) -> Period:
@@ -183,12 +187,12 @@ def load_inputs(args: argparse.Namespace) -> Inputs:
     if not path.is_file():
         raise CliInputError(f"roster not found: {path} / 找不到名单文件")
     try:
-        roster = read_roster(path)
+        form = read_form(path)
     except RosterFormatError as exc:
         raise CliInputError(f"{path.name}: {exc}") from None
     except OSError as exc:
         raise CliInputError(f"cannot read the roster {path}: {exc.strerror}") from None
-    return Inputs(catalog=catalog, item=item, period=period, roster=roster)
+    return Inputs(catalog=catalog, item=item, period=period, roster=form.rows, form=form)
 
 
 def build_context(args: argparse.Namespace, inputs: Inputs) -> ValidationContext:
@@ -208,6 +212,7 @@ def build_context(args: argparse.Namespace, inputs: Inputs) -> ValidationContext
         catalog=inputs.catalog,
         declared_count=args.declared_count,
         declared_total_fen=args.declared_total,
+        form=inputs.form,
         registry=registry,
         reference=reference,
         ledger=ledger,
@@ -237,7 +242,7 @@ def print_summary(report: ValidationReport, item: SubsidyItem, roster_path: Path
     skipped rules."""
     w = out.write
     print_controls(report, out)
-    w(f"名单 roster: {roster_path.name} — {report.rows:,} 行 rows\n")
+    w(f"名单 roster: {scrub(roster_path.name)} — {report.rows:,} 行 rows\n")
     w(f"项目 item: {item.code} {item.name}（{item.department}） 期间 period: {report.period}\n")
     counts = report.counts_by_verdict
     verdicts = "  ".join(f"{_VERDICT_ZH[v]} {v} {counts[v]:,}" for v in ("pass", "review", "block"))
@@ -254,6 +259,22 @@ def print_summary(report: ValidationReport, item: SubsidyItem, roster_path: Path
             w(f"  {rows:>10,}  {code:<26} {severity:<6} {_SEVERITY_ZH.get(severity, severity)}  {message}\n")
     else:
         w("问题 findings: 无 none\n")
+    lines = report.non_payee_lines
+    if lines.height:
+        kinds = lines.group_by("kind", maintain_order=True).len()
+        listed = "  ".join(f"{_KIND_ZH.get(k, k)} {k} {n}" for k, n in kinds.iter_rows())
+        w(f"非发放对象行 lines not payees: {lines.height}（{listed}）\n")
+    declared = report.declared
+    if declared:
+        total = declared.get("total_fen")
+        roster_total = declared.get("roster_total_fen")
+        w(
+            f"申报 declared ({declared['source']}): "
+            f"{'-' if declared.get('count') is None else declared['count']} 人 rows, "
+            f"{'-' if total is None else format_yuan(total)} 元 yuan；"
+            f"名单 roster: {declared['roster_rows']} 人 rows, "
+            f"{'-' if roster_total is None else format_yuan(roster_total)} 元 yuan\n"
+        )
     for code, severity, evidence in report.batch_issues.select("code", "severity", "evidence").iter_rows():
         w(f"批次 batch: {code} {severity} {_SEVERITY_ZH.get(severity, severity)} — {evidence}\n")
     if report.skipped:

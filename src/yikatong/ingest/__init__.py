@@ -5,6 +5,7 @@ roster schema, keeping every input line with its ``row_id`` and ``source_line``;
 :mod:`~yikatong.ingest.context_files` read the registry snapshot, the payment ledger and the reference lists.
 """
 
+from yikatong.ingest._form import LINE_KINDS
 from yikatong.ingest.context_files import (
     LEDGER_STATUSES,
     load_ledger,
@@ -13,16 +14,19 @@ from yikatong.ingest.context_files import (
     parse_reference_option,
     read_table,
 )
-from yikatong.ingest.roster import RosterFormat, RosterSource, read_roster
+from yikatong.ingest.roster import RosterForm, RosterFormat, RosterSource, read_form, read_roster
 
 __all__ = [
     "LEDGER_STATUSES",
+    "LINE_KINDS",
+    "RosterForm",
     "RosterFormat",
     "RosterSource",
     "load_ledger",
     "load_reference",
     "load_registry",
     "parse_reference_option",
+    "read_form",
     "read_roster",
     "read_table",
 ]

@@ -34,6 +34,7 @@ import attrs
 import polars as pl
 
 from yikatong.errors import RosterFormatError
+from yikatong.ingest._form import NON_PAYEE_SCHEMA, FormLines, classify
 from yikatong.ingest._headers import HEADER_SCAN, header_index, resolve_columns
 from yikatong.ingest._normalise import INVISIBLE
 
@@ -85,24 +86,28 @@ def decode(data: bytes) -> tuple[str, str]:
 
 @attrs.frozen
 class ParsedText:
-    """A text roster: its titles, which title feeds each canonical column, and the records (``source_line``,
-    ``malformed`` and the cells ``f0``, ``f1``…, as many as titles)."""
+    """A text roster: its titles, which title feeds each canonical column, the payee records (``source_line``,
+    ``malformed`` and the cells ``f0``, ``f1``…, as many as titles), and the lines that are not payees."""
 
     titles: tuple[str, ...]
     columns: dict[str, int]
     records: pl.DataFrame
+    form: FormLines
 
 
 def _split_lines(text: str, utf8: bytes | None) -> pl.DataFrame:
-    """Physical lines (``line``, ``text``), a trailing carriage return removed.
+    """Physical lines (``line``, ``text``): CR, LF and CRLF each end a line, mixed freely in one file.
 
-    Polars' CSV reader with no quote character and a separator the text lacks does the split in parallel; its
-    count of lines is checked against the newlines, and a plain split is the fallback. ``utf8`` is the text's
-    UTF-8 encoding when the caller already has it.
+    Files from Windows end lines in CRLF, old Mac exports in CR, and a file edited in two programs can hold all
+    three; a line end the split missed would fold two payees into one row or drop one. A bare CR (one not followed
+    by LF) is therefore made an LF before the split (a CR byte never occurs inside a multi-byte UTF-8 sequence), and
+    the CR of CRLF is removed after it. Polars' CSV reader with no quote character and a separator the text lacks
+    does the split in parallel; its count of lines is checked against the newlines, and a plain split is the
+    fallback. ``utf8`` is the text's UTF-8 encoding when the caller already has it.
     """
-    if "\n" not in text and "\r" in text:
-        text, utf8 = text.replace("\r", "\n"), None
     raw = utf8 if utf8 is not None else text.encode("utf-8")
+    if raw.count(b"\r") != raw.count(b"\r\n"):
+        raw = raw.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
     pieces = raw.count(b"\n") + 1
     expected = pieces - 1 if raw.endswith(b"\n") else pieces  # the reader has no line after a final newline
     lines: pl.Series | None = None
@@ -121,7 +126,7 @@ def _split_lines(text: str, utf8: bytes | None) -> pl.DataFrame:
         except pl.exceptions.PolarsError:
             lines = None
     if lines is None or lines.len() != expected:
-        lines = pl.Series("text", [text], dtype=pl.String).str.split("\n").explode()
+        lines = pl.Series("text", [raw.decode("utf-8")], dtype=pl.String).str.split("\n").explode()
     lines = lines.str.strip_suffix("\r")
     return lines.to_frame().with_row_index("line", offset=1).with_columns(pl.col("line").cast(pl.Int64))
 
@@ -294,13 +299,15 @@ def _fields(records: pl.DataFrame, d: str, width: int) -> pl.DataFrame:
 
 
 def parse_text(data: bytes, mapping: Mapping[str, str | None] | None) -> ParsedText:
-    """Parse a delimited text roster into records, one per data row after the header.
+    """Parse a delimited text roster into records, one per payee row after the header.
 
     The header is the first of the leading non-empty lines that has an ID column (see
-    :func:`yikatong.ingest._headers.header_index`); lines before it are a preamble, not data.
+    :func:`yikatong.ingest._headers.header_index`); lines before it are a preamble, not data. Lines that are not
+    payees (titles, the header, totals, notes, blank lines: see :mod:`yikatong.ingest._form`) are listed in
+    ``form`` with their line numbers.
 
     Raises:
-        RosterFormatError: ``empty`` when there is no header line or no data line; ``no_id_column`` and
+        RosterFormatError: ``empty`` when there is no header line or no payee line; ``no_id_column`` and
             ``bad_mapping`` as :func:`yikatong.ingest._headers.resolve_columns` raises them.
     """
     text, encoding = decode(data)
@@ -319,7 +326,32 @@ def parse_text(data: bytes, mapping: Mapping[str, str | None] | None) -> ParsedT
     width = max(len(titles), 1)
     body = lines.filter(pl.col("line") > header_line)
     records = _merge_multiline(body, delimiter, width)
-    records = records.filter(~_is_blank(pl.col("text"), delimiter))
+    blank = _is_blank(pl.col("text"), delimiter)
+    around = pl.concat(
+        [
+            lines.filter(pl.col("line") < header_line).select(
+                pl.col("line").alias("source_line"),
+                pl.when(pl.col("text").str.strip_chars(_BLANK) == "")
+                .then(pl.lit("blank"))
+                .otherwise(pl.lit("title"))
+                .alias("kind"),
+            ),
+            pl.DataFrame({"source_line": [header_line], "kind": ["header"]}, schema=NON_PAYEE_SCHEMA),
+            records.filter(blank).select(pl.col("line").alias("source_line"), pl.lit("blank").alias("kind")),
+        ]
+    )
+    records = records.filter(~blank)
     if records.height == 0:
         raise RosterFormatError("empty", "文件只有表头，没有数据行", "the file has a header but no data rows")
-    return ParsedText(titles=titles, columns=chosen, records=_fields(records, delimiter, width))
+    fields = _fields(records, delimiter, width)
+    form = classify(fields, _cells(width), titles, chosen)
+    if form.lines.height:
+        fields = fields.join(form.lines.select("source_line"), on="source_line", how="anti", maintain_order="left")
+    if fields.height == 0:
+        raise RosterFormatError(
+            "empty",
+            "文件中没有发放对象行（只有表头、合计或签字等行）",
+            "the file has no payee rows (only a header, totals, signature or note lines)",
+        )
+    lines_out = pl.concat([around.cast(pl.Schema(NON_PAYEE_SCHEMA)), form.lines]).sort("source_line")
+    return ParsedText(titles=titles, columns=chosen, records=fields, form=attrs.evolve(form, lines=lines_out))

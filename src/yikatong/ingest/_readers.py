@@ -13,11 +13,13 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import IO, Final, Literal
 
+import attrs
 import fastexcel
 import polars as pl
 
 from yikatong.errors import RosterFormatError
 from yikatong.ingest._csvtext import parse_text
+from yikatong.ingest._form import NON_PAYEE_SCHEMA, FormLines, classify
 from yikatong.ingest._headers import HEADER_SCAN, header_index, resolve_columns
 from yikatong.schema import FLAG_COLUMNS
 
@@ -87,23 +89,27 @@ def detect_format(data: bytes, name: str | None) -> Format:
     return "csv"
 
 
-def stage_text(data: bytes, mapping: Mapping[str, str | None] | None) -> pl.LazyFrame:
-    """Stage a delimited text roster (see :mod:`yikatong.ingest._csvtext`)."""
+def stage_text(data: bytes, mapping: Mapping[str, str | None] | None) -> tuple[pl.LazyFrame, FormLines]:
+    """Stage a delimited text roster (see :mod:`yikatong.ingest._csvtext`), and list its non-payee lines."""
     parsed = parse_text(data, mapping)
     chosen = parsed.columns
-    return parsed.records.lazy().select(
+    staged = parsed.records.lazy().select(
         pl.col("source_line"),
         pl.col("malformed").alias("_malformed"),
         *(pl.col(f"f{pos}").alias(target) for target, pos in chosen.items()),
     )
+    return staged, parsed.form
 
 
-def stage_sheet(data: bytes, sheet: int | str, mapping: Mapping[str, str | None] | None) -> pl.LazyFrame:
+def stage_sheet(
+    data: bytes, sheet: int | str, mapping: Mapping[str, str | None] | None
+) -> tuple[pl.LazyFrame, FormLines]:
     """Stage a spreadsheet: every cell read as text; the header is found as in text (a title row may precede it).
 
     ``source_line`` is the sheet's row number, counted from the first row the sheet uses (row 1 in any sheet that
     starts with its title or header; the reader cannot see rows above the used range). A row whose every cell is
-    empty is not a data row.
+    empty, and a row that is not a payee (see :mod:`yikatong.ingest._form`), is not a data row; the second value
+    lists them.
     """
     try:
         reader = fastexcel.read_excel(data)
@@ -128,6 +134,30 @@ def stage_sheet(data: bytes, sheet: int | str, mapping: Mapping[str, str | None]
     body = non_empty.filter(pl.col("_idx") > header_idx)
     if body.height == 0:
         raise RosterFormatError("empty", "工作表只有表头，没有数据行", "the worksheet has a header but no data rows")
+    sheet_row = (pl.col("_idx").cast(pl.Int64) + 1).alias("source_line")
+    around = cells.select(
+        sheet_row,
+        pl.when(~filled)
+        .then(pl.lit("blank"))
+        .when(pl.col("_idx") < header_idx)
+        .then(pl.lit("title"))
+        .when(pl.col("_idx") == header_idx)
+        .then(pl.lit("header"))
+        .otherwise(pl.lit(None, pl.String))
+        .alias("kind"),
+    ).filter(pl.col("kind").is_not_null())
+    form = classify(body.with_columns(sheet_row), names, candidates[k], chosen)
+    if form.lines.height:
+        body = body.filter(~(pl.col("_idx").cast(pl.Int64) + 1).is_in(form.lines["source_line"].implode()))
+    if body.height == 0:
+        raise RosterFormatError(
+            "empty",
+            "工作表中没有发放对象行（只有表头、合计或签字等行）",
+            "the worksheet has no payee rows (only a header, totals, signature or note lines)",
+        )
+    form = attrs.evolve(
+        form, lines=pl.concat([around.cast(pl.Schema(NON_PAYEE_SCHEMA)), form.lines]).sort("source_line")
+    )
     id_columns = {original[chosen[t]]: f"_numeric_{t}" for t in _NUMERIC_TARGETS if t in chosen}
     cells_numeric = None
     if id_columns:
@@ -144,7 +174,7 @@ def stage_sheet(data: bytes, sheet: int | str, mapping: Mapping[str, str | None]
     if cells_numeric is not None:
         staged = staged.join(cells_numeric.lazy(), on="_idx", how="left", maintain_order="left")
     text_bool = {f"_numeric_{t}": chosen[t] for t in _NUMERIC_TARGETS if t in chosen}
-    return staged.select(
+    staged = staged.select(
         (pl.col("_idx").cast(pl.Int64) + 1).alias("source_line"),
         pl.lit(False).alias("_malformed"),
         *(pl.col(f"c{pos}").alias(target) for target, pos in chosen.items()),
@@ -153,6 +183,7 @@ def stage_sheet(data: bytes, sheet: int | str, mapping: Mapping[str, str | None]
             for flag, pos in text_bool.items()
         ),
     )
+    return staged, form
 
 
 def _cell_text(name: str, dtype: pl.DataType) -> pl.Expr:

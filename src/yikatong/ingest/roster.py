@@ -14,9 +14,11 @@ from pathlib import Path
 from typing import IO, Final, TypeAlias, overload
 
 import polars as pl
+from attrs import frozen
 
 from yikatong.errors import RosterFormatError
 from yikatong.ingest import _normalise as norm
+from yikatong.ingest._form import FormLines, empty_lines
 from yikatong.ingest._headers import TARGETS
 from yikatong.ingest._readers import (
     Format,
@@ -29,7 +31,7 @@ from yikatong.ingest._readers import (
 )
 from yikatong.schema import QUANTITY_SCALE, ROSTER_SCHEMA
 
-__all__ = ["RosterFormat", "RosterSource", "read_roster"]
+__all__ = ["RosterForm", "RosterFormat", "RosterSource", "read_form", "read_roster"]
 
 RosterSource: TypeAlias = str | Path | bytes | bytearray | memoryview | IO[bytes] | pl.DataFrame | pl.LazyFrame
 """What :func:`read_roster` reads: a path, the file's bytes, a binary file object, or a Polars frame."""
@@ -80,14 +82,17 @@ def read_roster(
     null, and their flags false.
 
     Rows: ``row_id`` is the 1-based position among the data rows. In text, ``source_line`` is the physical line
-    where the row starts (line 1 is the first line of the file, normally the header); in a spreadsheet, the sheet
-    row (counted from the first row the sheet uses); for Parquet and frames, ``row_id + 1`` (or the frame's own
-    ``source_line``). The header is the first of the first 20 non-empty lines or rows that has an ID column: lines
-    before it (a title such as 某某镇高龄津贴发放花名册) are a preamble, not data. After the header, a text line or
-    sheet row that is empty or holds only separators, quotes and whitespace is not a data row; every other one is,
-    a 合计 (total) line included. In Parquet and frames every row is a data row. A line with too many or too few
-    fields or an unbalanced quote stays, filled as far as it can be, with ``flag_row_malformed``; a quoted cell
-    spanning lines makes one row when the lines together form a record of the header's width.
+    where the row starts (line 1 is the first line of the file, normally the header; outside quotes CR, LF and
+    CRLF each end a line, mixed freely in one file); in a spreadsheet, the sheet row (counted from the first row
+    the sheet uses); for Parquet and frames, ``row_id + 1`` (or the frame's own ``source_line``). The header is
+    the first of the first 20 non-empty lines or rows that has an ID column: lines before it
+    (a title such as 某某镇高龄津贴发放花名册) are a preamble, not data. After the header, a text line or
+    sheet row that is empty or holds only separators, quotes and whitespace is not a data row, nor is one that is
+    not a payee: a 合计 / 小计 line, a signature or note line (制表人, 审核人, 填报日期, 备注…), a repeated header or
+    a row with only its 序号 (:func:`read_form` lists them all). In Parquet and frames every row is a data row.
+    A line with too many or too few fields or an unbalanced quote stays, filled as far as it can be, with
+    ``flag_row_malformed``; a quoted cell spanning lines makes one row when the lines together form a record of
+    the header's width.
 
     Cells: IDs (``id_number``, ``household_head_id``) lose spaces and zero-width characters, full-width digits
     and ``Ｘ`` / ``x`` become ASCII (``flag_id_normalised`` when the text changed); an ID or account written as
@@ -132,8 +137,67 @@ def read_roster(
         )
     if isinstance(source, pl.LazyFrame):
         return _canonical(stage_frame(source, mapping))
+    return read_form(source, format=format, mapping=mapping, sheet=sheet).rows
+
+
+@frozen
+class RosterForm:
+    """A roster file as the office sent it: the payee rows, and every other line with its kind.
+
+    Attributes:
+        rows: The payees in :data:`yikatong.schema.ROSTER_SCHEMA`, as :func:`read_roster` returns them.
+        non_payee_lines: ``source_line, kind`` of every line that is not a payee: ``title``, ``header``,
+            ``total``, ``note`` or ``blank`` (see :mod:`yikatong.ingest._form`); empty for Parquet and frames.
+        declared_total_fen: The amount of the form's last 合计 / 总计 line in fen (the office's own control total);
+            None when there is none.
+        declared_count: The count written on that line (``35人``), or None.
+        declared_line: The line the declared total comes from, or None.
+    """
+
+    rows: pl.DataFrame
+    non_payee_lines: pl.DataFrame
+    declared_total_fen: int | None = None
+    declared_count: int | None = None
+    declared_line: int | None = None
+
+
+def read_form(
+    source: str | Path | bytes | bytearray | memoryview | IO[bytes] | pl.DataFrame,
+    /,
+    *,
+    format: RosterFormat | None = None,
+    mapping: Mapping[str, str | None] | None = None,
+    sheet: int | str = 0,
+) -> RosterForm:
+    """Read a roster as :func:`read_roster` does, keeping what the form says besides its payees.
+
+    A printed 花名册 has a title and a unit line, the header (often with 序号), the payees, a 合计 line, blank lines
+    and signature and note lines (制表人, 审核人, 填报日期, 备注…). None of them is a payee, and every one is listed
+    with its line and kind in :attr:`RosterForm.non_payee_lines`, so each line of the file is accounted for: a line
+    is the header, a preamble line, a payee row (``source_line`` of :attr:`RosterForm.rows`, a quoted cell's
+    further lines included) or a non-payee line. The last 合计 / 总计 line's amount (and count) is the declared total,
+    which :class:`~yikatong.rules.ValidationContext` checks with ``BATCH_TOTAL_MISMATCH`` (pass ``form=``).
+
+    Args:
+        source: As for :func:`read_roster` (a ``LazyFrame`` is not accepted: it has no lines to account for).
+        format: As for :func:`read_roster`.
+        mapping: As for :func:`read_roster`.
+        sheet: As for :func:`read_roster`.
+
+    Returns:
+        The payee rows, the non-payee lines and the declared total.
+
+    Raises:
+        RosterFormatError: as :func:`read_roster`; ``empty`` also when no payee row is left.
+    """
+    if format is not None and format not in _FORMATS:
+        raise RosterFormatError(
+            "unknown_format",
+            f"不支持的格式“{format}”（可用 csv、xlsx、parquet）",
+            f"unsupported format {format!r} (use csv, xlsx or parquet)",
+        )
     if isinstance(source, pl.DataFrame):
-        return _collect(_canonical(stage_frame(source.lazy(), mapping)))
+        return RosterForm(rows=_collect(_canonical(stage_frame(source.lazy(), mapping))), non_payee_lines=empty_lines())
     if not isinstance(source, str | Path | bytes | bytearray | memoryview | io.IOBase) and not hasattr(source, "read"):
         raise RosterFormatError(
             "unknown_format",
@@ -144,16 +208,23 @@ def read_roster(
     if not data or data.isspace():
         raise RosterFormatError("empty", "文件为空", "the file is empty")
     kind = format or detect_format(data, name)
+    form = FormLines(lines=empty_lines())
     if kind == "csv":
-        staged = stage_text(data, mapping)
+        staged, form = stage_text(data, mapping)
     elif kind == "xlsx":
-        staged = stage_sheet(data, sheet, mapping)
+        staged, form = stage_sheet(data, sheet, mapping)
     else:
         table = read_parquet(data)
         if table.height == 0:
             raise RosterFormatError("empty", "Parquet 文件没有数据行", "the Parquet file has no rows")
         staged = stage_frame(table.lazy(), mapping)
-    return _collect(_canonical(staged))
+    return RosterForm(
+        rows=_collect(_canonical(staged)),
+        non_payee_lines=form.lines,
+        declared_total_fen=form.declared_total_fen,
+        declared_count=form.declared_count,
+        declared_line=form.declared_line,
+    )
 
 
 def _collect(lf: pl.LazyFrame) -> pl.DataFrame:

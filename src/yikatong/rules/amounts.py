@@ -293,8 +293,7 @@ def _build_outlier(env: RuleEnv) -> Finding:
 
 
 def _build_batch(env: RuleEnv) -> Finding:
-    count = env.context.declared_count
-    total = env.context.declared_total_fen
+    count, total, source = env.context.declared()
     rows = pl.len()
     actual = _amount.sum()
     hit = pl.lit(False)
@@ -311,7 +310,7 @@ def _build_batch(env: RuleEnv) -> Finding:
         if part
     )
     evidence = pl.concat_str(
-        pl.lit(f"declared {declared}; roster has "),
+        pl.lit(f"declared {declared}{'' if source == 'declared' else f' ({source})'}; roster has "),
         rows.cast(pl.String),
         pl.lit(" rows, "),
         yuan_expr(actual),

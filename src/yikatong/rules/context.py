@@ -9,6 +9,7 @@ from attrs import field, frozen
 
 from yikatong.catalog import Catalog, ReferenceListName
 from yikatong.errors import ReferenceDataError
+from yikatong.ingest import RosterForm
 
 __all__ = ["REQUIRED_COLUMNS", "ValidationContext"]
 
@@ -48,6 +49,9 @@ class ValidationContext:
         declared_total_fen: The total amount (fen) the department declared for the batch.
         waived_controls: Mandatory controls (:attr:`yikatong.catalog.SubsidyItem.required_controls`) that finance
             waived for this batch, each with its reason: their absence is reported, not ``CONTROL_MISSING``.
+        form: The roster file as :func:`yikatong.ingest.read_form` read it: the report lists its non-payee lines,
+            and the amount (and count) of its 合计 line is the declared total (count) when ``declared_total_fen``
+            (``declared_count``) is not given.
     """
 
     catalog: Catalog | None = None
@@ -58,6 +62,25 @@ class ValidationContext:
     declared_count: int | None = None
     declared_total_fen: int | None = None
     waived_controls: dict[str, str] = field(factory=dict, converter=_text_mapping)
+    form: RosterForm | None = None
+
+    def declared(self) -> tuple[int | None, int | None, str]:
+        """The declared count and total (fen) to check the batch against, and where they come from: the caller's
+        own figures first (``"declared"``), else those of the form's 合计 line (``"form line 38"``)."""
+        count, total = self.declared_count, self.declared_total_fen
+        sources: list[str] = []
+        if count is not None or total is not None:
+            sources.append("declared")
+        form = self.form
+        if form is not None and form.declared_line is not None:
+            used = False
+            if count is None and form.declared_count is not None:
+                count, used = form.declared_count, True
+            if total is None and form.declared_total_fen is not None:
+                total, used = form.declared_total_fen, True
+            if used:
+                sources.append(f"form line {form.declared_line}")
+        return count, total, " and ".join(sources)
 
     def check(self) -> None:
         """Check that every supplied frame has the columns the rules read (only the schemas are looked at).
@@ -105,6 +128,7 @@ class ValidationContext:
             names.add("ledger")
         if self.bank_verification is not None:
             names.add("bank_verification")
-        if self.declared_count is not None or self.declared_total_fen is not None:
+        count, total, _ = self.declared()
+        if count is not None or total is not None:
             names.add("declared")
         return frozenset(names)

@@ -9,7 +9,7 @@ verdicts, the issues and the examples are three branches of the same plan, colle
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Literal
+from typing import Any, Literal
 
 import polars as pl
 from attrs import frozen
@@ -17,7 +17,7 @@ from attrs import frozen
 from yikatong.catalog import SubsidyItem
 from yikatong.codes import Severity
 from yikatong.period import Period, period_of_kind
-from yikatong.privacy import mask_id_expr
+from yikatong.privacy import mask_id_expr, scrub_expr
 from yikatong.rules._rule import Derivation, Finding, Rule, RuleEnv
 from yikatong.rules.context import ValidationContext
 from yikatong.rules.controls import control_report
@@ -29,6 +29,7 @@ __all__ = [
     "Plan",
     "build_plan",
     "examples_plan",
+    "form_fields",
     "prepare_roster",
     "prepare_run",
     "select_rules",
@@ -79,9 +80,11 @@ def validate(
     per = env.period
     plan = build_plan(lf, env, active)
     examples_lf = examples_plan(plan.issues, plan.base, env.columns, example_limit)
-    verdicts, issues, examples = pl.collect_all(
-        [plan.verdicts, plan.issues, examples_lf], engine=_polars_engine(engine)
+    sums = plan.base.select(pl.len().alias("rows"), _amount_sum(env.columns))
+    verdicts, issues, examples, figures = pl.collect_all(
+        [plan.verdicts, plan.issues, examples_lf, sums], engine=_polars_engine(engine)
     )
+    rows, total = figures.row(0)
     return ValidationReport(
         item=item.code,
         period=per,
@@ -91,7 +94,32 @@ def validate(
         skipped=skipped,
         rules_run=tuple(r.code for r in active),
         controls=control_report(item, env.context),
+        **form_fields(env.context, rows, total),
     )
+
+
+def _amount_sum(columns: frozenset[str]) -> pl.Expr:
+    fen = pl.col("amount_fen").sum() if "amount_fen" in columns else pl.lit(None, pl.Int64)
+    return fen.alias("amount_fen")
+
+
+def form_fields(context: ValidationContext, rows: int, total_fen: int | None) -> dict[str, Any]:
+    """The report's ``non_payee_lines`` and ``declared`` from the context, beside the roster's ``rows`` and
+    ``total_fen`` (its sum of ``amount_fen``)."""
+    count, total, source = context.declared()
+    declared: dict[str, Any] = {}
+    if count is not None or total is not None:
+        declared = {
+            "source": source,
+            "count": count,
+            "total_fen": total,
+            "roster_rows": rows,
+            "roster_total_fen": total_fen,
+        }
+    fields: dict[str, Any] = {"declared": declared}
+    if context.form is not None:
+        fields["non_payee_lines"] = context.form.non_payee_lines
+    return fields
 
 
 def prepare_run(
@@ -199,7 +227,7 @@ def build_plan(
             pl.col(f"_sev_{rule.code}").alias("severity"),
             pl.lit(rule.message_zh).alias("message_zh"),
             pl.lit(rule.message_en).alias("message_en"),
-            (finding.evidence if finding.evidence is not None else pl.lit("")).cast(pl.String).alias("evidence"),
+            _evidence(finding),
         )
         for rule, finding in row_rules
     ]
@@ -212,7 +240,7 @@ def build_plan(
                 _severity_expr(rule, finding, item).first().alias("severity"),
                 pl.lit(rule.message_zh).alias("message_zh"),
                 pl.lit(rule.message_en).alias("message_en"),
-                (finding.evidence if finding.evidence is not None else pl.lit("")).cast(pl.String).alias("evidence"),
+                _evidence(finding),
             )
             .filter(pl.col("_hit"))
             .drop("_hit")
@@ -220,6 +248,14 @@ def build_plan(
     empty = pl.LazyFrame(schema=ISSUES_SCHEMA)
     issues_lf = pl.concat([empty, *(p.cast(pl.Schema(ISSUES_SCHEMA)) for p in parts)], how="vertical")
     return Plan(base=base, verdicts=verdicts_lf, ranks=ranks_lf, issues=issues_lf)
+
+
+def _evidence(finding: Finding) -> pl.Expr:
+    """A finding's evidence as text, every long number in it masked (:func:`yikatong.privacy.scrub`): evidence
+    may echo a cell, and a cell may hold an ID or a card number that slipped into the wrong column."""
+    if finding.evidence is None:
+        return pl.lit("").alias("evidence")
+    return scrub_expr(finding.evidence.cast(pl.String)).alias("evidence")
 
 
 def verdict_expr(rank: pl.Expr) -> pl.Expr:
@@ -250,7 +286,9 @@ def examples_plan(issues: pl.LazyFrame, rows: pl.LazyFrame, columns: frozenset[s
         .filter(pl.int_range(pl.len()).over("code") < limit)
         .select("code", "row_id", "evidence")
         .join(rows.select(example_cols), on="row_id", how="left")
-        .with_columns(mask_id_expr(pl.col("id_number")).alias("id_masked"))  # only the few example rows
+        .with_columns(  # only the few example rows
+            mask_id_expr(pl.col("id_number")).alias("id_masked"), scrub_expr(pl.col("name")).alias("name")
+        )
         .select("code", "row_id", "source_line", "name", "id_masked", "amount_fen", "evidence")
     )
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from yikatong._spreadsheet import CONTROL_CHARACTERS, FORMULA_START
 from yikatong.privacy import mask_id_expr
 from yikatong.regions import region_codes
 from yikatong.rules._idparse import ID_PARSE, check_char_expr, upgraded_id_expr
@@ -169,12 +170,16 @@ def _build_name(env: RuleEnv) -> Finding:
     digits = name.str.contains(r"[0-9０-９]")
     latin = name.str.contains(r"[A-Za-zＡ-Ｚａ-ｚ]")
     too_long = name.str.len_chars() > _MAX_NAME
+    control = name.str.contains(CONTROL_CHARACTERS)
+    formula = name.str.contains(FORMULA_START)
     latin_bad = pl.lit(False) if env.item.allow_latin_names else latin
-    hit = empty | digits | latin_bad | too_long
+    hit = empty | digits | latin_bad | too_long | control | formula
     evidence = pl.concat_str(
         pl.when(empty).then(pl.lit("name empty")),
         pl.when(digits).then(pl.lit("name contains digits")),
         pl.when(latin_bad).then(pl.lit("name contains Latin letters")),
+        pl.when(control).then(pl.lit("name contains a control character")),
+        pl.when(formula).then(pl.lit("name begins with a formula character (= + - @)")),
         pl.when(too_long).then(
             pl.concat_str(
                 pl.lit("name has "), name.str.len_chars().cast(pl.String), pl.lit(f" characters (>{_MAX_NAME})")
@@ -267,8 +272,9 @@ RULES: tuple[Rule, ...] = (
         code="NAME_INVALID",
         family="identity",
         severity="block",
-        message_zh="姓名为空、含数字、含不允许的拉丁字母或超过50个字符",
-        message_en="name is empty, contains digits, Latin letters the item does not allow, or exceeds 50 characters",
+        message_zh="姓名为空、含数字、含不允许的拉丁字母、含控制字符、以公式字符开头或超过50个字符",
+        message_en="name is empty, contains digits, Latin letters the item does not allow or control characters, "
+        "begins with a formula character, or exceeds 50 characters",
         build=_build_name,
         columns=("name",),
     ),

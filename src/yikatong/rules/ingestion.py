@@ -10,9 +10,13 @@ from collections.abc import Callable
 
 import polars as pl
 
+from yikatong._spreadsheet import CONTROL_CHARACTERS, FORMULA_START
 from yikatong.rules._rule import Finding, Rule, RuleEnv
 
-__all__ = ["RULES"]
+__all__ = ["FREE_TEXT_COLUMNS", "RULES"]
+
+FREE_TEXT_COLUMNS: tuple[str, ...] = ("town", "village", "category")
+"""Roster columns of free text that reach published and exported files, checked by ``TEXT_INVALID``."""
 
 
 def _line_evidence(prefix: str) -> pl.Expr:
@@ -24,6 +28,31 @@ def _flag(column: str, evidence: pl.Expr) -> Callable[[RuleEnv], Finding]:
         return Finding(hit=pl.col(column), evidence=evidence)
 
     return build
+
+
+def _free_text(env: RuleEnv) -> Finding:
+    """Free text with a control character or a leading formula character; the evidence names the column and
+    the problem, never the text."""
+    hits: list[pl.Expr] = []
+    notes: list[pl.Expr] = []
+    for column in (c for c in FREE_TEXT_COLUMNS if c in env.columns):
+        text = pl.col(column).cast(pl.String)
+        control = text.str.contains(CONTROL_CHARACTERS).fill_null(False)
+        formula = text.str.contains(FORMULA_START).fill_null(False)
+        hits += [control, formula]
+        notes += [
+            pl.when(control).then(pl.lit(f"{column} contains a control character")),
+            pl.when(formula).then(pl.lit(f"{column} begins with a formula character (= + - @)")),
+        ]
+    if not hits:
+        return Finding(hit=pl.lit(False))
+    return Finding(hit=pl.any_horizontal(hits), evidence=pl.concat_str(notes, separator="; ", ignore_nulls=True))
+
+
+def _free_text_applies(env: RuleEnv) -> str | None:
+    if any(c in env.columns for c in FREE_TEXT_COLUMNS):
+        return None
+    return f"roster has none of the columns {', '.join(FREE_TEXT_COLUMNS)}"
 
 
 RULES: tuple[Rule, ...] = (
@@ -72,5 +101,15 @@ RULES: tuple[Rule, ...] = (
         message_en="name normalised (minority-name dot look-alikes mapped to U+00B7, whitespace trimmed)",
         build=_flag("flag_name_normalised", _line_evidence("source line ")),
         columns=("flag_name_normalised", "source_line"),
+    ),
+    Rule(
+        code="TEXT_INVALID",
+        family="ingestion",
+        severity="review",
+        message_zh="乡镇、村(社区)或类别含控制字符或以公式字符（= + - @）开头，写入公示和报表前请核实",
+        message_en="town, village or category holds a control character or begins with a formula character "
+        "(= + - @); check it before it reaches notices and spreadsheets",
+        build=_free_text,
+        applies=_free_text_applies,
     ),
 )

@@ -61,6 +61,7 @@ from yikatong.rules.controls import control_report
 from yikatong.rules.engine import (
     build_plan,
     examples_plan,
+    form_fields,
     prepare_run,
     severity_rank,
     verdict_expr,
@@ -144,6 +145,9 @@ def validate_partitioned(
             )
     finally:
         shutil.rmtree(folder, ignore_errors=True)
+    total = None
+    if "amount_fen" in env.columns and env.context.declared()[1] is not None:
+        total = lf.select(pl.col("amount_fen").sum()).collect(engine="streaming").item()
     return ValidationReport(
         item=item.code,
         period=per,
@@ -153,6 +157,7 @@ def validate_partitioned(
         skipped=skipped,
         rules_run=tuple(r.code for r in active),
         controls=control_report(item, env.context),
+        **form_fields(env.context, verdicts.height, total),
     )
 
 

@@ -11,6 +11,7 @@ from typing import Any
 import polars as pl
 from attrs import field, frozen
 
+from yikatong.ingest._form import NON_PAYEE_SCHEMA
 from yikatong.period import Period
 from yikatong.rules.controls import ControlReport
 
@@ -44,6 +45,11 @@ class ValidationReport:
         rules_run: Codes of the rules that ran.
         controls: Which controls (registry, ledger, bank verification, reference lists) the validation had, which
             mandatory ones it lacked and which finance waived for the batch.
+        non_payee_lines: ``source_line, kind`` of every line of the roster file that is not a payee (``title``,
+            ``header``, ``total``, ``note``, ``blank``), from the context's ``form``; empty without one.
+        declared: The declared count and total beside the roster's own: ``source`` (``"declared"`` or
+            ``"form line N"``), ``count``, ``total_fen``, ``roster_rows``, ``roster_total_fen``; empty when nothing
+            was declared.
     """
 
     item: str
@@ -54,6 +60,8 @@ class ValidationReport:
     skipped: dict[str, str]
     rules_run: tuple[str, ...]
     controls: ControlReport = field(factory=ControlReport)
+    non_payee_lines: pl.DataFrame = field(factory=lambda: pl.DataFrame(schema=NON_PAYEE_SCHEMA))
+    declared: dict[str, Any] = field(factory=dict)
 
     @property
     def rows(self) -> int:
@@ -112,7 +120,7 @@ class ValidationReport:
     @property
     def summary(self) -> dict[str, Any]:
         """A JSON-ready summary: controls, rows, counts per verdict, counts per code, batch-level findings, skipped
-        rules."""
+        rules, the roster file's non-payee lines and the declared figures beside the roster's own."""
         codes: dict[str, Any] = {}
         for code, severity, zh, en, n in self.counts_by_code.iter_rows():
             entry = codes.setdefault(code, {"message_zh": zh, "message_en": en, "rows": 0, "by_severity": {}})
@@ -129,6 +137,8 @@ class ValidationReport:
             "batch_blocked": self.batch_blocked,
             "rules_run": list(self.rules_run),
             "skipped": dict(sorted(self.skipped.items())),
+            "non_payee_lines": self.non_payee_lines.to_dicts(),
+            "declared": dict(self.declared),
         }
 
     def write_parquet(self, directory: str | os.PathLike[str]) -> list[Path]:

@@ -11,14 +11,12 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-import re
 from collections.abc import Mapping, Sequence
 from typing import Any, Final, Literal
 
-import polars as pl
 from attrs import frozen
 
-from yikatong.privacy import mask_id
+from yikatong.privacy import scrub, scrub_expr
 from yikatong.records import AuditEntry
 
 __all__ = [
@@ -49,23 +47,6 @@ def _default(value: object) -> object:
     if isinstance(value, dt.datetime | dt.date):
         return value.isoformat()
     raise TypeError(f"not JSON-serialisable in an audit entry: {type(value).__name__}")
-
-
-_LONG_NUMBER = re.compile(r"[0-9]{9,}[0-9Xx]")
-
-
-def scrub(text: str) -> str:
-    """Mask anything in free text that looks like an ID or account number (a run of 10+ digits).
-
-    Reasons are typed by people; one may paste an ID into a reason. The log keeps the first 6 and last 4
-    characters at most, as everywhere else.
-    """
-    return _LONG_NUMBER.sub(lambda m: mask_id(m.group(0)), text)
-
-
-def scrub_expr(expr: pl.Expr) -> pl.Expr:
-    """Vectorized :func:`scrub` for a column of free text (reasons, bank messages)."""
-    return expr.str.replace_all(r"([0-9]{6})[0-9]*([0-9]{3}[0-9Xx])", "${1}****${2}")
 
 
 def _body(entry: AuditEntry) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from collections.abc import Mapping
 import polars as pl
 from attrs import frozen
 
+from yikatong._spreadsheet import CONTROL_CHARACTERS
 from yikatong.adapters.bankfile.layout import FieldSpec, FileSection, RecordSpec
 from yikatong.errors import BankFileError
 
@@ -96,9 +97,13 @@ def _check_and_pad(col: pl.Series, spec: FieldSpec, section: FileSection, *, fil
     bad = _first(col.is_null())
     if bad is not None:
         raise BankFileError(f"field {spec.name!r} is empty", file=file, line=first_line + bad)
-    bad = _first(col.str.contains(r"[\r\n]"))
+    bad = _first(col.str.contains(CONTROL_CHARACTERS))
     if bad is not None:
-        raise BankFileError(f"field {spec.name!r} contains a line break", file=file, line=first_line + bad)
+        raise BankFileError(
+            f"field {spec.name!r} contains a line break or another control character (NUL, U+0085, U+2028…)",
+            file=file,
+            line=first_line + bad,
+        )
     if section.format == "delimited":
         bad = _first(col.str.contains(section.separator or "", literal=True))
         if bad is not None:
@@ -136,8 +141,8 @@ def render(
         file: File name, for messages.
 
     Raises:
-        BankFileError: when a value does not fit: too wide, empty, containing the separator or a line break, or not
-            encodable; the message names the line and the field, never the value.
+        BankFileError: when a value does not fit: too wide, empty, containing the separator, a line break or
+            another control character, or not encodable; the message names the line and the field, never the value.
     """
     parts: list[pl.Series] = []
     one = pl.DataFrame(height=1)
@@ -158,6 +163,9 @@ def render(
         ) from None
 
 
+_THREE_BYTE_UTF8 = re.compile("[\u0800-\U0010ffff]")
+
+
 def _decode(section: FileSection, data: bytes, file: str) -> bytes:
     """Check the encoding and the line endings; return the bytes without a UTF-8 byte order mark."""
     if not data:
@@ -168,11 +176,14 @@ def _decode(section: FileSection, data: bytes, file: str) -> bytes:
         data = data[len(_BOM) :]
     if section.encoding == "gb18030" and not data.isascii():
         try:
-            data.decode("utf-8")
+            as_utf8 = data.decode("utf-8")
         except UnicodeDecodeError:
             pass
         else:
-            raise BankFileError("the file is UTF-8 encoded; the layout expects GB18030", file=file)
+            # Chinese text in UTF-8 takes three bytes a character (U+0800 up). A few GB18030 characters can also
+            # happen to be valid UTF-8 (司 is CB BE, read as U+02FE), but only ever as two-byte characters.
+            if _THREE_BYTE_UTF8.search(as_utf8):
+                raise BankFileError("the file is UTF-8 encoded; the layout expects GB18030", file=file)
     try:
         data.decode(section.encoding)
     except UnicodeDecodeError as exc:

@@ -35,6 +35,7 @@ from pathlib import Path
 
 import polars as pl
 
+from yikatong._spreadsheet import CONTROL_CHARACTERS
 from yikatong.adapters.bankfile._files import safe_name, write_atomic
 from yikatong.adapters.bankfile.layout import BankLayout, FileSection
 from yikatong.adapters.bankfile.reader import RESULT_SCHEMA, read_result, read_verify_response
@@ -254,8 +255,8 @@ class FileExchangeBank:
             ``row_id``, ``verified``, ``reason`` (null when verified): one row per input row.
 
         A row that no request file can carry (a missing value, a value wider than the layout's field, or one holding
-        the separator or a line break) is answered ``verified=False`` with that reason without asking the bank:
-        the bank could not have confirmed it either.
+        the separator, a line break or another control character) is answered ``verified=False`` with that reason
+        without asking the bank: the bank could not have confirmed it either.
 
         Raises:
             TimeoutError: the bank's response is not in ``inbox/`` yet; call again later with the same rows.
@@ -303,12 +304,13 @@ def _carriable(rows: pl.DataFrame, section: FileSection) -> pl.Series:
     fits = rows.select(pl.all_horizontal(pl.col("row_id", *_CARRIED).is_not_null())).to_series()
     widths: dict[str, int | None] = {f.name: f.width for f in section.detail.fields if f.name in _CARRIED}
     for name in _CARRIED:
-        values = rows[name].cast(pl.String).fill_null("").to_list()
+        column = rows[name].cast(pl.String).fill_null("")
+        values = column.to_list()
         if section.format == "fixed":
             width = widths.get(name) or 0
             ok = [len(v.encode(section.encoding, errors="replace")) <= width for v in values]
         else:
-            bad = (section.separator or "", "\r", "\n")
-            ok = [not any(b and b in v for b in bad) for v in values]
-        fits = fits & pl.Series(ok, dtype=pl.Boolean)
+            ok = [not (section.separator and section.separator in v) for v in values]
+        clean = ~column.str.contains(CONTROL_CHARACTERS)
+        fits = fits & pl.Series(ok, dtype=pl.Boolean) & clean
     return fits

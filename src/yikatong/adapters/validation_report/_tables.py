@@ -7,7 +7,7 @@ from typing import Final
 
 import polars as pl
 
-from yikatong.privacy import mask_account_expr, mask_id_expr
+from yikatong.privacy import mask_account_expr, mask_id_expr, scrub_expr
 from yikatong.rules.report import ValidationReport
 
 __all__ = [
@@ -85,6 +85,8 @@ def line_table(report: ValidationReport, roster: pl.DataFrame, *, unmasked: bool
             expr = mask_id_expr(expr)
         elif not unmasked and column == "account":
             expr = mask_account_expr(expr)
+        elif not unmasked:  # an ID or card number typed into another column (a shifted cell) is masked there too
+            expr = scrub_expr(expr)
         office.append(expr.alias(OFFICE_COLUMNS[column]))
     explained = (
         report.issues.filter(pl.col("row_id").is_not_null())
@@ -142,9 +144,9 @@ def rule_table(report: ValidationReport) -> pl.DataFrame:
 
 def town_table(report: ValidationReport, roster: pl.DataFrame) -> pl.DataFrame:
     """Per town and village: 行数, 通过, 待复核, 拦截 and 金额(元) (the amounts that could be read, in yuan), sorted by
-    town and village; a missing town or village shows as ``（未填）``."""
+    town and village; a missing town or village shows as ``（未填）``, and a long number typed into one is masked."""
     place = [
-        (pl.col(c).fill_null("（未填）") if c in roster.columns else pl.lit("（未填）")).alias(title)
+        (scrub_expr(pl.col(c)).fill_null("（未填）") if c in roster.columns else pl.lit("（未填）")).alias(title)
         for c, title in (("town", "乡镇(街道)"), ("village", "村(社区)"))
     ]
     amount = pl.col("amount_fen") if "amount_fen" in roster.columns else pl.lit(None, pl.Int64)
