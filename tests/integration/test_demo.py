@@ -188,7 +188,8 @@ def test_the_printed_summary_shows_the_figures_of_summary_json(demo: DemoRun) ->
 def test_audit_verify_passes_on_the_demo_store(demo: DemoRun) -> None:
     stdout = io.StringIO()
     with contextlib.redirect_stdout(stdout):
-        code = main(["audit", "verify", "--store", str(demo.out / "yikatong.db"), "--json"])
+        store, key = str(demo.out / "yikatong.db"), str(demo.out / "demo.key")
+        code = main(["audit", "verify", "--store", store, "--key-file", key, "--json"])
     assert code == 0
     report = json.loads(stdout.getvalue())
     assert report["ok"] is True

@@ -10,6 +10,7 @@ from yikatong.adapters.clock import FixedClock
 from yikatong.adapters.memory_store import MemoryStore
 from yikatong.catalog import Catalog
 from yikatong.errors import WithdrawalRefused
+from yikatong.ports import Keys
 from yikatong.records import DisbursementOrder, DisclosureNotice, FundingRequest, FundingStatus, Refund
 from yikatong.rules import amounts, duplicates, identity, ingestion, ledger
 from yikatong.workflow import Actor, Service, build_service
@@ -158,7 +159,13 @@ class FakeSink:
 class World:
     """A service over fakes, with helpers that walk a batch through the life cycle."""
 
-    def __init__(self, catalog: Catalog, *, history: pl.DataFrame | None = None) -> None:
+    def __init__(
+        self,
+        catalog: Catalog,
+        *,
+        history: pl.DataFrame | None = None,
+        keys: Keys | None = None,
+    ) -> None:
         self.store = MemoryStore()
         self.bank = FakeBank()
         self.treasury = FakeTreasury()
@@ -173,6 +180,7 @@ class World:
             catalog=catalog,
             rules=TEST_RULES,
             history=history,
+            keys=keys,
         )
 
     def draft(self, roster: pl.DataFrame | None = None) -> str:
