@@ -9,8 +9,8 @@ The store is opened read-only, so an audit office can run the check on a copy, o
 changing its content (SQLite may leave its empty ``-wal``/``-shm`` companion files beside it).
 
 Exit codes: 0 intact (and matching ``--anchor`` when given), 1 broken (each problem named), 2 the store cannot be
-read (missing, unreadable, not a yikatong store, no audit table, a newer schema, a bad key file): one line on
-stderr.
+read (missing, unreadable, not a yikatong store, no audit table, a newer schema, a bad key file, a sealed store
+without its key or with another): one line on stderr. The same secret opens a sealed store's personal data.
 """
 
 from __future__ import annotations
@@ -66,7 +66,7 @@ def _check(args: argparse.Namespace, anchor: str | None) -> StoreVerification | 
     """Open the store read-only and verify it; an int is the exit code of a store that cannot be read."""
     try:
         keys = _keys(args)
-        with SqliteStore(args.store, create=False, read_only=True) as store:
+        with SqliteStore(args.store, create=False, read_only=True, keys=keys) as store:
             return verify_store(store, key=keys.audit_key() if keys else None, anchor=anchor)
     except (StoreError, OSError, sqlite3.Error, ValueError) as exc:
         text = " ".join(str(exc).split()) or type(exc).__name__

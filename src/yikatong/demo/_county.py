@@ -106,7 +106,7 @@ class County:
     ) -> None:
         self.clock = FixedClock(start.replace(tzinfo=_BEIJING), step=dt.timedelta(seconds=1))
         self.store_path = out / "yikatong.db"
-        self.store = SqliteStore(self.store_path)
+        self.store = SqliteStore(self.store_path, keys=keys)  # sealed: no ID, account or name in clear on disk
         self.treasury = SimulatedTreasury(seed=seed)
         self.simulated_bank = SimulatedBank(
             seed=seed,
