@@ -24,6 +24,7 @@ from yikatong.workflow._creation import CreationSteps
 from yikatong.workflow._deadlines import DeadlineSteps, Extension, Worklist
 from yikatong.workflow._frames import canonical_id_expr, ledger_entries, roster_of
 from yikatong.workflow._payments import PaymentSteps, ResultsOutcome
+from yikatong.workflow._reads import ReadSteps
 from yikatong.workflow.audit import AuditVerification, scrub, scrub_expr, verify
 from yikatong.workflow.corrections import correction_deadline
 from yikatong.workflow.machine import Step
@@ -52,7 +53,7 @@ class DispatchOutcome:
     held: int
 
 
-class Service(CreationSteps, PaymentSteps, DeadlineSteps):
+class Service(CreationSteps, PaymentSteps, DeadlineSteps, ReadSteps):
     """The disbursement workflow over the ports (see :func:`build_service` for the arguments)."""
 
     # -- intake -------------------------------------------------------------------------------------------------
@@ -317,14 +318,6 @@ class Service(CreationSteps, PaymentSteps, DeadlineSteps):
         )
 
     # -- reading ------------------------------------------------------------------------------------------------
-    def batch(self, batch_id: str) -> BatchRecord:
-        """The batch's current header (``KeyError`` when unknown)."""
-        return self.store.batch(batch_id)
-
-    def rows(self, batch_id: str) -> pl.DataFrame:
-        """The batch's rows with their statuses."""
-        return self.store.rows(batch_id)
-
     def verify_audit(self, *, anchor: str | None = None) -> AuditVerification:
         """Verify the store's whole audit chain with the service's audit key (see :func:`~.audit.verify`)."""
         return verify(self.store.audit(), key=self.audit_key, anchor=anchor)
