@@ -46,7 +46,7 @@ def walk(world: World, batch_id: str) -> None:
     s.validate(batch_id)
     s.dispatch(batch_id)
     s.request_funding(batch_id, actor=CHECKER)
-    if s.batch(batch_id).state == "funding_requested":  # the corrected batch's held money did not cover it
+    if s.batch(batch_id, actor=CHECKER).state == "funding_requested":  # the corrected batch's held money did not cover it
         s.fund(batch_id, actor=Actor.treasury(), amount_fen=world.treasury.requests[batch_id].amount_fen)
     s.disburse(batch_id, actor=BANK)
     s.record_results(batch_id, world.bank.pay_all(batch_id), actor=BANK)
