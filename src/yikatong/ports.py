@@ -36,6 +36,7 @@ __all__ = [
     "Bank",
     "Clock",
     "DisclosureSink",
+    "Keys",
     "ReferenceData",
     "Store",
     "Treasury",
@@ -55,6 +56,24 @@ class Clock(Protocol):
 
     def now(self) -> dt.datetime:
         """The current time, timezone-aware."""
+        ...
+
+
+@runtime_checkable
+class Keys(Protocol):
+    """The deployment's secrets: the key of the audit chain and the key of personal data at rest.
+
+    A host keeps them outside the store (a key file readable only by the service account, a hardware module, a
+    secrets manager) and hands them in through this port. :class:`yikatong.adapters.SecretKeys` derives both from
+    one secret (``YIKATONG_AUDIT_KEY`` or a key file).
+    """
+
+    def audit_key(self) -> bytes:
+        """The HMAC-SHA256 key of the audit chain and of the digests it carries (at least 16 bytes)."""
+        ...
+
+    def data_key(self) -> bytes:
+        """The 32-byte AES-256-GCM key for ID numbers and accounts at rest; a store derives its look-up key from it."""
         ...
 
 

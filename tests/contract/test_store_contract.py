@@ -7,10 +7,13 @@ from pathlib import Path
 
 import pytest
 
+from yikatong.adapters.keys import SecretKeys
 from yikatong.adapters.memory_store import MemoryStore
 from yikatong.adapters.sqlite import SqliteStore
 from yikatong.ports import Store
 from yikatong.testing.store_contract import StoreContract
+
+KEYS = SecretKeys(b"a contract-test secret of enough length")
 
 
 class TestMemoryStore(StoreContract):
@@ -47,5 +50,22 @@ class TestSqliteStoreWithSideFiles(TestSqliteStore):
             assert isinstance(old, SqliteStore)
             old.close()
             return SqliteStore(tmp_path / "store.yikatong", create=False, inline_rows_max=0)
+
+        return _reopen
+
+
+class TestSealedSqliteStore(TestSqliteStore):
+    """The same contract when the store seals personal data at rest (created with keys)."""
+
+    @pytest.fixture
+    def store(self, tmp_path: Path) -> Store:
+        return SqliteStore(tmp_path / "store.yikatong", keys=KEYS)
+
+    @pytest.fixture
+    def reopen(self, tmp_path: Path) -> Callable[[Store], Store]:
+        def _reopen(old: Store) -> Store:
+            assert isinstance(old, SqliteStore)
+            old.close()
+            return SqliteStore(tmp_path / "store.yikatong", create=False, keys=KEYS)
 
         return _reopen

@@ -10,29 +10,31 @@ from pathlib import Path
 
 import pytest
 
+from tests.unit._workflow_fakes import MAKER, World, make_roster
 from yikatong.adapters.sqlite import SqliteStore
+from yikatong.catalog import Catalog
 from yikatong.cli import main
-from yikatong.records import Change
-from yikatong.testing.store_data import audit_entries, header, make_rows
+from yikatong.workflow import build_service
 
 
 @pytest.fixture
-def store_file(tmp_path: Path) -> Path:
-    """A closed store with four audit entries over two batches."""
+def store_file(tmp_path: Path, catalog: Catalog) -> Path:
+    """A closed store written without keys, with four audit entries over two batches (created, submitted)."""
     path = tmp_path / "county.yikatong"
+    world = World(catalog)
     with SqliteStore(path) as store:
-        for batch_id in ("B1", "B2"):
-            store.commit(
-                Change(
-                    batch=header(batch_id),
-                    expected_version=None,
-                    new_rows=make_rows(batch_id, 3),
-                    audit=audit_entries(
-                        store.audit_head(),
-                        [("create", batch_id, "", "draft"), ("submit", batch_id, "draft", "submitted")],
-                    ),
-                )
-            )
+        service = build_service(
+            store=store,
+            bank=world.bank,
+            treasury=world.treasury,
+            disclosure=world.sink,
+            clock=world.clock,
+            catalog=catalog,
+            rules=world.service.rules,
+        )
+        for start in (1, 10):
+            batch = service.create_batch(make_roster(3, start=start), item="GLJT", period="2026-11", actor=MAKER)
+            service.submit(batch.batch_id, actor=MAKER)
     return path
 
 
@@ -57,7 +59,7 @@ def test_an_intact_chain_passes_and_the_file_is_not_touched(
     before = hashlib.sha256(store_file.read_bytes()).hexdigest()
     assert _verify(store_file) == 0
     out = capsys.readouterr().out
-    assert "audit chain intact: 4 entries" in out
+    assert "audit chain intact: 4 entries, 2 batches" in out
     assert "审计链完整" in out
     assert hashlib.sha256(store_file.read_bytes()).hexdigest() == before
 
@@ -94,9 +96,11 @@ def test_a_cut_tail_is_found_with_the_anchor_kept_elsewhere(
     assert _verify(store_file, "--json") == 0
     anchor = json.loads(capsys.readouterr().out)["head_hash"]
     _tamper(store_file, "DELETE FROM audit WHERE seq = 4")
-    assert _verify(store_file) == 0  # a shorter chain is still a chain…
-    capsys.readouterr()
-    assert _verify(store_file, "--anchor", anchor, "--json") == 1  # …but not the one that was recorded
+    assert _verify(store_file, "--json") == 1  # a shorter chain is still a chain, but B2 is not as it recorded…
+    report = json.loads(capsys.readouterr().out)
+    assert report["problem"] is None
+    assert [p["kind"] for p in report["problems"]] == ["header", "invariant"]
+    assert _verify(store_file, "--anchor", anchor, "--json") == 1  # …and not the chain that was recorded
     report = json.loads(capsys.readouterr().out)
     assert report["ok"] is False
     assert report["problem"] == "anchor_mismatch"

@@ -18,6 +18,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.idnumbers import luhn_ok as _luhn_ok
+from yikatong.adapters.keys import keys_from_file
 from yikatong.adapters.sqlite import SqliteStore
 from yikatong.cli import main
 from yikatong.demo import prepare_folder
@@ -60,7 +61,8 @@ def demo(tmp_path_factory: pytest.TempPathFactory) -> DemoRun:
 @pytest.fixture(scope="module")
 def held(demo: DemoRun) -> Iterator[dict[str, pl.DataFrame]]:
     """What the store holds: batches, rows, ledger (read back independently of the demo's own summary)."""
-    with SqliteStore(demo.out / "yikatong.db", create=False, read_only=True) as store:
+    keys = keys_from_file(demo.out / "demo.key")
+    with SqliteStore(demo.out / "yikatong.db", create=False, read_only=True, keys=keys) as store:
         batches = pl.DataFrame(
             [
                 {
@@ -188,7 +190,8 @@ def test_the_printed_summary_shows_the_figures_of_summary_json(demo: DemoRun) ->
 def test_audit_verify_passes_on_the_demo_store(demo: DemoRun) -> None:
     stdout = io.StringIO()
     with contextlib.redirect_stdout(stdout):
-        code = main(["audit", "verify", "--store", str(demo.out / "yikatong.db"), "--json"])
+        store, key = str(demo.out / "yikatong.db"), str(demo.out / "demo.key")
+        code = main(["audit", "verify", "--store", store, "--key-file", key, "--json"])
     assert code == 0
     report = json.loads(stdout.getvalue())
     assert report["ok"] is True
@@ -323,3 +326,13 @@ def test_new_card_numbers_for_corrections_are_19_digit_luhn_valid_unionpay_cards
         assert card.startswith("62")
         assert _luhn_ok(card), card
     assert not _luhn_ok(cards[0][:-1] + str((int(cards[0][-1]) + 1) % 10))
+
+
+def test_the_demo_store_keeps_no_id_account_or_name_in_clear(demo: DemoRun, held: dict[str, pl.DataFrame]) -> None:
+    store = demo.out / "yikatong.db"
+    files = [store, *demo.out.glob("yikatong.db-*"), *demo.out.glob("yikatong.db-rows/*")]
+    raw = b"".join(p.read_bytes() for p in files if p.is_file())
+    rows = held["rows"].head(200)
+    values = [*rows["id_number"].drop_nulls(), *rows["account"].drop_nulls(), *rows["name"].drop_nulls()]
+    assert values
+    assert not [v for v in values if len(v) >= 3 and v.encode("utf-8") in raw]

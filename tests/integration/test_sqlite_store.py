@@ -235,7 +235,7 @@ def test_leftovers_of_an_interrupted_write_are_removed_when_the_store_opens(tmp_
 
 def test_the_database_itself_refuses_a_second_active_payment(tmp_path: Path) -> None:
     with SqliteStore(tmp_path / "store.yikatong") as store:
-        insert = "INSERT INTO ledger VALUES (?, ?, 'ID-P1', 'GDLS', '2026-11', 100, ?, 0)"
+        insert = "INSERT INTO ledger VALUES (?, ?, 'ID-P1', 'GDLS', '2026-11', 100, ?, 0, NULL)"
         store.connection.execute(insert, ("B1", 1, "failed"))
         store.connection.execute(insert, ("B1", 2, "paid"))
         with pytest.raises(sqlite3.IntegrityError, match="UNIQUE"):

@@ -11,6 +11,7 @@ from yikatong.adapters.memory_reference import MemoryReference
 from yikatong.adapters.memory_store import MemoryStore
 from yikatong.catalog import Catalog
 from yikatong.errors import WithdrawalRefused
+from yikatong.ports import Keys
 from yikatong.records import DisbursementOrder, DisclosureNotice, FundingRequest, FundingStatus, Refund
 from yikatong.rules import amounts, duplicates, identity, ingestion, ledger
 from yikatong.rules._keys import canonical_id_expr
@@ -214,6 +215,13 @@ class World:
     """
 
     def __init__(self, catalog: Catalog, *, history: pl.DataFrame | None = None, registry: bool = True) -> None:
+    def __init__(
+        self,
+        catalog: Catalog,
+        *,
+        history: pl.DataFrame | None = None,
+        keys: Keys | None = None,
+    ) -> None:
         self.store = MemoryStore()
         self.bank = FakeBank()
         self.treasury = FakeTreasury()
@@ -231,6 +239,7 @@ class World:
             history=history,
             registry=self.registry if registry else None,
             reference=no_deaths(),
+            keys=keys,
         )
 
     def draft(self, roster: pl.DataFrame | None = None) -> str:

@@ -17,21 +17,21 @@ from yikatong.workflow.audit import GENESIS_HASH, chain, entry_hash, make_entry,
 AT = dt.datetime(2026, 11, 27, 10, 0, tzinfo=dt.UTC)
 
 
+def _draft(i: int) -> dict[str, object]:
+    return {
+        "at": AT + dt.timedelta(minutes=i),
+        "actor": f"user-{i % 3}",
+        "role": "department",
+        "action": "submit",
+        "batch_id": f"B{i}",
+        "from_state": "draft",
+        "to_state": "submitted",
+        "details": {"rows": i},
+    }
+
+
 def log(n: int) -> tuple[AuditEntry, ...]:
-    drafts = [
-        {
-            "at": AT + dt.timedelta(minutes=i),
-            "actor": f"user-{i % 3}",
-            "role": "department",
-            "action": "submit",
-            "batch_id": f"B{i}",
-            "from_state": "draft",
-            "to_state": "submitted",
-            "details": {"rows": i},
-        }
-        for i in range(n)
-    ]
-    return chain(None, drafts)
+    return chain(None, [_draft(i) for i in range(n)])
 
 
 def test_an_untouched_log_verifies() -> None:
@@ -124,5 +124,22 @@ def test_the_store_refuses_entries_that_do_not_continue_its_head() -> None:
     check_audit_append(entries[0], entries[1:])
     with pytest.raises(StoreError, match="does not continue"):
         check_audit_append(entries[0], entries[2:])
-    with pytest.raises(StoreError, match="wrong hash"):
-        check_audit_append(entries[1], (attrs.evolve(entries[2], reason="x"),))
+    with pytest.raises(StoreError, match="carries no hash"):
+        check_audit_append(entries[1], (attrs.evolve(entries[2], hash="x"),))
+
+
+def test_a_keyed_chain_verifies_only_with_its_key() -> None:
+    key = b"k" * 32
+    entries = chain(None, [_draft(i) for i in range(3)], key=key)
+    assert verify(entries, key=key).ok
+    assert verify(entries).problem == "edited"
+    assert verify(entries, key=b"another key, same length, 32 by").seq == 1
+
+
+def test_recomputing_a_keyed_chain_without_the_key_is_caught() -> None:
+    key = b"k" * 32
+    entries = list(chain(None, [_draft(i) for i in range(3)], key=key))
+    forged = chain(None, [{**_draft(i), "reason": "已核实"} for i in range(3)])
+    assert verify(entries, key=key).ok
+    assert verify(forged).ok  # a plain chain anyone can recompute…
+    assert verify(forged, key=key).seq == 1  # …is not the keyed one

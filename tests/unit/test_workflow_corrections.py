@@ -8,7 +8,7 @@ import attrs
 import polars as pl
 import pytest
 
-from tests.unit._workflow_fakes import BANK, CHECKER, MAKER, START, World, make_roster
+from tests.unit._workflow_fakes import AUDITOR, BANK, CHECKER, MAKER, START, World, make_roster
 from yikatong.catalog import Catalog
 from yikatong.errors import IllegalTransition, PermissionDenied, StoreError
 from yikatong.records import LEDGER_SCHEMA, AuditEntry, Change
@@ -46,7 +46,9 @@ def walk(world: World, batch_id: str) -> None:
     s.validate(batch_id)
     s.dispatch(batch_id)
     s.request_funding(batch_id, actor=CHECKER)
-    if s.batch(batch_id).state == "funding_requested":  # the corrected batch's held money did not cover it
+    if (
+        s.batch(batch_id, actor=CHECKER).state == "funding_requested"
+    ):  # the corrected batch's held money did not cover it
         s.fund(batch_id, actor=Actor.treasury(), amount_fen=world.treasury.requests[batch_id].amount_fen)
     s.disburse(batch_id, actor=BANK)
     s.record_results(batch_id, world.bank.pay_all(batch_id), actor=BANK)
@@ -54,7 +56,7 @@ def walk(world: World, batch_id: str) -> None:
 
 def test_failed_rows_go_to_the_correction_queue_with_the_items_deadline(world: World) -> None:
     returned_world(world)
-    queue = world.service.correction_queue(department="民政局")
+    queue = world.service.correction_queue(actor=MAKER)
     assert queue["row_id"].to_list() == [2, 4]
     # 高龄津贴 names correction_days = 15 in the example catalogue
     assert set(queue["deadline"]) == {START.date() + dt.timedelta(days=15)}
@@ -65,16 +67,16 @@ def test_failed_rows_go_to_the_correction_queue_with_the_items_deadline(world: W
 
 def test_overdue_corrections_are_reported(world: World) -> None:
     returned_world(world)
-    late = world.service.overdue_corrections(as_of=START.date() + dt.timedelta(days=16))
+    late = world.service.overdue_corrections(actor=AUDITOR, as_of=START.date() + dt.timedelta(days=16))
     assert late["row_id"].to_list() == [2, 4]
-    assert world.service.overdue_corrections(as_of=START.date()).is_empty()
+    assert world.service.overdue_corrections(actor=AUDITOR, as_of=START.date()).is_empty()
 
 
 def test_the_service_default_deadline_applies_when_the_item_names_none(catalog: Catalog) -> None:
     item = catalog["GLJT"].model_copy(update={"correction_days": None})
     world = World(catalog.model_copy(update={"items": {**catalog.items, "GLJT": item}}))
     returned_world(world)
-    assert set(world.service.correction_queue()["deadline"]) == {START.date() + dt.timedelta(days=15)}
+    assert set(world.service.correction_queue(actor=AUDITOR)["deadline"]) == {START.date() + dt.timedelta(days=15)}
 
 
 def test_blocked_rows_are_returned_to_the_department_at_dispatch(world: World) -> None:
@@ -82,7 +84,7 @@ def test_blocked_rows_are_returned_to_the_department_at_dispatch(world: World) -
     batch_id = world.to("dispatched", roster)
     row = world.store.rows(batch_id).filter(pl.col("row_id") == 2)
     assert row.select("status", "reason_code").row(0) == ("returned", "AMOUNT_STANDARD_MISMATCH")
-    assert world.service.correction_queue()["row_id"].to_list() == [2]
+    assert world.service.correction_queue(actor=AUDITOR)["row_id"].to_list() == [2]
 
 
 def test_a_correction_batch_goes_through_the_flow_and_reissues_the_original_rows(world: World) -> None:
@@ -94,7 +96,7 @@ def test_a_correction_batch_goes_through_the_flow_and_reissues_the_original_rows
     walk(world, correction.batch_id)
     statuses = dict(world.store.rows(original_id).select("row_id", "status").iter_rows())
     assert statuses == {1: "paid", 2: "reissued", 3: "paid", 4: "reissued", 5: "paid"}
-    assert world.service.correction_queue().is_empty()
+    assert world.service.correction_queue(actor=AUDITOR).is_empty()
     assert world.service.verify_audit().ok
 
 
@@ -241,13 +243,13 @@ def test_a_correction_that_fails_again_is_corrected_in_turn_and_reissues_the_who
     s.disburse(first, actor=BANK)
     s.record_results(first, world.bank.pay_all(first, failed=(1,)), actor=BANK)
     s.return_failures(first)
-    queue = s.correction_queue()
+    queue = s.correction_queue(actor=AUDITOR)
     assert queue.select("batch_id", "row_id").rows() == [(first, 1)]
     with pytest.raises(IllegalTransition, match="another batch corrects"):
         s.create_correction(original_id, correction_rows(world.store.rows(original_id), [2]), actor=MAKER)
     second = s.create_correction(first, correction_rows(world.store.rows(first), [1]), actor=MAKER).batch_id
-    assert s.correction_queue().is_empty()
+    assert s.correction_queue(actor=AUDITOR).is_empty()
     walk(world, second)
     assert world.store.rows(original_id).filter(pl.col("row_id") == 2)["status"].item() == "reissued"
     assert world.store.rows(first)["status"].to_list() == ["reissued"]
-    assert s.correction_queue().is_empty()
+    assert s.correction_queue(actor=AUDITOR).is_empty()

@@ -84,7 +84,7 @@ def test_a_reversed_row_goes_back_to_the_department_with_a_deadline(world: World
     with pytest.raises(IllegalTransition):
         world.service.publish(batch_id, actor=CHECKER)  # already published: a reversal does not reopen it
     world.service.return_failures(batch_id)
-    queue = world.service.correction_queue()
+    queue = world.service.correction_queue(actor=MAKER)
     assert queue.select("batch_id", "row_id", "reason_code").rows() == [(batch_id, 2, "ACCOUNT_CLOSED")]
     assert queue["deadline"].item() == START.date() + dt.timedelta(days=15)
     assert check_invariants(world.store, final=True) == []

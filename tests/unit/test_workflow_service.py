@@ -8,7 +8,7 @@ import re
 import polars as pl
 import pytest
 
-from tests.unit._workflow_fakes import BANK, CHECKER, FINANCE, MAKER, World, make_roster, snapshot
+from tests.unit._workflow_fakes import AUDITOR, BANK, CHECKER, FINANCE, MAKER, World, make_roster, snapshot
 from yikatong.catalog import Catalog
 from yikatong.errors import IllegalTransition, PeriodKindError, PermissionDenied, StoreError
 from yikatong.ports import Store
@@ -193,7 +193,7 @@ def test_no_full_id_or_account_leaves_the_workflow(world: World) -> None:
             world.store.exceptions().write_csv(),
             notice.rows.write_csv(),
             "" if notice.totals is None else notice.totals.write_csv(),
-            world.service.correction_queue().write_csv(),
+            world.service.correction_queue(actor=AUDITOR).write_csv(),
             *messages,
         ]
     )

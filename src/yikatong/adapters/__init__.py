@@ -9,6 +9,7 @@ from yikatong.adapters.bankfile import BankFilePeer, BankLayout, FileExchangeBan
 from yikatong.adapters.clock import FixedClock, SystemClock
 from yikatong.adapters.disclosure_files import DisclosureFileSink
 from yikatong.adapters.faults import Faults
+from yikatong.adapters.keys import SecretKeys, keys_from_env, keys_from_file
 from yikatong.adapters.memory_disclosure import MemoryDisclosureSink
 from yikatong.adapters.memory_reference import MemoryReference
 from yikatong.adapters.memory_registry import MemoryRegistry
@@ -28,11 +29,14 @@ __all__ = [
     "MemoryReference",
     "MemoryRegistry",
     "MemoryStore",
+    "SecretKeys",
     "SimulatedBank",
     "SimulatedTreasury",
     "SqliteRegistry",
     "SqliteStore",
     "SystemClock",
     "builtin_layout",
+    "keys_from_env",
+    "keys_from_file",
     "load_layout",
 ]

@@ -23,6 +23,7 @@ from yikatong.adapters.simulated_bank import SimulatedBank
 from yikatong.adapters.simulated_treasury import SimulatedTreasury
 from yikatong.adapters.sqlite import SqliteStore
 from yikatong.catalog import Catalog
+from yikatong.ports import Keys
 from yikatong.workflow.roles import Actor
 from yikatong.workflow.service import Service, build_service
 
@@ -88,6 +89,7 @@ class County:
         history: Payments of earlier months (ledger shape), seen by validation.
         seed: Seed of the simulated bank and treasury.
         start: When the month's work starts (Beijing time).
+        keys: The county's keys: the audit chain is keyed with them.
     """
 
     def __init__(
@@ -100,10 +102,11 @@ class County:
         history: pl.LazyFrame | None = None,
         seed: int,
         start: dt.datetime,
+        keys: Keys,
     ) -> None:
         self.clock = FixedClock(start.replace(tzinfo=_BEIJING), step=dt.timedelta(seconds=1))
         self.store_path = out / "yikatong.db"
-        self.store = SqliteStore(self.store_path)
+        self.store = SqliteStore(self.store_path, keys=keys)  # sealed: no ID, account or name in clear on disk
         self.treasury = SimulatedTreasury(seed=seed)
         self.simulated_bank = SimulatedBank(
             seed=seed,
@@ -127,6 +130,7 @@ class County:
             registry=self.registry,
             reference=MemoryReference(references),
             history=history,
+            keys=keys,
         )
 
     def _funds_at_bank(self, batch_id: str) -> int:

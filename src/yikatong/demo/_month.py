@@ -41,6 +41,7 @@ _CORRECTION_PASS: Final = "已核对新申报账户及户籍信息，同意发�
 _ACCOUNT_ONLY: Final = ["ACCOUNT_MISMATCH", "ACCOUNT_FORMAT", "ACCOUNT_LUHN", "PERSON_MULTIPLE_ACCOUNTS"]
 """Reasons a row is fixed by paying the registered account instead of the one the roster named."""
 _NOTHING_TO_PAY: Final = "本批无可发放的行，撤销批次"
+_CORRECTING: Final = "更正退回的行 / correct returned rows"
 _MAX_ROUNDS: Final = 20
 _FIX_SHARE_MOD: Final = 4  # three rows in four of the bank failures are fixed this month; the rest wait
 
@@ -73,7 +74,7 @@ class Month:
         self.town_actor: dict[str, Actor] = {}
 
     def staff(self, batch_id: str) -> Staff:
-        return Staff(self.svc.batch(batch_id).department)
+        return Staff(self.svc.batch(batch_id, actor=Actor.system()).department)
 
     # -- intake ---------------------------------------------------------------------------------------------
     def create_originals(self, roster: pl.DataFrame, items: Sequence[str], period: str) -> list[str]:
@@ -111,7 +112,7 @@ class Month:
     def review(self, batch_ids: Sequence[str], *, pass_all: bool = False) -> None:
         """A checker (not the maker) decides every row in review: most pass, some are blocked, each with a reason."""
         for bid in batch_ids:
-            waiting = self.svc.rows(bid).filter(pl.col("status") == "review")
+            waiting = self.svc.rows(bid, actor=self.staff(bid).checker).filter(pl.col("status") == "review")
             if waiting.is_empty():
                 continue
             block = (pl.col("row_id").hash(seed=self.seed) % 3 == 0) & pl.lit(not pass_all)
@@ -158,7 +159,7 @@ class Month:
         if open_ids:  # pragma: no cover - the simulated bank settles every funded order
             raise RuntimeError(f"batches never settled: {', '.join(open_ids)}")
         for bid in batch_ids:
-            rows = self.svc.rows(bid)
+            rows = self.svc.rows(bid, actor=self.staff(bid).checker)
             paid, failed = (int((rows["status"] == s).sum()) for s in ("paid", "failed"))
             self.progress.step("回盘", "results", f"{bid}: {paid} paid, {failed} failed")
         county.advance(days=1)
@@ -169,8 +170,11 @@ class Month:
 
     def _dispatch(self, bid: str) -> bool:
         """Dispatch a batch; a batch left without a payable row (or rejected whole) is cancelled by its maker."""
-        record = self.svc.batch(bid)
-        if record.state == "validated" and self.svc.rows(bid).filter(pl.col("status") == "passed").is_empty():
+        record = self.svc.batch(bid, actor=Actor.system())
+        if (
+            record.state == "validated"
+            and self.svc.rows(bid, actor=Actor.system()).filter(pl.col("status") == "passed").is_empty()
+        ):
             self.svc.cancel(bid, actor=self.staff(bid).maker, reason=_NOTHING_TO_PAY)
             self.progress.step("撤销", "cancel", f"{bid}: no row can be paid")
             return False
@@ -200,7 +204,7 @@ class Month:
         new_cards: list[pl.DataFrame] = []
         for bid in batch_ids:
             returned = (
-                self.svc.rows(bid)
+                self.svc.rows(bid, actor=self.staff(bid).maker, reason=_CORRECTING)  # full IDs: a recorded read
                 .filter(pl.col("status") == "returned")
                 .join(ledger, on=["batch_id", "row_id"], how="left")
                 .join(registry.unique("id_number", keep="first"), on="id_number", how="left")

@@ -11,6 +11,7 @@ from typing import Any, Final
 
 from attrs import frozen
 
+from yikatong.adapters.keys import SecretKeys, keys_from_env
 from yikatong.catalog import Catalog
 from yikatong.demo._county import County
 from yikatong.demo._month import run_month
@@ -25,6 +26,7 @@ __all__ = [
     "DEFAULT_PERIOD",
     "DEFAULT_ROWS",
     "DEFAULT_SEED",
+    "DEMO_KEY_FILE",
     "OUTPUTS",
     "DemoResult",
     "prepare_folder",
@@ -37,11 +39,15 @@ DEFAULT_PERIOD: Final = "2026-11"
 DEFAULT_ITEMS: Final = ("GLJT", "GDLBZ", "CJRLXBT", "DB")
 DEFAULT_DEFECT_RATE: Final = 0.06
 
+DEMO_KEY_FILE: Final = "demo.key"
+"""The key file the demo writes beside its store when ``YIKATONG_AUDIT_KEY`` is not set."""
+
 OUTPUTS: Final = (
     "yikatong.db",
     "yikatong.db-wal",
     "yikatong.db-shm",
     "yikatong.db-rows",
+    "demo.key",
     "bank",
     "disclosure",
     "input",
@@ -144,6 +150,15 @@ def run_demo(
     shown.step("读入", "read roster", f"{paths['roster'].name}: {roster.height} rows")
     start = dt.datetime.combine(the_period.start, dt.time(9, 0)) + dt.timedelta(days=2)
     history = load_ledger(paths["ledger"])  # earlier months' payments, which validation must see
+    keys = keys_from_env()
+    key_file = None
+    if keys is None:
+        # A key anyone can derive from the seed, so the same seed gives the same audit head; written beside the
+        # store for `yikatong audit verify --key-file`. A real county keeps its key away from the store.
+        secret = f"yikatong demo key, seed {seed}: for the demo only, never for real money".encode()
+        keys = SecretKeys(secret)
+        key_file = folder / DEMO_KEY_FILE
+        key_file.write_bytes(secret + b"\n")
     county = County(
         folder,
         catalog=catalog,
@@ -152,10 +167,19 @@ def run_demo(
         history=history,
         seed=seed,
         start=start,
+        keys=keys,
     )
     try:
         run_month(county, catalog, roster, items=items, period=the_period.label, seed=seed, progress=shown)
-        summary = collect(county.store, catalog, seed=seed, period=the_period.label, roster_rows=roster.height)
+        summary = collect(
+            county.store,
+            catalog,
+            seed=seed,
+            period=the_period.label,
+            roster_rows=roster.height,
+            audit_key=keys.audit_key(),
+            key_file=None if key_file is None else key_file.name,
+        )
     finally:
         county.close()
     text = render(summary)

@@ -16,8 +16,8 @@ import polars as pl
 from yikatong.catalog import Catalog
 from yikatong.money import format_yuan
 from yikatong.ports import Store
-from yikatong.workflow.audit import verify
 from yikatong.workflow.funds import batch_money, money_totals, records_frame
+from yikatong.workflow.store_check import verify_store
 
 __all__ = ["STATUS_LABELS", "collect", "render"]
 
@@ -79,14 +79,27 @@ def _figures(rows: pl.DataFrame, ledger: pl.DataFrame, by: str) -> dict[str, dic
     return {str(r[by]): {k: int(v) for k, v in r.items() if k != by} for r in joined.iter_rows(named=True)}
 
 
-def collect(store: Store, catalog: Catalog, *, seed: int, period: str, roster_rows: int) -> dict[str, Any]:
-    """Every figure of the month as one JSON-ready object (money in fen, integers)."""
+def collect(
+    store: Store,
+    catalog: Catalog,
+    *,
+    seed: int,
+    period: str,
+    roster_rows: int,
+    audit_key: bytes | None = None,
+    key_file: str | None = None,
+) -> dict[str, Any]:
+    """Every figure of the month as one JSON-ready object (money in fen, integers).
+
+    ``audit_key`` is the key the store's audit chain was written with; ``key_file`` the name of the file holding
+    its secret beside the store (None when the key came from ``YIKATONG_AUDIT_KEY``).
+    """
     rows = _all_rows(store)
     ledger = store.ledger().join(rows.select("batch_id", "row_id", "town"), on=["batch_id", "row_id"], how="left")
     sent = ledger.filter(pl.col("status") != "withdrawn")
     by_status = rows.group_by("status").agg(pl.len().alias("rows"), pl.col("amount_fen").sum().alias("fen"))
     audit = store.audit()
-    check = verify(audit)
+    check = verify_store(store, key=audit_key)
     batches = []
     for b in store.batches():
         mine = sent.filter(pl.col("batch_id") == b.batch_id)
@@ -150,7 +163,13 @@ def collect(store: Store, catalog: Catalog, *, seed: int, period: str, roster_ro
         "by_town": _figures(rows, sent, "town"),
         "batches": batches,
         "reviews": reviews,
-        "audit": {"entries": len(audit), "intact": check.ok, "head_hash": audit[-1].hash if audit else None},
+        "audit": {
+            "entries": len(audit),
+            "intact": check.ok,
+            "head_hash": audit[-1].hash if audit else None,
+            "keyed": audit_key is not None,
+            "key_file": key_file,
+        },
     }
 
 
@@ -255,4 +274,9 @@ def render(summary: Mapping[str, Any]) -> str:
     a = summary["audit"]
     verdict = "完整 intact" if a["intact"] else "断开 BROKEN"
     out.append(f"审计链 audit chain: {a['entries']} 条 entries, {verdict}")
+    if a.get("key_file"):
+        out.append(
+            f"校验 verify: yikatong audit verify --store yikatong.db --key-file {a['key_file']} "
+            "(演示密钥，真实密钥不得与数据库放在一起 demo key; keep a real key away from the store)"
+        )
     return "\n".join(out)

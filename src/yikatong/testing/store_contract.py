@@ -311,7 +311,7 @@ class StoreContract:
         broken = (
             attrs.evolve(entry, seq=entry.seq + 1),
             attrs.evolve(entry, prev_hash="f" * 64),
-            attrs.evolve(entry, reason="edited after hashing"),
+            attrs.evolve(entry, hash="not a hash"),
         )
         for bad in broken:
             with pytest.raises(StoreError):

@@ -11,6 +11,7 @@ from yikatong.workflow.machine import STATES, TRANSITIONS, TRIGGERS, allowed_rol
 from yikatong.workflow.roles import ROLES, Actor, Role
 from yikatong.workflow.service import DispatchOutcome, ResultsOutcome, Service, Waiver, build_service
 from yikatong.workflow.statuses import FINAL_STATUSES, LEGAL_MOVES, ROW_STATUSES
+from yikatong.workflow.store_check import StoreProblem, StoreVerification, verify_store
 
 __all__ = [
     "FINAL_STATUSES",
@@ -26,8 +27,11 @@ __all__ = [
     "ResultsOutcome",
     "Role",
     "Service",
+    "StoreProblem",
+    "StoreVerification",
     "Waiver",
     "allowed_roles",
     "build_service",
     "verify",
+    "verify_store",
 ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import hmac
 from collections.abc import Mapping, Sequence
 from typing import Any, Protocol
 
@@ -10,14 +11,17 @@ import polars as pl
 from attrs import evolve
 
 from yikatong.catalog import Catalog, ReferenceListName, SubsidyItem
+from yikatong.errors import StoreError
 from yikatong.localtime import local_date
 from yikatong.ports import Bank as BankPort
-from yikatong.ports import Clock, DisclosureSink, Store, Treasury
-from yikatong.records import EXCEPTION_SCHEMA, BatchRecord, BatchState, Change
+from yikatong.ports import Clock, DisclosureSink, Keys, Store, Treasury
+from yikatong.records import EXCEPTION_SCHEMA, ROW_UPDATE_SCHEMA, BatchRecord, BatchState, Change
 from yikatong.rules import Rule
-from yikatong.workflow.audit import make_entry
+from yikatong.workflow.audit import entry_hash, make_entry
+from yikatong.workflow.digests import batch_digest, ledger_digest, order_digest, recorded_digests, rows_digest
 from yikatong.workflow.machine import BatchFlow, Step, build_machine
 from yikatong.workflow.roles import Actor
+from yikatong.workflow.statuses import apply_updates
 
 __all__ = ["DEFAULT_CORRECTION_DAYS", "DEFAULT_WINDOW_DAYS", "ReferenceSource", "RegistrySource", "ServiceCore"]
 
@@ -66,6 +70,7 @@ class ServiceCore:
         verify_accounts: bool = True,
         rules: Sequence[Rule] | None = None,
         history: pl.LazyFrame | pl.DataFrame | None = None,
+        keys: Keys | None = None,
     ) -> None:
         if correction_days < 1 or disclosure_window_days < 1:
             raise ValueError("correction_days and disclosure_window_days must be at least 1")
@@ -82,6 +87,8 @@ class ServiceCore:
         self.verify_accounts = verify_accounts
         self.rules = tuple(rules) if rules is not None else None
         self.history = history.lazy() if history is not None else None
+        self.keys = keys
+        self.audit_key: bytes | None = keys.audit_key() if keys is not None else None
 
     def _now(self) -> dt.datetime:
         now = self.clock.now()
@@ -120,9 +127,14 @@ class ServiceCore:
         row_updates: pl.DataFrame | None = None,
         ledger: pl.DataFrame | None = None,
         exceptions: pl.DataFrame | None = None,
+        order: pl.DataFrame | None = None,
         create: bool = False,
     ) -> BatchRecord:
-        """Commit one step as one :class:`~yikatong.ports.Change` with its audit entry; return the new header."""
+        """Commit one step as one :class:`~yikatong.ports.Change` with its audit entry; return the new header.
+
+        The entry carries the digests of what the step leaves stored (:mod:`yikatong.workflow.digests`): the
+        header, the rows and ledger entries it wrote, and ``order`` (the pay order's rows, at dispatch).
+        """
         new = evolve(
             record,
             state=state,
@@ -140,7 +152,11 @@ class ServiceCore:
             from_state="" if create else record.state,
             to_state=state,
             reason=reason,
-            details=details,
+            details={
+                **dict(details or {}),
+                "digests": self._digests(new, new_rows=new_rows, row_updates=row_updates, ledger=ledger, order=order),
+            },
+            key=self.audit_key,
         )
         self.store.commit(
             Change(
@@ -154,6 +170,60 @@ class ServiceCore:
             )
         )
         return new
+
+    def _digests(
+        self,
+        new: BatchRecord,
+        *,
+        new_rows: pl.DataFrame | None,
+        row_updates: pl.DataFrame | None,
+        ledger: pl.DataFrame | None,
+        order: pl.DataFrame | None,
+    ) -> dict[str, Any]:
+        """Digests of the header, rows, ledger entries and order as the store will hold them after the change."""
+        key = self.audit_key
+        out: dict[str, Any] = {"batch": batch_digest(new, key=key)}
+        after: dict[str, pl.DataFrame] = {}
+        if new_rows is not None:
+            after[new.batch_id] = new_rows
+        if row_updates is not None and row_updates.height:
+            updates = row_updates.select(pl.col(c).cast(t) for c, t in ROW_UPDATE_SCHEMA.items())
+            for batch_id in sorted(updates["batch_id"].unique().to_list()):
+                base = after[batch_id] if batch_id in after else self.store.rows(batch_id)
+                after[batch_id] = apply_updates(base, updates.filter(pl.col("batch_id") == batch_id))
+        if after:
+            out["rows"] = {b: rows_digest(frame, key=key) for b, frame in sorted(after.items())}
+        if ledger is not None and ledger.height:
+            out["ledger"] = {}
+            for batch_id in sorted(ledger["batch_id"].unique().to_list()):
+                part = ledger.filter(pl.col("batch_id") == batch_id)
+                item, period = part["item"][0], part["period"][0]
+                stored = self.store.ledger(item=item, period=period).filter(pl.col("batch_id") == batch_id)
+                merged = pl.concat([stored.join(part, on=["batch_id", "row_id"], how="anti"), part.cast(stored.schema)])
+                out["ledger"][batch_id] = ledger_digest(merged, key=key)
+        if order is not None:
+            out["order"] = order_digest(order, key=key)
+        return out
+
+    def _check_rows_recorded(self, batch_id: str, rows: pl.DataFrame) -> None:
+        """Refuse to act on rows that differ from the digest the audit log last recorded for them.
+
+        Raises:
+            StoreError: the stored rows (an account, an amount, a status…) were changed outside the workflow, or
+                the entry recording them was.
+        """
+        for entry in reversed(self.store.audit()):
+            recorded = recorded_digests(entry).get("rows", {}).get(batch_id)
+            if recorded is None:
+                continue
+            intact = hmac.compare_digest(entry_hash(entry, key=self.audit_key), entry.hash)
+            if intact and recorded == rows_digest(rows, key=self.audit_key):
+                return
+            break
+        raise StoreError(
+            f"批次 {batch_id} 的收款人行与审计记录不符，已拒绝 / batch {batch_id}: the stored payee rows differ from "
+            "what the audit log recorded; refused (run 'yikatong audit verify')"
+        )
 
     def _batch_ledger(self, record: BatchRecord) -> pl.DataFrame:
         return self.store.ledger(item=record.item, period=record.period).filter(pl.col("batch_id") == record.batch_id)

@@ -281,7 +281,12 @@ class DeadlineSteps(ServiceCore):
 
     # -- reading ------------------------------------------------------------------------------------------------
     def correction_queue(
-        self, *, department: str | None = None, town: str | None = None, as_of: dt.date | None = None
+        self,
+        *,
+        actor: Actor,
+        department: str | None = None,
+        town: str | None = None,
+        as_of: dt.date | None = None,
     ) -> pl.DataFrame:
         """Rows awaiting a correction (``returned``) or past their deadline (``expired``), with an ``overdue`` flag.
 
@@ -289,13 +294,19 @@ class DeadlineSteps(ServiceCore):
         if that one comes back too, it is the one to correct next).
 
         Args:
+            actor: The reader: a department sees its own batches, a town its residents' rows, finance, audit and
+                the system everything.
             department: Only batches of this department.
             town: Only rows of this town (a town sees its residents' rows, whatever the department).
             as_of: The county date (default: today by the clock).
 
         Returns:
             :data:`~yikatong.workflow.corrections.QUEUE_COLUMNS`, earliest deadline first, IDs masked.
+
+        Raises:
+            PermissionDenied: a bank or the treasury, or a department or town asking for another's rows.
         """
+        department, town = _queue_scope(actor, department, town)
         day = as_of or self._today()
         frames = [
             self.store.rows(b.batch_id)
@@ -313,10 +324,16 @@ class DeadlineSteps(ServiceCore):
         return correction_queue(waiting, as_of=day)
 
     def overdue_corrections(
-        self, *, department: str | None = None, town: str | None = None, as_of: dt.date | None = None
+        self,
+        *,
+        actor: Actor,
+        department: str | None = None,
+        town: str | None = None,
+        as_of: dt.date | None = None,
     ) -> pl.DataFrame:
         """The part of :meth:`correction_queue` past its deadline (expired rows included)."""
-        return self.correction_queue(department=department, town=town, as_of=as_of).filter(pl.col("overdue"))
+        queue = self.correction_queue(actor=actor, department=department, town=town, as_of=as_of)
+        return queue.filter(pl.col("overdue"))
 
     def worklist(self, actor: Actor, *, as_of: dt.date | None = None) -> Worklist:
         """What ``actor`` has to correct, due and overdue: a department its batches, a town its residents' rows,
@@ -325,13 +342,19 @@ class DeadlineSteps(ServiceCore):
         Raises:
             PermissionDenied: any other role (a bank, the treasury, the system).
         """
-        if actor.role == "department":
-            queue = self.correction_queue(department=actor.department, as_of=as_of)
-        elif actor.role == "town":
-            queue = self.correction_queue(town=actor.town, as_of=as_of)
-        elif actor.role in ("finance", "audit"):
-            queue = self.correction_queue(as_of=as_of)
-        else:
+        if actor.role not in ("department", "town", "finance", "audit"):
             raise PermissionDenied(f"role {actor.role!r} has no correction worklist / 无更正待办")
+        queue = self.correction_queue(actor=actor, as_of=as_of)
         day = as_of or self._today()
         return Worklist(day, queue.filter(~pl.col("overdue")), queue.filter(pl.col("overdue")).select(QUEUE_COLUMNS))
+
+
+def _queue_scope(actor: Actor, department: str | None, town: str | None) -> tuple[str | None, str | None]:
+    """The department and town a reader's correction queue is limited to."""
+    if actor.role in ("finance", "audit", "system"):
+        return department, town
+    if actor.role == "department" and department in (None, actor.department):
+        return actor.department, town
+    if actor.role == "town" and town in (None, actor.town):
+        return department, actor.town
+    raise PermissionDenied(f"{actor.user} ({actor.role}) may not read this correction queue / 无权查看该更正队列")

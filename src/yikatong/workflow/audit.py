@@ -1,15 +1,19 @@
-"""The audit log: append-only, one SHA-256 hash chain over every transition and decision.
+"""The audit log: append-only, one keyed hash chain over every transition and decision.
 
 Each entry's hash covers the previous entry's hash and a canonical JSON of the entry's other fields (sorted keys,
-no whitespace, UTF-8, times in ISO 8601 UTC). Changing, removing or reordering any entry breaks the chain at that
-point, and :func:`verify` says where. Truncating the tail leaves a valid chain; to detect it, keep the head hash
-somewhere else (a report, the bank, the treasury) and pass it as ``anchor``.
+no whitespace, UTF-8, times in ISO 8601 UTC). With a key (:meth:`yikatong.ports.Keys.audit_key`) the hash is
+HMAC-SHA256, so someone who rewrites the store cannot recompute the chain; without one it is plain SHA-256, which
+catches damage and careless edits but not a deliberate rewrite. Changing, removing or reordering any entry breaks
+the chain at that point, and :func:`verify` says where. Truncating the tail leaves a valid chain; to detect it, keep
+the head hash somewhere else (a report, the bank, the treasury; ``yikatong audit anchor`` prints it) and pass it as
+``anchor``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import hmac
 import json
 from collections.abc import Mapping, Sequence
 from typing import Any, Final, Literal
@@ -26,6 +30,7 @@ __all__ = [
     "canonical_json",
     "chain",
     "entry_hash",
+    "is_hash",
     "make_entry",
     "scrub",
     "scrub_expr",
@@ -70,12 +75,25 @@ def _utc(at: dt.datetime) -> dt.datetime:
     return at.astimezone(dt.UTC)
 
 
-def entry_hash(entry: AuditEntry) -> str:
-    """The hash an entry must carry: SHA-256 of ``prev_hash`` + canonical JSON of the other fields."""
-    digest = hashlib.sha256()
+def entry_hash(entry: AuditEntry, *, key: bytes | None = None) -> str:
+    """The hash an entry must carry: over ``prev_hash`` + canonical JSON of the other fields.
+
+    Args:
+        entry: The entry (its own ``hash`` is ignored).
+        key: The audit key: HMAC-SHA256 with it; None for plain SHA-256 (an unkeyed chain).
+    """
+    digest = hashlib.sha256() if key is None else hmac.new(key, digestmod=hashlib.sha256)
     digest.update(entry.prev_hash.encode("ascii"))
     digest.update(canonical_json(_body(entry)).encode("utf-8"))
     return digest.hexdigest()
+
+
+_HASH_FORM = re.compile(r"[0-9a-f]{64}")
+
+
+def is_hash(text: str) -> bool:
+    """True when ``text`` has the form of an entry hash (64 lowercase hex digits); stores check no more than this."""
+    return _HASH_FORM.fullmatch(text) is not None
 
 
 def make_entry(
@@ -90,6 +108,7 @@ def make_entry(
     to_state: str = "",
     reason: str = "",
     details: Mapping[str, Any] | None = None,
+    key: bytes | None = None,
 ) -> AuditEntry:
     """A new entry chained after ``previous`` (None for the first entry of the log).
 
@@ -100,6 +119,7 @@ def make_entry(
         batch_id: The batch concerned; ``from_state``/``to_state`` its states around the step.
         reason: The reason the actor gave.
         details: Counts and row ids (JSON-ready); must never contain a full ID or account number.
+        key: The audit key (HMAC-SHA256); None writes an unkeyed entry (plain SHA-256).
 
     Returns:
         The entry with ``seq``, ``prev_hash`` and ``hash`` filled in.
@@ -118,19 +138,21 @@ def make_entry(
         prev_hash=GENESIS_HASH if previous is None else previous.hash,
         hash="",
     )
-    return AuditEntry(**{**_fields(unhashed), "hash": entry_hash(unhashed)})
+    return AuditEntry(**{**_fields(unhashed), "hash": entry_hash(unhashed, key=key)})
 
 
 def _fields(entry: AuditEntry) -> dict[str, Any]:
     return {**_body(entry), "at": entry.at, "prev_hash": entry.prev_hash, "hash": entry.hash}
 
 
-def chain(previous: AuditEntry | None, drafts: Sequence[Mapping[str, Any]]) -> tuple[AuditEntry, ...]:
+def chain(
+    previous: AuditEntry | None, drafts: Sequence[Mapping[str, Any]], *, key: bytes | None = None
+) -> tuple[AuditEntry, ...]:
     """Chain several entries (keyword arguments of :func:`make_entry` without ``previous``) after ``previous``."""
     out: list[AuditEntry] = []
     head = previous
     for draft in drafts:
-        head = make_entry(previous=head, **draft)
+        head = make_entry(previous=head, key=key, **draft)
         out.append(head)
     return tuple(out)
 
@@ -161,11 +183,15 @@ class AuditVerification:
         return self.ok
 
 
-def verify(entries: Sequence[AuditEntry], *, anchor: str | None = None, start_seq: int = 1) -> AuditVerification:
+def verify(
+    entries: Sequence[AuditEntry], *, key: bytes | None = None, anchor: str | None = None, start_seq: int = 1
+) -> AuditVerification:
     """Check the hash chain of an audit log (or of a segment of it starting at ``start_seq``).
 
     Args:
         entries: The log as stored, in order.
+        key: The audit key the log was written with (None for an unkeyed log). A keyed log checked without its
+            key, or with another key, fails at its first entry.
         anchor: The head hash recorded elsewhere; when given, the last entry's hash must equal it.
         start_seq: The ``seq`` the first given entry must have (1 for a whole log).
 
@@ -184,7 +210,7 @@ def verify(entries: Sequence[AuditEntry], *, anchor: str | None = None, start_se
                 else f"entry {expected} is missing (found {entry.seq} here)"
             )
             return AuditVerification(False, index, index, expected, problem, f"position {index}: {detail}")
-        if entry_hash(entry) != entry.hash:
+        if not hmac.compare_digest(entry_hash(entry, key=key), entry.hash):
             return AuditVerification(
                 False, index, index, entry.seq, "edited", f"entry {entry.seq} was changed after it was written"
             )

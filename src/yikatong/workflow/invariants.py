@@ -119,6 +119,7 @@ def check_invariants(
     treasury_refunds: pl.DataFrame | None = None,
     texts: Iterable[str] = (),
     final: bool = False,
+    audit_key: bytes | None = None,
 ) -> list[Violation]:
     """Check every invariant and return the violations found (an empty list when all hold).
 
@@ -133,6 +134,7 @@ def check_invariants(
             account numbers, together with the audit log, row notes and exception details of the store.
         final: The life cycle is over: a ``failed`` row of a settled batch, or a ``reversed`` row, must have gone
             back to the department (``returned``) by now.
+        audit_key: The key the audit chain was written with (None for an unkeyed chain).
 
     Returns:
         Violations, ordered by invariant number.
@@ -149,7 +151,7 @@ def check_invariants(
         final=final,
     )
     out = [Violation.of(n, b, d) for n, b, d in found.iter_rows()]
-    out += _audit(snap)
+    out += _audit(snap, audit_key)
     stored = [e.reason for e in snap.audit] + [e.details for e in snap.audit]
     stored += snap.rows.get_column("note").drop_nulls().to_list()
     stored += snap.exceptions.get_column("detail").drop_nulls().to_list()
@@ -158,8 +160,8 @@ def check_invariants(
     return sorted(out, key=lambda v: v.invariant)
 
 
-def _audit(snap: Snapshot) -> list[Violation]:
-    result = verify(snap.audit)
+def _audit(snap: Snapshot, key: bytes | None) -> list[Violation]:
+    result = verify(snap.audit, key=key)
     out = [] if result.ok else [Violation.of(5, "", f"{result.problem}: {result.message}")]
     last: dict[str, str] = {}
     for entry in snap.audit:

@@ -16,7 +16,7 @@ from attrs import evolve, frozen
 
 from yikatong.catalog import Catalog
 from yikatong.errors import IllegalTransition
-from yikatong.ports import Bank, Clock, DisclosureSink, Store, Treasury
+from yikatong.ports import Bank, Clock, DisclosureSink, Keys, Store, Treasury
 from yikatong.records import LEDGER_ACTIVE, BatchRecord, DisbursementOrder
 from yikatong.rules import Rule, ValidationContext, ValidationReport, controls, paid_accounts, validate
 from yikatong.workflow._accounts import accounts_for_dispatch
@@ -26,6 +26,7 @@ from yikatong.workflow._creation import CreationSteps
 from yikatong.workflow._deadlines import DeadlineSteps, Extension, Worklist
 from yikatong.workflow._frames import canonical_id_expr, ledger_entries, roster_of
 from yikatong.workflow._payments import PaymentSteps, ResultsOutcome
+from yikatong.workflow._reads import ReadSteps
 from yikatong.workflow.audit import AuditVerification, scrub, scrub_expr, verify
 from yikatong.workflow.corrections import correction_deadline
 from yikatong.workflow.machine import Step
@@ -55,7 +56,7 @@ class DispatchOutcome:
     held: int
 
 
-class Service(CreationSteps, PaymentSteps, DeadlineSteps, ControlSteps):
+class Service(CreationSteps, PaymentSteps, DeadlineSteps, ControlSteps, ReadSteps):
     """The disbursement workflow over the ports (see :func:`build_service` for the arguments)."""
 
     # -- intake -------------------------------------------------------------------------------------------------
@@ -219,10 +220,12 @@ class Service(CreationSteps, PaymentSteps, DeadlineSteps, ControlSteps):
         Raises:
             IllegalTransition: rows still await review, or no row can be sent (cancel the batch instead).
             TimeoutError: the bank did not answer; nothing changed, dispatch again (the bank dedupes the order).
+            StoreError: the stored rows differ from what the audit log recorded (changed outside the workflow).
         """
         actor = actor or Actor.system()
         record = self.store.batch(batch_id)
         rows = self.store.rows(batch_id)
+        self._check_rows_recorded(batch_id, rows)
 
         def reviews_decided() -> bool:
             waiting = rows.filter(pl.col("status") == "review").height
@@ -340,6 +343,7 @@ class Service(CreationSteps, PaymentSteps, DeadlineSteps, ControlSteps):
             },
             row_updates=updates,
             ledger=ledger_entries(to_send, item=record.item, period=record.period, status="sent", at=at),
+            order=order.rows,
         )
         return DispatchOutcome(new, order, returned, held.height + held_accounts.height)
 
@@ -397,17 +401,9 @@ class Service(CreationSteps, PaymentSteps, DeadlineSteps, ControlSteps):
         )
 
     # -- reading ------------------------------------------------------------------------------------------------
-    def batch(self, batch_id: str) -> BatchRecord:
-        """The batch's current header (``KeyError`` when unknown)."""
-        return self.store.batch(batch_id)
-
-    def rows(self, batch_id: str) -> pl.DataFrame:
-        """The batch's rows with their statuses."""
-        return self.store.rows(batch_id)
-
     def verify_audit(self, *, anchor: str | None = None) -> AuditVerification:
-        """Verify the store's whole audit chain (see :func:`yikatong.workflow.audit.verify`)."""
-        return verify(self.store.audit(), anchor=anchor)
+        """Verify the store's whole audit chain with the service's audit key (see :func:`~.audit.verify`)."""
+        return verify(self.store.audit(), key=self.audit_key, anchor=anchor)
 
 
 def build_service(
@@ -425,6 +421,7 @@ def build_service(
     verify_accounts: bool = True,
     rules: Sequence[Rule] | None = None,
     history: pl.LazyFrame | pl.DataFrame | None = None,
+    keys: Keys | None = None,
 ) -> Service:
     """The composition root: a :class:`Service` over the given ports (every one a keyword argument).
 
@@ -443,6 +440,10 @@ def build_service(
             shape ``id_number, item, period, amount_fen, status`` (:func:`yikatong.ingest.load_ledger` reads
             one from a file). Validation sees them with the store's own ledger, so ``DUP_ALREADY_PAID``,
             ``DUP_EXCLUSIVE_ITEMS`` and the yearly cap count them.
+        keys: The deployment's :class:`~yikatong.ports.Keys`: the audit chain is then HMAC-SHA256 under
+            ``keys.audit_key()``, so a rewrite of the store cannot be hidden by recomputing hashes. Without keys the
+            chain is plain SHA-256 (it catches damage, not a deliberate rewrite). Give the store the same keys to
+            encrypt personal data at rest.
     """
     return Service(
         store=store,
@@ -458,4 +459,5 @@ def build_service(
         verify_accounts=verify_accounts,
         rules=rules,
         history=history,
+        keys=keys,
     )

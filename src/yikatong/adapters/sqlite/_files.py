@@ -19,7 +19,7 @@ import hashlib
 import io
 import os
 import uuid
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from pathlib import Path
 from typing import Final
 
@@ -41,15 +41,17 @@ def parquet_bytes(frame: pl.DataFrame) -> bytes:
     return buffer.getvalue()
 
 
-def read_parquet_bytes(data: bytes, *, expected_sha256: str, what: str) -> pl.DataFrame:
-    """Deserialise Parquet bytes after checking their SHA-256.
+def read_parquet_bytes(
+    data: bytes, *, expected_sha256: str, what: str, opener: Callable[[bytes], bytes] | None = None
+) -> pl.DataFrame:
+    """Deserialise stored row data after checking its SHA-256 (and opening it with ``opener`` when sealed).
 
     Raises:
-        StoreError: when the bytes are not the ones that were stored.
+        StoreError: when the bytes are not the ones that were stored, or do not open.
     """
     if hashlib.sha256(data).hexdigest() != expected_sha256:
         raise StoreError(f"{what}: row data damaged (checksum mismatch) / 行数据已损坏（校验和不符）")
-    return pl.read_parquet(io.BytesIO(data))
+    return pl.read_parquet(io.BytesIO(data if opener is None else opener(data)))
 
 
 class RowFiles:
@@ -95,7 +97,9 @@ class RowFiles:
             raise StoreError(f"cannot write row data file ({exc.strerror}) / 无法写入行数据文件") from exc
         return name, digest
 
-    def read(self, name: str, *, expected_sha256: str, what: str) -> pl.DataFrame:
+    def read(
+        self, name: str, *, expected_sha256: str, what: str, opener: Callable[[bytes], bytes] | None = None
+    ) -> pl.DataFrame:
         """Read and check a side file.
 
         Raises:
@@ -105,7 +109,7 @@ class RowFiles:
             data = self.path_of(name).read_bytes()
         except FileNotFoundError as exc:
             raise StoreError(f"{what}: row data file {name} is missing / 行数据文件缺失") from exc
-        return read_parquet_bytes(data, expected_sha256=expected_sha256, what=what)
+        return read_parquet_bytes(data, expected_sha256=expected_sha256, what=what, opener=opener)
 
     def collect_garbage(self, referenced: Collection[str]) -> int:
         """Remove temporary files and side files no committed row references; returns how many were removed.

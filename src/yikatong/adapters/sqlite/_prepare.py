@@ -26,7 +26,7 @@ from yikatong.adapters.sqlite._files import parquet_bytes
 from yikatong.errors import StoreError
 from yikatong.privacy import mask_id
 from yikatong.records import EXCEPTION_SCHEMA, LEDGER_ACTIVE, LEDGER_SCHEMA, ROW_SCHEMA, ROW_UPDATE_SCHEMA, Change
-from yikatong.workflow.audit import entry_hash
+from yikatong.workflow.audit import is_hash
 
 __all__ = ["Prepared", "prepare"]
 
@@ -118,8 +118,8 @@ def _ledger(change: Change) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]
 def _audit(change: Change) -> tuple[list[tuple[Any, ...]], tuple[int, str] | None]:
     entries = change.audit
     for entry in entries:
-        if entry_hash(entry) != entry.hash:
-            raise _refuse(f"审计条目 {entry.seq} 的哈希值不符", f"audit entry {entry.seq} carries a wrong hash")
+        if not is_hash(entry.hash):
+            raise _refuse(f"审计条目 {entry.seq} 缺少哈希值", f"audit entry {entry.seq} carries no hash")
     for before, after in itertools.pairwise(entries):
         if after.seq != before.seq + 1 or after.prev_hash != before.hash:
             raise _refuse(

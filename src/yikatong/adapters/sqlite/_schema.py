@@ -259,7 +259,13 @@ _V5 = Migration(
     ),
 )
 
-MIGRATIONS: Final[tuple[Migration, ...]] = (_V1, _V2, _V3, _V4, _V5)
+_V6 = Migration(
+    6,
+    "personal data at rest: the ledger keeps a sealed ID beside its look-up hash",
+    ("ALTER TABLE ledger ADD COLUMN id_sealed BLOB",),
+)
+
+MIGRATIONS: Final[tuple[Migration, ...]] = (_V1, _V2, _V3, _V4, _V5, _V6)
 """Every schema step, oldest first; ``MIGRATIONS[i].version == i + 1``."""
 
 SCHEMA_VERSION: Final = MIGRATIONS[-1].version

@@ -36,7 +36,9 @@ from yikatong.adapters.sqlite._codec import (
 from yikatong.adapters.sqlite._files import RowFiles, read_parquet_bytes
 from yikatong.adapters.sqlite._prepare import Prepared, prepare
 from yikatong.adapters.sqlite._schema import connect_store
+from yikatong.adapters.sqlite._sealing import Sealing
 from yikatong.errors import StoreError
+from yikatong.ports import Keys
 from yikatong.privacy import mask_id
 from yikatong.records import EXCEPTION_SCHEMA, LEDGER_SCHEMA, ROW_SCHEMA, AuditEntry, BatchRecord, Change
 from yikatong.workflow.audit import GENESIS_HASH
@@ -47,11 +49,12 @@ DEFAULT_INLINE_ROWS_MAX: Final = 5_000
 """Batches with more rows than this keep their row data in a Parquet side file instead of inside the database."""
 
 _BATCH_SELECT: Final = f"SELECT {', '.join(BATCH_COLUMNS)} FROM batches"
+_LEDGER_STORED: Final = (*LEDGER_SQL_COLUMNS, "id_sealed")
 _LEDGER_UPSERT: Final = (
-    f"INSERT INTO ledger ({', '.join(LEDGER_SQL_COLUMNS)}) VALUES ({', '.join('?' * len(LEDGER_SQL_COLUMNS))}) "
+    f"INSERT INTO ledger ({', '.join(_LEDGER_STORED)}) VALUES ({', '.join('?' * len(_LEDGER_STORED))}) "
     "ON CONFLICT (batch_id, row_id) DO UPDATE SET id_number = excluded.id_number, item = excluded.item, "
     "period = excluded.period, amount_fen = excluded.amount_fen, status = excluded.status, "
-    "updated_at = excluded.updated_at"
+    "updated_at = excluded.updated_at, id_sealed = excluded.id_sealed"
 )
 _STATE_SET: Final = ", ".join(f"{c} = ?" for c in STATE_SQL_COLUMNS[1:])
 
@@ -64,10 +67,14 @@ class SqliteStore:
         create: Create the store when the file does not exist.
         read_only: Open for reading only: nothing on disk is changed (for audits and verification).
         inline_rows_max: Batches with more rows keep their row data in a Parquet side file.
+        keys: The deployment's :class:`~yikatong.ports.Keys`. A store created with keys seals personal data at
+            rest (AES-256-GCM under ``keys.data_key()``: every batch's row data, and the ledger's ID numbers, which
+            it indexes by a keyed hash); reading it needs the same keys. See :mod:`._sealing`.
 
     Raises:
         StoreError: the file is not a yikatong store, comes from a newer yikatong, or is missing with
-            ``create=False``; the file is left untouched.
+            ``create=False``; the key is not the store's; keys are given to write into a store created without
+            them that holds batches. The file is left untouched.
     """
 
     def __init__(
@@ -78,6 +85,7 @@ class SqliteStore:
         create: bool = True,
         read_only: bool = False,
         inline_rows_max: int = DEFAULT_INLINE_ROWS_MAX,
+        keys: Keys | None = None,
     ) -> None:
         self.path = Path(path)
         self.read_only = read_only
@@ -87,6 +95,11 @@ class SqliteStore:
         self._conn = connect_store(
             self.path, create=create, read_only=read_only, on_open=None if read_only else self._collect_garbage
         )
+        try:
+            self.sealing = Sealing(self._conn, self.path, keys, read_only=read_only)
+        except BaseException:
+            self.close()
+            raise
 
     # -- life of the connection ---------------------------------------------------------------------------------
 
@@ -188,11 +201,12 @@ class SqliteStore:
 
     def _insert_rows(self, conn: sqlite3.Connection, p: Prepared) -> None:
         assert p.rows_parquet is not None
+        data = self.sealing.seal_rows(p.batch_id, p.rows_parquet)
         if p.n_rows > self.inline_rows_max:
-            name, digest = self.files.write(p.rows_parquet)
+            name, digest = self.files.write(data)
             params: tuple[Any, ...] = (p.batch_id, p.n_rows, digest, name, None)
         else:
-            params = (p.batch_id, p.n_rows, sha256(p.rows_parquet).hexdigest(), None, p.rows_parquet)
+            params = (p.batch_id, p.n_rows, sha256(data).hexdigest(), None, data)
         conn.execute("INSERT INTO row_data (batch_id, n_rows, sha256, file, inline) VALUES (?, ?, ?, ?, ?)", params)
         columns = ("batch_id", *STATE_SQL_COLUMNS)
         conn.executemany(
@@ -216,22 +230,21 @@ class SqliteStore:
     def _write_ledger(self, conn: sqlite3.Connection, p: Prepared) -> None:
         # Entries that give up their key first, so a change that moves a key between rows sees only its end state.
         if p.ledger_release:
-            conn.executemany(_LEDGER_UPSERT, p.ledger_release)
+            conn.executemany(_LEDGER_UPSERT, self.sealing.ledger_params(p.ledger_release))
         if not p.ledger_hold:
             return
         try:
-            conn.executemany(_LEDGER_UPSERT, p.ledger_hold)
+            conn.executemany(_LEDGER_UPSERT, self.sealing.ledger_params(p.ledger_hold))
         except sqlite3.IntegrityError as exc:
             raise StoreError(self._double_payment_message(conn, p)) from exc
 
-    @staticmethod
-    def _double_payment_message(conn: sqlite3.Connection, p: Prepared) -> str:
+    def _double_payment_message(self, conn: sqlite3.Connection, p: Prepared) -> str:
         for entry in p.ledger_hold:
             batch_id, row_id, id_number, item, period = entry[:5]
             other = conn.execute(
                 "SELECT batch_id, row_id FROM ledger WHERE id_number = ? AND item = ? AND period = ? "
                 "AND status IN ('sent', 'paid') AND NOT (batch_id = ? AND row_id = ?)",
-                (id_number, item, period, batch_id, row_id),
+                (self.sealing.lookup(id_number), item, period, batch_id, row_id),
             ).fetchone()
             if other is not None:
                 return (
@@ -279,10 +292,14 @@ class SqliteStore:
             return pl.DataFrame(schema=ROW_SCHEMA)
         n_rows, digest, file, inline = ref
         what = f"batch {batch_id}"
+
+        def opener(data: bytes) -> bytes:
+            return self.sealing.open_rows(batch_id, data)
+
         if file is not None:
-            static = self.files.read(file, expected_sha256=digest, what=what)
+            static = self.files.read(file, expected_sha256=digest, what=what, opener=opener)
         else:
-            static = read_parquet_bytes(inline, expected_sha256=digest, what=what)
+            static = read_parquet_bytes(inline, expected_sha256=digest, what=what, opener=opener)
         state = frame_from_sql(states, ROW_SCHEMA, STATE_SQL_COLUMNS)
         if static.height != n_rows or state.height != n_rows:
             raise StoreError(f"{what}: row data and row states disagree / 行数据与行状态不一致")
@@ -292,11 +309,11 @@ class SqliteStore:
     def ledger(self, *, item: str | None = None, period: str | None = None) -> pl.DataFrame:
         """Ledger entries in :data:`yikatong.ports.LEDGER_SCHEMA`, optionally of one item and/or period."""
         rows = self.connection.execute(
-            f"SELECT {', '.join(LEDGER_SQL_COLUMNS)} FROM ledger "
+            f"SELECT {', '.join(_LEDGER_STORED)} FROM ledger "
             "WHERE (?1 IS NULL OR item = ?1) AND (?2 IS NULL OR period = ?2) ORDER BY batch_id, row_id",
             (item, period),
         ).fetchall()
-        return frame_from_sql(rows, LEDGER_SCHEMA, LEDGER_SQL_COLUMNS)
+        return frame_from_sql(self.sealing.open_ledger(rows), LEDGER_SCHEMA, LEDGER_SQL_COLUMNS)
 
     def exceptions(self, batch_id: str | None = None) -> pl.DataFrame:
         """Reconciliation exceptions in :data:`yikatong.ports.EXCEPTION_SCHEMA`, oldest first."""
