@@ -48,13 +48,14 @@ from yikatong.catalog import SubsidyItem
 from yikatong.period import Period
 from yikatong.rules._rule import Rule, RuleEnv
 from yikatong.rules.context import ValidationContext
-from yikatong.rules.engine import examples_plan, prepare_run, severity_rank, verdict_expr
+from yikatong.rules.engine import examples_plan, prepare_run
 from yikatong.rules.near import near_parts
 from yikatong.rules.report import ISSUES_SCHEMA, ValidationReport
 from yikatong.rules.routing import (
     HOLDERS_SCHEMA,
     KEYS_SCHEMA,
     PART,
+    RANKS_SCHEMA,
     Routing,
     Split,
     account_holders,
@@ -62,6 +63,7 @@ from yikatong.rules.routing import (
     account_part_expr,
     context_part_expr,
     empty_issues,
+    merge_parts,
     near_issues,
     near_part_pairs,
     part_context,
@@ -263,28 +265,9 @@ class _Run:
     def _merge(self, extra: Sequence[pl.DataFrame]) -> tuple[pl.DataFrame, pl.DataFrame]:
         """The sorted issues of the parts and of ``extra``; the verdicts, raised by ``extra``'s row findings."""
         out = self.folder / "out"
-        issue_files = sorted(out.glob("issues-*.parquet"))
-        rank_files = sorted(out.glob("ranks-*.parquet"))
-        schema = pl.Schema(ISSUES_SCHEMA)
-        issues = (
-            pl.concat([_scan_files(issue_files, schema), *(e.lazy().cast(schema) for e in extra)])
-            .sort("row_id", "code", nulls_last=True)
-            .collect()
-        )
-        ranked = _scan_files(rank_files, pl.Schema({"row_id": pl.Int64(), "_rank": pl.Int8()}))
-        raised = [e.filter(pl.col("row_id").is_not_null()) for e in extra]
-        if any(e.height for e in raised):
-            ranks = (
-                pl.concat([e.lazy().select("row_id", "severity") for e in raised])
-                .group_by("row_id")
-                .agg(severity_rank(pl.col("severity")).max().alias("_apart"))
-            )
-            ranked = ranked.join(ranks, on="row_id", how="left").select(
-                "row_id", pl.max_horizontal("_rank", "_apart").alias("_rank")
-            )
-        ordered = ranked.sort("row_id").collect()
-        verdicts = ordered.select("row_id", verdict_expr(pl.col("_rank")).alias("verdict"))
-        return issues, verdicts
+        issues = _scan_files(sorted(out.glob("issues-*.parquet")), pl.Schema(ISSUES_SCHEMA))
+        ranks = _scan_files(sorted(out.glob("ranks-*.parquet")), RANKS_SCHEMA)
+        return merge_parts(ranks, issues, extra)
 
 
 @contextmanager

@@ -30,7 +30,7 @@ from yikatong.rules._registry_join import REGISTRY_JOIN, account_owners, owner_o
 from yikatong.rules._rule import Derivation, Rule, RuleEnv
 from yikatong.rules.accounts import batch_spread
 from yikatong.rules.context import ValidationContext
-from yikatong.rules.engine import build_plan
+from yikatong.rules.engine import build_plan, severity_rank, verdict_expr
 from yikatong.rules.near import merge_pairs, near_pairs, near_per_row
 from yikatong.rules.report import ISSUES_SCHEMA
 
@@ -38,6 +38,7 @@ __all__ = [
     "HOLDERS_SCHEMA",
     "KEYS_SCHEMA",
     "PART",
+    "RANKS_SCHEMA",
     "Routing",
     "Split",
     "account_holders",
@@ -45,6 +46,7 @@ __all__ = [
     "account_part_expr",
     "context_part_expr",
     "empty_issues",
+    "merge_parts",
     "near_issues",
     "near_part_pairs",
     "part_context",
@@ -64,6 +66,9 @@ PART: Final = "_part"
 
 KEYS_SCHEMA: Final = pl.Schema({"row_id": pl.Int64(), "_payee_key": pl.Int64(), "_pay_account": pl.String()})
 """What the main split hands to the ``account`` split: each row's payee and the account it pays into."""
+
+RANKS_SCHEMA: Final = pl.Schema({"row_id": pl.Int64(), "_rank": pl.Int8()})
+"""The main parts' verdicts, as the Int8 rank of each row's worst finding (see :attr:`Plan.ranks`)."""
 
 HOLDERS_SCHEMA: Final = pl.Schema({"_rkey": pl.Int64(), "_pay_account": pl.String()})
 """The registry as the ``account`` split reads it (:func:`account_holders`)."""
@@ -257,6 +262,35 @@ def whole_roster_plans(
     figures.extend(expr().alias(name) for name, expr in routing.facts.items())
     batch = build_plan(lf, env, routing.batch).issues if routing.batch else None
     return (lf.select(figures) if figures else None), batch
+
+
+def merge_parts(
+    ranks: pl.LazyFrame, issues: pl.LazyFrame, extra: Sequence[pl.DataFrame]
+) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The report's issues and verdicts from the main parts' ``ranks`` (:data:`RANKS_SCHEMA`) and ``issues``, and
+    the findings of the other splits and the batch rules (``extra``), which raise the verdicts of their rows.
+
+    Returns:
+        The issues sorted by ``row_id`` and code (batch-level last) and the verdicts sorted by ``row_id``.
+    """
+    schema = pl.Schema(ISSUES_SCHEMA)
+    merged = (
+        pl.concat([issues.cast(schema), *(e.lazy().cast(schema) for e in extra)])
+        .sort("row_id", "code", nulls_last=True)
+        .collect()
+    )
+    raised = [e.filter(pl.col("row_id").is_not_null()) for e in extra]
+    if any(e.height for e in raised):
+        apart = (
+            pl.concat([e.lazy().select("row_id", "severity") for e in raised])
+            .group_by("row_id")
+            .agg(severity_rank(pl.col("severity")).max().alias("_apart"))
+        )
+        ranks = ranks.join(apart, on="row_id", how="left").select(
+            "row_id", pl.max_horizontal("_rank", "_apart").alias("_rank")
+        )
+    ordered = ranks.sort("row_id").collect()
+    return merged, ordered.select("row_id", verdict_expr(pl.col("_rank")).alias("verdict"))
 
 
 def empty_issues() -> pl.DataFrame:
