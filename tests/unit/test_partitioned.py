@@ -14,10 +14,19 @@ from tests.idnumbers import with_check as _id
 from yikatong.catalog import Catalog, SubsidyItem
 from yikatong.errors import ReferenceDataError
 from yikatong.ingest import load_ledger, load_reference, load_registry, read_roster
-from yikatong.rules import RULES, ValidationContext, ValidationReport, validate, validate_partitioned
+from yikatong.rules import (
+    RULES,
+    ValidationContext,
+    ValidationReport,
+    partitioned,
+    routing,
+    validate,
+    validate_partitioned,
+)
+from yikatong.rules._idparse import ID_PARSE
+from yikatong.rules._rule import Finding, Rule, RuleEnv
+from yikatong.rules.near import MAX_BLOCK
 from yikatong.synth import generate
-
-NO_NEAR = [r for r in RULES if r.code != "DUP_NEAR"]
 
 
 def _synth(catalog: Catalog, item: str, rows: int, tmp: Path) -> tuple[pl.DataFrame, ValidationContext]:
@@ -51,25 +60,25 @@ def test_a_person_item_roster_gives_the_single_plan_report_for_any_number_of_par
     catalog: Catalog, tmp_path: Path, partitions: int
 ) -> None:
     roster, ctx = _synth(catalog, "GLJT", 3000, tmp_path)
-    kw = {"item": catalog["GLJT"], "period": "2026-11", "context": ctx, "rules": NO_NEAR}
+    kw = {"item": catalog["GLJT"], "period": "2026-11", "context": ctx, "rules": RULES}
     whole = validate(roster, **kw)  # type: ignore[arg-type]
     parts = validate_partitioned(roster.lazy(), partitions=partitions, workdir=tmp_path, **kw)  # type: ignore[arg-type]
     assert_same_report(whole, parts)
     # the synthetic defects reach the cross-row rules, so the comparison covers them
     found = set(whole.issues["code"])
-    assert {"DUP_IN_BATCH", "ACCOUNT_SHARED", "DUP_ALREADY_PAID", "BATCH_TOTAL_MISMATCH"} <= found, found
+    assert {"DUP_IN_BATCH", "ACCOUNT_SHARED", "DUP_ALREADY_PAID", "BATCH_TOTAL_MISMATCH", "DUP_NEAR"} <= found, found
 
 
 def test_a_household_item_roster_gives_the_single_plan_report(catalog: Catalog, tmp_path: Path) -> None:
     roster, ctx = _synth(catalog, "DB", 2000, tmp_path)
-    kw = {"item": catalog["DB"], "period": "2026-11", "context": ctx, "rules": NO_NEAR}
+    kw = {"item": catalog["DB"], "period": "2026-11", "context": ctx, "rules": RULES}
     assert_same_report(validate(roster, **kw), validate_partitioned(roster, partitions=4, **kw))  # type: ignore[arg-type]
 
 
 def test_a_payee_limit_on_a_person_item_counts_each_household_whole(catalog: Catalog, tmp_path: Path) -> None:
     roster, ctx = _synth(catalog, "GLJT", 2000, tmp_path)
     item = catalog["GLJT"].model_copy(update={"max_payees_per_household": 1})
-    kw = {"item": item, "period": "2026-11", "context": ctx, "rules": NO_NEAR}
+    kw = {"item": item, "period": "2026-11", "context": ctx, "rules": RULES}
     whole = validate(roster, **kw)  # type: ignore[arg-type]
     assert "household has" in " ".join(whole.issues.filter(pl.col("code") == "AMOUNT_OUTLIER")["evidence"])
     assert_same_report(whole, validate_partitioned(roster, partitions=5, **kw))  # type: ignore[arg-type]
@@ -99,7 +108,7 @@ def test_a_person_in_two_households_is_a_duplicate_though_the_heads_fall_in_diff
     heads = [_id(f"5002411950010{i}123") for i in range(1, 9)]
     ids = [person, person, *heads[2:]]
     roster = _small(ids, [heads[0], heads[1], *heads[2:]], [f"62170000000011111{i}" for i in range(8)])
-    kw = {"item": catalog["DB"], "period": "2026-11", "rules": NO_NEAR}
+    kw = {"item": catalog["DB"], "period": "2026-11", "rules": RULES}
     whole = validate(roster, **kw)  # type: ignore[arg-type]
     parts = validate_partitioned(roster, partitions=7, **kw)  # type: ignore[arg-type]
     assert whole.issues.filter(pl.col("code") == "DUP_IN_BATCH")["row_id"].to_list() == [1, 2]
@@ -120,18 +129,75 @@ def test_an_account_shared_by_people_of_different_parts_is_found(catalog: Catalo
         }
     )
     ctx = ValidationContext(registry=registry)
-    kw = {"item": catalog["GLJT"], "period": "2026-11", "rules": NO_NEAR, "context": ctx}
+    kw = {"item": catalog["GLJT"], "period": "2026-11", "rules": RULES, "context": ctx}
     parts = validate_partitioned(roster, partitions=8, **kw)  # type: ignore[arg-type]
     shared = parts.issues.filter(pl.col("code") == "ACCOUNT_SHARED")
     assert shared.height == 8
     assert_same_report(validate(roster, **kw), parts)  # type: ignore[arg-type]
 
 
-def test_dup_near_is_listed_as_skipped_with_the_reason(catalog: Catalog) -> None:
-    roster = _small([_id("50024119400101123")], [None], ["6217000000001111110"])
-    report = validate_partitioned(roster, item=catalog["GLJT"], period="2026-11")
-    assert "DUP_NEAR" not in report.rules_run
-    assert "not run partitioned" in report.skipped["DUP_NEAR"]
+@pytest.mark.parametrize("partitions", [2, 5])
+def test_near_duplicates_are_paired_across_parts_and_reported_as_validate_reports_them(
+    catalog: Catalog, partitions: int
+) -> None:
+    twin_a, twin_b = _id("50024119400101123"), _id("50024119400101124")  # one digit apart: name+birth, region+birth
+    crowd = [_id(f"500241194502027{i:02d}") for i in range(0, 99, 3)]  # 33 namesakes born the same day
+    ids = [twin_a, _id("50024119500202234"), twin_b, _id("50024119600303345"), *crowd]
+    names = ["张三", "李四", "张三", "李四", *(["王五"] * len(crowd))]
+    roster = pl.DataFrame(
+        {
+            "id_number": ids,
+            "name": names,
+            "village": ["石桥村"] * len(ids),  # every namesake pair is in one village
+            "household_head_id": [None, ids[1], None, ids[1], *crowd],
+            "account": [f"62170000000{i:08d}" for i in range(len(ids))],
+            "amount_fen": [10_000] * len(ids),
+        }
+    )
+    kw = {"item": catalog["GLJT"], "period": "2026-11"}
+    whole = validate(roster, **kw)  # type: ignore[arg-type]
+    near = whole.issues.filter(pl.col("code") == "DUP_NEAR")
+    assert {1, 2, 3, 4} <= set(near["row_id"]), near
+    assert near.height > 4  # the namesakes of one village pair among themselves
+    assert_same_report(whole, validate_partitioned(roster, partitions=partitions, **kw))  # type: ignore[arg-type]
+
+
+def test_a_near_duplicate_block_too_large_to_pair_is_left_unpaired_in_parts_too(catalog: Catalog) -> None:
+    crowd = [_id(f"50024119450202{i:03d}") for i in range(MAX_BLOCK + 1)]  # one name+birth block, too large
+    roster = pl.DataFrame({"id_number": crowd, "name": ["王五"] * len(crowd), "amount_fen": [10_000] * len(crowd)})
+    kw = {"item": catalog["GLJT"], "period": "2026-11"}
+    whole = validate(roster, **kw)  # type: ignore[arg-type]
+    assert_same_report(whole, validate_partitioned(roster, partitions=3, **kw))  # type: ignore[arg-type]
+
+
+def _same_name_twice(env: RuleEnv) -> Finding:
+    return Finding(hit=pl.len().over("_id_person", "name") > 1, evidence=pl.lit("same person and name twice"))
+
+
+def test_a_rule_added_by_a_caller_is_routed_by_the_key_it_declares(catalog: Catalog) -> None:
+    person = _id("50024119400101123")
+    heads = [_id(f"5002411950010{i}123") for i in range(1, 10)]  # the person's two rows are in two households
+    roster = _small([person, *heads[1:8], person], list[str | None](heads), [f"62170000000011111{i}" for i in range(9)])
+    rule = Rule(
+        code="X_SAME_NAME_TWICE",
+        family="duplicates",
+        severity="review",
+        message_zh="同一人同名出现两次",
+        message_en="the same person and name twice",
+        build=_same_name_twice,
+        derivations=(ID_PARSE,),
+        key="person",
+    )
+    kw = {"item": catalog["DB"], "period": "2026-11", "rules": [*RULES, rule]}  # household item: split by head
+    whole = validate(roster, **kw)  # type: ignore[arg-type]
+    assert whole.issues.filter(pl.col("code") == "X_SAME_NAME_TWICE")["row_id"].to_list() == [1, 9]
+    assert_same_report(whole, validate_partitioned(roster, partitions=7, **kw))  # type: ignore[arg-type]
+
+
+def test_the_runners_name_no_rule_code() -> None:
+    runners = [Path(m.__file__ or "").read_text(encoding="utf-8") for m in (partitioned, routing)]
+    named = [r.code for r in RULES if any(r.code in text for text in runners)]
+    assert named == []
 
 
 def test_an_empty_roster_gives_an_empty_report(catalog: Catalog) -> None:
@@ -215,5 +281,21 @@ def test_any_roster_gives_the_single_plan_report(
         schema_overrides={"amount_fen": pl.Int64, "household_head_id": pl.String},
     )
     chosen: SubsidyItem = catalog[item]
-    kw = {"item": chosen, "period": "2026-11", "rules": NO_NEAR}
+    kw = {"item": chosen, "period": "2026-11", "rules": RULES}
     assert_same_report(validate(roster, **kw), validate_partitioned(roster, partitions=partitions, **kw))  # type: ignore[arg-type]
+
+
+def test_a_rule_declaring_an_unknown_key_is_refused_naming_it(catalog: Catalog) -> None:
+    rule = Rule(
+        code="X_ODD",
+        family="duplicates",
+        severity="review",
+        message_zh="未知分组",
+        message_en="unknown grouping",
+        build=_same_name_twice,
+        derivations=(ID_PARSE,),
+        key="village",  # type: ignore[arg-type]
+    )
+    roster = _small([_id("50024119400101123")], [None], ["6217000000001111110"])
+    with pytest.raises(ValueError, match="X_ODD declares key 'village'"):
+        validate(roster, item=catalog["GLJT"], period="2026-11", rules=[rule])

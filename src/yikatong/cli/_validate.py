@@ -21,6 +21,7 @@ from attrs import frozen
 from yikatong.adapters.validation_report import write_validation_report
 from yikatong.catalog import Catalog, SubsidyItem
 from yikatong.cli._common import fail
+from yikatong.cli._dask import DaskUnavailable, validate_on_cluster
 from yikatong.errors import CatalogError, PeriodKindError, ReferenceDataError, RosterFormatError, UnknownItem
 from yikatong.ingest import RosterForm, load_ledger, load_reference, load_registry, parse_reference_option, read_form
 from yikatong.money import format_yuan, parse_yuan
@@ -135,9 +136,15 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "--partitions",
         type=_parts,
         metavar="N",
-        help="validate in N parts split by payee (bounded memory for the rules; DUP_NEAR is not run)",
+        help="validate in N parts split by payee (bounded memory for the rules; the same report)",
     )
     p.add_argument("--workdir", type=Path, metavar="DIR", help="folder for --partitions' working files")
+    p.add_argument(
+        "--dask",
+        metavar="local[:N]|tcp://HOST:PORT",
+        help="validate on a Dask cluster: a local one of N worker processes, or a running scheduler (the [dask] "
+        "extra); --partitions sets the parts per split",
+    )
     p.add_argument("--fail-on", choices=("block", "review"), help="exit 1 when any row (or the batch) reaches it")
     p.add_argument(
         "--registry",
@@ -297,7 +304,23 @@ def run(args: argparse.Namespace) -> int:
         context = build_context(args, inputs)
     except CliInputError as exc:
         return fail(str(exc))
-    if args.partitions is not None:
+    if args.dask is not None:
+        if args.engine == "streaming" or args.workdir is not None:
+            return fail("--dask runs on the cluster: --engine streaming and --workdir do not apply")
+        try:
+            report = validate_on_cluster(
+                args.dask,
+                inputs.roster,
+                item=inputs.item,
+                period=inputs.period,
+                context=context,
+                partitions=args.partitions,
+            )
+        except (DaskUnavailable, ValueError, OSError) as exc:
+            return fail(str(exc))
+        except RuntimeError as exc:  # DistributedRunError: the cluster could not finish; nothing reported
+            return fail(str(exc))
+    elif args.partitions is not None:
         if args.engine == "streaming":
             return fail("--partitions and --engine streaming are two ways of bounding memory: choose one")
         if args.workdir is not None and not args.workdir.is_dir():

@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import polars as pl
+from attrs import frozen
 
 from yikatong.rules._rule import Derivation, RuleEnv
 
@@ -37,6 +38,17 @@ def id_key_expr(expr: pl.Expr) -> pl.Expr:
     return pl.when(well_formed).then(expr.str.slice(0, 17).cast(pl.Int64, strict=False) * 11 + check)
 
 
+@frozen
+class _Cached:
+    """A derivation's step followed by a cache point; equal to another when the step is the same function, so a
+    rule set sent to another process (pickled, functions by reference) still sees one derivation per name."""
+
+    apply: Callable[[pl.LazyFrame, RuleEnv], pl.LazyFrame]
+
+    def __call__(self, lf: pl.LazyFrame, env: RuleEnv) -> pl.LazyFrame:
+        return self.apply(lf, env).cache()
+
+
 def cached(apply: Callable[[pl.LazyFrame, RuleEnv], pl.LazyFrame]) -> Callable[[pl.LazyFrame, RuleEnv], pl.LazyFrame]:
     """Make a derivation's result a cache point of the plan.
 
@@ -45,11 +57,7 @@ def cached(apply: Callable[[pl.LazyFrame, RuleEnv], pl.LazyFrame]) -> Callable[[
     per branch: a cache node guarantees that where common-subplan elimination cannot prove two branches equal
     (as with the rapidfuzz ``map_batches`` steps).
     """
-
-    def apply_and_cache(lf: pl.LazyFrame, env: RuleEnv) -> pl.LazyFrame:
-        return apply(lf, env).cache()
-
-    return apply_and_cache
+    return _Cached(apply)
 
 
 def _add_id_key(lf: pl.LazyFrame, env: RuleEnv) -> pl.LazyFrame:

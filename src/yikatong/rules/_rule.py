@@ -9,6 +9,7 @@ rules ask for it.
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping
+from typing import Literal, TypeAlias
 
 import polars as pl
 from attrs import field, frozen
@@ -18,7 +19,33 @@ from yikatong.codes import Severity
 from yikatong.period import Period
 from yikatong.rules.context import ValidationContext
 
-__all__ = ["Derivation", "Finding", "Rule", "RuleEnv"]
+__all__ = ["KEYS", "Derivation", "Finding", "Key", "Rule", "RuleEnv"]
+
+Key: TypeAlias = Literal["row", "person", "payee", "household", "account", "near", "batch"]
+"""What a rule's cross-row state (its windows, group-bys and context joins) is grouped by. A runner that splits
+the roster keeps rows sharing the key together; the rule code never matters to it.
+
+``row``
+    nothing beyond the row itself (and context joined on ``row_id``): any split will do.
+``person``
+    the row's own person (the ID key of ``id_number``): windows over the person, the ledger and reference lists
+    joined on the person.
+``payee``
+    the person paid: the household head for household items, the row's own person otherwise; the registry is
+    joined on it.
+``household``
+    the household head (``household_head_id``).
+``account``
+    the account paid into, which the registry join works out (rules reading ``_pay_account``, ``_acct_payees``,
+    ``_acct_rows``, ``_owner_other``).
+``near``
+    the near-duplicate blocks of :mod:`yikatong.rules.near` (rules reading ``_near_n``, ``_near_evidence``).
+``batch``
+    the whole batch: the hit is one boolean about the batch, reported with a null ``row_id``.
+"""
+
+KEYS: tuple[Key, ...] = ("row", "person", "payee", "household", "account", "near", "batch")
+"""Every key a rule may declare."""
 
 
 @frozen
@@ -68,6 +95,10 @@ class Derivation:
     name: str
     apply: Callable[[pl.LazyFrame, RuleEnv], pl.LazyFrame]
     after: tuple[Derivation, ...] = ()
+    facts: tuple[tuple[str, Callable[[], pl.Expr]], ...] = ()
+    """Figures of the whole roster this step reads from :attr:`RuleEnv.facts` when a runner sees only part of the
+    roster: ``(name, aggregation)`` pairs, each aggregation one value over the prepared roster (the batch median).
+    A runner computes them over every row first; :func:`~yikatong.rules.validate` lets the step compute them."""
 
 
 def _no_skip(env: RuleEnv) -> str | None:
@@ -91,7 +122,10 @@ class Rule:
         derivations: Shared preparation steps, applied before ``build``'s expressions are evaluated.
         applies: Returns a reason to skip the rule for this item (no age range, no cap), or None to run it.
         batch_level: True for rules about the batch as a whole (``BATCH_TOTAL_MISMATCH``): their hit is a
-            single boolean, reported with a null ``row_id``.
+            single boolean, reported with a null ``row_id``. The same as ``key="batch"``.
+        key: What the rule's cross-row state is grouped by (see :data:`Key`), or a function of the environment
+            giving it (a rule whose windows depend on the item). The runners route rules by it: rows sharing the
+            key meet in one part. ``"row"`` by default.
     """
 
     code: str
@@ -105,3 +139,17 @@ class Rule:
     derivations: tuple[Derivation, ...] = field(default=())
     applies: Callable[[RuleEnv], str | None] = _no_skip
     batch_level: bool = False
+    key: Key | Callable[[RuleEnv], Key] = "row"
+
+    def key_in(self, env: RuleEnv) -> Key:
+        """The key this rule's state is grouped by for ``env`` (``"batch"`` for a batch-level rule).
+
+        Raises:
+            ValueError: when the rule declares a key that is not one of :data:`KEYS`.
+        """
+        if self.batch_level:
+            return "batch"
+        key = self.key if isinstance(self.key, str) else self.key(env)
+        if key not in KEYS:
+            raise ValueError(f"rule {self.code} declares key {key!r}; use one of {', '.join(KEYS)}")
+        return key

@@ -322,6 +322,7 @@ RULES: tuple[Rule, ...] = (
         columns=("id_number",),
         inputs=("registry",),
         derivations=_REGISTRY,
+        key="payee",
     ),
     Rule(
         code="ACCOUNT_MISMATCH",
@@ -333,6 +334,7 @@ RULES: tuple[Rule, ...] = (
         columns=("id_number", "account"),
         inputs=("registry",),
         derivations=_REGISTRY,
+        key="payee",
     ),
     Rule(
         code="ACCOUNT_INACTIVE",
@@ -344,6 +346,7 @@ RULES: tuple[Rule, ...] = (
         columns=("id_number",),
         inputs=("registry",),
         derivations=_REGISTRY,
+        key="payee",
     ),
     Rule(
         code="ACCOUNT_FORMAT",
@@ -354,6 +357,7 @@ RULES: tuple[Rule, ...] = (
         build=_format,
         columns=("id_number", "account"),
         derivations=_REGISTRY,
+        key="payee",
     ),
     Rule(
         code="ACCOUNT_LUHN",
@@ -364,6 +368,7 @@ RULES: tuple[Rule, ...] = (
         build=_luhn,
         columns=("id_number", "account"),
         derivations=_REGISTRY,
+        key="payee",
     ),
     Rule(
         code="HOLDER_NAME_MISMATCH",
@@ -375,6 +380,7 @@ RULES: tuple[Rule, ...] = (
         columns=("id_number", "name"),
         inputs=("registry",),
         derivations=(NAME_SCORE,),
+        key="payee",
     ),
     Rule(
         code="ACCOUNT_SHARED",
@@ -385,6 +391,7 @@ RULES: tuple[Rule, ...] = (
         build=_shared,
         columns=("id_number",),
         derivations=(BATCH_SPREAD,),
+        key="account",
     ),
     Rule(
         code="PERSON_MULTIPLE_ACCOUNTS",
@@ -395,6 +402,7 @@ RULES: tuple[Rule, ...] = (
         build=_multiple,
         columns=("id_number",),
         derivations=(BATCH_SPREAD,),
+        key="payee",
     ),
     Rule(
         code="BANK_VERIFY_FAILED",

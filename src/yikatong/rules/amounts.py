@@ -27,7 +27,7 @@ import polars as pl
 
 from yikatong.catalog import FixedStandard, RateStandard, TableStandard
 from yikatong.rules._idparse import ID_PARSE, id_key_expr
-from yikatong.rules._rule import Derivation, Finding, Rule, RuleEnv
+from yikatong.rules._rule import Derivation, Finding, Key, Rule, RuleEnv
 from yikatong.rules.ledger import COUNTING_STATUSES
 
 __all__ = ["LEDGER_YEAR", "OUTLIER_STATS", "RULES", "amount_median_expr", "household_limit_checked", "yuan_expr"]
@@ -178,6 +178,11 @@ LEDGER_YEAR = Derivation(name="ledger_year_total", apply=_join_ledger_year, afte
 ledger is supplied and the item has a yearly cap)."""
 
 
+def _cap_key(env: RuleEnv) -> Key:
+    """The yearly cap sums the person's ledger payments; the cap per period looks at the row alone."""
+    return "person" if _yearly(env) else "row"
+
+
 def _cap_applies(env: RuleEnv) -> str | None:
     if env.item.cap_per_period is None and not _yearly(env):
         if env.item.cap_per_year is not None:
@@ -247,8 +252,18 @@ def _apply_outlier_stats(lf: pl.LazyFrame, env: RuleEnv) -> pl.LazyFrame:
     return lf.with_columns(stats)
 
 
-OUTLIER_STATS = Derivation(name="amount_outlier_stats", apply=_apply_outlier_stats, after=(ID_PARSE,))
+OUTLIER_STATS = Derivation(
+    name="amount_outlier_stats",
+    apply=_apply_outlier_stats,
+    after=(ID_PARSE,),
+    facts=(("amount_median", amount_median_expr),),
+)
 """Adds ``_amount_median`` (the batch median of valid amounts) and, when checked, ``_household_payees``."""
+
+
+def _outlier_key(env: RuleEnv) -> Key:
+    """Payees are counted per household when the item limits them; the median is a fact of the whole batch."""
+    return "household" if household_limit_checked(env) else "row"
 
 
 def _outlier_applies(env: RuleEnv) -> str | None:
@@ -349,6 +364,7 @@ RULES: tuple[Rule, ...] = (
         columns=("amount_fen",),
         derivations=(LEDGER_YEAR,),
         applies=_cap_applies,
+        key=_cap_key,
     ),
     Rule(
         code="AMOUNT_OUTLIER",
@@ -360,6 +376,7 @@ RULES: tuple[Rule, ...] = (
         columns=("amount_fen",),
         derivations=(OUTLIER_STATS,),
         applies=_outlier_applies,
+        key=_outlier_key,
     ),
     Rule(
         code="BATCH_TOTAL_MISMATCH",
@@ -370,6 +387,6 @@ RULES: tuple[Rule, ...] = (
         build=_build_batch,
         columns=("amount_fen",),
         inputs=("declared",),
-        batch_level=True,
+        key="batch",
     ),
 )

@@ -48,7 +48,7 @@ def render_rule_catalogue(rules: Sequence[Rule]) -> str:
                 missing.append(code)
                 continue
             needs = ", ".join([*(f"`{c}`" for c in rule.columns), *(f"*{i}*" for i in rule.inputs)]) or "—"
-            scope = " (batch)" if rule.batch_level else ""
+            scope = " (batch)" if rule.batch_level or rule.key == "batch" else ""
             lines.append(
                 f"| `{code}` | {rule.severity}{scope} | {needs} | {_cell(rule.message_zh)} | {_cell(rule.message_en)} |"
             )

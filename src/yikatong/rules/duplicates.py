@@ -52,5 +52,6 @@ RULES: tuple[Rule, ...] = (
         message_en="the same person appears more than once for the same item and period in this batch",
         build=_build,
         derivations=(ID_PARSE,),
+        key="person",
     ),
 )

@@ -201,8 +201,8 @@ def build_plan(
         for derivation in _ordered_derivations(active, extra):
             lf = derivation.apply(lf, env)
     item = env.item
-    row_rules = [(r, r.build(env)) for r in active if not r.batch_level]
-    batch_rules = [(r, r.build(env)) for r in active if r.batch_level]
+    row_rules = [(r, r.build(env)) for r in active if r.key_in(env) != "batch"]
+    batch_rules = [(r, r.build(env)) for r in active if r.key_in(env) == "batch"]
 
     hits: list[pl.Expr] = []
     ranks: list[pl.Expr] = []

@@ -153,6 +153,7 @@ RULES: tuple[Rule, ...] = (
         columns=("id_number",),
         inputs=("ledger",),
         derivations=(ALREADY_PAID_JOIN,),
+        key="person",
     ),
     Rule(
         code="DUP_EXCLUSIVE_ITEMS",
@@ -165,5 +166,6 @@ RULES: tuple[Rule, ...] = (
         inputs=("ledger",),
         derivations=(EXCLUSIVE_JOIN,),
         applies=_has_exclusive,
+        key="person",
     ),
 )

@@ -125,6 +125,7 @@ RULES: tuple[Rule, ...] = (
         columns=("id_number",),
         inputs=("reference:deceased",),
         derivations=(REFERENCE_JOIN,),
+        key="person",
     ),
     Rule(
         code="DECEASED_DURING_PERIOD",
@@ -136,6 +137,7 @@ RULES: tuple[Rule, ...] = (
         columns=("id_number",),
         inputs=("reference:deceased",),
         derivations=(REFERENCE_JOIN,),
+        key="person",
     ),
     Rule(
         code="PUBLIC_EMPLOYEE",
@@ -148,6 +150,7 @@ RULES: tuple[Rule, ...] = (
         inputs=("reference:public_employee",),
         derivations=(REFERENCE_JOIN,),
         applies=_means_tested,
+        key="person",
     ),
     Rule(
         code="LIST_REQUIRED_MISSING",
@@ -159,6 +162,7 @@ RULES: tuple[Rule, ...] = (
         columns=("id_number",),
         derivations=(REFERENCE_JOIN,),
         applies=_requires_applies,
+        key="person",
     ),
     Rule(
         code="LIST_EXCLUDED_PRESENT",
@@ -170,5 +174,6 @@ RULES: tuple[Rule, ...] = (
         columns=("id_number",),
         derivations=(REFERENCE_JOIN,),
         applies=_excludes_applies,
+        key="person",
     ),
 )

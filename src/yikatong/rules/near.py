@@ -48,8 +48,11 @@ __all__ = [
     "RULES",
     "NearDuplicates",
     "id_distances",
+    "merge_pairs",
     "near_duplicates",
     "near_pairs",
+    "near_parts",
+    "near_per_row",
 ]
 
 MAX_BLOCK: Final = 100
@@ -140,14 +143,28 @@ def _block_keys() -> pl.Expr:
     )
 
 
-def _candidates(prepared: pl.LazyFrame, max_block: int) -> tuple[pl.LazyFrame, pl.LazyFrame]:
-    long = (
+def _long(prepared: pl.LazyFrame) -> pl.LazyFrame:
+    """One row per (row, block key): ``row_id, _id, _nk, village, _key, _hash``."""
+    return (
         prepared.select("row_id", "_id", "_nk", "village", _block_keys().alias("_key"))
         .explode("_key")
         .drop_nulls("_key")
         .with_columns(pl.col("_key").hash().alias("_hash"))
-        .with_columns(pl.len().over("_hash").alias("_size"))
     )
+
+
+def _block_part(n: int) -> pl.Expr:
+    """The part of a block among ``n`` (by the hash of its key): all members of a block meet in it."""
+    return (pl.col("_hash") % n).cast(pl.Int64)
+
+
+def _candidates(
+    prepared: pl.LazyFrame, max_block: int, part: tuple[int, int] | None = None
+) -> tuple[pl.LazyFrame, pl.LazyFrame]:
+    long = _long(prepared)
+    if part is not None:
+        long = long.filter(_block_part(part[1]) == part[0])
+    long = long.with_columns(pl.len().over("_hash").alias("_size"))
     # Joined on a 64-bit hash of the key, then the keys themselves compared: a hash collision costs a pair, never
     # a wrong one; a collision can only make a block look larger than it is.
     members = long.filter((pl.col("_size") >= 2) & (pl.col("_size") <= max_block)).drop("_size")
@@ -195,15 +212,20 @@ def near_pairs(
     max_block: int = MAX_BLOCK,
     id_max: int = ID_MAX,
     name_min: float = NAME_MIN,
+    part: tuple[int, int] | None = None,
 ) -> tuple[pl.LazyFrame, pl.LazyFrame]:
     """The reported pairs and the oversize-block summary, as lazy frames (see :class:`NearDuplicates`).
 
     Every row's block keys are exploded into one frame, paired by a single self-join on the key, scored, and
     filtered by the rule of the pair's block kind; the kept pairs are then merged, naming every kind that found
     them.
+
+    With ``part=(k, n)`` only the blocks of part ``k`` of ``n`` are paired (see :func:`near_parts`): a runner that
+    sent every row to the parts of its blocks gets every pair from exactly the parts of the blocks that found it,
+    and :func:`merge_pairs` of all parts' pairs is the pairs of the whole roster.
     """
     prepared = _prepare(lf, columns).with_columns(_seq_masked(0), _seq_masked(1), _seq_masked(2))
-    pairs, big = _candidates(prepared, max_block)
+    pairs, big = _candidates(prepared, max_block, part)
     block = pl.col("_block")
     close_ids = pl.col("id_distance") <= id_max
     same_village = (pl.col("village") == pl.col("_village_r")).fill_null(False)
@@ -255,8 +277,29 @@ def near_duplicates(
     return NearDuplicates(pairs=got_pairs, oversize=got_oversize)
 
 
-def _join_near(lf: pl.LazyFrame, env: RuleEnv) -> pl.LazyFrame:
-    pairs, _ = near_pairs(lf, env.columns)
+def near_parts(lf: pl.LazyFrame, columns: frozenset[str], n: int) -> pl.LazyFrame:
+    """The roster's rows as the blocks route them among ``n`` parts: the columns the pairing reads (``row_id``,
+    ``name``, ``id_number``, and ``village``, ``household_head_id`` when present) and ``_part``, one row per
+    distinct part of the row's blocks. Rows that take part in no block are left out (they pair with no one)."""
+    kept = [c for c in ("row_id", "name", "id_number", "village", "household_head_id") if c in columns]
+    prepared = _prepare(lf, columns).with_columns(_seq_masked(0), _seq_masked(1), _seq_masked(2))
+    parts = _long(prepared).select("row_id", _block_part(n).alias("_part")).unique()
+    return lf.select(kept).join(parts, on="row_id", how="inner")
+
+
+def merge_pairs(pairs: pl.LazyFrame) -> pl.LazyFrame:
+    """Pairs found in several parts (:func:`near_pairs` with ``part``) as one row per pair, naming every block
+    kind that found it; the scores are the pair's own, the same in every part."""
+    return pairs.group_by("row_id", "other_row_id").agg(
+        pl.col("blocks").str.split(";").explode().unique().sort().str.join(";"),
+        pl.col("name_score").max(),
+        pl.col("id_distance").min(),
+    )
+
+
+def near_per_row(pairs: pl.LazyFrame) -> pl.LazyFrame:
+    """Per row with a reported pair: ``row_id, _near_n`` (its pairs) and ``_near_evidence`` (the first five other
+    rows by ``row_id``, with the blocks and scores that paired them)."""
     note = pl.concat_str(
         pl.lit("row "),
         pl.col("other").cast(pl.String),
@@ -276,12 +319,16 @@ def _join_near(lf: pl.LazyFrame, env: RuleEnv) -> pl.LazyFrame:
         "id_distance",
         "name_score",
     ).explode("row_id", "other")
-    per_row = (
+    return (
         both_ways.sort("row_id", "other")
         .group_by("row_id")
         .agg(pl.len().cast(pl.Int64).alias("_near_n"), note.head(5).str.join("; ").alias("_near_evidence"))
     )
-    return lf.join(per_row, on="row_id", how="left", maintain_order="left")
+
+
+def _join_near(lf: pl.LazyFrame, env: RuleEnv) -> pl.LazyFrame:
+    pairs, _ = near_pairs(lf, env.columns)
+    return lf.join(near_per_row(pairs), on="row_id", how="left", maintain_order="left")
 
 
 NEAR_JOIN = Derivation(name="near_duplicates", apply=cached(_join_near))
@@ -304,5 +351,6 @@ RULES: tuple[Rule, ...] = (
         build=_near,
         columns=("id_number", "name"),
         derivations=(NEAR_JOIN,),
+        key="near",
     ),
 )
