@@ -214,12 +214,12 @@ class World:
     (its store's) and a deceased list (:func:`no_deaths`); ``registry=False`` leaves the registry out.
     """
 
-    def __init__(self, catalog: Catalog, *, history: pl.DataFrame | None = None, registry: bool = True) -> None:
     def __init__(
         self,
         catalog: Catalog,
         *,
         history: pl.DataFrame | None = None,
+        registry: bool = True,
         keys: Keys | None = None,
     ) -> None:
         self.store = MemoryStore()
