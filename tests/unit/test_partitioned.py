@@ -204,7 +204,10 @@ def test_an_empty_roster_gives_an_empty_report(catalog: Catalog) -> None:
     roster = _small([], [], [])
     report = validate_partitioned(roster, item=catalog["GLJT"], period="2026-11", partitions=3)
     assert report.rows == 0
-    assert report.issues.height == 0
+    assert report.issues.filter(pl.col("row_id").is_not_null()).is_empty()
+    # The only findings are about the batch: the mandatory controls this call did not supply, as validate says.
+    assert report.batch_issues["code"].to_list() == ["CONTROL_MISSING"]
+    assert_same_report(report, validate(roster, item=catalog["GLJT"], period="2026-11"))
 
 
 @pytest.mark.parametrize("partitions", [0, -3, 2.5, True])
