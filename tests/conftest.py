@@ -1,4 +1,4 @@
-"""Shared fixtures: paths to the shipped examples."""
+"""Shared fixtures: paths to the shipped examples; the session's PostgreSQL server (:mod:`tests.postgres`)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,10 @@ from pathlib import Path
 import pytest
 from hypothesis import settings
 
+from tests.postgres import postgres_server
 from yikatong.catalog import Catalog
+
+__all__ = ["catalog", "postgres_server"]
 
 # Tests never assert on durations: a property example that runs slowly on a busy machine is not a failure.
 settings.register_profile("yikatong", deadline=None)

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
+from tests.postgres import new_schema
 from yikatong.adapters.keys import SecretKeys
 from yikatong.adapters.memory_store import MemoryStore
+from yikatong.adapters.postgres import PostgresStore
 from yikatong.adapters.sqlite import SqliteStore
 from yikatong.ports import Store
 from yikatong.testing.store_contract import StoreContract
@@ -69,3 +71,31 @@ class TestSealedSqliteStore(TestSqliteStore):
             return SqliteStore(tmp_path / "store.yikatong", create=False, keys=KEYS)
 
         return _reopen
+
+
+class TestPostgresStore(StoreContract):
+    """The same contract on a PostgreSQL schema of the session's throwaway server."""
+
+    @pytest.fixture
+    def schema(self) -> str:
+        return new_schema()
+
+    @pytest.fixture
+    def store(self, postgres_server: str, schema: str) -> Iterator[Store]:
+        store = PostgresStore(postgres_server, schema=schema)
+        yield store
+        store.close()
+
+    @pytest.fixture
+    def reopen(self, postgres_server: str, schema: str) -> Iterator[Callable[[Store], Store]]:
+        opened: list[PostgresStore] = []
+
+        def _reopen(old: Store) -> Store:
+            assert isinstance(old, PostgresStore)
+            old.close()
+            opened.append(PostgresStore(postgres_server, schema=schema, create=False))
+            return opened[-1]
+
+        yield _reopen
+        for store in opened:
+            store.close()

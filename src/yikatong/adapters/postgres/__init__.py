@@ -1,0 +1,23 @@
+"""The server-database store: PostgreSQL through psycopg 3 (install the ``yikatong[postgres]`` extra).
+
+* :class:`PostgresStore` implements :class:`yikatong.ports.Store`.
+* :class:`PostgresRegistry` implements :class:`yikatong.ports.AccountRegistry` (in the same schema or another).
+* :data:`SCHEMA_VERSION` and :data:`MIGRATIONS` are the schema steps.
+
+Both pass the same contract kits as the embedded SQLite store. Only PostgreSQL itself (15) is tested; databases that
+speak its protocol (Kingbase, openGauss, HighGo) are not, see ``docs/postgres.md``.
+"""
+
+from yikatong.adapters.postgres._registry import PostgresRegistry
+from yikatong.adapters.postgres._schema import APPLICATION, MIGRATIONS, SCHEMA_VERSION, Migration
+from yikatong.adapters.postgres._store import DEFAULT_SCHEMA, PostgresStore
+
+__all__ = [
+    "APPLICATION",
+    "DEFAULT_SCHEMA",
+    "MIGRATIONS",
+    "SCHEMA_VERSION",
+    "Migration",
+    "PostgresRegistry",
+    "PostgresStore",
+]

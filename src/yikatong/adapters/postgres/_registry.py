@@ -1,0 +1,350 @@
+"""The one-card account registry 一人一卡 in a PostgreSQL schema.
+
+:class:`PostgresRegistry` implements :class:`yikatong.ports.AccountRegistry` with the pure rules of
+:mod:`yikatong.registry`, like the embedded registry: each operation runs in one transaction that first takes the
+``accounts`` table's SHARE ROW EXCLUSIVE lock (one registry writer at a time, so "this account number is already
+someone else's" is decided on current data), reads the person's records, asks the rules for the new records and
+events, and writes both before ``COMMIT``; a refused or interrupted operation leaves nothing behind. Records change
+only in their status and review time, events are only appended (triggers refuse UPDATE, DELETE and TRUNCATE on the
+history), and a partial UNIQUE index keeps one active account per person even against a write that bypasses the
+rules.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Sequence
+from types import TracebackType
+from typing import Any, Final, TypeVar
+
+import polars as pl
+import psycopg
+from psycopg import sql
+
+from yikatong.adapters.postgres._frames import Connection, Session, copy_out
+from yikatong.adapters.postgres._schema import open_schema
+from yikatong.adapters.postgres._store import DEFAULT_SCHEMA
+from yikatong.adapters.sqlite._registry import SNAPSHOT_SCHEMA
+from yikatong.ports import Clock
+from yikatong.registry import Account, AccountEvent, AccountKind, Actor
+from yikatong.registry import operations as rules
+
+__all__ = ["PostgresRegistry"]
+
+Cursor = psycopg.Cursor[tuple[object, ...]]
+
+_RECORD_COLUMNS: Final = (
+    "id_number",
+    "seq",
+    "account",
+    "kind",
+    "bank",
+    "holder_name",
+    "town",
+    "status",
+    "declared_at",
+    "declared_by",
+    "reviewed_at",
+)
+_EVENT_COLUMNS: Final = ("id_number", "account", "action", "status", "at", '"user"', "role", "town", "note")
+_T = TypeVar("_T")
+_SNAPSHOT_SOURCE: Final = sql.SQL(
+    "(SELECT a.id_number, a.account, a.kind AS account_kind, a.bank, a.holder_name, a.status, a.town, a.declared_at, "
+    "a.seq FROM accounts a JOIN (SELECT id_number, account, MAX(seq) AS seq FROM accounts "
+    "WHERE status <> 'rejected' GROUP BY id_number, account) latest USING (id_number, account, seq)) AS snapshot "
+    "ORDER BY id_number, seq"
+)
+_SELECT_RECORDS: Final = f"SELECT {', '.join(_RECORD_COLUMNS)} FROM accounts"
+_INSERT_RECORD: Final = (
+    f"INSERT INTO accounts ({', '.join(_RECORD_COLUMNS)}) VALUES ({', '.join(['%s'] * len(_RECORD_COLUMNS))})"
+)
+_INSERT_EVENT: Final = (
+    f"INSERT INTO account_events ({', '.join(_EVENT_COLUMNS)}) VALUES ({', '.join(['%s'] * len(_EVENT_COLUMNS))})"
+)
+
+
+def _record(row: Sequence[Any]) -> Account:
+    """An account record from a row of the record columns."""
+    id_number, seq, account, kind, bank, holder, town, status, declared_at, declared_by, reviewed_at = row
+    return Account(
+        id_number=id_number,
+        account=account,
+        kind=kind,
+        bank=bank,
+        holder_name=holder,
+        town=town,
+        status=status,
+        declared_at=dt.datetime.fromisoformat(declared_at),
+        declared_by=declared_by,
+        reviewed_at=None if reviewed_at is None else dt.datetime.fromisoformat(reviewed_at),
+        seq=seq,
+    )
+
+
+def _event(row: Sequence[Any]) -> AccountEvent:
+    """An account event from a row of the event columns."""
+    id_number, account, action, status, at, user, role, town, note = row
+    return AccountEvent(
+        id_number=id_number,
+        account=account,
+        action=action,
+        status=status,
+        at=dt.datetime.fromisoformat(at),
+        user=user,
+        role=role,
+        town=town,
+        note=note,
+    )
+
+
+class PostgresRegistry:
+    """A :class:`yikatong.ports.AccountRegistry` in a PostgreSQL schema (the store's schema or another).
+
+    Args:
+        conninfo: A ``postgresql://`` URL or libpq connection string.
+        clock: The time source recorded in every event.
+        schema: The PostgreSQL schema; created when missing and ``create`` is True.
+        create: Create the store's tables when the schema does not exist (or is empty).
+
+    Raises:
+        StoreError: the database cannot be reached, the schema is not a yikatong store or is newer than this library.
+    """
+
+    def __init__(self, conninfo: str, /, *, clock: Clock, schema: str = DEFAULT_SCHEMA, create: bool = True) -> None:
+        self.schema = schema
+        self._clock = clock
+        self._session = Session(conninfo, schema, read_only=False, what=f"PostgreSQL registry {schema}")
+        try:
+            open_schema(self._session.connection, schema, create=create)
+        except BaseException:
+            self._session.close()
+            raise
+
+    @property
+    def connection(self) -> Connection:
+        """The open connection.
+
+        Raises:
+            StoreError: when the registry was closed.
+        """
+        return self._session.connection
+
+    def release(self) -> None:
+        """Close the database connection (``close`` is the port's operation that closes an account)."""
+        self._session.close()
+
+    def __enter__(self) -> PostgresRegistry:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.release()
+
+    # -- the transaction around every operation ----------------------------------------------------------------
+
+    def _transaction(self, work: Callable[[Cursor], _T]) -> _T:
+        conn = self.connection
+        try:
+            with conn.transaction(), conn.cursor() as cur:
+                cur.execute("LOCK TABLE accounts IN SHARE ROW EXCLUSIVE MODE")
+                return work(cur)
+        except psycopg.Error as exc:
+            raise self._session.failed(exc, "账户库写入失败，未做任何更改", "registry write failed") from exc
+
+    @staticmethod
+    def _records(cur: Cursor, id_number: str) -> list[Account]:
+        rows = cur.execute(f"{_SELECT_RECORDS} WHERE id_number = %s ORDER BY seq".encode(), (id_number,))
+        return [_record(r) for r in rows.fetchall()]
+
+    @staticmethod
+    def _open_elsewhere(cur: Cursor, id_number: str, account: str) -> list[Account]:
+        rows = cur.execute(
+            f"{_SELECT_RECORDS} WHERE account = %s AND id_number <> %s "
+            "AND status IN ('pending', 'active', 'frozen')".encode(),
+            (account, id_number),
+        )
+        return [_record(r) for r in rows]
+
+    @staticmethod
+    def _insert(cur: Cursor, record: Account) -> None:
+        cur.execute(
+            _INSERT_RECORD.encode(),
+            (
+                record.id_number,
+                record.seq,
+                record.account,
+                record.kind,
+                record.bank,
+                record.holder_name,
+                record.town,
+                record.status,
+                record.declared_at.isoformat(),
+                record.declared_by,
+                None if record.reviewed_at is None else record.reviewed_at.isoformat(),
+            ),
+        )
+
+    @staticmethod
+    def _replace(cur: Cursor, record: Account) -> None:
+        cur.execute(
+            "UPDATE accounts SET status = %s, reviewed_at = %s WHERE id_number = %s AND seq = %s",
+            (
+                record.status,
+                None if record.reviewed_at is None else record.reviewed_at.isoformat(),
+                record.id_number,
+                record.seq,
+            ),
+        )
+
+    @staticmethod
+    def _append(cur: Cursor, events: Sequence[AccountEvent]) -> None:
+        cur.executemany(
+            _INSERT_EVENT.encode(),
+            [
+                (e.id_number, e.account, e.action, e.status, e.at.isoformat(), e.user, e.role, e.town, e.note)
+                for e in events
+            ],
+        )
+
+    def _known(self, cur: Cursor, id_number: str) -> list[Account]:
+        records = self._records(cur, id_number)
+        rules.require_declared(records)
+        return records
+
+    # -- operations --------------------------------------------------------------------------------------------
+
+    def declare(
+        self,
+        actor: Actor,
+        *,
+        id_number: str,
+        account: str,
+        kind: AccountKind,
+        bank: str,
+        holder_name: str,
+        town: str,
+    ) -> Account:
+        """Enter a first declaration (see :meth:`yikatong.ports.AccountRegistry.declare`)."""
+
+        def work(cur: Cursor) -> Account:
+            records = self._records(cur, id_number)
+            rules.require_first_declaration(records)
+            record, event = rules.declare(
+                records,
+                self._open_elsewhere(cur, id_number, account),
+                actor=actor,
+                id_number=id_number,
+                account=account,
+                kind=kind,
+                bank=bank,
+                holder_name=holder_name,
+                town=town,
+                at=self._clock.now(),
+            )
+            self._insert(cur, record)
+            self._append(cur, [event])
+            return record
+
+        return self._transaction(work)
+
+    def change(
+        self,
+        actor: Actor,
+        *,
+        id_number: str,
+        account: str,
+        kind: AccountKind,
+        bank: str,
+        holder_name: str,
+    ) -> Account:
+        """Declare a replacement account (see :meth:`yikatong.ports.AccountRegistry.change`)."""
+
+        def work(cur: Cursor) -> Account:
+            records = self._known(cur, id_number)
+            rules.require_changeable(records)
+            record, event = rules.declare(
+                records,
+                self._open_elsewhere(cur, id_number, account),
+                actor=actor,
+                id_number=id_number,
+                account=account,
+                kind=kind,
+                bank=bank,
+                holder_name=holder_name,
+                town=records[-1].town,
+                at=self._clock.now(),
+            )
+            self._insert(cur, record)
+            self._append(cur, [event])
+            return record
+
+        return self._transaction(work)
+
+    def review(self, actor: Actor, *, id_number: str, account: str, approve: bool, note: str = "") -> Account:
+        """Approve or reject a pending declaration (see :meth:`yikatong.ports.AccountRegistry.review`)."""
+
+        def work(cur: Cursor) -> Account:
+            records = self._known(cur, id_number)
+            changes, events = rules.review(
+                records, actor=actor, account=account, approve=approve, at=self._clock.now(), note=note
+            )
+            for index in sorted(changes, key=lambda i: changes[i].status == "active"):  # release before taking
+                self._replace(cur, changes[index])
+            self._append(cur, events)
+            return changes[max(changes)] if approve else next(iter(changes.values()))
+
+        return self._transaction(work)
+
+    def _single(
+        self,
+        id_number: str,
+        step: Callable[[list[Account], dt.datetime], tuple[int, Account, AccountEvent]],
+    ) -> Account:
+        def work(cur: Cursor) -> Account:
+            _, record, event = step(self._known(cur, id_number), self._clock.now())
+            self._replace(cur, record)
+            self._append(cur, [event])
+            return record
+
+        return self._transaction(work)
+
+    def close(self, actor: Actor, *, id_number: str, account: str, note: str) -> Account:
+        """Close an active or frozen account, with a reason."""
+        return self._single(
+            id_number, lambda records, at: rules.close(records, actor=actor, account=account, at=at, note=note)
+        )
+
+    def freeze(self, actor: Actor, *, id_number: str, account: str, note: str) -> Account:
+        """Freeze an active account."""
+        return self._single(
+            id_number, lambda records, at: rules.freeze(records, actor=actor, account=account, at=at, note=note)
+        )
+
+    def unfreeze(self, actor: Actor, *, id_number: str, account: str, note: str) -> Account:
+        """Lift a freeze."""
+        return self._single(
+            id_number, lambda records, at: rules.unfreeze(records, actor=actor, account=account, at=at, note=note)
+        )
+
+    # -- reading -----------------------------------------------------------------------------------------------
+
+    def snapshot(self) -> pl.LazyFrame:
+        """Current accounts, one row per (person, account number): its latest record that was not rejected."""
+        with self._session.reading() as conn, conn.cursor() as cur:
+            raw = copy_out(cur, _SNAPSHOT_SOURCE, {**SNAPSHOT_SCHEMA, "declared_at": pl.String()})
+        return raw.lazy().with_columns(pl.col("declared_at").str.to_datetime(time_unit="us", time_zone="UTC"))
+
+    def history(self, id_number: str) -> tuple[AccountEvent, ...]:
+        """Every event about the person's accounts, oldest first."""
+        with self._session.reading() as conn:
+            rows = conn.execute(
+                f"SELECT {', '.join(_EVENT_COLUMNS)} FROM account_events WHERE id_number = %s ORDER BY seq".encode(),
+                (id_number,),
+            ).fetchall()
+        return tuple(_event(r) for r in rows)
+
+    def records(self, id_number: str) -> tuple[Account, ...]:
+        """Every declaration record of the person, oldest first (for inspection and tests)."""
+        with self._session.reading() as conn, conn.cursor() as cur:
+            return tuple(self._records(cur, id_number))

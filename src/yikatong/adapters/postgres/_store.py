@@ -1,0 +1,277 @@
+"""The server-database store: :class:`yikatong.ports.Store` on PostgreSQL (psycopg 3).
+
+Each :meth:`PostgresStore.commit` is one transaction. It first takes the audit table's SHARE ROW EXCLUSIVE lock,
+which one writer holds at a time (the audit log is one hash chain across all batches, so commits are a sequence
+anyway) while readers go on, then locks the batch's header row and compares versions. Two processes firing the same
+step on one batch therefore queue: the first commits, the second then finds the batch one version on and is refused
+with a :class:`~yikatong.errors.StoreError`, having written nothing. A connection that dies mid-commit (a killed
+backend, a dropped network) is rolled back by the server: nothing partial is ever visible.
+
+Bulk rows go in with ``COPY``; row-state moves and ledger entries are copied into temporary tables and applied with
+one ``UPDATE … FROM`` or ``INSERT … ON CONFLICT`` each. The database enforces the ledger's one active entry per
+(person, item, period) and the append-only audit log itself (see :mod:`yikatong.adapters.postgres._schema`).
+"""
+
+from __future__ import annotations
+
+from types import TracebackType
+from typing import Final
+
+import polars as pl
+import psycopg
+from psycopg import sql
+
+from yikatong.adapters.postgres._frames import Connection, Session, copy_in, copy_out
+from yikatong.adapters.postgres._prepare import Prepared, prepare
+from yikatong.adapters.postgres._schema import open_schema
+from yikatong.adapters.sqlite._codec import (
+    AUDIT_COLUMNS,
+    BATCH_COLUMNS,
+    LEDGER_SQL_COLUMNS,
+    STATIC_COLUMNS,
+    audit_from_row,
+    batch_from_row,
+)
+from yikatong.errors import StoreError
+from yikatong.privacy import mask_id
+from yikatong.records import (
+    EXCEPTION_SCHEMA,
+    LEDGER_SCHEMA,
+    ROW_SCHEMA,
+    ROW_STATE_SCHEMA,
+    ROW_UPDATE_SCHEMA,
+    AuditEntry,
+    BatchRecord,
+    Change,
+)
+from yikatong.workflow.audit import GENESIS_HASH
+
+__all__ = ["DEFAULT_SCHEMA", "PostgresStore"]
+
+DEFAULT_SCHEMA: Final = "yikatong"
+"""The PostgreSQL schema holding the store's tables unless the host names another."""
+
+_STATE: Final = tuple(ROW_STATE_SCHEMA)
+_BATCH_SELECT: Final = f"SELECT {', '.join(BATCH_COLUMNS)} FROM batches"
+_AUDIT_SELECT: Final = f"SELECT {', '.join(AUDIT_COLUMNS)} FROM audit"
+_LEDGER_ASSIGN: Final = ", ".join(f"{c} = excluded.{c}" for c in LEDGER_SQL_COLUMNS[2:])
+
+
+class PostgresStore:
+    """A :class:`yikatong.ports.Store` in a PostgreSQL schema.
+
+    Args:
+        conninfo: A ``postgresql://`` URL or libpq connection string (credentials as libpq takes them: in the URL,
+            ``PGPASSWORD`` or ``~/.pgpass``).
+        schema: The PostgreSQL schema holding the store's tables; created when missing and ``create`` is True.
+        create: Create the store when the schema does not exist (or is empty).
+        read_only: Every transaction is read-only (for audits and verification); nothing is migrated.
+
+    Raises:
+        StoreError: the database cannot be reached, the schema is not a yikatong store, is newer than this
+            library, or is missing with ``create=False``; nothing is changed.
+    """
+
+    def __init__(
+        self, conninfo: str, /, *, schema: str = DEFAULT_SCHEMA, create: bool = True, read_only: bool = False
+    ) -> None:
+        self.schema = schema
+        self.read_only = read_only
+        self._session = Session(conninfo, schema, read_only=read_only, what=f"PostgreSQL store {schema}")
+        try:
+            open_schema(self._session.connection, schema, create=create and not read_only, read_only=read_only)
+        except BaseException:
+            self._session.close()
+            raise
+
+    # -- life of the connection ---------------------------------------------------------------------------------
+
+    @property
+    def connection(self) -> Connection:
+        """The open connection (read it for ad-hoc queries; write only through :meth:`commit`).
+
+        Raises:
+            StoreError: when the store was closed.
+        """
+        return self._session.connection
+
+    def close(self) -> None:
+        """Close the connection."""
+        self._session.close()
+
+    def __enter__(self) -> PostgresStore:
+        return self
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self.close()
+
+    # -- writing ------------------------------------------------------------------------------------------------
+
+    def commit(self, change: Change) -> None:
+        """Apply a change in one transaction (see :class:`yikatong.ports.Change` for the refusals).
+
+        Raises:
+            StoreError: the change is refused, loses a race with another writer, or cannot be written (the
+                connection died); nothing was applied.
+        """
+        if self.read_only:
+            raise StoreError(f"PostgreSQL store {self.schema}: opened read-only / 数据库以只读方式打开")
+        prepared = prepare(change)
+        conn = self.connection
+        try:
+            with conn.transaction(), conn.cursor() as cur:
+                self._apply(cur, prepared)
+        except psycopg.Error as exc:
+            raise self._session.failed(exc, "写入失败，未做任何更改", "write failed, nothing was applied") from exc
+
+    def _apply(self, cur: psycopg.Cursor[tuple[object, ...]], p: Prepared) -> None:
+        cur.execute("LOCK TABLE audit IN SHARE ROW EXCLUSIVE MODE")  # one writer at a time: one audit chain
+        found = cur.execute("SELECT version FROM batches WHERE batch_id = %s FOR UPDATE", (p.batch_id,)).fetchone()
+        stored = None if found is None else int(str(found[0]))
+        if p.expected_version is None and stored is not None:
+            raise StoreError(f"change refused: batch {p.batch_id} already exists / 变更被拒绝：批次已存在")
+        if p.expected_version is not None and stored is None:
+            raise StoreError(f"change refused: batch {p.batch_id} does not exist / 变更被拒绝：批次不存在")
+        if p.expected_version is not None and stored != p.expected_version:
+            raise StoreError(
+                f"change refused: batch {p.batch_id} is at version {stored}, the change was made from "
+                f"{p.expected_version} / 变更被拒绝：批次已被他人修改"
+            )
+        if stored is None:
+            marks = ", ".join(["%s"] * len(BATCH_COLUMNS))
+            cur.execute(f"INSERT INTO batches ({', '.join(BATCH_COLUMNS)}) VALUES ({marks})".encode(), p.batch_row)
+        else:
+            sets = ", ".join(f"{c} = %s" for c in BATCH_COLUMNS[1:])
+            cur.execute(f"UPDATE batches SET {sets} WHERE batch_id = %s".encode(), (*p.batch_row[1:], p.batch_id))
+        if p.new_rows is not None:
+            copy_in(cur, "batch_rows", p.new_rows.select(STATIC_COLUMNS))
+            copy_in(cur, "row_state", p.new_rows.select("batch_id", "row_id", *_STATE))
+        if p.row_updates is not None:
+            self._update_states(cur, p.row_updates)
+        self._append_audit(cur, p)
+        if p.ledger_release is not None:  # entries that give up their key first: the change's end state counts
+            self._stage_ledger(cur, p.ledger_release)
+            self._upsert_ledger(cur)
+        if p.ledger_hold is not None:
+            self._hold_ledger(cur, p.ledger_hold)
+        if p.exceptions is not None:
+            copy_in(cur, "recon_exceptions", p.exceptions)
+
+    @staticmethod
+    def _update_states(cur: psycopg.Cursor[tuple[object, ...]], updates: pl.DataFrame) -> None:
+        cur.execute("CREATE TEMPORARY TABLE state_update (LIKE row_state) ON COMMIT DROP")
+        copy_in(cur, "state_update", updates.select(list(ROW_UPDATE_SCHEMA)))
+        sets = ", ".join(f"{c} = u.{c}" for c in _STATE)
+        cur.execute(
+            f"UPDATE row_state s SET {sets} FROM state_update u "
+            "WHERE s.batch_id = u.batch_id AND s.row_id = u.row_id".encode()
+        )
+        if cur.rowcount != updates.height:
+            missing = updates.height - cur.rowcount
+            raise StoreError(f"change refused: {missing} row update(s) name rows that do not exist / 更新的行不存在")
+
+    @staticmethod
+    def _append_audit(cur: psycopg.Cursor[tuple[object, ...]], p: Prepared) -> None:
+        if p.first_audit is None:
+            return
+        head = cur.execute("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
+        head_seq, head_hash = (0, GENESIS_HASH) if head is None else (int(str(head[0])), str(head[1]))
+        seq, prev_hash = p.first_audit
+        if seq != head_seq + 1 or prev_hash != head_hash:
+            raise StoreError(
+                f"change refused: audit entry {seq} does not follow the log's last entry {head_seq} "
+                f"/ 变更被拒绝：审计条目未接续日志末尾"
+            )
+        marks = ", ".join(["%s"] * len(AUDIT_COLUMNS))
+        cur.executemany(f"INSERT INTO audit ({', '.join(AUDIT_COLUMNS)}) VALUES ({marks})".encode(), p.audit)
+
+    @staticmethod
+    def _stage_ledger(cur: psycopg.Cursor[tuple[object, ...]], entries: pl.DataFrame) -> None:
+        cur.execute("CREATE TEMPORARY TABLE IF NOT EXISTS ledger_entry (LIKE ledger) ON COMMIT DROP")
+        cur.execute("TRUNCATE ledger_entry")
+        copy_in(cur, "ledger_entry", entries.select(LEDGER_SQL_COLUMNS))
+
+    @staticmethod
+    def _upsert_ledger(cur: psycopg.Cursor[tuple[object, ...]]) -> None:
+        columns = ", ".join(LEDGER_SQL_COLUMNS)
+        cur.execute(
+            f"INSERT INTO ledger ({columns}) SELECT {columns} FROM ledger_entry "
+            f"ON CONFLICT (batch_id, row_id) DO UPDATE SET {_LEDGER_ASSIGN}".encode()
+        )
+
+    def _hold_ledger(self, cur: psycopg.Cursor[tuple[object, ...]], entries: pl.DataFrame) -> None:
+        self._stage_ledger(cur, entries)
+        try:
+            with cur.connection.transaction():  # a savepoint: after the index refuses, the holder can still be named
+                self._upsert_ledger(cur)
+        except psycopg.errors.UniqueViolation as exc:
+            raise StoreError(self._double_payment_message(cur)) from exc
+
+    @staticmethod
+    def _double_payment_message(cur: psycopg.Cursor[tuple[object, ...]]) -> str:
+        other = cur.execute(
+            "SELECT n.id_number, n.item, n.period, l.batch_id, l.row_id FROM ledger_entry n JOIN ledger l "
+            "USING (id_number, item, period) WHERE n.status IN ('sent', 'paid') AND l.status IN ('sent', 'paid') "
+            "AND NOT (l.batch_id = n.batch_id AND l.row_id = n.row_id) LIMIT 1"
+        ).fetchone()
+        if other is None:
+            return "change refused: a second active payment for one person, item and period / 变更被拒绝：不得重复发放"
+        return (
+            f"change refused: {mask_id(str(other[0]))}, {other[1]}, {other[2]} already has an active payment "
+            f"(batch {other[3]}, row {other[4]}) / 变更被拒绝：同一人员、项目、期间已有发放记录，不得重复发放"
+        )
+
+    # -- reading ------------------------------------------------------------------------------------------------
+
+    def batch(self, batch_id: str) -> BatchRecord:
+        """The current header of a batch.
+
+        Raises:
+            KeyError: when there is no such batch.
+        """
+        with self._session.reading() as conn:
+            row = conn.execute(f"{_BATCH_SELECT} WHERE batch_id = %s".encode(), (batch_id,)).fetchone()
+        if row is None:
+            raise KeyError(batch_id)
+        return batch_from_row(row)
+
+    def batches(self) -> tuple[BatchRecord, ...]:
+        """Every batch header, in creation order."""
+        with self._session.reading() as conn:
+            rows = conn.execute(f"{_BATCH_SELECT} ORDER BY seq".encode()).fetchall()
+        return tuple(batch_from_row(r) for r in rows)
+
+    def rows(self, batch_id: str) -> pl.DataFrame:
+        """The batch's rows in :data:`yikatong.ports.ROW_SCHEMA`, sorted by ``row_id`` (empty when unknown)."""
+        source = sql.SQL("batch_rows JOIN row_state USING (batch_id, row_id) WHERE batch_id = {} ORDER BY row_id")
+        with self._session.reading() as conn, conn.cursor() as cur:
+            return copy_out(cur, source.format(batch_id), ROW_SCHEMA)
+
+    def ledger(self, *, item: str | None = None, period: str | None = None) -> pl.DataFrame:
+        """Ledger entries in :data:`yikatong.ports.LEDGER_SCHEMA`, optionally of one item and/or period."""
+        source = sql.SQL(
+            "ledger WHERE ({0}::text IS NULL OR item = {0}) AND ({1}::text IS NULL OR period = {1}) "
+            "ORDER BY batch_id, row_id"
+        ).format(item, period)
+        with self._session.reading() as conn, conn.cursor() as cur:
+            return copy_out(cur, source, LEDGER_SCHEMA)
+
+    def exceptions(self, batch_id: str | None = None) -> pl.DataFrame:
+        """Reconciliation exceptions in :data:`yikatong.ports.EXCEPTION_SCHEMA`, oldest first."""
+        source = sql.SQL("recon_exceptions WHERE {0}::text IS NULL OR batch_id = {0} ORDER BY seq").format(batch_id)
+        with self._session.reading() as conn, conn.cursor() as cur:
+            return copy_out(cur, source, EXCEPTION_SCHEMA)
+
+    def audit(self, *, after_seq: int = 0) -> tuple[AuditEntry, ...]:
+        """Audit entries with ``seq > after_seq``, in order."""
+        with self._session.reading() as conn:
+            rows = conn.execute(f"{_AUDIT_SELECT} WHERE seq > %s ORDER BY seq".encode(), (after_seq,)).fetchall()
+        return tuple(audit_from_row(r) for r in rows)
+
+    def audit_head(self) -> AuditEntry | None:
+        """The last audit entry (None on an empty log)."""
+        with self._session.reading() as conn:
+            found = conn.execute(f"{_AUDIT_SELECT} ORDER BY seq DESC LIMIT 1".encode()).fetchone()
+        return None if found is None else audit_from_row(found)
