@@ -4,18 +4,20 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-slow lint typecheck contracts unit bench clean
+.PHONY: demo test test-slow lint typecheck contracts unit wheel bench constraints clean
 
-$(STAMP): pyproject.toml
+# constraints.txt pins every package `make test` installs, so CI installs what was tested; `make constraints`
+# rewrites it from the working environment after a dependency changes.
+$(STAMP): pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip install --quiet --disable-pip-version-check -c constraints.txt 'pip>=24'
+	$(BIN)/python -m pip install --quiet -c constraints.txt -e '.[dev]'
 	touch $(STAMP)
 
 demo: $(STAMP)
 	$(BIN)/yikatong demo --out demo-output
 
-test: lint typecheck contracts unit
+test: lint typecheck contracts wheel unit
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks scripts
@@ -29,6 +31,14 @@ contracts: $(STAMP)
 
 unit: $(STAMP)
 	$(BIN)/pytest -q
+
+# The built wheel in a fresh virtual environment, run from an empty folder (scripts/check_wheel.sh).
+wheel: $(STAMP)
+	PYTHON=$(PYTHON) scripts/check_wheel.sh
+
+constraints: $(STAMP)
+	$(BIN)/python -m pip install --quiet -e '.[dev]'
+	$(BIN)/python -m pip freeze --exclude-editable --all | grep -v '^setuptools==' | LC_ALL=C sort -f > constraints.txt
 
 test-slow: $(STAMP)
 	$(BIN)/pytest -q -m slow

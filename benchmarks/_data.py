@@ -34,7 +34,7 @@ from yikatong.synth import generate
 
 __all__ = ["CATALOG", "CHUNK_ROWS", "ITEM", "PERIOD", "Dataset", "context", "prepare", "prepare_step"]
 
-CATALOG: Final = Path(__file__).resolve().parents[1] / "examples" / "catalog.toml"
+CATALOG: Final = Path(__file__).resolve().parents[1] / "src" / "yikatong" / "data" / "catalog.toml"
 ITEM: Final = "GLJT"
 PERIOD: Final = "2026-11"
 CHUNK_ROWS: Final = 10_000_000

@@ -5,7 +5,7 @@ Run::
     .venv/bin/python -m benchmarks.bench_rules --rows 10000000 [--baseline-rows 200000] [--engine streaming]
         [--source numpy|synth]
 
-Both run in the same process on the same synthetic roster (item ``GLJT`` of ``examples/catalog.toml``: fixed
+Both run in the same process on the same synthetic roster (item ``GLJT`` of the example catalogue: fixed
 100.00 yuan, age 80 and over, a cap per period; declared count and total given). The vectorized engine validates
 all ``--rows`` rows; the row-wise baseline (:mod:`benchmarks.baseline_rowwise`: python-stdnum plus plain loops and
 dicts) validates the first ``--baseline-rows`` rows and is reported in rows per second, which is how the speed-up is
@@ -21,7 +21,6 @@ from __future__ import annotations
 import argparse
 import resource
 import time
-from pathlib import Path
 
 import numpy as np
 import polars as pl
@@ -37,7 +36,6 @@ from yikatong.rules._idparse import check_char_expr, check_value_expr
 __all__ = ["ISSUE3_RULES", "main", "make_roster"]
 
 ISSUE3_RULES: tuple[Rule, ...] = (*ingestion.RULES, *identity.RULES, *duplicates.RULES, *amounts.RULES)
-_CATALOG = Path(__file__).resolve().parents[1] / "examples" / "catalog.toml"
 _SURNAMES = list("王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁冉")
 _GIVEN = list("伟芳娜敏静丽强磊军洋勇艳杰娟涛明超秀霞平刚桂英华玉兰萍红梅鹏辉波宁建国志海云飞春燕凤琴斌浩东林亮成文")
 
@@ -182,7 +180,7 @@ def main(argv: list[str] | None = None) -> int:
         help="roster generator: this script's (fast) or yikatong.synth read through read_roster (slower to build)",
     )
     args = parser.parse_args(argv)
-    catalog = Catalog.from_toml(_CATALOG)
+    catalog = Catalog.example()
     item = catalog["GLJT"]
     period = Period.parse("2026-11")
 

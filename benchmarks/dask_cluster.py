@@ -54,7 +54,7 @@ def distributed(
 
     data = Dataset(Path(folder))
     pieces = _pieces(data, piece_rows)
-    catalog = Catalog.from_toml(Path(__file__).resolve().parents[1] / "examples" / "catalog.toml")
+    catalog = Catalog.example()
     item = catalog[data.manifest["item"]]
     paths: dict[str, list[str]] = {
         "registry": [str(p) for p in data.files("registry")],

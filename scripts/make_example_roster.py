@@ -7,7 +7,7 @@ one-card registry (``registry.csv``), the reference lists (``reference/<name>.cs
 rerunning with the same Polars version rewrites the same files. ::
 
     .venv/bin/python -m scripts.make_example_roster
-    .venv/bin/yikatong validate examples/roster.csv --catalog examples/catalog.toml --item GLJT --period 2026-11 \\
+    .venv/bin/yikatong validate examples/roster.csv --item GLJT --period 2026-11 \\
         --registry examples/registry.csv --ledger examples/ledger.csv \\
         --reference deceased=examples/reference/deceased.csv
 """
@@ -34,7 +34,7 @@ ITEM = "GLJT"
 
 def write_examples(out: Path) -> list[Path]:
     """Generate the example roster and context into ``out``; return the files written."""
-    catalog = Catalog.from_toml(EXAMPLES / "catalog.toml")
+    catalog = Catalog.example()
     data = generate(ROWS, catalog=catalog, item=ITEM, period=PERIOD, seed=SEED, defect_rate=DEFECT_RATE)
     written: list[Path] = []
     with tempfile.TemporaryDirectory() as tmp:

@@ -22,5 +22,5 @@ EXAMPLES = ROOT / "examples"
 
 @pytest.fixture(scope="session")
 def catalog() -> Catalog:
-    """The example catalogue shipped in ``examples/catalog.toml``."""
-    return Catalog.from_toml(EXAMPLES / "catalog.toml")
+    """The example catalogue shipped inside the package (:meth:`Catalog.example`)."""
+    return Catalog.example()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Iterator, Mapping
+from importlib import resources
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
@@ -259,6 +260,18 @@ class Catalog(_Model):
         except UnicodeDecodeError:
             raise CatalogError(f"{p.name}: not UTF-8 text") from None
         return cls.from_dict(data)
+
+    @classmethod
+    def example(cls) -> Catalog:
+        """The example catalogue shipped inside the package (``yikatong/data/catalog.toml``).
+
+        It holds the items of Xiushan county used by the demo, the synthetic data and the documentation (a fixed
+        amount, a rate per mu, tables by category, means-tested allowances). Copy it as a starting point for a
+        county's own catalogue (``yikatong catalog --example`` prints it); every command-line default uses it, so the
+        installed package runs without any file of its own.
+        """
+        source = resources.files("yikatong").joinpath("data/catalog.toml")
+        return cls.from_dict(tomllib.loads(source.read_text(encoding="utf-8")))
 
     def __getitem__(self, code: str) -> SubsidyItem:
         try:

@@ -9,7 +9,7 @@ import pytest
 
 from yikatong.cli import main
 
-CATALOG = Path(__file__).resolve().parents[2] / "examples" / "catalog.toml"
+CATALOG = Path(__file__).resolve().parents[2] / "src" / "yikatong" / "data" / "catalog.toml"
 
 
 def _validate(synth: Path, out: Path, *extra: str) -> int:

@@ -37,7 +37,6 @@ from yikatong.workflow import Actor, Service, build_service
 
 __all__ = ["INLINE_ROWS_MAX", "PLAN", "START", "advance", "open_service", "run"]
 
-ROOT = Path(__file__).resolve().parents[2]
 START = dt.datetime(2026, 11, 27, 9, 0, tzinfo=dt.UTC)
 INLINE_ROWS_MAX = 4
 """Batches above this size keep their rows in Parquet side files, so creation writes one."""
@@ -131,7 +130,7 @@ def open_service(path: Path) -> tuple[SqliteStore, Service]:
         treasury=StatelessTreasury(),
         disclosure=NullSink(),
         clock=AuditClock(store),
-        catalog=Catalog.from_toml(ROOT / "examples" / "catalog.toml"),
+        catalog=Catalog.example(),
         rules=RULES,
         verify_accounts=False,
     )

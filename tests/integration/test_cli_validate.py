@@ -10,7 +10,7 @@ import pytest
 from yikatong.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
-CATALOG = ROOT / "examples" / "catalog.toml"
+CATALOG = ROOT / "src" / "yikatong" / "data" / "catalog.toml"
 
 HEADER = "姓名,身份证号,性别,一卡通账号,补贴金额(元)\n"
 ROSTER = (

@@ -22,12 +22,14 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from tests.integration._crash_worker import PLAN, ROOT, run
+from tests.integration._crash_worker import PLAN, run
 from yikatong.adapters.sqlite import SqliteStore
 from yikatong.records import Change
 from yikatong.testing.store_data import audit_entries, header, make_rows, snapshot, state_updates
 from yikatong.workflow.audit import verify
 from yikatong.workflow.invariants import check_invariants
+
+ROOT = Path(__file__).resolve().parents[2]
 
 _FILE_MODES = ("fsync", "rename", "renamed")
 

@@ -20,7 +20,7 @@ from yikatong.catalog import Catalog
 from yikatong.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
-CATALOG = ROOT / "examples" / "catalog.toml"
+CATALOG = ROOT / "src" / "yikatong" / "data" / "catalog.toml"
 TITLES = ("姓名", "身份证号", "性别", "一卡通账号", "补贴金额", "数量", "类别", "乡镇", "村", "户主身份证号", "项目")
 GOOD = (
     "张三",

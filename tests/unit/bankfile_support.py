@@ -23,7 +23,7 @@ __all__ = [
     "sample_rows",
 ]
 
-LAYOUTS = Path(__file__).resolve().parents[2] / "examples" / "bank-layouts"
+LAYOUTS = Path(__file__).resolve().parents[2] / "src" / "yikatong" / "adapters" / "bankfile" / "layouts"
 BATCH = "XS-2026-11-GDLS-001"
 DATE = dt.date(2026, 11, 27)
 

@@ -171,7 +171,7 @@ def test_reference_options_split_on_the_first_equals_sign() -> None:
 def test_the_validate_command_uses_registry_reference_and_ledger_files(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    catalog = Path(__file__).resolve().parents[2] / "examples" / "catalog.toml"
+    catalog = Path(__file__).resolve().parents[2] / "src" / "yikatong" / "data" / "catalog.toml"
     roster = _write(tmp_path / "roster.csv", f"name,id_number,account,amount\n张伟,{ID},{ACCOUNT},100.00\n")
     registry = _write(tmp_path / "reg.csv", REGISTRY_HEADER + f"{ID},{ACCOUNT},card,农商行,張偉,active\n")
     dead = _write(tmp_path / "dead.csv", f"id_number,death_date\n{ID},2026-10-01\n")
@@ -204,7 +204,7 @@ def test_the_validate_command_uses_registry_reference_and_ledger_files(
 def test_the_validate_command_reports_a_bad_registry_file_with_exit_code_2(
     tmp_path: Path, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    catalog = Path(__file__).resolve().parents[2] / "examples" / "catalog.toml"
+    catalog = Path(__file__).resolve().parents[2] / "src" / "yikatong" / "data" / "catalog.toml"
     roster = _write(tmp_path / "roster.csv", f"name,id_number,account,amount\n张伟,{ID},{ACCOUNT},100.00\n")
     registry = _write(tmp_path / "reg.csv", "id_number,account\n" + f"{ID},{ACCOUNT}\n")
     code = main(

@@ -23,7 +23,7 @@ def test_asking_for_a_cluster_without_dask_says_which_extra_to_install() -> None
         "import sys\n"
         "sys.modules.update(dask=None, distributed=None)\n"
         "from yikatong.cli import main\n"
-        "sys.exit(main(['validate', 'examples/roster.csv', '--catalog', 'examples/catalog.toml', '--item', 'GLJT',"
+        "sys.exit(main(['validate', 'examples/roster.csv', '--item', 'GLJT',"
         " '--period', '2026-11', '--dask', 'local:2']))\n"
     )
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, check=False)

@@ -19,7 +19,7 @@ from yikatong.cli import main
 from yikatong.rules import ValidationContext
 
 ROOT = Path(__file__).resolve().parents[2]
-CATALOG = ROOT / "examples" / "catalog.toml"
+CATALOG = ROOT / "src" / "yikatong" / "data" / "catalog.toml"
 IDS = [with_check(f"50024119400101{i:03d}") for i in range(40)]
 
 FORM = [

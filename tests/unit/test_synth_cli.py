@@ -129,8 +129,6 @@ def test_the_rule_set_finds_exactly_the_injected_defects_in_the_example(tmp_path
         [
             "validate",
             str(EXAMPLES / "roster.csv"),
-            "--catalog",
-            str(EXAMPLES / "catalog.toml"),
             "--item",
             "GLJT",
             "--period",

@@ -20,7 +20,7 @@ from yikatong.adapters.validation_report import (
 from yikatong.rules.report import ValidationReport
 
 ROOT = Path(__file__).resolve().parents[2]
-CATALOG = yikatong.Catalog.from_toml(ROOT / "examples" / "catalog.toml")
+CATALOG = yikatong.Catalog.example()
 
 HEADER = "姓名,身份证号,性别,一卡通账号,补贴金额(元),乡镇(街道),村(社区)\n"
 ROSTER = (

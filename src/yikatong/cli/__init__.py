@@ -10,6 +10,7 @@ import argparse
 import sys
 from collections.abc import Sequence
 
+import yikatong
 from yikatong.cli import _audit, _demo, _simulate, _synth, _validate
 
 __all__ = ["main"]
@@ -23,6 +24,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="yikatong",
         description="惠民惠农财政补贴资金“一卡通” — roster validation and disbursement workflow.",
     )
+    parser.add_argument("--version", action="version", version=f"%(prog)s {yikatong.__version__}")
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
     for module in _COMMANDS:
         module.register(sub)

@@ -20,8 +20,6 @@ from yikatong.demo import DEFAULT_ROWS, DEFAULT_SEED, Progress, run_demo
 
 __all__ = ["register", "run"]
 
-_CATALOG = Path(__file__).resolve().parents[3] / "examples" / "catalog.toml"
-
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the ``demo`` sub-command."""
@@ -35,7 +33,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     p.add_argument("--force", action="store_true", help="run even if --out holds other files (they are kept)")
     p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
-    p.add_argument("--catalog", type=Path, default=_CATALOG, help="catalogue TOML (default examples/catalog.toml)")
+    p.add_argument(
+        "--catalog", type=Path, help="catalogue TOML (default: the example catalogue shipped in the package)"
+    )
     p.set_defaults(handler=run)
 
 
@@ -44,7 +44,7 @@ def run(args: argparse.Namespace) -> int:
     if args.rows < 1:
         return fail(f"--rows must be positive, got {args.rows}")
     try:
-        catalog = Catalog.from_toml(args.catalog)
+        catalog = Catalog.from_toml(args.catalog) if args.catalog is not None else Catalog.example()
         result = run_demo(
             args.out,
             catalog=catalog,

@@ -15,7 +15,6 @@ from yikatong.period import Period
 
 __all__ = ["register"]
 
-_DEFAULT_CATALOG = Path(__file__).resolve().parents[3] / "examples" / "catalog.toml"
 _ITEM_CODE = re.compile(r"^[A-Z][A-Z0-9_]{0,31}$")
 
 
@@ -34,7 +33,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         default="GLJT",
         help="item code, or several separated by commas for a multi-item roster (default GLJT)",
     )
-    p.add_argument("--catalog", type=Path, default=None, help="catalogue TOML (default: examples/catalog.toml)")
+    p.add_argument(
+        "--catalog",
+        type=Path,
+        default=None,
+        help="catalogue TOML (default: the example catalogue shipped in the package)",
+    )
     p.add_argument("--period", default=None, help="payment period, YYYY-MM (default: the current month)")
     p.add_argument("--format", default="csv", help="roster format: csv, parquet or xlsx (default csv)")
     p.add_argument("--encoding", default="gb18030", help="CSV encoding: gb18030 or utf-8 (default gb18030)")
@@ -73,9 +77,9 @@ def run(args: argparse.Namespace) -> int:
         period = Period.parse(args.period or dt.date.today().strftime("%Y-%m"))
     except ValueError as exc:
         return fail(f"--period: {exc}")
-    catalog_path = args.catalog or _DEFAULT_CATALOG
+    catalog_path = args.catalog
     try:
-        catalog = Catalog.from_toml(catalog_path)
+        catalog = Catalog.from_toml(catalog_path) if catalog_path is not None else Catalog.example()
     except FileNotFoundError:
         return fail(f"catalogue not found: {catalog_path} (pass --catalog FILE)")
     except CatalogError as exc:

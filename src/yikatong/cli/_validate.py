@@ -108,7 +108,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         description="Validate a roster (CSV, XLSX or Parquet) against one subsidy item for one period.",
     )
     p.add_argument("roster", type=Path, help="roster file (CSV/TSV in UTF-8 or GB18030, XLSX, Parquet)")
-    p.add_argument("--catalog", type=Path, required=True, metavar="FILE", help="subsidy catalogue (TOML)")
+    p.add_argument(
+        "--catalog",
+        type=Path,
+        metavar="FILE",
+        help="subsidy catalogue (TOML; default: the example catalogue shipped in the package)",
+    )
     p.add_argument("--item", required=True, metavar="CODE", help="item code in the catalogue, e.g. GLJT")
     p.add_argument(
         "--period",
@@ -178,7 +183,7 @@ def load_inputs(args: argparse.Namespace) -> Inputs:
             read as a whole.
     """
     try:
-        catalog = Catalog.from_toml(args.catalog)
+        catalog = Catalog.from_toml(args.catalog) if args.catalog is not None else Catalog.example()
         item = catalog[args.item]
     except FileNotFoundError:
         raise CliInputError(f"catalogue not found: {args.catalog} / 找不到补贴清单文件") from None

@@ -5,7 +5,7 @@ For the demo, the tests and the benchmarks::
     from yikatong import Catalog
     from yikatong.synth import generate
 
-    data = generate(10_000, catalog=Catalog.from_toml("examples/catalog.toml"), item="GLJT", period="2026-11")
+    data = generate(10_000, catalog=Catalog.example(), item="GLJT", period="2026-11")
     data.write("out/")  # roster.csv (GB18030), truth.parquet, registry.parquet, reference/*.parquet, ledger.parquet
 
 The generator is vectorized end to end (Polars expressions over the row index, no per-row Python) and

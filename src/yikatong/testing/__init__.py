@@ -7,7 +7,8 @@
 * :mod:`yikatong.testing.treasury_contract`: :class:`~yikatong.testing.treasury_contract.TreasuryContract` and its
   :class:`~yikatong.testing.treasury_contract.TreasuryHarness` for :class:`yikatong.ports.Treasury`.
 
-The kits need pytest (a development dependency); importing this package alone does not.
+The kits need pytest (the ``[testing]`` extra: ``pip install "yikatong[testing]"``); importing this package alone
+does not, and importing a kit without pytest says so.
 """
 
 __all__: list[str] = []

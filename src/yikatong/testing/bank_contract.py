@@ -39,11 +39,15 @@ withdrawn before its money arrived is never paid and has no results; withdrawing
 :class:`~yikatong.errors.WithdrawalRefused` and changes none of its results; withdrawing twice, or a batch never
 submitted, changes nothing.
 
-The kit needs pytest (a development dependency of yikatong).
+The kit needs pytest (the ``[testing]`` extra of yikatong).
 """
 
 from __future__ import annotations
 
+# Before pytest is imported: without it, an error naming the extra to install.
+from yikatong.testing import _pytest  # noqa: F401
+
+# isort: split
 import contextlib
 import itertools
 from collections.abc import Callable

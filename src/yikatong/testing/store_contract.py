@@ -28,12 +28,16 @@ entry frees the key; audit entries appended only as a continuing hash chain; exc
 returning copies; and, with ``reopen``, that everything reloads equal. Retrying a change that was already committed
 is refused (its version is stale) and changes nothing, which is what makes a restarted service safe.
 
-The kit needs pytest (a development dependency of yikatong); it builds its data with
+The kit needs pytest (the ``[testing]`` extra of yikatong); it builds its data with
 :mod:`yikatong.testing.store_data`.
 """
 
 from __future__ import annotations
 
+# Before pytest is imported: without it, an error naming the extra to install.
+from yikatong.testing import _pytest  # noqa: F401
+
+# isort: split
 import random
 from collections.abc import Callable
 

@@ -30,11 +30,15 @@ request again never funds it twice; batches are funded independently; a request 
 often it is filed, refunds of one batch add up, and a refund of no money or a different refund under a used
 ``refund_id`` is refused with :class:`ValueError`.
 
-The kit needs pytest (a development dependency of yikatong).
+The kit needs pytest (the ``[testing]`` extra of yikatong).
 """
 
 from __future__ import annotations
 
+# Before pytest is imported: without it, an error naming the extra to install.
+from yikatong.testing import _pytest  # noqa: F401
+
+# isort: split
 import itertools
 from collections.abc import Callable
 

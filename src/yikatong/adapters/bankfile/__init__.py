@@ -1,7 +1,7 @@
 """Bank file exchange: 代发 order files out, result files back, through a folder the host names.
 
-* :mod:`~yikatong.adapters.bankfile.layout` — a bank's file layout, loaded from TOML (``examples/bank-layouts/``;
-  the same two ship in the package: :func:`builtin_layout`).
+* :mod:`~yikatong.adapters.bankfile.layout` — a bank's file layout, loaded from TOML; two example layouts ship in
+  the package (``layouts/``, loaded by :func:`builtin_layout`).
 * :mod:`~yikatong.adapters.bankfile.writer` — the outgoing order and verification request files.
 * :mod:`~yikatong.adapters.bankfile.reader` — result and verification response files, refused whole when they do
   not add up.

@@ -8,7 +8,8 @@ control total. Fixed widths count **bytes of the encoding**, so a Chinese charac
 UTF-8; a value never gets cut, it is refused when it does not fit.
 
 A layout is untrusted input (a file edited by people), so it is parsed with pydantic; a bad one raises
-:class:`~yikatong.errors.BankLayoutError` naming the file and the field. See ``examples/bank-layouts/``.
+:class:`~yikatong.errors.BankLayoutError` naming the file and the field. Two example layouts ship in the package
+(``yikatong/adapters/bankfile/layouts/``, loaded by :func:`builtin_layout`).
 """
 
 from __future__ import annotations
@@ -337,7 +338,7 @@ def load_layout(path: str | Path) -> BankLayout:
 
 
 BUILTIN_LAYOUTS: tuple[str, ...] = ("delimited-gb18030", "fixed-width-gb18030")
-"""The example layouts shipped inside the package (the same files as ``examples/bank-layouts/``)."""
+"""The example layouts shipped inside the package (``yikatong/adapters/bankfile/layouts/``)."""
 
 
 def builtin_layout(name: str) -> BankLayout:
