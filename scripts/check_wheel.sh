@@ -29,8 +29,7 @@ echo "installed: $version"
 "$bin/yikatong" demo --out demo --rows 400 --quiet > demo.txt
 grep -q '审计链 audit chain' demo.txt
 "$bin/yikatong" synth --rows 20000 --out data --period 2026-11 --seed 7 > synth.txt
-"$bin/yikatong" validate data/roster.csv --item GLJT --period 2026-11 \
-    --registry data/registry.parquet --ledger data/ledger.parquet --out report > validate.txt
+"$bin/yikatong" validate data/roster.csv --item GLJT --period 2026-11 --context data --out report > validate.txt
 grep -q '20,000 行 rows' validate.txt
 test -s report/summary.json
 

@@ -23,8 +23,9 @@ from pydantic import (
     model_validator,
 )
 
+from yikatong._catalog_problems import problems_of, show_value
 from yikatong.codes import ALL_CODES, Severity
-from yikatong.errors import CatalogError, UnknownItem
+from yikatong.errors import CatalogError, CatalogProblem, UnknownItem
 from yikatong.money import parse_yuan
 
 __all__ = [
@@ -112,7 +113,7 @@ class TableStandard(_Model):
     @classmethod
     def _not_empty(cls, value: dict[str, int]) -> dict[str, int]:
         if not value:
-            raise ValueError("a table standard needs at least one category")
+            raise ValueError("表格标准至少需要一个类别 / a table standard needs at least one category")
         return value
 
 
@@ -129,7 +130,7 @@ class HolderNameThresholds(_Model):
     @model_validator(mode="after")
     def _ordered(self) -> HolderNameThresholds:
         if self.block_below > self.review_below:
-            raise ValueError("block_below must not exceed review_below")
+            raise ValueError("block_below 不能大于 review_below / block_below must not exceed review_below")
         return self
 
 
@@ -167,24 +168,25 @@ class SubsidyItem(_Model):
     def _known_codes(cls, value: dict[str, Severity]) -> dict[str, Severity]:
         unknown = sorted(set(value) - ALL_CODES)
         if unknown:
-            raise ValueError(f"unknown rule code(s): {', '.join(unknown)}")
+            raise ValueError(f"未知的规则代码：{', '.join(unknown)} / unknown rule code(s): {', '.join(unknown)}")
         return value
 
     @model_validator(mode="after")
     def _consistent(self) -> SubsidyItem:
         if self.age_min is not None and self.age_max is not None and self.age_min > self.age_max:
-            raise ValueError("age_min must not exceed age_max")
+            raise ValueError("age_min 不能大于 age_max / age_min must not exceed age_max")
         both = set(self.requires_lists) & set(self.excludes_lists)
         if both:
-            raise ValueError(f"list(s) both required and excluded: {', '.join(sorted(both))}")
+            names = ", ".join(sorted(both))
+            raise ValueError(f"名单既被要求又被排除：{names} / list(s) both required and excluded: {names}")
         if self.code in self.exclusive_with:
-            raise ValueError("an item cannot be exclusive with itself")
+            raise ValueError("项目不能与自身互斥 / an item cannot be exclusive with itself")
         if (
             self.cap_per_period is not None
             and self.cap_per_year is not None
             and self.cap_per_period > self.cap_per_year
         ):
-            raise ValueError("cap_per_period must not exceed cap_per_year")
+            raise ValueError("cap_per_period 不能大于 cap_per_year / cap_per_period must not exceed cap_per_year")
         return self
 
     @property
@@ -197,6 +199,13 @@ class SubsidyItem(_Model):
     def severity_of(self, code: str, default: Severity) -> Severity:
         """The severity of rule ``code`` for this item: the catalogue's override, else ``default``."""
         return self.severity.get(code, default)
+
+
+_STANDARD_KINDS = frozenset({"fixed", "rate", "table"})
+
+
+def _unknown_exclusive(code: str, other: str) -> CatalogProblem:
+    return CatalogProblem(code, "exclusive_with", show_value(other), "清单中无此项目", "no such item in the catalogue")
 
 
 class Catalog(_Model):
@@ -212,37 +221,48 @@ class Catalog(_Model):
         for code, item in self.items.items():
             for other in item.exclusive_with:
                 if other not in self.items:
-                    raise CatalogError(f"item {code}, field exclusive_with: unknown item {other!r}")
+                    raise CatalogError(str(_unknown_exclusive(code, other)))
         return self
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> Catalog:
         """Build a catalogue from the parsed TOML structure ``{"item": [{...}, ...]}``.
 
+        Every item is checked before anything is refused, so one error lists every problem of the file.
+
         Raises:
-            CatalogError: naming the item and the field at fault.
+            CatalogError: listing every problem (its ``problems``), each naming the item, the field and the value.
         """
         raw_items = data.get("item")
         if not isinstance(raw_items, list) or not raw_items:
-            raise CatalogError("catalogue has no [[item]] entries / 清单中没有补贴项目")
+            raise CatalogError("清单中没有补贴项目 [[item]] / the catalogue has no [[item]] entries")
         items: dict[str, SubsidyItem] = {}
+        problems: list[CatalogProblem] = []
         for index, raw in enumerate(raw_items, start=1):
-            label = str(raw.get("code", f"#{index}")) if isinstance(raw, dict) else f"#{index}"
+            code = raw.get("code") if isinstance(raw, dict) else None
+            label = code if isinstance(code, str) and code else f"#{index}"
             if not isinstance(raw, dict):
-                raise CatalogError(f"item {label}: not a table")
+                problems.append(CatalogProblem(label, "(item)", show_value(raw), "须为表 [[item]]", "must be a table"))
+                continue
             try:
                 item = SubsidyItem.model_validate(raw)
             except ValidationError as exc:
-                first = exc.errors()[0]
-                field = ".".join(str(p) for p in first["loc"]) or "(item)"
-                raise CatalogError(f"item {label}, field {field}: {first['msg']}") from None
+                problems += problems_of(exc, item=label, tags=_STANDARD_KINDS)
+                continue
             if item.code in items:
-                raise CatalogError(f"item {label}, field code: duplicate item code")
+                problems.append(
+                    CatalogProblem(label, "code", show_value(item.code), "项目代码重复", "duplicate item code")
+                )
             items[item.code] = item
-        try:
-            return cls(items=items)
-        except ValidationError as exc:
-            raise CatalogError(str(exc.errors()[0]["msg"])) from None
+        problems += [
+            _unknown_exclusive(code, other)
+            for code, item in items.items()
+            for other in item.exclusive_with
+            if other not in items and other not in {str(r.get("code")) for r in raw_items if isinstance(r, dict)}
+        ]
+        if problems:
+            raise CatalogError.of(problems)
+        return cls(items=items)
 
     @classmethod
     def from_toml(cls, path: str | Path) -> Catalog:
@@ -256,9 +276,9 @@ class Catalog(_Model):
         try:
             data = tomllib.loads(p.read_text(encoding="utf-8"))
         except tomllib.TOMLDecodeError as exc:
-            raise CatalogError(f"{p.name}: not valid TOML: {exc}") from None
+            raise CatalogError(f"{p.name}：不是有效的 TOML / {p.name}: not valid TOML: {exc}") from None
         except UnicodeDecodeError:
-            raise CatalogError(f"{p.name}: not UTF-8 text") from None
+            raise CatalogError(f"{p.name}：不是 UTF-8 文本 / {p.name}: not UTF-8 text") from None
         return cls.from_dict(data)
 
     @classmethod
@@ -267,7 +287,7 @@ class Catalog(_Model):
 
         It holds the items of Xiushan county used by the demo, the synthetic data and the documentation (a fixed
         amount, a rate per mu, tables by category, means-tested allowances). Copy it as a starting point for a
-        county's own catalogue (``yikatong catalog --example`` prints it); every command-line default uses it, so the
+        county's own catalogue (``yikatong catalog example`` prints it); every command-line default uses it, so the
         installed package runs without any file of its own.
         """
         source = resources.files("yikatong").joinpath("data/catalog.toml")
@@ -277,7 +297,7 @@ class Catalog(_Model):
         try:
             return self.items[code]
         except KeyError:
-            raise UnknownItem(f"unknown subsidy item {code!r} / 清单中无此补贴项目") from None
+            raise UnknownItem(f"清单中无此补贴项目：{code} / unknown subsidy item {code!r}") from None
 
     def __contains__(self, code: object) -> bool:
         return code in self.items

@@ -7,10 +7,15 @@ yikatong to handle them. Messages name the file, row, field or rule at fault, ne
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
+from attrs import frozen
+
 __all__ = [
     "BankFileError",
     "BankLayoutError",
     "CatalogError",
+    "CatalogProblem",
     "DisclosureError",
     "IllegalTransition",
     "PeriodKindError",
@@ -47,8 +52,51 @@ class RosterFormatError(YikatongError, ValueError):
         super().__init__(f"{message_zh} / {message_en}")
 
 
+@frozen
+class CatalogProblem:
+    """One thing wrong in a catalogue, in the catalogue's own words.
+
+    Attributes:
+        item: The item's code as written (``#3`` for the third item when it has no usable code; empty for the
+            file as a whole).
+        field: The field's path as written in the file (``standard.amount``; ``(item)`` for the item as a whole).
+        value: The value found, as TOML would show it (``"-5"``), or None when the field is missing.
+        message_zh: What is wrong, in Chinese.
+        message_en: The same in English.
+    """
+
+    item: str
+    field: str
+    value: str | None
+    message_zh: str
+    message_en: str
+
+    def __str__(self) -> str:
+        where_zh = f"项目 {self.item} 字段 {self.field}" if self.item else f"字段 {self.field}"
+        where_en = f"item {self.item}, field {self.field}" if self.item else f"field {self.field}"
+        if self.value is not None:
+            where_zh, where_en = f"{where_zh} 值 {self.value}", f"{where_en}, value {self.value}"
+        return f"{where_zh}：{self.message_zh} / {where_en}: {self.message_en}"
+
+
 class CatalogError(YikatongError, ValueError):
-    """The subsidy catalogue is invalid; the message names the item and the field."""
+    """The subsidy catalogue is invalid; the message lists every problem found, naming item, field and value.
+
+    Attributes:
+        problems: Every problem found, in file order (empty when the file as a whole cannot be read: not TOML, not
+            UTF-8, no items).
+    """
+
+    def __init__(self, message: str, problems: Iterable[CatalogProblem] = ()) -> None:
+        self.problems = tuple(problems)
+        super().__init__(message)
+
+    @classmethod
+    def of(cls, problems: Iterable[CatalogProblem]) -> CatalogError:
+        """The error listing ``problems``, one a line, after a count."""
+        found = tuple(problems)
+        lines = "\n".join(str(p) for p in found)
+        return cls(f"补贴清单有 {len(found)} 处错误 / the catalogue has {len(found)} problem(s):\n{lines}", found)
 
 
 class UnknownItem(YikatongError, KeyError):

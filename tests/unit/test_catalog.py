@@ -50,13 +50,17 @@ def test_amounts_are_held_as_integer_fen() -> None:
 
 
 def test_an_amount_with_three_decimals_names_the_item_and_field() -> None:
-    with pytest.raises(CatalogError, match=r"item GLJT, field standard\.fixed\.amount"):
+    with pytest.raises(
+        CatalogError, match=r"item GLJT, field standard\.amount, value \"1\.005\": more than two decimals"
+    ):
         Catalog.from_dict({"item": [_item(standard={"kind": "fixed", "amount": "1.005"})]})
 
 
 @pytest.mark.parametrize("amount", ["1e3", "1_000", "100 50", "1000000000000000", 10**15, "１００"])
 def test_a_catalogue_amount_is_read_by_the_strict_grammar(amount: object) -> None:
-    with pytest.raises(CatalogError, match=r"item GLJT, field standard\.fixed\.amount.*金额"):
+    with pytest.raises(
+        CatalogError, match=r"项目 GLJT 字段 standard\.amount 值 .*：金额.* / item GLJT, field standard\.amount"
+    ):
         Catalog.from_dict({"item": [_item(standard={"kind": "fixed", "amount": amount})]})
 
 
@@ -71,7 +75,9 @@ def test_an_unknown_field_is_refused_with_its_name() -> None:
 
 
 def test_exclusive_with_must_name_an_item_of_the_catalogue() -> None:
-    with pytest.raises(CatalogError, match="item GLJT, field exclusive_with: unknown item 'XYZ'"):
+    with pytest.raises(
+        CatalogError, match='item GLJT, field exclusive_with, value "XYZ": no such item in the catalogue'
+    ):
         Catalog.from_dict({"item": [_item(exclusive_with=["XYZ"])]})
 
 
@@ -102,3 +108,34 @@ def test_an_unknown_item_is_a_key_error(catalog: Catalog) -> None:
         catalog["NOPE"]
     with pytest.raises(UnknownItem, match="NOPE"):
         catalog["NOPE"]
+
+
+def test_every_problem_of_every_item_is_listed_at_once() -> None:
+    bad = [
+        _item(department="", period="weekly", colour="red"),
+        _item(code="gdlbz", standard={"kind": "ratex"}),
+        _item(code="DB", exclusive_with=["NOPE"]),
+    ]
+    with pytest.raises(CatalogError) as caught:
+        Catalog.from_dict({"item": bad})
+    where = [(p.item, p.field, p.value) for p in caught.value.problems]
+    assert where == [
+        ("GLJT", "department", '""'),
+        ("GLJT", "period", '"weekly"'),
+        ("GLJT", "colour", '"red"'),
+        ("gdlbz", "code", '"gdlbz"'),
+        ("gdlbz", "standard.kind", '"ratex"'),
+        ("DB", "exclusive_with", '"NOPE"'),
+    ]
+    assert str(caught.value).startswith("补贴清单有 6 处错误 / the catalogue has 6 problem(s):\n")
+
+
+def test_catalogue_problems_speak_chinese_first_and_never_in_pydantic_words() -> None:
+    with pytest.raises(CatalogError) as caught:
+        Catalog.from_dict({"item": [_item(period="weekly", age_min="old"), {"name": "x"}]})
+    text = str(caught.value)
+    for pydantic_words in ("Input should", "Value error", "validation error", "Field required", "type=", "pydantic"):
+        assert pydantic_words not in text
+    assert '项目 GLJT 字段 period 值 "weekly"：须为以下之一："month", "quarter", "year", "once"' in text
+    assert 'item GLJT, field age_min, value "old": must be a whole number' in text
+    assert "项目 #2 字段 code：缺少必填字段 / item #2, field code: required field is missing" in text

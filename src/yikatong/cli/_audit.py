@@ -70,7 +70,7 @@ def _check(args: argparse.Namespace, anchor: str | None) -> StoreVerification | 
             return verify_store(store, key=keys.audit_key() if keys else None, anchor=anchor)
     except (StoreError, OSError, sqlite3.Error, ValueError) as exc:
         text = " ".join(str(exc).split()) or type(exc).__name__
-        return fail(f"{args.store.name}: 无法读取 / cannot read: {text}")
+        return fail(f"无法读取 {args.store.name}", f"cannot read {args.store.name}", [text])
 
 
 def _report(result: StoreVerification) -> dict[str, object]:

@@ -10,12 +10,11 @@ demo's own outputs there and keeps the rest. Exit codes: 0 ran, 2 usage errors (
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 from pathlib import Path
 
-from yikatong.catalog import Catalog
-from yikatong.cli._common import fail
+from yikatong.cli._catalog import load_catalog
+from yikatong.cli._common import CliInputError, at_least, fail
 from yikatong.demo import DEFAULT_ROWS, DEFAULT_SEED, Progress, run_demo
 
 __all__ = ["register", "run"]
@@ -26,10 +25,16 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("demo", help="run one county month end to end and print a summary")
     p.add_argument("--out", type=Path, default=Path("demo-output"), help="folder for the outputs (default demo-output)")
     p.add_argument(
-        "--rows", type=int, default=DEFAULT_ROWS, help=f"roster rows over all items (default {DEFAULT_ROWS})"
+        "--rows",
+        type=at_least(1, "行数", "--rows"),
+        default=DEFAULT_ROWS,
+        help=f"roster rows over all items (default {DEFAULT_ROWS})",
     )
     p.add_argument(
-        "--seed", type=int, default=DEFAULT_SEED, help=f"seed; same seed, same month (default {DEFAULT_SEED})"
+        "--seed",
+        type=at_least(0, "随机种子", "--seed"),
+        default=DEFAULT_SEED,
+        help=f"seed; same seed, same month (default {DEFAULT_SEED})",
     )
     p.add_argument("--force", action="store_true", help="run even if --out holds other files (they are kept)")
     p.add_argument("--quiet", action="store_true", help="no progress lines on stderr")
@@ -41,10 +46,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run the month; print the summary; return 0, or 2 for a usage error."""
-    if args.rows < 1:
-        return fail(f"--rows must be positive, got {args.rows}")
     try:
-        catalog = Catalog.from_toml(args.catalog) if args.catalog is not None else Catalog.example()
+        catalog = load_catalog(args.catalog)
+    except CliInputError as exc:
+        return exc.report()
+    try:
         result = run_demo(
             args.out,
             catalog=catalog,
@@ -53,10 +59,9 @@ def run(args: argparse.Namespace) -> int:
             force=args.force,
             progress=Progress(None if args.quiet else sys.stderr),
         )
-    except (FileExistsError, ValueError, OSError) as exc:
-        return fail(str(exc))
-    try:
-        print(result.text)
-    except BrokenPipeError:  # stdout closed early (``| head``): the outputs are on disk all the same
-        sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - keeps the interpreter from failing at exit
+    except FileExistsError as exc:
+        return fail("输出目录不可用", "the output folder cannot be used", [str(exc)])
+    except (ValueError, OSError) as exc:
+        return fail("演示无法运行", "the demo cannot run", [str(exc)])
+    print(result.text)
     return 0

@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from yikatong.cli._common import fail
+from yikatong.cli._common import at_least
 from yikatong.simulation import simulate
 
 __all__ = ["register"]
@@ -23,9 +23,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
             "1 otherwise. The same arguments print the same JSON."
         ),
     )
-    p.add_argument("--seed", type=int, required=True, help="seed of every random choice")
-    p.add_argument("--batches", type=int, required=True, help="number of life cycles (original batches)")
-    p.add_argument("--rows", type=int, default=30, help="rows per roster (default 30)")
+    p.add_argument("--seed", type=at_least(0, "随机种子", "--seed"), required=True, help="seed of every random choice")
+    p.add_argument(
+        "--batches",
+        type=at_least(0, "批次数", "--batches"),
+        required=True,
+        help="number of life cycles (original batches)",
+    )
+    p.add_argument("--rows", type=at_least(1, "行数", "--rows"), default=30, help="rows per roster (default 30)")
     p.add_argument("--faults", action="store_true", help="switch on every fault of the simulated bank and treasury")
     p.add_argument(
         "--all-rules", action="store_true", help="validate by every rule of the library (slower; same workflow)"
@@ -35,8 +40,6 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run the simulation and print its report as JSON; 1 when an invariant was broken."""
-    if args.batches < 0 or args.rows < 1:
-        return fail("--batches must be ≥ 0 and --rows ≥ 1")
     report = simulate(
         seed=args.seed, lifecycles=args.batches, rows=args.rows, faults=args.faults, all_rules=args.all_rules
     )

@@ -2,16 +2,15 @@
 
 The handler is three steps so that more inputs can be added without touching the rest: :func:`load_inputs` reads
 the catalogue, the item and the roster; :func:`build_context` turns the options into a
-:class:`~yikatong.rules.ValidationContext` (add registry, reference lists and ledger options there);
-:func:`run` validates, prints and writes. Every whole-file problem is a :class:`CliInputError` that ends with exit
-code 2 and a one-line message, never a traceback.
+:class:`~yikatong.rules.ValidationContext` (``--context DIR`` first, then the registry, reference list and ledger
+options, which win over the folder's files); :func:`run` validates, prints and writes. Every whole-file problem is a
+:class:`CliInputError` that ends with exit code 2 and a two-language message, never a traceback.
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
-from collections.abc import Callable
 from pathlib import Path
 from typing import TextIO
 
@@ -20,10 +19,20 @@ from attrs import frozen
 
 from yikatong.adapters.validation_report import write_validation_report
 from yikatong.catalog import Catalog, SubsidyItem
-from yikatong.cli._common import fail
+from yikatong.cli._catalog import load_catalog
+from yikatong.cli._common import CliInputError, at_least, fail, say
 from yikatong.cli._dask import DaskUnavailable, validate_on_cluster
-from yikatong.errors import CatalogError, PeriodKindError, ReferenceDataError, RosterFormatError, UnknownItem
-from yikatong.ingest import RosterForm, load_ledger, load_reference, load_registry, parse_reference_option, read_form
+from yikatong.errors import PeriodKindError, ReferenceDataError, RosterFormatError, UnknownItem
+from yikatong.ingest import (
+    ContextFiles,
+    RosterForm,
+    find_context_files,
+    load_ledger,
+    load_reference,
+    load_registry,
+    parse_reference_option,
+    read_form,
+)
 from yikatong.money import format_yuan, parse_yuan
 from yikatong.period import Period, period_of_kind
 from yikatong.privacy import scrub
@@ -46,10 +55,6 @@ _KIND_ZH = {"title": "标题", "header": "表头", "total": "合计", "note": "�
 _SEVERITY_ZH = {"block": "拦截", "review": "复核", "fix": "已修正"}
 
 
-class CliInputError(Exception):
-    """A whole-file or option problem the command reports with exit code 2."""
-
-
 @frozen
 class Inputs:
     """What the command validates: the catalogue, the item, the period, the roster frame and the roster file as a
@@ -66,38 +71,21 @@ def _period(text: str) -> Period:
     try:
         return Period.parse(text)
     except ValueError as exc:
-        raise argparse.ArgumentTypeError(str(exc)) from None
+        raise argparse.ArgumentTypeError(f"期间须为 YYYY-MM / {exc}") from None
 
 
 def _yuan(text: str) -> int:
     try:
         fen = parse_yuan(text)
     except ValueError as exc:
-        raise argparse.ArgumentTypeError(f"{exc} / 金额无效") from None
+        raise argparse.ArgumentTypeError(f"金额无效 / {exc}") from None
     if fen < 0:
-        raise argparse.ArgumentTypeError(f"negative total {text!r} / 金额不能为负")
+        raise argparse.ArgumentTypeError(f"金额不能为负 / negative total {text!r}")
     return fen
 
 
-def _at_least(minimum: int, what_en: str, what_zh: str) -> Callable[[str], int]:
-    """An argparse type: an integer of at least ``minimum``, refused in both languages otherwise."""
-
-    def parse(text: str) -> int:
-        try:
-            n = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"not a {what_en}: {text!r} / {what_zh}无效") from None
-        if n < minimum:
-            raise argparse.ArgumentTypeError(
-                f"{what_en} must be at least {minimum}, got {text!r} / {what_zh}至少为 {minimum}"
-            )
-        return n
-
-    return parse
-
-
-_count = _at_least(0, "row count", "笔数")
-_parts = _at_least(1, "number of parts", "分区数")
+_count = at_least(0, "笔数", "row count")
+_parts = at_least(1, "分区数", "number of parts")
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -112,7 +100,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "--catalog",
         type=Path,
         metavar="FILE",
-        help="subsidy catalogue (TOML; default: the example catalogue shipped in the package)",
+        help="subsidy catalogue (TOML; default: --context's catalog.toml, else the example shipped in the package)",
     )
     p.add_argument("--item", required=True, metavar="CODE", help="item code in the catalogue, e.g. GLJT")
     p.add_argument(
@@ -152,6 +140,13 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     p.add_argument("--fail-on", choices=("block", "review"), help="exit 1 when any row (or the batch) reaches it")
     p.add_argument(
+        "--context",
+        type=Path,
+        metavar="DIR",
+        help="folder of context files by name: registry.csv|parquet, ledger.csv|parquet, reference/<list>.csv|parquet, "
+        "catalog.toml (as yikatong synth writes them); the options below win over its files",
+    )
+    p.add_argument(
         "--registry",
         type=Path,
         metavar="FILE",
@@ -182,44 +177,62 @@ def load_inputs(args: argparse.Namespace) -> Inputs:
             period is of another kind than the item's (a quarter for a monthly item), or the roster cannot be
             read as a whole.
     """
+    catalog_path: Path | None = args.catalog
+    if catalog_path is None and args.context is not None:
+        catalog_path = _context_files(args.context).catalog
+    catalog = load_catalog(catalog_path)
     try:
-        catalog = Catalog.from_toml(args.catalog) if args.catalog is not None else Catalog.example()
         item = catalog[args.item]
-    except FileNotFoundError:
-        raise CliInputError(f"catalogue not found: {args.catalog} / 找不到补贴清单文件") from None
-    except (CatalogError, UnknownItem) as exc:
-        raise CliInputError(f"{args.catalog}: {exc}") from None
-    except OSError as exc:
-        raise CliInputError(f"cannot read the catalogue {args.catalog}: {exc.strerror}") from None
+    except UnknownItem as exc:
+        where = catalog_path or "the example catalogue"
+        raise CliInputError("清单中无此补贴项目", f"no item {args.item!r} in {where}", [str(exc)]) from None
     try:
         period = period_of_kind(args.period, item.period, item=item.code)
     except PeriodKindError as exc:
-        raise CliInputError(str(exc)) from None
+        raise CliInputError(
+            f"期间与项目 {item.code} 的发放周期不符", f"the period does not fit item {item.code}", [str(exc)]
+        ) from None
     path: Path = args.roster
     if not path.is_file():
-        raise CliInputError(f"roster not found: {path} / 找不到名单文件")
+        raise CliInputError(f"找不到名单文件：{path}", f"roster not found: {path}")
     try:
         form = read_form(path)
     except RosterFormatError as exc:
-        raise CliInputError(f"{path.name}: {exc}") from None
+        raise CliInputError(f"无法读取名单 {path.name}", f"cannot read the roster {path.name}", [str(exc)]) from None
     except OSError as exc:
-        raise CliInputError(f"cannot read the roster {path}: {exc.strerror}") from None
+        raise CliInputError(f"无法读取名单 {path}", f"cannot read the roster {path}: {exc.strerror}") from None
     return Inputs(catalog=catalog, item=item, period=period, roster=form.rows, form=form)
+
+
+def _context_files(folder: Path) -> ContextFiles:
+    try:
+        return find_context_files(folder)
+    except ReferenceDataError as exc:
+        raise CliInputError(
+            f"上下文目录 {folder} 无法使用", f"the context folder {folder} cannot be used", [str(exc)]
+        ) from None
 
 
 def build_context(args: argparse.Namespace, inputs: Inputs) -> ValidationContext:
     """The validation context from the options: the catalogue, the declared count and total, and the registry,
-    reference lists and ledger files.
+    reference lists and ledger files (``--context DIR``'s files, each replaced by its own option when given).
 
     Raises:
-        CliInputError: when an input named by an option cannot be used.
+        CliInputError: when an input named by an option or found in the context folder cannot be used.
     """
+    found = _context_files(args.context) if args.context is not None else None
+    registry_path = args.registry or (found.registry if found else None)
+    ledger_path = args.ledger or (found.ledger if found else None)
+    reference_paths: dict[str, Path] = dict(found.reference.items()) if found else {}
     try:
-        registry = load_registry(args.registry) if args.registry is not None else None
-        reference = dict(load_reference(*parse_reference_option(text)) for text in args.reference)
-        ledger = load_ledger(args.ledger) if args.ledger is not None else None
+        for option in args.reference:
+            name, file = parse_reference_option(option)
+            reference_paths[name] = Path(file)
+        registry = load_registry(registry_path) if registry_path is not None else None
+        reference = dict(load_reference(name, path) for name, path in reference_paths.items())
+        ledger = load_ledger(ledger_path) if ledger_path is not None else None
     except ReferenceDataError as exc:
-        raise CliInputError(str(exc)) from None
+        raise CliInputError("上下文文件无法使用", "a context file cannot be used", [str(exc)]) from None
     return ValidationContext(
         catalog=inputs.catalog,
         declared_count=args.declared_count,
@@ -292,7 +305,30 @@ def print_summary(report: ValidationReport, item: SubsidyItem, roster_path: Path
     if report.skipped:
         w("未运行的规则 rules skipped:\n")
         for code, reason in sorted(report.skipped.items()):
-            w(f"  {code:<26} {reason}\n")
+            w(f"  {code:<26} {_reason_zh(reason)} / {reason}\n")
+
+
+_REASONS_ZH = (
+    ("roster has no column ", "名单缺少列 "),
+    ("not supplied: ", "未提供 "),
+    ("item has no cap", "本项目无上限"),
+    ("item has no age range", "本项目无年龄条件"),
+    ("rate standard", "按面积或数量计发，无户内上限"),
+    ("not run partitioned", "分区校验时不运行"),
+)
+
+
+def _reason_zh(reason: str) -> str:
+    """The Chinese for a skipped rule's reason (the report keeps the English, which callers may match on)."""
+    for prefix, zh in _REASONS_ZH:
+        if reason.startswith(prefix):
+            rest = reason[len(prefix) :] if prefix.endswith(" ") else ""
+            return zh + rest
+    if " requires no list" in reason or " excludes no list" in reason:
+        return "本项目不涉及此类名单"
+    if " has no mutually exclusive item" in reason:
+        return "本项目无互斥项目"
+    return "本项目不适用"
 
 
 def _fail_on_met(report: ValidationReport, level: str) -> bool:
@@ -308,10 +344,13 @@ def run(args: argparse.Namespace) -> int:
         inputs = load_inputs(args)
         context = build_context(args, inputs)
     except CliInputError as exc:
-        return fail(str(exc))
+        return exc.report()
     if args.dask is not None:
         if args.engine == "streaming" or args.workdir is not None:
-            return fail("--dask runs on the cluster: --engine streaming and --workdir do not apply")
+            return fail(
+                "--dask 在集群上运行，--engine streaming 与 --workdir 不适用",
+                "--dask runs on the cluster: --engine streaming and --workdir do not apply",
+            )
         try:
             report = validate_on_cluster(
                 args.dask,
@@ -322,14 +361,17 @@ def run(args: argparse.Namespace) -> int:
                 partitions=args.partitions,
             )
         except (DaskUnavailable, ValueError, OSError) as exc:
-            return fail(str(exc))
+            return fail("无法在集群上校验", "cannot validate on the cluster", [str(exc)])
         except RuntimeError as exc:  # DistributedRunError: the cluster could not finish; nothing reported
-            return fail(str(exc))
+            return fail("集群未能完成校验，未产生报告", "the cluster could not finish; nothing reported", [str(exc)])
     elif args.partitions is not None:
         if args.engine == "streaming":
-            return fail("--partitions and --engine streaming are two ways of bounding memory: choose one")
+            return fail(
+                "--partitions 与 --engine streaming 只能选其一",
+                "--partitions and --engine streaming are two ways of bounding memory: choose one",
+            )
         if args.workdir is not None and not args.workdir.is_dir():
-            return fail(f"working folder not found: {args.workdir} / 找不到工作目录")
+            return fail(f"找不到工作目录：{args.workdir}", f"working folder not found: {args.workdir}")
         report = validate_partitioned(
             inputs.roster,
             item=inputs.item,
@@ -346,12 +388,14 @@ def run(args: argparse.Namespace) -> int:
         try:
             written = write_validation_report(report, inputs.roster, out, internal_copy=args.internal_report)
         except OSError as exc:
-            return fail(f"cannot write to {out}: {exc.strerror}")
+            return fail(f"无法写入 {out}", f"cannot write to {out}: {exc.strerror}")
         print(f"输出 written: {', '.join(str(p) for p in written)}")
     if args.fail_on is not None and _fail_on_met(report, args.fail_on):
         counts = report.counts_by_verdict
-        print(
-            f"yikatong: --fail-on {args.fail_on} met: {counts['block']} blocked, {counts['review']} for review, "
+        say(
+            f"达到 --fail-on {args.fail_on} 条件：拦截 {counts['block']} 行，待复核 {counts['review']} 行，"
+            f"批次问题 {report.batch_issues.height} 项",
+            f"--fail-on {args.fail_on} met: {counts['block']} blocked, {counts['review']} for review, "
             f"{report.batch_issues.height} batch finding(s)",
             file=sys.stderr,
         )
