@@ -11,6 +11,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 
+from scripts.domain_doc import render_domain
 from yikatong.rules import RULES
 from yikatong.rules.catalogue_doc import render_rule_catalogue
 from yikatong.workflow.diagram import state_diagram_markdown
@@ -22,6 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 GENERATED: dict[str, Callable[[], str]] = {
     "docs/state-diagram.md": state_diagram_markdown,
     "docs/rules.md": lambda: render_rule_catalogue(RULES),
+    "docs/domain.md": lambda: render_domain(ROOT / "docs" / "domain.md"),
 }
 """Path (relative to the repository root) → function producing its content."""
 

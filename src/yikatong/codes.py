@@ -1,4 +1,4 @@
-"""The stable rule codes of the rule catalogue (``domain.md``), grouped by family.
+"""The stable rule codes of the rule catalogue (``docs/domain.md``), grouped by family.
 
 These strings are a public contract: host systems store and filter on them. Never rename one.
 """

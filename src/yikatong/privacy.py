@@ -1,6 +1,6 @@
 """Masking of personal data, as Polars expressions and as plain functions.
 
-The disclosure norms of ``domain.md``: a published ID keeps at most its first 6 and last 4 characters (the birth
+The disclosure norms of ``docs/domain.md``: a published ID keeps at most its first 6 and last 4 characters (the birth
 digits 7–14 always hidden), an account at most its last 4 digits, a name only its surname and, for names of three
 characters or more, its last character (``张*``, ``张*三``, ``欧阳**``). Everything the library prints, logs or puts in
 an exception goes through these functions.

@@ -38,7 +38,7 @@ ROSTER_SCHEMA: Final[dict[str, pl.DataType]] = {
     "village": pl.String(),  # 村(社区)
     "household_head_id": pl.String(),  # 户主身份证号, normalised like id_number
     "item": pl.String(),  # item code when the roster carries several items
-    # Ingestion findings, one boolean per rule code of the ingestion table of domain.md.
+    # Ingestion findings, one boolean per rule code of the ingestion table of docs/domain.md.
     "flag_row_malformed": pl.Boolean(),  # ROW_MALFORMED
     "flag_text_encoding": pl.Boolean(),  # TEXT_ENCODING
     "flag_id_excel_mangled": pl.Boolean(),  # ID_EXCEL_MANGLED (ID or account went through a numeric cell)

@@ -2,7 +2,7 @@
 
 Every function takes and returns Polars expressions over ``String`` columns, so the same code runs on a frame of
 ten rows or a lazy plan of millions. Nothing here ever "repairs" data it cannot be sure of: an ID that went through a
-numeric spreadsheet cell keeps its mangled text and is only flagged (``ID_EXCEL_MANGLED`` in ``domain.md``).
+numeric spreadsheet cell keeps its mangled text and is only flagged (``ID_EXCEL_MANGLED`` in ``docs/domain.md``).
 """
 
 from __future__ import annotations

@@ -110,7 +110,7 @@ class Rule:
     """One rule of the catalogue.
 
     Attributes:
-        code: The stable code of ``domain.md``.
+        code: The stable code of ``docs/domain.md``.
         family: ``ingestion``, ``identity``, ``accounts``, ``duplicates`` or ``amounts``.
         severity: Default severity; the item's catalogue entry may override it.
         message_zh: Chinese message shown to department users.

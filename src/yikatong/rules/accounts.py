@@ -1,7 +1,7 @@
 """Account rules 一人一卡: is the payee's account registered, active, well formed, theirs, and theirs alone?
 
 All rules read the columns of the shared registry derivation (:mod:`yikatong.rules._registry_join`); for household
-items they judge the household head's account. Decisions taken where ``domain.md`` leaves room:
+items they judge the household head's account. Decisions taken where ``docs/domain.md`` leaves room:
 
 * ``ACCOUNT_NOT_REGISTERED``: the payee has no account at all in the registry. A payee whose accounts are all
   closed, frozen or pending gets ``ACCOUNT_INACTIVE`` instead.

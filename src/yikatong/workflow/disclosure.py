@@ -1,6 +1,6 @@
 """The public list 公示 of a settled batch: masked, per town and village, from the rows the bank paid.
 
-What is published (``domain.md``): masked name (``张*``, ``张*三``, ``欧阳**``), town, village, item, period, the
+What is published (``docs/domain.md``): masked name (``张*``, ``张*三``, ``欧阳**``), town, village, item, period, the
 item's standard, the amount, the pay date, and totals per town and village. What never is: an ID number, an account
 number, a phone number, the category (a disability grade is health detail), anything about a person beyond that.
 

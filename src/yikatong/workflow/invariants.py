@@ -1,6 +1,6 @@
 """The invariants of the disbursement workflow, checked against what a store holds.
 
-``architecture.md`` lists seven invariants; :func:`check_invariants` checks each of them against a
+``docs/architecture.md`` lists seven invariants; :func:`check_invariants` checks each of them against a
 :class:`Snapshot` of a :class:`~yikatong.ports.Store` (optionally against what the bank and the treasury really did,
 and against texts the workflow produced) and returns the violations it found, each naming its invariant. It never
 raises for a broken store: a broken store is what it is there to find. Tests and ``yikatong simulate`` call it after
@@ -54,7 +54,7 @@ INVARIANTS: Final[dict[int, str]] = {
     6: "no_personal_data",
     7: "money_held",
 }
-"""Invariant number (as in ``architecture.md``) → name."""
+"""Invariant number (as in ``docs/architecture.md``) → name."""
 
 _ROW_COLUMNS: Final = ("batch_id", "row_id", "id_number", "account", "amount_fen", "status", "deadline", "note")
 
@@ -64,7 +64,7 @@ class Violation:
     """One broken invariant.
 
     Attributes:
-        invariant: The invariant's number in ``architecture.md`` (1–7).
+        invariant: The invariant's number in ``docs/architecture.md`` (1–7).
         name: Its name (:data:`INVARIANTS`).
         batch_id: The batch concerned ("" when the violation is not about one batch).
         detail: What is wrong: counts, batch and row ids, masked values; never a full ID or account number.
