@@ -9,6 +9,7 @@ from yikatong.catalog import (
     Catalog,
     FixedStandard,
     HolderNameThresholds,
+    ItemRule,
     RateStandard,
     SubsidyItem,
     TableStandard,
@@ -33,7 +34,7 @@ from yikatong.ingest import RosterForm, RosterFormat, RosterSource, read_form, r
 from yikatong.money import format_yuan, parse_yuan
 from yikatong.period import Period
 from yikatong.privacy import mask_account, mask_id, mask_name
-from yikatong.rules import Rule, ValidationContext, ValidationReport, validate, validate_partitioned
+from yikatong.rules import Finding, Rule, RuleEnv, ValidationContext, ValidationReport, validate, validate_partitioned
 from yikatong.schema import ROSTER_SCHEMA
 from yikatong.workflow import Service, build_service
 
@@ -45,9 +46,11 @@ __all__ = [
     "Catalog",
     "CatalogError",
     "DisclosureError",
+    "Finding",
     "FixedStandard",
     "HolderNameThresholds",
     "IllegalTransition",
+    "ItemRule",
     "Period",
     "PeriodKindError",
     "PermissionDenied",
@@ -59,6 +62,7 @@ __all__ = [
     "RosterFormatError",
     "RosterSource",
     "Rule",
+    "RuleEnv",
     "Service",
     "StoreError",
     "SubsidyItem",

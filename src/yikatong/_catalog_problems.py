@@ -13,6 +13,7 @@ from typing import Any
 from pydantic import ValidationError
 
 from yikatong.errors import CatalogProblem
+from yikatong.expressions import ExpressionError
 
 __all__ = ["problems_of", "show_value"]
 
@@ -27,8 +28,13 @@ def show_value(value: object) -> str:
 
 def _field(loc: tuple[int | str, ...], tags: frozenset[str]) -> str:
     # A discriminated union puts the chosen kind into the path (standard.fixed.amount); the file has standard.amount.
-    parts = [str(p) for i, p in enumerate(loc) if not (i > 0 and loc[i - 1] == "standard" and p in tags)]
-    return ".".join(parts) or "(item)"
+    # A list position is counted from 1, as a person counts the [[item.rules]] tables of the file: rules[1].code.
+    text = ""
+    for i, part in enumerate(loc):
+        if i > 0 and loc[i - 1] == "standard" and part in tags:
+            continue
+        text += f"[{part + 1}]" if isinstance(part, int) else f".{part}" if text else str(part)
+    return text or "(item)"
 
 
 def _said(kind: str, ctx: dict[str, Any]) -> tuple[str, str]:
@@ -97,10 +103,14 @@ def problems_of(exc: ValidationError, *, item: str, tags: frozenset[str] = froze
         loc = tuple(error["loc"])
         if kind == "union_tag_invalid":  # name the kind itself, not the whole table
             loc, value = (*loc, str(ctx.get("discriminator", "kind")).strip("'")), ctx.get("tag")
+        field = _field(loc, tags)
+        cause = ctx.get("error")
+        if isinstance(cause, ExpressionError) and cause.field is not None:  # a rule's check: name the rule's field
+            field, value = cause.field, cause.value
         found.append(
             CatalogProblem(
                 item=item,
-                field=_field(loc, tags),
+                field=field,
                 value=None if value is None else show_value(value),
                 message_zh=zh,
                 message_en=en,

@@ -24,7 +24,8 @@ from pydantic import (
 )
 
 from yikatong._catalog_problems import problems_of, show_value
-from yikatong.codes import ALL_CODES, Severity
+from yikatong.catalog_rules import ItemRule, check_item_rules, check_param_names, is_known_code, item_parameters
+from yikatong.codes import Severity
 from yikatong.errors import CatalogError, CatalogProblem, UnknownItem
 from yikatong.money import parse_yuan
 
@@ -35,6 +36,7 @@ __all__ = [
     "ControlName",
     "FixedStandard",
     "HolderNameThresholds",
+    "ItemRule",
     "RateStandard",
     "ReferenceListName",
     "Rounding",
@@ -162,13 +164,28 @@ class SubsidyItem(_Model):
     filed_by: Literal["department", "town"] = "department"
     """Who files the item's batches: ``town`` lets a town user create, submit and request funding for batches of
     its own residents (乡镇提交拨款申请); the department keeps every power it has either way."""
+    params: dict[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,39}$")], int | float | str | bool] = Field(
+        default_factory=dict
+    )
+    """The item's own parameters, named in its rules' checks (``max_area_mu = 50``)."""
+    rules: tuple[ItemRule, ...] = ()
+    """The item's own rules (see :mod:`yikatong.catalog_rules`)."""
+
+    @field_validator("params")
+    @classmethod
+    def _param_names(cls, value: dict[str, int | float | str | bool]) -> dict[str, int | float | str | bool]:
+        check_param_names(list(value))
+        return value
 
     @field_validator("severity")
     @classmethod
     def _known_codes(cls, value: dict[str, Severity]) -> dict[str, Severity]:
-        unknown = sorted(set(value) - ALL_CODES)
+        unknown = sorted(code for code in value if not is_known_code(code))
         if unknown:
-            raise ValueError(f"未知的规则代码：{', '.join(unknown)} / unknown rule code(s): {', '.join(unknown)}")
+            raise ValueError(
+                f"未知的规则代码：{', '.join(unknown)}（本地规则代码以 X_ 开头） / unknown rule code(s): "
+                f"{', '.join(unknown)} (local codes start with X_)"
+            )
         return value
 
     @model_validator(mode="after")
@@ -195,6 +212,17 @@ class SubsidyItem(_Model):
         or excludes (without them ``LIST_REQUIRED_MISSING`` / ``LIST_EXCLUDED_PRESENT`` could not judge anyone).
         A missing one is ``CONTROL_MISSING`` unless finance waived it for the batch."""
         return tuple(dict.fromkeys((*self.mandatory_controls, *self.requires_lists, *self.excludes_lists)))
+
+    @model_validator(mode="after")
+    def _rules_compile(self) -> SubsidyItem:
+        check_item_rules(self.rules, self.parameters())
+        return self
+
+    def parameters(self) -> dict[str, int | float | str | bool]:
+        """What the item's rule checks may name besides columns: ``standard_fen`` or ``rate_fen`` and
+        ``max_quantity``, ``cap_per_period_fen``, ``cap_per_year_fen``, ``age_min``, ``age_max`` where set (amounts in
+        fen), then the item's own ``params``."""
+        return item_parameters(self)
 
     def severity_of(self, code: str, default: Severity) -> Severity:
         """The severity of rule ``code`` for this item: the catalogue's override, else ``default``."""

@@ -22,6 +22,7 @@ from yikatong.catalog import Catalog, SubsidyItem
 from yikatong.cli._catalog import load_catalog
 from yikatong.cli._common import CliInputError, at_least, fail, say
 from yikatong.cli._dask import DaskUnavailable, validate_on_cluster
+from yikatong.cli._rules import load_rules
 from yikatong.errors import PeriodKindError, ReferenceDataError, RosterFormatError, UnknownItem
 from yikatong.ingest import (
     ContextFiles,
@@ -36,7 +37,7 @@ from yikatong.ingest import (
 from yikatong.money import format_yuan, parse_yuan
 from yikatong.period import Period, period_of_kind
 from yikatong.privacy import scrub
-from yikatong.rules import ValidationContext, ValidationReport, validate, validate_partitioned
+from yikatong.rules import RULES, ValidationContext, ValidationReport, validate, validate_partitioned
 from yikatong.rules.controls import CONTROL_LABELS, describe_controls
 
 __all__ = [
@@ -139,6 +140,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         "extra); --partitions sets the parts per split",
     )
     p.add_argument("--fail-on", choices=("block", "review"), help="exit 1 when any row (or the batch) reaches it")
+    p.add_argument(
+        "--rules",
+        action="append",
+        default=[],
+        metavar="MODULE:ATTR",
+        help="your own rules (a yikatong.rules.Rule or a sequence of them) run with the library's; repeatable; "
+        "see docs/custom-rules.md",
+    )
     p.add_argument(
         "--context",
         type=Path,
@@ -343,8 +352,10 @@ def run(args: argparse.Namespace) -> int:
     try:
         inputs = load_inputs(args)
         context = build_context(args, inputs)
+        own = [rule for spec in args.rules for rule in load_rules(spec)]
     except CliInputError as exc:
         return exc.report()
+    rules = [*RULES, *own] if own else None
     if args.dask is not None:
         if args.engine == "streaming" or args.workdir is not None:
             return fail(
@@ -379,9 +390,12 @@ def run(args: argparse.Namespace) -> int:
             context=context,
             partitions=args.partitions,
             workdir=args.workdir,
+            rules=rules,
         )
     else:
-        report = validate(inputs.roster, item=inputs.item, period=inputs.period, context=context, engine=args.engine)
+        report = validate(
+            inputs.roster, item=inputs.item, period=inputs.period, context=context, engine=args.engine, rules=rules
+        )
     print_summary(report, inputs.item, args.roster, sys.stdout)
     if args.out is not None:
         out: Path = args.out

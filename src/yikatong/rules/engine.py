@@ -63,7 +63,8 @@ def validate(
         context: Registry, reference lists, ledger, bank verification and declared totals. Rules needing what is
             not supplied are skipped, and the report says so.
         engine: ``"in-memory"`` or ``"streaming"`` (Polars' streaming engine, for rosters larger than memory).
-        rules: The rules to run; defaults to every rule of the library (:data:`yikatong.rules.RULES`).
+        rules: The rules to run; defaults to every rule of the library (:data:`yikatong.rules.RULES`). The item's
+            own rules of the catalogue (``[[item.rules]]``) run in any case.
         example_limit: Example rows kept per code in the report.
 
     Returns:
@@ -131,7 +132,8 @@ def prepare_run(
     rules: Sequence[Rule] | None,
 ) -> tuple[pl.LazyFrame, RuleEnv, list[Rule], dict[str, str]]:
     """What every runner does first: check the context, prepare the roster, and split the rules (every rule of the
-    library when ``rules`` is None) into those that run and those skipped.
+    library when ``rules`` is None, and always the item's own rules of the catalogue) into those that run and those
+    skipped.
 
     Returns:
         The prepared roster, the rules' environment, the active rules and the skipped ones (code → reason).
@@ -140,6 +142,10 @@ def prepare_run(
         from yikatong.rules.registry import RULES
 
         rules = RULES
+    from yikatong.rules.custom import item_rules
+
+    given = {r.code for r in rules}
+    rules = [*rules, *(r for r in item_rules(item) if r.code not in given)]
     ctx = context or ValidationContext()
     ctx.check()
     lf = prepare_roster(roster)
