@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test test-slow lint typecheck contracts unit wheel bench constraints clean
+.PHONY: demo test test-slow lint typecheck contracts unit wheel docs bench constraints clean
 
 # constraints.txt pins every package `make test` installs, so CI installs what was tested; `make constraints`
 # rewrites it from the working environment after a dependency changes.
@@ -17,7 +17,7 @@ $(STAMP): pyproject.toml constraints.txt
 demo: $(STAMP)
 	$(BIN)/yikatong demo --out demo-output
 
-test: lint typecheck contracts wheel unit
+test: lint typecheck contracts docs wheel unit
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests benchmarks scripts
@@ -36,6 +36,10 @@ unit: $(STAMP)
 wheel: $(STAMP)
 	PYTHON=$(PYTHON) scripts/check_wheel.sh
 
+# The documentation site (mkdocs-material, API reference by mkdocstrings from the docstrings); any warning fails.
+docs: $(STAMP)
+	NO_MKDOCS_2_WARNING=1 $(BIN)/mkdocs build --strict --quiet --site-dir site
+
 constraints: $(STAMP)
 	$(BIN)/python -m pip install --quiet -e '.[dev]'
 	$(BIN)/python -m pip freeze --exclude-editable --all | grep -v '^setuptools==' | LC_ALL=C sort -f > constraints.txt
@@ -47,4 +51,4 @@ bench: $(STAMP)
 	$(BIN)/python -m benchmarks.run
 
 clean:
-	rm -rf $(VENV) demo-output .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) demo-output site .pytest_cache .mypy_cache .ruff_cache
