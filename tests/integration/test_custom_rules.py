@@ -28,6 +28,15 @@ def _rules_module(folder: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     return folder
 
 
+def test_the_pages_catalogue_rule_is_the_one_the_example_catalogue_carries() -> None:
+    from yikatong.catalog import Catalog
+
+    toml = PAGE.split("```toml\n", 1)[1].split("```", 1)[0]
+    (rule,) = Catalog.example()["GDLBZ"].rules
+    for line in (f'code = "{rule.code}"', f'message_zh = "{rule.message_zh}"', f'check = "{rule.check}"'):
+        assert line in toml
+
+
 def test_the_pages_python_rule_runs_with_the_librarys_rules() -> None:
     namespace: dict[str, object] = {}
     exec(compile(_python_block(), "custom-rules.md", "exec"), namespace)
