@@ -18,13 +18,12 @@ import attrs
 import polars as pl
 import pytest
 
-from tests.unit._workflow_fakes import World, make_roster
+from tests.unit._workflow_fakes import World, make_roster, over_store
 from yikatong.adapters.keys import SecretKeys
 from yikatong.adapters.sqlite import SqliteStore
 from yikatong.catalog import Catalog
 from yikatong.cli import main
 from yikatong.errors import StoreError
-from yikatong.workflow import build_service
 from yikatong.workflow.audit import GENESIS_HASH, entry_hash
 from yikatong.workflow.store_check import verify_store
 
@@ -35,16 +34,7 @@ KEYS = SecretKeys(SECRET)
 def _world(catalog: Catalog, path: Path) -> tuple[World, SqliteStore]:
     world = World(catalog, keys=KEYS)
     store = SqliteStore(path)
-    world.service = build_service(
-        store=store,
-        bank=world.bank,
-        treasury=world.treasury,
-        disclosure=world.sink,
-        clock=world.clock,
-        catalog=catalog,
-        rules=world.service.rules,
-        keys=KEYS,
-    )
+    over_store(world, store, catalog, keys=KEYS)
     return world, store
 
 

@@ -10,11 +10,10 @@ from pathlib import Path
 
 import pytest
 
-from tests.unit._workflow_fakes import MAKER, World, make_roster
+from tests.unit._workflow_fakes import MAKER, World, make_roster, over_store
 from yikatong.adapters.sqlite import SqliteStore
 from yikatong.catalog import Catalog
 from yikatong.cli import main
-from yikatong.workflow import build_service
 
 
 @pytest.fixture
@@ -23,15 +22,7 @@ def store_file(tmp_path: Path, catalog: Catalog) -> Path:
     path = tmp_path / "county.yikatong"
     world = World(catalog)
     with SqliteStore(path) as store:
-        service = build_service(
-            store=store,
-            bank=world.bank,
-            treasury=world.treasury,
-            disclosure=world.sink,
-            clock=world.clock,
-            catalog=catalog,
-            rules=world.service.rules,
-        )
+        service = over_store(world, store, catalog)
         for start in (1, 10):
             batch = service.create_batch(make_roster(3, start=start), item="GLJT", period="2026-11", actor=MAKER)
             service.submit(batch.batch_id, actor=MAKER)

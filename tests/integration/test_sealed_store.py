@@ -8,7 +8,7 @@ from pathlib import Path
 import polars as pl
 import pytest
 
-from tests.unit._workflow_fakes import World, make_roster
+from tests.unit._workflow_fakes import World, make_roster, over_store
 from yikatong.adapters.keys import SecretKeys
 from yikatong.adapters.sqlite import SqliteStore
 from yikatong.catalog import Catalog
@@ -16,7 +16,7 @@ from yikatong.cli import main
 from yikatong.errors import StoreError
 from yikatong.records import Change
 from yikatong.testing.store_data import header, ledger_frame, make_rows
-from yikatong.workflow import build_service, verify_store
+from yikatong.workflow import verify_store
 
 KEYS = SecretKeys(b"county finance bureau data secret 2026")
 OTHER = SecretKeys(b"another county's secret, same length!")
@@ -27,16 +27,7 @@ def _walk(catalog: Catalog, path: Path, *, inline_rows_max: int = 5_000) -> tupl
     world = World(catalog, keys=KEYS)
     roster = make_roster(6, start=300)
     with SqliteStore(path, keys=KEYS, inline_rows_max=inline_rows_max) as store:
-        world.service = build_service(
-            store=store,
-            bank=world.bank,
-            treasury=world.treasury,
-            disclosure=world.sink,
-            clock=world.clock,
-            catalog=catalog,
-            rules=world.service.rules,
-            keys=KEYS,
-        )
+        over_store(world, store, catalog, keys=KEYS)
         batch_id = world.to("settled", roster, failed=(3,))
     return roster, batch_id
 

@@ -11,7 +11,7 @@ from yikatong.adapters.memory_reference import MemoryReference
 from yikatong.adapters.memory_store import MemoryStore
 from yikatong.catalog import Catalog
 from yikatong.errors import WithdrawalRefused
-from yikatong.ports import Keys
+from yikatong.ports import Keys, Store
 from yikatong.records import DisbursementOrder, DisclosureNotice, FundingRequest, FundingStatus, Refund
 from yikatong.rules import amounts, duplicates, identity, ingestion, ledger
 from yikatong.rules._keys import canonical_id_expr
@@ -35,6 +35,7 @@ __all__ = [
     "make_id",
     "make_roster",
     "no_deaths",
+    "over_store",
     "snapshot",
 ]
 
@@ -165,7 +166,7 @@ class FakeRegistry:
     their latest batch row names; ``changes`` (``id_number, account, status``) overrides it, as when a town reviews a
     new declaration or closes an account between validation and dispatch."""
 
-    def __init__(self, store: MemoryStore) -> None:
+    def __init__(self, store: Store) -> None:
         self.store = store
         self.changes = pl.DataFrame(schema={"id_number": pl.String, "account": pl.String, "status": pl.String})
 
@@ -283,3 +284,21 @@ def snapshot(world: World, batch_id: str) -> tuple[object, ...]:
         store.audit(),
         store.commits,
     )
+
+
+def over_store(world: World, store: Store, catalog: Catalog, *, keys: Keys | None = None) -> Service:
+    """``world``'s service wired as usual but over ``store`` (a real store file), its registry reading that store."""
+    world.registry = FakeRegistry(store)
+    world.service = build_service(
+        store=store,
+        bank=world.bank,
+        treasury=world.treasury,
+        disclosure=world.sink,
+        clock=world.clock,
+        catalog=catalog,
+        rules=TEST_RULES,
+        registry=world.registry,
+        reference=no_deaths(),
+        keys=keys,
+    )
+    return world.service

@@ -113,6 +113,37 @@ class Sealing:
             out.append((batch_id, row_id, self.cipher.lookup(str(id_number)), *e[3:], sealed))
         return out
 
+    def seal_states(self, params: Sequence[tuple[Any, ...]], *, at: int, batch_at: int, row_at: int) -> list[Any]:
+        """Row-state parameters with the approved account (position ``at``) sealed, bound to its batch and row
+        (found at ``batch_at`` and ``row_at``); unchanged in a clear store."""
+        if self.cipher is None:
+            return list(params)
+        out = []
+        for p in params:
+            value = p[at]
+            if value is not None:
+                place = f"row-state/{p[batch_at]}/{p[row_at]}"
+                value = self.cipher.seal(str(value).encode("utf-8"), place=place)
+            out.append((*p[:at], value, *p[at + 1 :]))
+        return out
+
+    def open_states(self, batch_id: str, states: Sequence[tuple[Any, ...]], *, at: int) -> list[tuple[Any, ...]]:
+        """Row states (``row_id`` first) with the approved account at ``at`` opened.
+
+        Raises:
+            StoreError: a sealed account without the key, or one that does not open.
+        """
+        out = []
+        for r in states:
+            value = r[at]
+            if isinstance(value, bytes):
+                cipher = self._need_cipher("收款账号 approved accounts")
+                value = cipher.open(value, place=f"row-state/{batch_id}/{r[0]}").decode("utf-8")
+            elif value is not None and self.sealed:
+                raise StoreError(f"{self.name}: batch {batch_id}: clear account in a sealed store / 加密库中有明文账号")
+            out.append((*r[:at], value, *r[at + 1 :]))
+        return out
+
     def lookup(self, id_number: str) -> str:
         """How the ledger stores ``id_number``: its look-up hash in a sealed store, else itself."""
         return id_number if self.cipher is None else self.cipher.lookup(id_number)

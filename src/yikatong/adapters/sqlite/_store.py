@@ -57,6 +57,7 @@ _LEDGER_UPSERT: Final = (
     "updated_at = excluded.updated_at, id_sealed = excluded.id_sealed"
 )
 _STATE_SET: Final = ", ".join(f"{c} = ?" for c in STATE_SQL_COLUMNS[1:])
+_PAY_ACCOUNT: Final = STATE_SQL_COLUMNS.index("pay_account")  # sealed in a sealed store
 
 
 class SqliteStore:
@@ -183,9 +184,9 @@ class SqliteStore:
         if p.rows_parquet is not None:
             self._insert_rows(conn, p)
         if p.row_updates:
-            cur = conn.executemany(
-                f"UPDATE row_state SET {_STATE_SET} WHERE batch_id = ? AND row_id = ?", p.row_updates
-            )
+            n = len(STATE_SQL_COLUMNS) - 1  # the update parameters are the states without row_id, then batch, row
+            updates = self.sealing.seal_states(p.row_updates, at=_PAY_ACCOUNT - 1, batch_at=n, row_at=n + 1)
+            cur = conn.executemany(f"UPDATE row_state SET {_STATE_SET} WHERE batch_id = ? AND row_id = ?", updates)
             if cur.rowcount != len(p.row_updates):
                 missing = len(p.row_updates) - cur.rowcount
                 raise StoreError(
@@ -210,7 +211,8 @@ class SqliteStore:
         conn.execute("INSERT INTO row_data (batch_id, n_rows, sha256, file, inline) VALUES (?, ?, ?, ?, ?)", params)
         columns = ("batch_id", *STATE_SQL_COLUMNS)
         conn.executemany(
-            f"INSERT INTO row_state ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})", p.row_states
+            f"INSERT INTO row_state ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
+            self.sealing.seal_states(p.row_states, at=_PAY_ACCOUNT + 1, batch_at=0, row_at=1),
         )
 
     def _append_audit(self, conn: sqlite3.Connection, p: Prepared) -> None:
@@ -300,7 +302,9 @@ class SqliteStore:
             static = self.files.read(file, expected_sha256=digest, what=what, opener=opener)
         else:
             static = read_parquet_bytes(inline, expected_sha256=digest, what=what, opener=opener)
-        state = frame_from_sql(states, ROW_SCHEMA, STATE_SQL_COLUMNS)
+        state = frame_from_sql(
+            self.sealing.open_states(batch_id, states, at=_PAY_ACCOUNT), ROW_SCHEMA, STATE_SQL_COLUMNS
+        )
         if static.height != n_rows or state.height != n_rows:
             raise StoreError(f"{what}: row data and row states disagree / 行数据与行状态不一致")
         joined = static.select(STATIC_COLUMNS).join(state, on="row_id", how="left", maintain_order="left")
