@@ -70,7 +70,7 @@ def _check(args: argparse.Namespace, anchor: str | None) -> StoreVerification | 
             return verify_store(store, key=keys.audit_key() if keys else None, anchor=anchor)
     except (StoreError, OSError, sqlite3.Error, ValueError) as exc:
         text = " ".join(str(exc).split()) or type(exc).__name__
-        return fail(f"无法读取 {args.store.name}", f"cannot read {args.store.name}", [text])
+        return fail(f"无法读取 {args.store.name} / cannot read {args.store.name}: {text}")  # one line, as documented
 
 
 def _report(result: StoreVerification) -> dict[str, object]:
