@@ -22,6 +22,7 @@ from yikatong.synth import generate
 def assert_same_report(a: ValidationReport, b: ValidationReport) -> None:
     assert a.rules_run == b.rules_run
     assert a.skipped == b.skipped
+    assert a.declared == b.declared
     assert_frame_equal(a.verdicts, b.verdicts)
     assert_frame_equal(a.issues, b.issues)
     assert_frame_equal(a.examples, b.examples)

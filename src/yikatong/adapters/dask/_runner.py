@@ -32,7 +32,7 @@ from yikatong.catalog import SubsidyItem
 from yikatong.period import Period
 from yikatong.rules._rule import Rule, RuleEnv
 from yikatong.rules.context import ValidationContext
-from yikatong.rules.engine import examples_plan, prepare_run
+from yikatong.rules.engine import examples_plan, form_fields, prepare_run
 from yikatong.rules.partitioned import DEFAULT_PART_ROWS
 from yikatong.rules.report import ISSUES_SCHEMA, ValidationReport
 from yikatong.rules.routing import (
@@ -220,6 +220,9 @@ class _Run:
             extra.append(batch_issues)
         merged, verdicts = merge_parts(ranks, issues, extra)
         examples = self._examples(pieces, merged, env, example_limit)
+        total = None
+        if "amount_fen" in env.columns:
+            total = sum(self.wait("roster total", [self.submit(_tasks.amount_total, p) for p in pieces]))
         return ValidationReport(
             item=item.code,
             period=env.period,
@@ -228,6 +231,7 @@ class _Run:
             examples=examples,
             skipped=skipped,
             rules_run=tuple(r.code for r in active),
+            **form_fields(env.context, rows, total),
         )
 
     def _whole_roster(

@@ -31,6 +31,7 @@ from yikatong.rules.routing import (
 
 __all__ = [
     "account_stage",
+    "amount_total",
     "concat",
     "context_pieces",
     "facts_columns",
@@ -168,6 +169,11 @@ def account_stage(
 def near_stage(rows: pl.DataFrame, env: RuleEnv, k: int, n: int) -> pl.DataFrame:
     """The near-duplicate pairs of the blocks of part ``k``."""
     return near_part_pairs(rows.lazy(), env, k, n)
+
+
+def amount_total(piece: pl.DataFrame) -> int:
+    """The sum of a piece's ``amount_fen`` (nulls left out), for the report's roster total."""
+    return int(piece["amount_fen"].sum() or 0)
 
 
 def rows_with_ids(piece: pl.DataFrame, row_ids: pl.Series) -> pl.DataFrame:
