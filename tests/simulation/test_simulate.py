@@ -45,6 +45,10 @@ def test_life_cycles_under_every_fault_keep_every_invariant() -> None:
     assert counts["refunds"] > 0
     assert injected.get("bank:reversal", 0) > 0
     assert injected.get("bank:withdrawn", 0) > 0
+    shown = report.as_json()
+    assert shown["rows_expired"] > 0
+    assert shown["late_corrections_refused"] > 0
+    assert shown["rows_expired"] == counts["rows_expired"]
 
 
 def test_a_well_behaved_outside_world_pays_and_publishes_without_reconciliation_exceptions() -> None:
