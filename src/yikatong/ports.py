@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Protocol, runtime_checkable
 import polars as pl
 
 from yikatong import _deprecated
+from yikatong import records as _records
 from yikatong.actors import Actor
 from yikatong.catalog import ReferenceListName
 
@@ -320,28 +321,5 @@ class Store(Protocol):
         ...
 
 
-__getattr__ = _deprecated.moved_attributes(
-    __name__,
-    "yikatong.records",
-    frozenset(
-        {
-            "EXCEPTION_SCHEMA",
-            "LEDGER_ACTIVE",
-            "LEDGER_SCHEMA",
-            "ROW_SCHEMA",
-            "ROW_STATE_SCHEMA",
-            "ROW_UPDATE_SCHEMA",
-            "AuditEntry",
-            "BatchRecord",
-            "BatchState",
-            "Change",
-            "DisbursementOrder",
-            "DisclosureNotice",
-            "FundingRequest",
-            "FundingRoute",
-            "FundingState",
-            "FundingStatus",
-            "RowStatus",
-        }
-    ),
-)
+# The records lived here before they moved to yikatong.records; the old names still resolve, with a warning.
+__getattr__ = _deprecated.moved_attributes(__name__, "yikatong.records", frozenset(_records.__all__))
