@@ -11,7 +11,7 @@ distributed = pytest.importorskip("distributed")
 
 @pytest.fixture(scope="session")
 def cluster() -> Iterator[object]:
-    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=None) as local:
+    with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as local:
         yield local
 
 

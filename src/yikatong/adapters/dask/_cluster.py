@@ -32,7 +32,7 @@ def connect(spec: str) -> Iterator[Client]:
             raise ValueError(f"集群至少需要一个工作进程 / --dask {spec}: at least one worker is needed")
         with (
             LocalCluster(
-                n_workers=workers, threads_per_worker=1 if workers else None, dashboard_address=None
+                n_workers=workers, threads_per_worker=1 if workers else None, dashboard_address=":0"
             ) as cluster,
             Client(cluster) as client,
         ):
