@@ -15,12 +15,13 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Callable, Sequence
 from types import TracebackType
-from typing import Any, Final, TypeVar
+from typing import Final, TypeVar
 
 import polars as pl
 import psycopg
 from psycopg import sql
 
+from yikatong.adapters._registry_rows import account_from_row, event_from_row
 from yikatong.adapters.postgres._frames import Connection, Session, copy_out
 from yikatong.adapters.postgres._schema import open_schema
 from yikatong.adapters.postgres._store import DEFAULT_SCHEMA
@@ -61,40 +62,6 @@ _INSERT_RECORD: Final = (
 _INSERT_EVENT: Final = (
     f"INSERT INTO account_events ({', '.join(_EVENT_COLUMNS)}) VALUES ({', '.join(['%s'] * len(_EVENT_COLUMNS))})"
 )
-
-
-def _record(row: Sequence[Any]) -> Account:
-    """An account record from a row of the record columns."""
-    id_number, seq, account, kind, bank, holder, town, status, declared_at, declared_by, reviewed_at = row
-    return Account(
-        id_number=id_number,
-        account=account,
-        kind=kind,
-        bank=bank,
-        holder_name=holder,
-        town=town,
-        status=status,
-        declared_at=dt.datetime.fromisoformat(declared_at),
-        declared_by=declared_by,
-        reviewed_at=None if reviewed_at is None else dt.datetime.fromisoformat(reviewed_at),
-        seq=seq,
-    )
-
-
-def _event(row: Sequence[Any]) -> AccountEvent:
-    """An account event from a row of the event columns."""
-    id_number, account, action, status, at, user, role, town, note = row
-    return AccountEvent(
-        id_number=id_number,
-        account=account,
-        action=action,
-        status=status,
-        at=dt.datetime.fromisoformat(at),
-        user=user,
-        role=role,
-        town=town,
-        note=note,
-    )
 
 
 class PostgresRegistry:
@@ -155,7 +122,7 @@ class PostgresRegistry:
     @staticmethod
     def _records(cur: Cursor, id_number: str) -> list[Account]:
         rows = cur.execute(f"{_SELECT_RECORDS} WHERE id_number = %s ORDER BY seq".encode(), (id_number,))
-        return [_record(r) for r in rows.fetchall()]
+        return [account_from_row(r) for r in rows.fetchall()]
 
     @staticmethod
     def _open_elsewhere(cur: Cursor, id_number: str, account: str) -> list[Account]:
@@ -164,7 +131,7 @@ class PostgresRegistry:
             "AND status IN ('pending', 'active', 'frozen')".encode(),
             (account, id_number),
         )
-        return [_record(r) for r in rows]
+        return [account_from_row(r) for r in rows]
 
     @staticmethod
     def _insert(cur: Cursor, record: Account) -> None:
@@ -342,7 +309,7 @@ class PostgresRegistry:
                 f"SELECT {', '.join(_EVENT_COLUMNS)} FROM account_events WHERE id_number = %s ORDER BY seq".encode(),
                 (id_number,),
             ).fetchall()
-        return tuple(_event(r) for r in rows)
+        return tuple(event_from_row(r) for r in rows)
 
     def records(self, id_number: str) -> tuple[Account, ...]:
         """Every declaration record of the person, oldest first (for inspection and tests)."""

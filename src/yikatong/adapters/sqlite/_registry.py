@@ -16,10 +16,11 @@ import sqlite3
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import Any, Final, TypeVar
+from typing import Final, TypeVar
 
 import polars as pl
 
+from yikatong.adapters._registry_rows import account_from_row, event_from_row
 from yikatong.adapters.sqlite._schema import connect_store
 from yikatong.errors import StoreError
 from yikatong.ports import Clock
@@ -56,38 +57,6 @@ _RECORD_COLUMNS: Final = (
 _EVENT_COLUMNS: Final = ("id_number", "account", "action", "status", "at", "user", "role", "town", "note")
 _OPEN: Final = ("pending", "active", "frozen")
 _T = TypeVar("_T")
-
-
-def _record(row: Sequence[Any]) -> Account:
-    id_number, seq, account, kind, bank, holder, town, status, declared_at, declared_by, reviewed_at = row
-    return Account(
-        id_number=id_number,
-        account=account,
-        kind=kind,
-        bank=bank,
-        holder_name=holder,
-        town=town,
-        status=status,
-        declared_at=dt.datetime.fromisoformat(declared_at),
-        declared_by=declared_by,
-        reviewed_at=None if reviewed_at is None else dt.datetime.fromisoformat(reviewed_at),
-        seq=seq,
-    )
-
-
-def _event(row: Sequence[Any]) -> AccountEvent:
-    id_number, account, action, status, at, user, role, town, note = row
-    return AccountEvent(
-        id_number=id_number,
-        account=account,
-        action=action,
-        status=status,
-        at=dt.datetime.fromisoformat(at),
-        user=user,
-        role=role,
-        town=town,
-        note=note,
-    )
 
 
 class SqliteRegistry:
@@ -153,7 +122,7 @@ class SqliteRegistry:
         rows = conn.execute(
             f"SELECT {', '.join(_RECORD_COLUMNS)} FROM accounts WHERE id_number = ? ORDER BY seq", (id_number,)
         )
-        return [_record(r) for r in rows]
+        return [account_from_row(r) for r in rows]
 
     @staticmethod
     def _open_elsewhere(conn: sqlite3.Connection, id_number: str, account: str) -> list[Account]:
@@ -162,7 +131,7 @@ class SqliteRegistry:
             "AND status IN ('pending', 'active', 'frozen')",
             (account, id_number),
         )
-        return [_record(r) for r in rows]
+        return [account_from_row(r) for r in rows]
 
     @staticmethod
     def _insert(conn: sqlite3.Connection, record: Account) -> None:
@@ -343,7 +312,7 @@ class SqliteRegistry:
         rows = self.connection.execute(
             f"SELECT {', '.join(_EVENT_COLUMNS)} FROM account_events WHERE id_number = ? ORDER BY seq", (id_number,)
         )
-        return tuple(_event(r) for r in rows)
+        return tuple(event_from_row(r) for r in rows)
 
     def records(self, id_number: str) -> tuple[Account, ...]:
         """Every declaration record of the person, oldest first (for inspection and tests)."""
