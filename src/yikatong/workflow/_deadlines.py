@@ -20,9 +20,9 @@ from attrs import frozen
 from yikatong.errors import IllegalTransition, PermissionDenied
 from yikatong.workflow._core import ServiceCore
 from yikatong.workflow.audit import scrub
-from yikatong.workflow.corrections import QUEUE_COLUMNS, correction_queue
 from yikatong.workflow.roles import Actor, require_role
 from yikatong.workflow.statuses import plan_moves
+from yikatong.workflow.work_views import DUE_SOON_DAYS, WorkView, carried_rows, scoped_correction_queue, work_view
 
 __all__ = ["DeadlineSteps", "Extension", "Worklist"]
 
@@ -72,16 +72,8 @@ class DeadlineSteps(ServiceCore):
 
     def _carried(self) -> pl.DataFrame:
         """``batch_id, row_id`` of returned rows that a live correction batch carries (not expired, not listed)."""
-        parts = [pl.DataFrame(schema={"batch_id": pl.String, "row_id": pl.Int64})]
-        for b in self.store.batches():
-            if b.corrects is None or b.state in _ENDED:
-                continue
-            parts.append(
-                self.store.rows(b.batch_id)
-                .filter((pl.col("status") != "withdrawn") & pl.col("corrects_row_id").is_not_null())
-                .select(pl.lit(b.corrects).alias("batch_id"), pl.col("corrects_row_id").alias("row_id"))
-            )
-        return pl.concat(parts)
+        batches = tuple(b for b in self.store.batches() if b.corrects is not None)
+        return carried_rows(batches, {b.batch_id: self.store.rows(b.batch_id) for b in batches})
 
     def expire_overdue(self, *, actor: Actor | None = None) -> pl.DataFrame:
         """Move every returned row past its correction deadline to ``expired`` (one audited change per batch).
@@ -306,22 +298,9 @@ class DeadlineSteps(ServiceCore):
         Raises:
             PermissionDenied: a bank or the treasury, or a department or town asking for another's rows.
         """
-        department, town = _queue_scope(actor, department, town)
-        day = as_of or self._today()
-        frames = [
-            self.store.rows(b.batch_id)
-            .filter(pl.col("status").is_in(["returned", "expired"]))
-            .with_columns(pl.lit(b.item).alias("item"), pl.lit(b.period).alias("period"))
-            for b in self.store.batches()
-            if department is None or b.department == department
-        ]
-        waiting = (
-            pl.concat(frames) if frames else self.store.rows("").with_columns(pl.lit(None, pl.String).alias("period"))
+        return scoped_correction_queue(
+            self.store, actor=actor, as_of=as_of or self._today(), department=department, town=town
         )
-        if town is not None:
-            waiting = waiting.filter(pl.col("town") == town)
-        waiting = waiting.join(self._carried(), on=["batch_id", "row_id"], how="anti")
-        return correction_queue(waiting, as_of=day)
 
     def overdue_corrections(
         self,
@@ -344,17 +323,30 @@ class DeadlineSteps(ServiceCore):
         """
         if actor.role not in ("department", "town", "finance", "audit"):
             raise PermissionDenied(f"role {actor.role!r} has no correction worklist / 无更正待办")
-        queue = self.correction_queue(actor=actor, as_of=as_of)
         day = as_of or self._today()
-        return Worklist(day, queue.filter(~pl.col("overdue")), queue.filter(pl.col("overdue")).select(QUEUE_COLUMNS))
+        queue = self.correction_queue(actor=actor, as_of=day)
+        return Worklist(day, queue.filter(~pl.col("overdue")), queue.filter(pl.col("overdue")))
 
+    def work_view(
+        self,
+        *,
+        actor: Actor,
+        department: str | None = None,
+        town: str | None = None,
+        as_of: dt.date | None = None,
+        due_soon_days: int = DUE_SOON_DAYS,
+    ) -> WorkView:
+        """The reader's correction queue with deadline states, batch results and rows still held.
 
-def _queue_scope(actor: Actor, department: str | None, town: str | None) -> tuple[str | None, str | None]:
-    """The department and town a reader's correction queue is limited to."""
-    if actor.role in ("finance", "audit", "system"):
-        return department, town
-    if actor.role == "department" and department in (None, actor.department):
-        return actor.department, town
-    if actor.role == "town" and town in (None, actor.town):
-        return department, actor.town
-    raise PermissionDenied(f"{actor.user} ({actor.role}) may not read this correction queue / 无权查看该更正队列")
+        The service's clock gives the county date and zone; see :func:`yikatong.workflow.work_views.work_view`,
+        which this calls over the service's store.
+        """
+        return work_view(
+            self.store,
+            actor=actor,
+            as_of=as_of or self._today(),
+            department=department,
+            town=town,
+            due_soon_days=due_soon_days,
+            zone=self.clock.zone,
+        )
