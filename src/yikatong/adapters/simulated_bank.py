@@ -21,51 +21,23 @@ from collections.abc import Callable, Mapping
 import polars as pl
 from attrs import define
 
+from yikatong.adapters._bank_book import BANK_REASONS, PAID_REASON, AccountBook, book_failure, reason_text
+from yikatong.adapters._bank_faults import RESULT_SCHEMA, contradictions, duplicates, phantoms, wrong_amounts
+from yikatong.adapters._bank_sms import SMS_SCHEMA, sms_notices
 from yikatong.adapters.faults import Faults, uniform
 from yikatong.errors import WithdrawalRefused
-from yikatong.privacy import mask_account_expr
 from yikatong.records import DisbursementOrder
 
 __all__ = ["BANK_REASONS", "RESULT_SCHEMA", "SimulatedBank"]
 
-BANK_REASONS: dict[str, str] = {
-    "ACCOUNT_CLOSED": "账户已销户",
-    "ACCOUNT_FROZEN": "账户冻结",
-    "NAME_MISMATCH": "户名不符",
-    "ACCOUNT_NOT_FOUND": "账号不存在",
-    "ID_MISMATCH": "证件号码不符",
-    "PAYMENT_RETURNED": "款项退回",
-}
-"""Per-row failure codes the simulated bank returns, with the text a bank's return file carries."""
-
-_PAID_REASON = "交易成功"
 _REVERSAL_CODES = ("ACCOUNT_CLOSED", "PAYMENT_RETURNED")
 
-RESULT_SCHEMA: dict[str, pl.DataType] = {
-    "row_id": pl.Int64(),
-    "outcome": pl.String(),
-    "amount_fen": pl.Int64(),
-    "reason_code": pl.String(),
-    "reason": pl.String(),
-}
-"""The columns of :meth:`SimulatedBank.results`, as :class:`yikatong.ports.Bank` documents them."""
-
 _ORDER_COLUMNS = ("row_id", "id_number", "name", "account", "amount_fen")
-_BOOK_COLUMNS = ("account", "id_number", "name", "status")
 _PAYMENT_SCHEMA: dict[str, pl.DataType] = {
     "batch_id": pl.String(),
     "row_id": pl.Int64(),
     "account": pl.String(),
     "amount_fen": pl.Int64(),
-}
-_SMS_SCHEMA: dict[str, pl.DataType] = {
-    "batch_id": pl.String(),
-    "row_id": pl.Int64(),
-    "account_masked": pl.String(),
-    "item": pl.String(),
-    "period": pl.String(),
-    "amount_fen": pl.Int64(),
-    "text": pl.String(),
 }
 
 
@@ -78,27 +50,6 @@ class _Order:
     paid: bool = False  # the money went out (the bank had the funds)
     withdrawn: bool = False  # taken back before its money arrived: never paid
     accounts: pl.DataFrame | None = None  # row_id, account: kept once paid, for the book of reversals
-
-
-def _reason_text(code: pl.Expr) -> pl.Expr:
-    return code.replace_strict(BANK_REASONS, default=None, return_dtype=pl.String).fill_null(_PAID_REASON)
-
-
-def _book_failure(book_id: pl.Expr, book_name: pl.Expr, status: pl.Expr) -> pl.Expr:
-    """The failure code the account book gives a row (null when the book has nothing against it)."""
-    return (
-        pl.when(status.is_null())
-        .then(pl.lit("ACCOUNT_NOT_FOUND"))
-        .when(book_id != pl.col("id_number"))
-        .then(pl.lit("ID_MISMATCH"))
-        .when(book_name != pl.col("name"))
-        .then(pl.lit("NAME_MISMATCH"))
-        .when(status == "closed")
-        .then(pl.lit("ACCOUNT_CLOSED"))
-        .when(status == "frozen")
-        .then(pl.lit("ACCOUNT_FROZEN"))
-        .otherwise(pl.lit(None, dtype=pl.String))
-    )
 
 
 class SimulatedBank:
@@ -131,7 +82,7 @@ class SimulatedBank:
     ) -> None:
         self.faults = faults if faults is not None else Faults()
         self._rng = random.Random(seed)
-        self._book = None if accounts is None else self._check_book(accounts)
+        self._book = AccountBook(accounts)
         self._item_names = dict(item_names or {})
         self._funding = funding
         self._orders: dict[str, _Order] = {}
@@ -141,23 +92,6 @@ class SimulatedBank:
         self.injected: Counter[str] = Counter()
         self.duplicate_submissions = 0
 
-    @staticmethod
-    def _check_book(accounts: pl.DataFrame) -> pl.DataFrame:
-        missing = [c for c in _BOOK_COLUMNS if c not in accounts.columns]
-        if missing:
-            raise ValueError(f"account book lacks columns {missing}")
-        book = accounts.select(_BOOK_COLUMNS)
-        if book.get_column("account").is_duplicated().any():
-            raise ValueError("account book lists an account more than once")
-        return book.rename({"id_number": "book_id", "name": "book_name", "status": "book_status"})
-
-    def _join_book(self, rows: pl.DataFrame) -> pl.DataFrame:
-        if self._book is None:
-            return rows.with_columns(
-                book_id=pl.col("id_number"), book_name=pl.col("name"), book_status=pl.lit("active", dtype=pl.String)
-            )
-        return rows.join(self._book, on="account", how="left", maintain_order="left")
-
     # -- 联网核查 ----------------------------------------------------------------------------------------------
 
     def verify_accounts(self, rows: pl.DataFrame) -> pl.DataFrame:
@@ -166,8 +100,8 @@ class SimulatedBank:
         Returns:
             ``row_id``, ``verified`` (Boolean), ``reason`` (the bank's text, null when verified).
         """
-        joined = self._join_book(rows.select("row_id", "id_number", "name", "account"))
-        code = _book_failure(pl.col("book_id"), pl.col("book_name"), pl.col("book_status"))
+        joined = self._book.join(rows.select("row_id", "id_number", "name", "account"))
+        code = book_failure(pl.col("book_id"), pl.col("book_name"), pl.col("book_status"))
         return joined.select(
             pl.col("row_id"),
             code.is_null().alias("verified"),
@@ -267,9 +201,9 @@ class SimulatedBank:
             .then(pl.lit("NAME_MISMATCH"))
             .otherwise(pl.lit(None, dtype=pl.String))
         )
-        decided = self._join_book(rows).with_columns(
+        decided = self._book.join(rows).with_columns(
             reason_code=pl.coalesce(
-                _book_failure(pl.col("book_id"), pl.col("book_name"), pl.col("book_status")), by_rate
+                book_failure(pl.col("book_id"), pl.col("book_name"), pl.col("book_status")), by_rate
             )
         )
         return decided.select(
@@ -277,7 +211,7 @@ class SimulatedBank:
             pl.when(pl.col("reason_code").is_null()).then(pl.lit("paid")).otherwise(pl.lit("failed")).alias("outcome"),
             pl.col("amount_fen"),
             pl.col("reason_code"),
-            _reason_text(pl.col("reason_code")).alias("reason"),
+            reason_text(pl.col("reason_code")).alias("reason"),
             pl.lit(False).alias("delivered"),
             pl.lit(False).alias("seen"),  # the true result went out unaltered at least once
             (
@@ -303,28 +237,7 @@ class SimulatedBank:
             )
         )
         item = self._item_names.get(order.item, order.item)
-        yuan = pl.concat_str(
-            (pl.col("amount_fen") // 100).cast(pl.String),
-            pl.lit("."),
-            (pl.col("amount_fen") % 100).cast(pl.String).str.zfill(2),
-        )
-        self._sms.append(
-            paid.select(
-                pl.lit(order.batch_id).alias("batch_id"),
-                "row_id",
-                mask_account_expr(pl.col("account")).alias("account_masked"),
-                pl.lit(item).alias("item"),
-                pl.lit(order.period).alias("period"),
-                "amount_fen",
-                pl.concat_str(
-                    pl.lit("【一卡通】您尾号"),
-                    pl.col("account").str.slice(-4, 4),
-                    pl.lit(f"的账户收到{item}（{order.period}）"),
-                    yuan,
-                    pl.lit("元。"),
-                ).alias("text"),
-            ).cast(_SMS_SCHEMA)  # type: ignore[arg-type]
-        )
+        self._sms.append(sms_notices(paid, batch_id=order.batch_id, item=item, period=order.period))
 
     # -- results -------------------------------------------------------------------------------------------
 
@@ -364,37 +277,26 @@ class SimulatedBank:
             state.truth = truth = truth.with_columns(delivered=pl.col("delivered") | pl.col("row_id").is_in(released))
         state.truth = truth = self._reverse(batch_id, state, truth)
         known = truth.filter(pl.col("delivered"))
-        wrong = self._wrong_amounts(release)
+        wrong = wrong_amounts(release, f, self._rng, self.injected)
         # only a result the consumer had in hand can be contradicted; a bank that never told the truth is not
         # contradicting itself, it is lying, and the workflow could not tell
-        flipped = self._contradictions(truth.filter(pl.col("seen") & (pl.col("outcome") != "reversed")))
+        seen = truth.filter(pl.col("seen") & (pl.col("outcome") != "reversed"))
+        flipped = contradictions(seen, f, self._rng, self.injected)
         # a wrong amount or a flipped result stands in for the row's true result in this call; the next call has it
         shown = known.join(pl.concat([wrong.select("row_id"), flipped.select("row_id")]), on="row_id", how="anti")
         state.truth = truth.with_columns(seen=pl.col("seen") | pl.col("row_id").is_in(shown["row_id"].implode()))
         # a reversed row was paid first: the bank keeps reporting that payment beside the reversal
         credited = shown.filter(pl.col("outcome") == "reversed").with_columns(
-            outcome=pl.lit("paid"), reason_code=pl.lit(None, dtype=pl.String), reason=pl.lit(_PAID_REASON)
+            outcome=pl.lit("paid"), reason_code=pl.lit(None, dtype=pl.String), reason=pl.lit(PAID_REASON)
         )
-        parts = [wrong, credited, shown, self._duplicates(shown), flipped]
+        parts = [wrong, credited, shown, duplicates(shown, f, self._rng, self.injected), flipped]
         if f.phantom and self._rng.random() < f.phantom:
-            parts.append(self._phantoms(truth))
+            parts.append(phantoms(truth, self._rng, self.injected))
         out = pl.concat([p.select(RESULT_SCHEMA.keys()) for p in parts])
         if out.height > 1 and self._rng.random() < f.out_of_order:
             out = out.sample(fraction=1.0, shuffle=True, seed=self._rng.getrandbits(32))
             self.injected["out_of_order"] += 1
         return out.cast(RESULT_SCHEMA)  # type: ignore[arg-type]
-
-    def _wrong_amounts(self, release: pl.DataFrame) -> pl.DataFrame:
-        """Some rows released by this call, with another amount (their true result comes with the next call)."""
-        if not self.faults.amount_mismatch or not release.height:
-            return release.clear()
-        wrong = release.filter(uniform(pl.col("row_id"), self._rng) < self.faults.amount_mismatch).with_columns(
-            amount_fen=pl.when(pl.col("row_id") % 2 == 0)
-            .then(pl.col("amount_fen") * 2)
-            .otherwise(pl.col("amount_fen") + 1)
-        )
-        self.injected["amount_mismatch"] += wrong.height
-        return wrong
 
     def _reverse(self, batch_id: str, state: _Order, truth: pl.DataFrame) -> pl.DataFrame:
         """Money of some paid rows the consumer already saw comes back now (退汇); the truth shows them reversed."""
@@ -411,7 +313,7 @@ class SimulatedBank:
             return truth
         code = pl.when(pl.col("row_id") % 2 == 0).then(pl.lit(_REVERSAL_CODES[0])).otherwise(pl.lit(_REVERSAL_CODES[1]))
         reversed_rows = back.with_columns(outcome=pl.lit("reversed"), reason_code=code).with_columns(
-            reason=_reason_text(pl.col("reason_code"))
+            reason=reason_text(pl.col("reason_code"))
         )
         self.injected["reversal"] += back.height
         accounts = state.accounts if state.accounts is not None else back.select("row_id", account=pl.lit(""))
@@ -421,44 +323,6 @@ class SimulatedBank:
             .cast(_PAYMENT_SCHEMA)  # type: ignore[arg-type]
         )
         return truth.update(reversed_rows.select("row_id", "outcome", "reason_code", "reason"), on="row_id")
-
-    def _duplicates(self, shown: pl.DataFrame) -> pl.DataFrame:
-        """Known results that appear twice in this call."""
-        if not self.faults.duplicate or not shown.height:
-            return shown.clear()
-        dup = shown.filter(uniform(pl.col("row_id"), self._rng) < self.faults.duplicate)
-        self.injected["duplicate"] += dup.height
-        return dup
-
-    def _contradictions(self, seen: pl.DataFrame) -> pl.DataFrame:
-        """Reversals of results an earlier call showed: paid then failed (退汇), or failed then paid."""
-        if not self.faults.contradiction or not seen.height:
-            return seen.clear()
-        flip = seen.filter(uniform(pl.col("row_id"), self._rng) < self.faults.contradiction)
-        paid = pl.col("outcome") == "paid"
-        flipped = flip.with_columns(
-            outcome=pl.when(paid).then(pl.lit("failed")).otherwise(pl.lit("paid")),
-            reason_code=pl.when(paid).then(pl.lit("PAYMENT_RETURNED")).otherwise(pl.lit(None, dtype=pl.String)),
-        ).with_columns(reason=_reason_text(pl.col("reason_code")))
-        self.injected["contradiction"] += flipped.height
-        return flipped
-
-    def _phantoms(self, truth: pl.DataFrame) -> pl.DataFrame:
-        """One to three results for rows that were never in the order."""
-        n = self._rng.randint(1, 3)
-        top = int(truth.get_column("row_id").max() or 0)  # type: ignore[arg-type]
-        start = top + 1 + self._rng.randint(0, 1000)
-        self.injected["phantom"] += n
-        return pl.DataFrame(
-            {
-                "row_id": list(range(start, start + n)),
-                "outcome": ["paid"] * n,
-                "amount_fen": [self._rng.randint(100, 50_000) for _ in range(n)],
-                "reason_code": [None] * n,
-                "reason": [_PAID_REASON] * n,
-            },
-            schema=RESULT_SCHEMA,
-        )
 
     # -- what the bank really did ---------------------------------------------------------------------------
 
@@ -509,7 +373,7 @@ class SimulatedBank:
     def sms(self) -> pl.DataFrame:
         """Every SMS sent to a payee: ``batch_id``, ``row_id``, ``account_masked``, ``item``, ``period``,
         ``amount_fen``, ``text`` (the account shows its last 4 digits only)."""
-        return pl.concat(self._sms) if self._sms else pl.DataFrame(schema=_SMS_SCHEMA)
+        return pl.concat(self._sms) if self._sms else pl.DataFrame(schema=SMS_SCHEMA)
 
     def paid_fen(self, batch_id: str) -> int:
         """Money the bank paid out for a batch."""
