@@ -174,3 +174,14 @@ def test_a_task_that_fails_stops_the_run_with_a_clear_error_and_no_report(
     (folder / "part-0.parquet").write_bytes(b"not parquet")
     with pytest.raises(DistributedRunError, match="no report was made"):
         validate_distributed(str(folder), client=client, item=catalog["GLJT"], period="2026-11")
+
+
+def test_a_missing_mandatory_control_is_reported_by_the_cluster_as_by_the_single_plan(
+    catalog: Catalog, client: Client
+) -> None:
+    roster = pl.DataFrame({"id_number": [_id("50024119400101001"), _id("50024119500101002")], "amount": ["100"] * 2})
+    one = validate(roster, item=catalog["GLJT"], period="2026-11")
+    cluster = validate_distributed(roster, item=catalog["GLJT"], period="2026-11", client=client, partitions=2)
+    assert "CONTROL_MISSING" in cluster.batch_issues["code"].to_list()
+    assert cluster.batch_blocked
+    assert_same_report(one, cluster)

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Sequence
 from typing import TextIO
 
 import polars as pl
 
 from yikatong.catalog import SubsidyItem
 from yikatong.period import Period
-from yikatong.rules import ValidationContext, ValidationReport
+from yikatong.rules import Rule, ValidationContext, ValidationReport
 
 __all__ = ["DaskUnavailable", "validate_on_cluster"]
 
@@ -26,9 +27,13 @@ def validate_on_cluster(
     period: Period,
     context: ValidationContext,
     partitions: int | None,
+    rules: Sequence[Rule] | None = None,
     err: TextIO | None = None,
 ) -> ValidationReport:
     """Validate ``roster`` on the cluster ``spec`` names (``local[:N]`` or a scheduler address).
+
+    ``rules`` (the library's plus those of ``--rules``) reach the workers as code, so a rules module in the current
+    folder need not be installed on the cluster.
 
     Raises:
         DaskUnavailable: when ``dask.distributed`` cannot be imported.
@@ -55,5 +60,12 @@ def validate_on_cluster(
     with connect(spec) as client:
         stream.write(f"集群 cluster: {spec}, {len(client.scheduler_info().get('workers', {}))} workers\n")
         return validate_distributed(
-            roster, item=item, period=period, context=context, client=client, partitions=partitions, progress=progress
+            roster,
+            item=item,
+            period=period,
+            context=context,
+            client=client,
+            partitions=partitions,
+            rules=rules,
+            progress=progress,
         )

@@ -370,6 +370,7 @@ def run(args: argparse.Namespace) -> int:
                 period=inputs.period,
                 context=context,
                 partitions=args.partitions,
+                rules=rules,
             )
         except (DaskUnavailable, ValueError, OSError) as exc:
             return fail("无法在集群上校验", "cannot validate on the cluster", [str(exc)])

@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import math
 from collections.abc import Callable, Mapping, Sequence
+from types import ModuleType
 from typing import Any
 
 import polars as pl
@@ -27,6 +28,7 @@ from attrs import evolve
 from distributed import Client, Future, as_completed
 
 from yikatong.adapters.dask import _tasks
+from yikatong.adapters.dask._byvalue import carried, own_modules
 from yikatong.adapters.dask._inputs import sources, with_paths, workers
 from yikatong.catalog import SubsidyItem
 from yikatong.period import Period
@@ -137,6 +139,7 @@ class _Run:
         self.client = client
         self.progress = progress
         self.held: list[Future] = []
+        self.modules: tuple[ModuleType, ...] = ()
 
     def release(self) -> None:
         for future in self.held:
@@ -210,6 +213,7 @@ class _Run:
             pl.LazyFrame(schema=schema), item=item, period=period, context=context, rules=rules
         )
         routing = route(active, env)
+        self.modules = own_modules(active)
         rows = sum(heights)
         n = partitions or max(workers(self.client), math.ceil(rows / DEFAULT_PART_ROWS))
 
@@ -238,9 +242,11 @@ class _Run:
         self, pieces: Sequence[Future], env: RuleEnv, routing: Routing
     ) -> tuple[dict[str, float | None], pl.DataFrame | None]:
         """The facts and the batch rules' findings, over the columns they read, gathered here."""
-        columns = _columns_read(env, routing)
-        if not columns:
+        if not routing.batch and not routing.facts:
             return {}, None
+        # A batch rule may read no roster column at all (CONTROL_MISSING looks at the context only): it still runs,
+        # over the row numbers, so that every batch finding validate reports is reported here too.
+        columns = _columns_read(env, routing) or ["row_id"]
         parts = self.wait("batch facts", [self.submit(_tasks.facts_columns, p, columns) for p in pieces])
         lf = pl.concat(parts).lazy()
         figures, batch = whole_roster_plans(lf, env, routing, count=False)
@@ -253,7 +259,8 @@ class _Run:
         self, pieces: Sequence[Future], env: RuleEnv, routing: Routing, n: int
     ) -> tuple[pl.LazyFrame, pl.LazyFrame, list[pl.DataFrame]]:
         """Every split in turn (shuffle, then rules): the main parts' ranks and issues, the other findings."""
-        ship = _shipped(env, routing)
+        ship = carried(_shipped(env, routing), self.modules)
+        sent = carried(routing, self.modules)
         ranks: list[pl.DataFrame] = []
         issues: list[pl.DataFrame] = []
         extra: list[pl.DataFrame] = []
@@ -268,7 +275,7 @@ class _Run:
             }
             outputs = [
                 self.submit(
-                    _tasks.split_stage, rows[k], {name: c[k] for name, c in context.items()}, ship, routing, split, n
+                    _tasks.split_stage, rows[k], {name: c[k] for name, c in context.items()}, ship, sent, split, n
                 )
                 for k in range(n)
             ]
@@ -304,8 +311,9 @@ class _Run:
                 "shuffle registry by account", [self.submit(_lazy, registry)], n, _tasks.context_pieces, n, "account"
             )
         )
+        accounts = carried(routing.account, self.modules)
         futures = [
-            self.submit(_tasks.account_stage, keys[k], None if holders is None else holders[k], ship, routing.account)
+            self.submit(_tasks.account_stage, keys[k], None if holders is None else holders[k], ship, accounts)
             for k in range(n)
         ]
         found = self.wait("rules by account", futures)
