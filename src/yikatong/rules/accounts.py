@@ -12,10 +12,11 @@ items they judge the household head's account. Decisions taken where ``docs/doma
   account is not in the registry) any length accepted for some kind passes (10–25). No account at all fails.
 * ``ACCOUNT_LUHN``: only for cards and social-security cards (or an unknown kind of card length 13–19); passbook
   account numbers carry no Luhn digit.
-* ``HOLDER_NAME_MISMATCH``: scored with ``rapidfuzz.fuzz.ratio`` on name keys (:mod:`yikatong.rules._names`);
-  for household items only the head's own row is compared, since other members' names are not the holder's.
-* ``ACCOUNT_SHARED``: block when, in this batch, the account pays several different persons; review when the
-  registry records the account under someone else (the ledger carries no account numbers, so it cannot tell).
+* ``HOLDER_NAME_MISMATCH``: scored with ``rapidfuzz.fuzz.ratio`` on name keys (``_holder_names.py``); for
+  household items only the head's own row is compared, since other members' names are not the holder's.
+* ``ACCOUNT_SHARED`` (its batch counts in ``_account_spread.py``): block when, in this batch, the account pays
+  several different persons; review when the registry records the account under someone else (the ledger carries
+  no account numbers, so it cannot tell).
 * ``PERSON_MULTIPLE_ACCOUNTS``: review when, in this batch, the payee is reached through several accounts, or the
   registry shows more than one open (active or frozen) account for the payee. A pending change next to the active
   account is the normal way to change accounts and is not counted.
@@ -24,12 +25,16 @@ items they judge the household head's account. Decisions taken where ``docs/doma
 from __future__ import annotations
 
 import polars as pl
-from rapidfuzz import fuzz
-from rapidfuzz.process import cpdist
 
-from yikatong.privacy import mask_account_expr, mask_id_expr, mask_name_expr
+from yikatong.privacy import mask_account_expr, mask_id_expr
+from yikatong.rules._account_spread import (
+    BATCH_SPREAD,
+    batch_spread,
+    multiple_accounts_finding,
+    shared_account_finding,
+)
+from yikatong.rules._holder_names import NAME_SCORE, holder_name_finding, name_scores
 from yikatong.rules._keys import cached
-from yikatong.rules._names import name_key_expr
 from yikatong.rules._registry_join import REGISTRY_JOIN
 from yikatong.rules._rule import Derivation, Finding, Rule, RuleEnv
 
@@ -50,21 +55,6 @@ def luhn_ok_expr(digits: pl.Expr) -> pl.Expr:
             d = d * 2 - (d >= 5).cast(pl.UInt64) * 9
         total = total + d
     return total % 10 == 0
-
-
-def name_scores(pairs: pl.Series) -> pl.Series:
-    """``fuzz.ratio`` (0–100) of the two string fields of a struct Series; identical pairs score 100 without
-    scoring, pairs with a null side give null. Used in one ``map_batches`` over the pair columns."""
-    left, right = (pairs.struct.field(f) for f in pairs.struct.fields[:2])
-    differ = (left != right).fill_null(False)
-    index = differ.arg_true()
-    scored = cpdist(
-        left.gather(index).to_list(), right.gather(index).to_list(), scorer=fuzz.ratio, dtype="float64", workers=-1
-    )
-    out = pl.repeat(100.0, len(pairs), dtype=pl.Float64, eager=True).alias("score")
-    if len(index):
-        out = out.scatter(index, pl.Series(scored, dtype=pl.Float64))
-    return pl.select(pl.when(left.is_null() | right.is_null()).then(None).otherwise(out)).to_series()
 
 
 def _household_note(env: RuleEnv) -> pl.Expr:
@@ -164,124 +154,6 @@ def _luhn(env: RuleEnv) -> Finding:
     )
 
 
-def _add_name_score(lf: pl.LazyFrame, env: RuleEnv) -> pl.LazyFrame:
-    compare = pl.col("_holder").is_not_null() & pl.col("name").is_not_null()
-    if env.item.unit == "household":
-        compare = compare & (pl.col("_payee_id") == pl.col("id_number"))
-    pair = pl.struct(
-        pl.when(compare).then(name_key_expr(pl.col("name"))).alias("a"),
-        pl.when(compare).then(name_key_expr(pl.col("_holder"))).alias("b"),
-    )
-    return lf.with_columns(
-        pair.map_batches(name_scores, return_dtype=pl.Float64, is_elementwise=True).alias("_holder_score")
-    )
-
-
-NAME_SCORE = Derivation(name="holder_name_score", apply=cached(_add_name_score), after=(REGISTRY_JOIN,))
-
-
-def _holder_name(env: RuleEnv) -> Finding:
-    score = pl.col("_holder_score")
-    thresholds = env.item.holder_name
-    return Finding(
-        hit=score < thresholds.review_below,
-        severity=pl.when(score < thresholds.block_below).then(pl.lit("block")).otherwise(pl.lit("review")),
-        evidence=pl.concat_str(
-            pl.lit("holder "),
-            mask_name_expr(pl.col("_holder")),
-            pl.lit(" vs roster "),
-            mask_name_expr(pl.col("name")),
-            pl.lit(", score "),
-            score.round(1).cast(pl.String),
-        ),
-    )
-
-
-def _add_batch_spread(lf: pl.LazyFrame, env: RuleEnv) -> pl.LazyFrame:
-    """Per account, the distinct payees in the batch; per payee, the distinct accounts: two small group-bys joined
-    back, so evidence can name the other rows."""
-    lf = lf.cache()  # read several times: the group-bys and the joins back
-    base = lf.select("row_id", "_payee_key", "_pay_account")
-    by_account = batch_spread(
-        base.filter(pl.col("_pay_account").is_not_null()), "_pay_account", "_payee_key", "_acct_payees", "_acct_rows"
-    )
-    by_payee = batch_spread(
-        base.filter(pl.col("_pay_account").is_not_null() & pl.col("_payee_key").is_not_null()),
-        "_payee_key",
-        "_pay_account",
-        "_payee_accounts",
-        "_payee_rows",
-    )
-    return lf.join(by_account, on="_pay_account", how="left", maintain_order="left").join(
-        by_payee, on="_payee_key", how="left", maintain_order="left"
-    )
-
-
-def batch_spread(base: pl.LazyFrame, key: str, other: str, count_name: str, rows_name: str) -> pl.LazyFrame:
-    """Keys with more than one distinct ``other``: the count, and the first ten row ids (listed only for those
-    keys, which are few, so the row lists are not built for every account of the batch)."""
-    counts = (
-        base.group_by(key).agg(pl.col(other).n_unique().cast(pl.Int64).alias(count_name)).filter(pl.col(count_name) > 1)
-    )
-    rows = (
-        base.join(counts.select(key), on=key, how="semi")
-        .group_by(key)
-        .agg(pl.col("row_id").sort().head(10).cast(pl.String).str.join(", ").alias(rows_name))
-    )
-    return counts.join(rows, on=key, how="left")
-
-
-BATCH_SPREAD = Derivation(name="account_batch_spread", apply=cached(_add_batch_spread), after=(REGISTRY_JOIN,))
-
-
-def _shared(env: RuleEnv) -> Finding:
-    in_batch = pl.col("_acct_payees") > 1
-    registry = pl.col("_owner_other") if env.context.registry is not None else pl.lit(False)
-    return Finding(
-        hit=in_batch | registry,
-        severity=pl.when(in_batch).then(pl.lit("block")).otherwise(pl.lit("review")),
-        evidence=pl.when(in_batch)
-        .then(
-            pl.concat_str(
-                pl.lit("account "),
-                mask_account_expr(pl.col("_pay_account")),
-                pl.lit(" pays "),
-                pl.col("_acct_payees").cast(pl.String),
-                pl.lit(" different persons in this batch (rows "),
-                pl.col("_acct_rows"),
-                pl.lit(")"),
-            )
-        )
-        .otherwise(
-            pl.concat_str(
-                pl.lit("account "),
-                mask_account_expr(pl.col("_pay_account")),
-                pl.lit(" is registered to another person"),
-            )
-        ),
-    )
-
-
-def _multiple(env: RuleEnv) -> Finding:
-    in_batch = pl.col("_payee_accounts") > 1
-    batch_evidence = pl.concat_str(
-        pl.lit("payee reached through "),
-        pl.col("_payee_accounts").cast(pl.String),
-        pl.lit(" accounts in this batch (rows "),
-        pl.col("_payee_rows"),
-        pl.lit(")"),
-    )
-    if env.context.registry is None:
-        return Finding(hit=in_batch, evidence=batch_evidence)
-    registry_evidence = pl.concat_str(
-        pl.lit("registry: "), pl.col("_reg_open_n").cast(pl.String), pl.lit(" open accounts")
-    )
-    return Finding(
-        hit=in_batch | (pl.col("_reg_open_n") > 1),
-        evidence=pl.when(in_batch).then(batch_evidence).otherwise(registry_evidence),
-    )
-
-
 def _join_verification(lf: pl.LazyFrame, env: RuleEnv) -> pl.LazyFrame:
     verification = env.context.bank_verification
     assert verification is not None  # the rule declares the input
@@ -376,7 +248,7 @@ RULES: tuple[Rule, ...] = (
         severity="block",
         message_zh="账户开户人姓名与收款人姓名不一致",
         message_en="the account holder's name differs from the payee's name",
-        build=_holder_name,
+        build=holder_name_finding,
         columns=("id_number", "name"),
         inputs=("registry",),
         derivations=(NAME_SCORE,),
@@ -388,7 +260,7 @@ RULES: tuple[Rule, ...] = (
         severity="review",
         message_zh="同一账户为多个不同人员收款",
         message_en="one account receives for several different persons",
-        build=_shared,
+        build=shared_account_finding,
         columns=("id_number",),
         derivations=(BATCH_SPREAD,),
         key="account",
@@ -399,7 +271,7 @@ RULES: tuple[Rule, ...] = (
         severity="review",
         message_zh="同一人员通过多个账户收款",
         message_en="one person is reached through several accounts",
-        build=_multiple,
+        build=multiple_accounts_finding,
         columns=("id_number",),
         derivations=(BATCH_SPREAD,),
         key="payee",

@@ -36,10 +36,10 @@ from attrs import frozen
 from rapidfuzz.distance import Levenshtein
 from rapidfuzz.process import cpdist
 
+from yikatong.rules._holder_names import name_scores
 from yikatong.rules._keys import cached
 from yikatong.rules._names import name_key_expr
 from yikatong.rules._rule import Derivation, Finding, Rule, RuleEnv
-from yikatong.rules.accounts import name_scores
 
 __all__ = [
     "ID_MAX",

@@ -25,10 +25,10 @@ from typing import Final, Literal
 import polars as pl
 from attrs import evolve, frozen
 
+from yikatong.rules._account_spread import batch_spread
 from yikatong.rules._idparse import id_key_expr as person_key_expr
 from yikatong.rules._registry_join import REGISTRY_JOIN, account_owners, owner_other_expr, registry_rows
 from yikatong.rules._rule import Derivation, Rule, RuleEnv
-from yikatong.rules.accounts import batch_spread
 from yikatong.rules.context import ValidationContext
 from yikatong.rules.engine import build_plan, severity_rank, verdict_expr
 from yikatong.rules.near import merge_pairs, near_pairs, near_per_row
