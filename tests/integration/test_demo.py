@@ -202,7 +202,7 @@ def test_audit_verify_passes_on_the_demo_store(demo: DemoRun) -> None:
 def _texts(out: Path, stdout: str) -> dict[str, str]:
     texts = {"stdout": stdout, "summary.json": (out / "summary.json").read_text(encoding="utf-8")}
     texts["summary.txt"] = (out / "summary.txt").read_text(encoding="utf-8")
-    for path in sorted((out / "disclosure").rglob("*")):
+    for path in [*sorted((out / "disclosure").rglob("*")), *sorted(out.glob("汇总表-*"))]:
         if path.suffix in (".csv", ".html"):
             texts[str(path)] = path.read_text(encoding="utf-8-sig")
         elif path.suffix == ".xlsx":
@@ -300,6 +300,7 @@ def test_an_earlier_demos_outputs_are_replaced_so_make_demo_runs_again(tmp_path:
     (out / "bank" / "inbox" / "RET_old.dat").write_text("old", encoding="utf-8")
     (out / "yikatong.db").write_bytes(b"old store")
     (out / "summary.json").write_text("{}", encoding="utf-8")
+    (out / "汇总表-2026-10.xlsx").write_bytes(b"an earlier month's summary")
     prepare_folder(out, force=False)
     assert list(out.iterdir()) == []
 

@@ -15,6 +15,7 @@ from yikatong.demo._runner import (
     DemoResult,
     prepare_folder,
     run_demo,
+    summary_report_names,
 )
 from yikatong.demo._summary import STATUS_LABELS, collect, render
 
@@ -31,4 +32,5 @@ __all__ = [
     "prepare_folder",
     "render",
     "run_demo",
+    "summary_report_names",
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import shutil
 from collections.abc import Sequence
 from pathlib import Path
@@ -12,6 +13,7 @@ from typing import Any, Final
 from attrs import frozen
 
 from yikatong.adapters.keys import SecretKeys, keys_from_env
+from yikatong.adapters.summary_report import write_summary_report
 from yikatong.catalog import Catalog
 from yikatong.demo._county import County
 from yikatong.demo._month import run_month
@@ -20,6 +22,8 @@ from yikatong.demo._summary import collect, render
 from yikatong.ingest import load_ledger, read_roster
 from yikatong.period import Period
 from yikatong.synth import generate
+from yikatong.workflow.roles import Actor
+from yikatong.workflow.summary import summarise_period
 
 __all__ = [
     "DEFAULT_ITEMS",
@@ -28,9 +32,11 @@ __all__ = [
     "DEFAULT_SEED",
     "DEMO_KEY_FILE",
     "OUTPUTS",
+    "SUMMARY_REPORT",
     "DemoResult",
     "prepare_folder",
     "run_demo",
+    "summary_report_names",
 ]
 
 DEFAULT_ROWS: Final = 4_000
@@ -54,7 +60,20 @@ OUTPUTS: Final = (
     "summary.json",
     "summary.txt",
 )
-"""What the demo writes into its folder: what a new run replaces (nothing else is ever touched)."""
+"""What the demo writes into its folder: what a new run replaces (nothing else is ever touched), besides the month's
+汇总表 (:func:`summary_report_names`)."""
+
+SUMMARY_REPORT: Final = re.compile(r"^汇总表-\d{4}-\d{2}\.(xlsx|html)$")
+"""The names of the month's 汇总表 files the demo writes (``汇总表-2026-11.xlsx`` and ``.html``)."""
+
+
+def summary_report_names(period: str) -> tuple[str, str]:
+    """The month's 汇总表 files: ``汇总表-<period>.xlsx`` and ``汇总表-<period>.html``."""
+    return f"汇总表-{period}.xlsx", f"汇总表-{period}.html"
+
+
+def _demo_output(name: str) -> bool:
+    return name in OUTPUTS or SUMMARY_REPORT.match(name) is not None
 
 
 @frozen
@@ -87,14 +106,14 @@ def prepare_folder(out: Path, *, force: bool) -> None:
     if out.exists() and not out.is_dir():
         raise FileExistsError(f"{out} exists and is not a folder / 输出路径不是文件夹")
     present = {p.name for p in out.iterdir()} if out.exists() else set()
-    earlier_demo = bool(present) and present <= set(OUTPUTS) and bool(present & {"summary.json", "yikatong.db"})
+    earlier_demo = all(_demo_output(n) for n in present) and bool(present & {"summary.json", "yikatong.db"})
     if present and not (earlier_demo or force):
         raise FileExistsError(
             f"{out} holds files that are not an earlier demo's outputs; choose another --out, or pass --force to "
             "replace the demo's outputs there (other files are kept) / 输出文件夹中有其他文件，请换一个文件夹，"
             "或加 --force 覆盖演示结果（其他文件保留）"
         )
-    for name in OUTPUTS:
+    for name in (*OUTPUTS, *sorted(n for n in present if SUMMARY_REPORT.match(n))):
         path = out / name
         if path.is_dir():
             shutil.rmtree(path)
@@ -118,7 +137,8 @@ def run_demo(
 
     The folder receives ``input/`` (the generated roster as a department's GB18030 export, with its registry,
     reference lists and truth), ``yikatong.db`` (the store), ``bank/`` (order, verification and result files),
-    ``disclosure/`` (the public lists) and ``summary.json``.
+    ``disclosure/`` (the public lists), ``summary.json`` and the month's 汇总表 (``汇总表-<period>.xlsx`` and
+    ``.html``, :func:`yikatong.workflow.summary.summarise_period`).
 
     Args:
         out: The output folder: missing, empty, or holding an earlier demo's outputs (replaced); anything else
@@ -180,6 +200,12 @@ def run_demo(
             audit_key=keys.audit_key(),
             key_file=None if key_file is None else key_file.name,
         )
+        report = summarise_period(
+            county.store, the_period, actor=Actor(user="财政局-统计", role="finance"), catalog=catalog
+        )
+        for name in summary_report_names(the_period.label):
+            write_summary_report(report, folder / name)
+        shown.step("汇总", "summary report", ", ".join(summary_report_names(the_period.label)))
     finally:
         county.close()
     text = render(summary)

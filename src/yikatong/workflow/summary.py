@@ -1,0 +1,348 @@
+"""汇总上报: a period's payments and money per item, town, village, department and month, for finance to report.
+
+:func:`summarise_period` reads the store (never writes it) and returns a :class:`PeriodSummary`: the figures per
+chosen grouping, per item and month (for the chart), per batch, and in total; the waivers of mandatory controls
+and the extensions of correction deadlines decided for the period's batches; and the audit log's head, so that a
+printed report can be matched with the log it came from.
+
+A batch belongs to the month it was sent to the bank in (报盘, its ``dispatch`` in the audit log, on the county
+calendar), whatever period it pays for: a yearly subsidy paid out in November is in November's report, and a
+correction sent in December is in December's. ``2026-11`` holds the batches dispatched in that month, ``2026-Q4``
+those of its three months, ``2026`` the whole year's. A batch's figures are its state when the report is made (the
+audit head printed with it): results, reversals and refunds that came after its month count in its month. The
+batch's own payment period is the ``period`` column.
+
+The figures (:data:`SUMMARY_FIGURES`) come from the payment ledger and the batch headers only, so the totals are the
+ledger's to the fen: ``sent = paid + failed + reversed + awaiting results`` and ``funded = paid + outstanding +
+refunded`` (``paid`` net of reversals). How batch-level funding and refunds are shared among towns and months is
+said in :mod:`yikatong.workflow._summary_money`. No ID number, account or name appears in any table.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Sequence
+from typing import Final, Literal, get_args
+
+import polars as pl
+from attrs import frozen
+
+from yikatong.catalog import Catalog
+from yikatong.localtime import local_date
+from yikatong.period import Period
+from yikatong.ports import Store
+from yikatong.records import AuditEntry, BatchRecord
+from yikatong.workflow._summary_money import payment_entries
+from yikatong.workflow.audit import scrub
+from yikatong.workflow.funds import batch_money, records_frame
+from yikatong.workflow.roles import Actor, require_role
+
+__all__ = [
+    "DEFAULT_GROUPS",
+    "SUMMARY_FIGURES",
+    "SUMMARY_READERS",
+    "PeriodSummary",
+    "SummaryGroup",
+    "parse_groups",
+    "summarise_period",
+]
+
+SummaryGroup = Literal["item", "town", "village", "department", "month", "period"]
+"""What a summary can be grouped by."""
+
+DEFAULT_GROUPS: Final[tuple[SummaryGroup, ...]] = ("item", "town", "month")
+"""The grouping of 汇总表 when none is asked for: item × town × month."""
+
+SUMMARY_READERS: Final = ("finance", "audit", "system")
+"""Roles that may summarise a period: finance reports it, audit supervises it."""
+
+SUMMARY_FIGURES: Final[tuple[str, ...]] = (
+    "payees",
+    "sent_rows",
+    "sent_fen",
+    "funded_fen",
+    "paid_rows",
+    "paid_fen",
+    "failed_rows",
+    "failed_fen",
+    "reversed_rows",
+    "reversed_fen",
+    "refunded_fen",
+    "outstanding_fen",
+)
+"""The figures of every summary table, integers (money in fen):
+
+* ``payees``: different persons sent to a bank; ``sent_rows``/``sent_fen``: payments sent (报盘);
+* ``funded_fen``: what the treasury funded (拨付);
+* ``paid_*``: paid and not reversed (已发放); ``failed_*``: refused by the bank (失败); ``reversed_*``: paid,
+  then the money came back (退汇);
+* ``refunded_fen``: given back to the treasury (缴回国库);
+* ``outstanding_fen``: still held at the bank: failed, reversed or unanswered, not yet reissued or refunded.
+"""
+
+_WAIVER_COLUMNS: Final[dict[str, pl.DataType]] = {
+    "batch_id": pl.String(),
+    "item": pl.String(),
+    "control": pl.String(),
+    "reason": pl.String(),
+    "proposed_by": pl.String(),
+    "approved_by": pl.String(),
+    "at": pl.Datetime("us", "UTC"),
+}
+_EXTENSION_COLUMNS: Final[dict[str, pl.DataType]] = {
+    "batch_id": pl.String(),
+    "item": pl.String(),
+    "rows": pl.Int64(),
+    "until": pl.String(),
+    "reason": pl.String(),
+    "requested_by": pl.String(),
+    "decision": pl.String(),
+    "decided_by": pl.String(),
+    "at": pl.Datetime("us", "UTC"),
+}
+
+
+@frozen(kw_only=True)
+class PeriodSummary:
+    """The 汇总表 of one period, as Polars frames.
+
+    Attributes:
+        period: The report's period.
+        groups: The grouping of :attr:`table`.
+        table: One row per group (:attr:`groups` columns, ``item_name`` when a catalogue was given, then
+            :data:`SUMMARY_FIGURES`), sorted by the group columns.
+        monthly: Per ``item`` and ``month``: :data:`SUMMARY_FIGURES` (the chart of monthly amounts).
+        batches: Per batch: ``batch_id, item, department, period, state, corrects``, then ``sent_fen,
+            funded_fen, drawn_fen, paid_fen, failed_fen, reversed_fen, refunded_fen, held_fen``.
+        totals: One row: :data:`SUMMARY_FIGURES` over the whole period.
+        waivers: Waivers of mandatory controls of the period's batches: ``batch_id, item, control, reason,
+            proposed_by, approved_by`` (null while awaiting approval), ``at``.
+        extensions: Extensions of correction deadlines: ``batch_id, item, rows, until, reason, requested_by,
+            decision`` (``granted``, ``refused`` or ``pending``), ``decided_by``, ``at``.
+        head: The audit log's last entry when the summary was made (None on an empty log).
+    """
+
+    period: Period
+    groups: tuple[SummaryGroup, ...]
+    table: pl.DataFrame
+    monthly: pl.DataFrame
+    batches: pl.DataFrame
+    totals: pl.DataFrame
+    waivers: pl.DataFrame
+    extensions: pl.DataFrame
+    head: AuditEntry | None
+
+    def total(self, figure: str) -> int:
+        """One figure of :attr:`totals` (``"paid_fen"``…)."""
+        return int(self.totals[figure][0])
+
+
+def parse_groups(text: str | Sequence[str]) -> tuple[SummaryGroup, ...]:
+    """``"item,town"`` (or a sequence) as groups, in the order given, each once.
+
+    Raises:
+        ValueError: an unknown group, or none at all.
+    """
+    names = [n.strip() for n in (text.split(",") if isinstance(text, str) else text) if n.strip()]
+    known = get_args(SummaryGroup)
+    unknown = [n for n in names if n not in known]
+    if unknown or not names:
+        raise ValueError(
+            f"汇总维度无效：{', '.join(unknown) or '(空)'}，可选 {', '.join(known)} / invalid grouping "
+            f"{', '.join(unknown) or '(empty)'}: choose from {', '.join(known)}"
+        )
+    return tuple(dict.fromkeys(n for n in names if n in known))  # type: ignore[misc]
+
+
+def _dispatch_days(entries: Sequence[AuditEntry]) -> dict[str, dt.date]:
+    """Per batch, the county date it was first sent to the bank (报盘)."""
+    days: dict[str, dt.date] = {}
+    for entry in entries:
+        if entry.action == "dispatch" and entry.batch_id not in days:
+            days[entry.batch_id] = local_date(entry.at)
+    return days
+
+
+def _figures() -> list[pl.Expr]:
+    status, fen = pl.col("status"), pl.col("amount_fen")
+    out = [
+        pl.col("id_number").n_unique().cast(pl.Int64).alias("payees"),
+        pl.len().cast(pl.Int64).alias("sent_rows"),
+        fen.sum().alias("sent_fen"),
+        pl.col("funded_fen").sum(),
+    ]
+    for name in ("paid", "failed", "reversed"):
+        out += [
+            (status == name).sum().cast(pl.Int64).alias(f"{name}_rows"),
+            fen.filter(status == name).sum().alias(f"{name}_fen"),
+        ]
+    out += [pl.col("refunded_fen").sum(), pl.col("outstanding_fen").sum()]
+    return out
+
+
+def _grouped(entries: pl.DataFrame, keys: Sequence[str]) -> pl.DataFrame:
+    figures = _figures()
+    if not keys:
+        total = entries.select(figures)
+        return total.with_columns(pl.col(SUMMARY_FIGURES).fill_null(0).cast(pl.Int64))
+    return (
+        entries.group_by(list(keys))
+        .agg(figures)
+        .with_columns(pl.col(SUMMARY_FIGURES).fill_null(0).cast(pl.Int64))
+        .sort(list(keys), nulls_last=True)
+        .select(*keys, *SUMMARY_FIGURES)
+    )
+
+
+def _decisions(log: Sequence[AuditEntry], chosen: dict[str, BatchRecord]) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Waivers and extensions of the chosen batches, as the audit log records them."""
+    waivers: dict[tuple[str, str], dict[str, object]] = {}
+    extensions: list[dict[str, object]] = []
+    for entry in log:
+        record = chosen.get(entry.batch_id)
+        if record is None:
+            continue
+        if entry.action in ("waive_control", "approve_waiver"):
+            control = str(json.loads(entry.details or "{}").get("control", ""))
+            key = (entry.batch_id, control)
+            if entry.action == "waive_control":
+                waivers[key] = {
+                    "batch_id": entry.batch_id,
+                    "item": record.item,
+                    "control": control,
+                    "reason": scrub(entry.reason),
+                    "proposed_by": entry.actor,
+                    "approved_by": None,
+                    "at": entry.at,
+                }
+            elif key in waivers:
+                waivers[key] |= {"approved_by": entry.actor, "at": entry.at}
+        elif entry.action == "request_extension":
+            details = json.loads(entry.details or "{}")
+            extensions.append(
+                {
+                    "batch_id": entry.batch_id,
+                    "item": record.item,
+                    "rows": len(details.get("rows", [])),
+                    "until": str(details.get("until", "")),
+                    "reason": scrub(entry.reason),
+                    "requested_by": entry.actor,
+                    "decision": "pending",
+                    "decided_by": None,
+                    "at": entry.at,
+                }
+            )
+        elif entry.action in ("grant_extension", "refuse_extension"):
+            pending = [e for e in extensions if e["batch_id"] == entry.batch_id and e["decision"] == "pending"]
+            if pending:
+                decision = "granted" if entry.action == "grant_extension" else "refused"
+                pending[-1] |= {"decision": decision, "decided_by": entry.actor, "at": entry.at}
+    return (
+        pl.DataFrame(list(waivers.values()), schema=_WAIVER_COLUMNS, orient="row"),
+        pl.DataFrame(extensions, schema=_EXTENSION_COLUMNS, orient="row"),
+    )
+
+
+def summarise_period(
+    store: Store,
+    period: str | Period,
+    /,
+    *,
+    actor: Actor,
+    groups: str | Sequence[str] = DEFAULT_GROUPS,
+    catalog: Catalog | None = None,
+) -> PeriodSummary:
+    """The 汇总表 of ``period``: payments and money per group, per item and month, per batch and in total.
+
+    Args:
+        store: The store to read (it is only read).
+        period: ``YYYY``, ``YYYY-Qn`` or ``YYYY-MM`` (a day ``YYYY-MM-DD`` too); the batches sent to the bank
+            within it are summarised.
+        actor: The reader: finance, audit or the system (:data:`SUMMARY_READERS`).
+        groups: The grouping of :attr:`PeriodSummary.table` (default item × town × month), any of ``item``,
+            ``town``, ``village``, ``department``, ``month``.
+        catalog: When given, the tables name each item (``item_name``).
+
+    Returns:
+        The summary; with no batch in the period its tables are empty and its totals zero.
+
+    Raises:
+        PermissionDenied: another role.
+        ValueError: the period or the grouping is not valid.
+    """
+    require_role(actor, SUMMARY_READERS, "summarise a period")
+    the_period = Period.parse(period)
+    keys = parse_groups(groups)
+    head = store.audit_head()
+    chosen: dict[str, BatchRecord] = {}
+    months: dict[str, str] = {}
+    log = store.audit()
+    sent_on = _dispatch_days(log)
+    for record in store.batches():
+        day = sent_on.get(record.batch_id)
+        if day is not None and the_period.start <= day <= the_period.end:
+            chosen[record.batch_id] = record
+            months[record.batch_id] = day.strftime("%Y-%m")
+    records = tuple(chosen.values())
+    ledger = store.ledger().filter(pl.col("batch_id").is_in(list(chosen)))
+    row_columns = ["batch_id", "row_id", "town", "village", "status", "corrects_row_id"]
+    rows = pl.concat(
+        [store.rows("").select(row_columns), *(store.rows(b).select(row_columns) for b in chosen)], how="vertical"
+    )
+    entries = payment_entries(records, months, ledger, rows)
+    table = _grouped(entries, keys)
+    monthly = _grouped(entries, ("item", "month"))
+    if catalog is not None:
+        names = pl.DataFrame(
+            {"item": [i.code for i in catalog], "item_name": [i.name for i in catalog]},
+            schema={"item": pl.String, "item_name": pl.String},
+        )
+        if "item" in keys:
+            at = keys.index("item") + 1
+            table = table.join(names, on="item", how="left").select(
+                *keys[:at], "item_name", *keys[at:], *SUMMARY_FIGURES
+            )
+        monthly = monthly.join(names, on="item", how="left").select("item", "item_name", "month", *SUMMARY_FIGURES)
+    money = batch_money(records_frame(records), store.ledger().filter(pl.col("batch_id").is_in(list(chosen))))
+    per_batch = entries.group_by("batch_id").agg(
+        pl.col("amount_fen").filter(pl.col("status") == "paid").sum().alias("net_paid_fen")
+    )
+    headers = pl.DataFrame(
+        [(b.batch_id, b.item, b.department, b.period) for b in records],
+        schema={"batch_id": pl.String, "item": pl.String, "department": pl.String, "period": pl.String},
+        orient="row",
+    )
+    batches = (
+        headers.join(money, on="batch_id", how="left")
+        .join(per_batch, on="batch_id", how="left")
+        .with_columns(pl.col("net_paid_fen").fill_null(0).cast(pl.Int64).alias("paid_fen"))
+        .select(
+            "batch_id",
+            "item",
+            "department",
+            "period",
+            "state",
+            "corrects",
+            "sent_fen",
+            "funded_fen",
+            "drawn_fen",
+            "paid_fen",
+            "failed_fen",
+            "reversed_fen",
+            "refunded_fen",
+            "held_fen",
+        )
+    )
+    waivers, extensions = _decisions(log, chosen)
+    return PeriodSummary(
+        period=the_period,
+        groups=keys,
+        table=table,
+        monthly=monthly,
+        batches=batches,
+        totals=_grouped(entries, ()),
+        waivers=waivers,
+        extensions=extensions,
+        head=head,
+    )
