@@ -18,7 +18,7 @@ import string
 import tomllib
 from importlib import resources
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, get_args
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -65,38 +65,18 @@ FieldName = Literal[
 reading; ``amount``/``total``/``*_total`` are written in the section's ``amount_unit``; in verification files
 ``batch_id`` carries the request id. ``memo`` writes ``value`` with ``{item}``, ``{period}``, ``{batch_id}`` filled."""
 
-NUMERIC_FIELDS: frozenset[str] = frozenset(
-    [
-        "serial",
-        "row_id",
-        "amount",
-        "count",
-        "total",
-        "paid_count",
-        "paid_total",
-        "failed_count",
-        "failed_total",
-        "reversed_count",
-        "reversed_total",
-    ]
+_CONTROL_FIELDS: tuple[str, ...] = tuple(
+    name for name in get_args(FieldName) if name in ("count", "total") or name.endswith(("_count", "_total"))
 )
+"""The record counts and control totals (``count``, ``total``, ``paid_count``, …): every one is a number, and every
+one belongs in a header or trailer record, never in a detail record."""
+
+NUMERIC_FIELDS: frozenset[str] = frozenset(["serial", "row_id", "amount", *_CONTROL_FIELDS])
 _CONSTANT_FIELDS: frozenset[str] = frozenset(["literal", "filler", "memo"])
 _DETAIL_ONLY: frozenset[str] = frozenset(
     ["serial", "row_id", "account", "name", "id_number", "amount", "status", "reason_code", "reason"]
 )
-_SUMMARY_ONLY: frozenset[str] = frozenset(
-    [
-        "date",
-        "count",
-        "total",
-        "paid_count",
-        "paid_total",
-        "failed_count",
-        "failed_total",
-        "reversed_count",
-        "reversed_total",
-    ]
-)
+_SUMMARY_ONLY: frozenset[str] = frozenset(["date", *_CONTROL_FIELDS])
 
 
 MEMO_PLACEHOLDERS: frozenset[str] = frozenset(["item", "period", "batch_id", "date"])
