@@ -11,6 +11,7 @@ import pytest
 
 import yikatong
 from yikatong.adapters.validation_report import (
+    control_table,
     issues_with_lines,
     line_table,
     rule_table,
@@ -105,17 +106,17 @@ def _sheet_xml(path: Path) -> dict[str, str]:
         }
 
 
-def test_the_workbook_has_three_sheets_with_frozen_headers_filters_and_no_formula(
+def test_the_workbook_has_four_sheets_with_frozen_headers_filters_and_no_formula(
     report: ValidationReport, roster: pl.DataFrame, tmp_path: Path
 ) -> None:
     write_validation_report(report, roster, tmp_path / "out")
     book = tmp_path / "out" / "report.xlsx"
     sheets = pl.read_excel(book, sheet_id=0)
-    assert list(sheets) == ["问题清单", "规则统计", "分乡镇"]
+    assert list(sheets) == ["问题清单", "规则统计", "分乡镇", "控制项"]
     assert sheets["问题清单"].height == roster.height
     xml = _sheet_xml(book)
     worksheets = [text for name, text in xml.items() if name.startswith("xl/worksheets/sheet")]
-    assert len(worksheets) == 3
+    assert len(worksheets) == 4
     for text in worksheets:
         assert 'state="frozen"' in text
         assert "<autoFilter" in text
@@ -158,3 +159,40 @@ def test_the_page_is_self_contained_escaped_and_masked(
     assert not any(n in page for n in FULL_NUMBERS)
     assert "张三" not in page
     assert "张*" in page
+
+
+def test_a_missing_control_shows_as_missing_in_the_workbook_and_on_the_page(
+    report: ValidationReport, roster: pl.DataFrame, tmp_path: Path
+) -> None:
+    controls = control_table(report)
+    missing = controls.filter(pl.col("状态") == "缺失 missing")["代码"].to_list()
+    assert missing == list(report.controls.missing)
+    assert missing  # GLJT makes the registry, the ledger and the deceased list mandatory; none was given
+    write_validation_report(report, roster, tmp_path / "out")
+    sheet = pl.read_excel(tmp_path / "out" / "report.xlsx", sheet_name="控制项")
+    assert sheet["状态"].to_list().count("缺失 missing") == len(missing)
+    page = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
+    assert "<h2>控制项 controls</h2>" in page
+    assert "缺失 missing" in page
+
+
+def test_a_waived_control_is_shown_with_its_reason_masked_in_the_workbook_and_on_the_page(
+    roster: pl.DataFrame, tmp_path: Path
+) -> None:
+    reason = "名单未到，经局长批准（批文号 500241194101010018 附后）"
+    context = yikatong.ValidationContext(waived_controls={"deceased": reason})
+    report = yikatong.validate(roster, item=CATALOG["GLJT"], period="2026-11", context=context)
+    assert report.controls.waived == {"deceased": reason}
+    controls = control_table(report)
+    (row,) = controls.filter(pl.col("代码") == "deceased").iter_rows(named=True)
+    assert row["状态"] == "已豁免 waived"
+    assert row["必需"] == "是"
+    assert "经局长批准" in row["豁免理由"]
+    assert "500241194101010018" not in row["豁免理由"]
+    write_validation_report(report, roster, tmp_path / "out")
+    sheet = pl.read_excel(tmp_path / "out" / "report.xlsx", sheet_name="控制项")
+    assert "已豁免 waived" in sheet["状态"].to_list()
+    page = (tmp_path / "out" / "report.html").read_text(encoding="utf-8")
+    assert "已豁免 waived" in page
+    assert "经局长批准" in page
+    assert "500241194101010018" not in page

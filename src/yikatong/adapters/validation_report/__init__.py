@@ -2,7 +2,7 @@
 ``issues.parquet`` with each finding's source line, written beside ``verdicts.parquet``.
 
 :func:`write_validation_report` writes them all (``yikatong validate --out DIR`` calls it); :func:`line_table`,
-:func:`rule_table` and :func:`town_table` give the same tables as Polars frames.
+:func:`rule_table`, :func:`town_table` and :func:`control_table` give the same tables as Polars frames.
 """
 
 from __future__ import annotations
@@ -15,6 +15,7 @@ import polars as pl
 from yikatong.adapters.validation_report._html import html_page
 from yikatong.adapters.validation_report._tables import (
     OFFICE_COLUMNS,
+    control_table,
     issues_with_lines,
     line_table,
     rule_table,
@@ -25,6 +26,7 @@ from yikatong.rules.report import ValidationReport
 
 __all__ = [
     "OFFICE_COLUMNS",
+    "control_table",
     "issues_with_lines",
     "line_table",
     "rule_table",
@@ -68,13 +70,14 @@ def write_validation_report(
     paths.append(report.write_json(out / "summary.json"))
     rules = rule_table(report)
     towns = town_table(report, roster)
+    controls = control_table(report)
     workbooks = [("report.xlsx", False)] + ([("report-internal.xlsx", True)] if internal_copy else [])
     written: list[Path] = []
     for name, unmasked in workbooks:
         path = out / name
-        path.write_bytes(xlsx_bytes(line_table(report, roster, unmasked=unmasked), rules, towns))
+        path.write_bytes(xlsx_bytes(line_table(report, roster, unmasked=unmasked), rules, towns, controls))
         written.append(path)
     page = out / "report.html"
     heading = title or f"名单校验报告 validation report — {report.item} {report.period}"
-    page.write_text(html_page(report, rules, towns, title=heading), encoding="utf-8")
+    page.write_text(html_page(report, rules, towns, controls, title=heading), encoding="utf-8")
     return [*paths, written[0], page, *written[1:]]

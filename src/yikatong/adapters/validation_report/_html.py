@@ -85,13 +85,17 @@ def _table(frame: pl.DataFrame, numeric: frozenset[str] = frozenset()) -> str:
     return f"<table><thead><tr>{head}</tr></thead><tbody>{''.join(body)}</tbody></table>"
 
 
-def html_page(report: ValidationReport, rules: pl.DataFrame, towns: pl.DataFrame, *, title: str) -> str:
+def html_page(
+    report: ValidationReport, rules: pl.DataFrame, towns: pl.DataFrame, controls: pl.DataFrame, *, title: str
+) -> str:
     """The page as text.
 
     Args:
         report: The validation result (verdict counts, examples, skipped rules).
         rules: :func:`~yikatong.adapters.validation_report.rule_table`.
         towns: :func:`~yikatong.adapters.validation_report.town_table`.
+        controls: :func:`~yikatong.adapters.validation_report.control_table` (shown when the item has mandatory
+            controls or the validation had any).
         title: The page heading (escaped).
     """
     counts = report.counts_by_verdict
@@ -126,6 +130,7 @@ def html_page(report: ValidationReport, rules: pl.DataFrame, towns: pl.DataFrame
         f"<p>项目 item: {escape(report.item)} · 期间 period: {escape(str(report.period))} · "
         f"名单行数 rows: {report.rows:,}</p>",
         f"<table><tr><th>结论 verdicts</th>{verdict_row}</tr></table>",
+        *(["<h2>控制项 controls</h2>", _table(controls)] if controls.height else []),
         "<h2>按规则 findings per rule</h2>",
         _LEGEND,
         _bars("按规则 findings per rule", by_rule),

@@ -7,13 +7,15 @@ from typing import Final
 
 import polars as pl
 
-from yikatong.privacy import mask_account_expr, mask_id_expr, scrub_expr
+from yikatong.privacy import mask_account_expr, mask_id_expr, scrub, scrub_expr
+from yikatong.rules.controls import CONTROL_LABELS
 from yikatong.rules.report import ValidationReport
 
 __all__ = [
     "OFFICE_COLUMNS",
     "SEVERITY_ZH",
     "VERDICT_ZH",
+    "control_table",
     "issues_with_lines",
     "line_table",
     "rule_table",
@@ -161,3 +163,35 @@ def town_table(report: ValidationReport, roster: pl.DataFrame) -> pl.DataFrame:
         )
         .sort("乡镇(街道)", "村(社区)")
     )
+
+
+def control_table(report: ValidationReport) -> pl.DataFrame:
+    """The controls the validation had or lacked: 控制项, 代码, 必需 (是 / 否), 状态 (已提供 / 缺失 / 已豁免) and
+    豁免理由.
+
+    Every mandatory control is listed, then every other control supplied. A control finance waived for the batch
+    shows the reason given (long numbers in it masked), so a report read without the audit log still says that a
+    check was not made, and why.
+    """
+    controls = report.controls
+    names = [*controls.required, *(c for c in controls.supplied if c not in controls.required)]
+    rows = []
+    for name in names:
+        if name in controls.supplied:
+            state = "已提供 supplied"
+        elif name in controls.waived:
+            state = "已豁免 waived"
+        else:
+            state = "缺失 missing"
+        zh, en = CONTROL_LABELS.get(name, (name, name))
+        rows.append(
+            {
+                "控制项": f"{zh} {en}",
+                "代码": name,
+                "必需": "是" if name in controls.required else "否",
+                "状态": state,
+                "豁免理由": scrub(controls.waived.get(name, "")),
+            }
+        )
+    schema = dict.fromkeys(("控制项", "代码", "必需", "状态", "豁免理由"), pl.String)
+    return pl.DataFrame(rows, schema=schema)

@@ -1,7 +1,8 @@
 """``report.xlsx``: the validation report a township clerk opens in Excel or WPS.
 
-Three sheets: 问题清单 (every roster line with its source line, the office's own columns, the verdict and every
-finding in plain Chinese), 规则统计 (rows per rule and severity) and 分乡镇 (per town and village). Each has a frozen
+Four sheets: 问题清单 (every roster line with its source line, the office's own columns, the verdict and every
+finding in plain Chinese), 规则统计 (rows per rule and severity), 分乡镇 (per town and village) and 控制项 (the
+controls the validation had, lacked, or had waived by finance, with the reason). Each has a frozen
 header, filters and column widths that fit Chinese text; every text cell is written as text, never as a formula
 (:mod:`yikatong._spreadsheet`).
 """
@@ -44,13 +45,14 @@ def _sheet(book: Workbook, title: str, frame: pl.DataFrame, money: frozenset[str
     return sheet
 
 
-def xlsx_bytes(lines: pl.DataFrame, rules: pl.DataFrame, towns: pl.DataFrame) -> bytes:
-    """The three sheets as XLSX bytes.
+def xlsx_bytes(lines: pl.DataFrame, rules: pl.DataFrame, towns: pl.DataFrame, controls: pl.DataFrame) -> bytes:
+    """The four sheets as XLSX bytes.
 
     Args:
         lines: :func:`~yikatong.adapters.validation_report.line_table`.
         rules: :func:`~yikatong.adapters.validation_report.rule_table`.
         towns: :func:`~yikatong.adapters.validation_report.town_table` (``金额(分)`` shown in yuan).
+        controls: :func:`~yikatong.adapters.validation_report.control_table`.
     """
     buffer = io.BytesIO()
     book = workbook(buffer)
@@ -61,5 +63,6 @@ def xlsx_bytes(lines: pl.DataFrame, rules: pl.DataFrame, towns: pl.DataFrame) ->
         issues.set_column(col, col, _MAX_WIDTH, wrap)
     _sheet(book, "规则统计", rules)
     _sheet(book, "分乡镇", towns, money=frozenset({"金额(分)"}))
+    _sheet(book, "控制项", controls)
     book.close()
     return buffer.getvalue()
