@@ -1,16 +1,18 @@
-"""``yikatong audit verify|anchor --store FILE``: check a store against its keyed audit log; print its head.
+"""``yikatong audit verify|anchor --store FILE|URL``: check a store against its keyed audit log; print its head.
 
 ``verify`` checks the audit chain (HMAC-SHA256 under the key from ``--key-file`` or ``YIKATONG_AUDIT_KEY``), the
 digests its entries carry of every batch's header, payee rows, ledger entries and pay order, recomputed from the
 store, and the workflow's invariants (:func:`yikatong.workflow.store_check.verify_store`). ``anchor`` prints the
 log's head (``seq`` and hash) to record outside the store: a report, the bank, the treasury, a notary.
 
-The store is opened read-only, so an audit office can run the check on a copy, or on the live file, without
-changing its content (SQLite may leave its empty ``-wal``/``-shm`` companion files beside it).
+``--store`` takes an SQLite store file or a ``postgresql://`` URL (the store in schema ``--schema``, default
+``yikatong``). The store is opened read-only, so an audit office can run the check on a copy, or on the live store,
+without changing its content (SQLite may leave its empty ``-wal``/``-shm`` companion files beside it).
 
 Exit codes: 0 intact (and matching ``--anchor`` when given), 1 broken (each problem named), 2 the store cannot be
 read (missing, unreadable, not a yikatong store, no audit table, a newer schema, a bad key file, a sealed store
-without its key or with another): one line on stderr. The same secret opens a sealed store's personal data.
+without its key or with another, a URL that does not parse, a server that cannot be reached, psycopg not installed):
+one line on stderr. The same secret opens a sealed store's personal data.
 """
 
 from __future__ import annotations
@@ -21,7 +23,7 @@ import sqlite3
 from pathlib import Path
 
 from yikatong.adapters.keys import KEY_ENV, SecretKeys, keys_from_env, keys_from_file
-from yikatong.adapters.sqlite import SqliteStore
+from yikatong.adapters.store_location import DEFAULT_SCHEMA, is_server_url, open_store, safe_location
 from yikatong.cli._common import fail
 from yikatong.errors import StoreError
 from yikatong.workflow.store_check import StoreVerification, verify_store
@@ -46,7 +48,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     a = actions.add_parser("anchor", help="print the audit log's head to record outside the store")
     for action in (v, a):
-        action.add_argument("--store", type=Path, required=True, help="the store file (SQLite)")
+        action.add_argument(
+            "--store", required=True, help="the store: an SQLite file, or a postgresql:// URL of a server database"
+        )
+        action.add_argument(
+            "--schema",
+            default=DEFAULT_SCHEMA,
+            help=f"the PostgreSQL schema of the store when --store is a URL (default {DEFAULT_SCHEMA})",
+        )
         action.add_argument(
             "--key-file", type=Path, help=f"the file holding the store's secret (default: the {KEY_ENV} variable)"
         )
@@ -64,13 +73,19 @@ def _keys(args: argparse.Namespace) -> SecretKeys | None:
 
 def _check(args: argparse.Namespace, anchor: str | None) -> StoreVerification | int:
     """Open the store read-only and verify it; an int is the exit code of a store that cannot be read."""
+    where = Path(args.store).name
+    if is_server_url(args.store):
+        where = f"{safe_location(args.store)} (schema {args.schema})"
     try:
         keys = _keys(args)
-        with SqliteStore(args.store, create=False, read_only=True, keys=keys) as store:
+        store = open_store(args.store, keys=keys, schema=args.schema, create=False, read_only=True)
+        try:
             return verify_store(store, key=keys.audit_key() if keys else None, anchor=anchor)
+        finally:
+            store.close()
     except (StoreError, OSError, sqlite3.Error, ValueError) as exc:
         text = " ".join(str(exc).split()) or type(exc).__name__
-        return fail(f"无法读取 {args.store.name} / cannot read {args.store.name}: {text}")  # one line, as documented
+        return fail(f"无法读取 {where} / cannot read {where}: {text}")  # one line, as documented
 
 
 def _report(result: StoreVerification) -> dict[str, object]:

@@ -1,9 +1,10 @@
 """The county the demo runs: its ports wired to the workflow service, and the people who act in it.
 
-Everything is the project's own adapters: the embedded SQLite store, the simulated paying bank reached through the
-bank file exchange (so real order, verification and result files are left in the output folder), the simulated
-treasury, disclosure files and a fixed clock. The account registry and the reference lists are the county's
-exports, held as frames (the demo's people come from :func:`yikatong.synth.generate`).
+Everything is the project's own adapters: the embedded SQLite store (or a PostgreSQL one the caller names), the
+simulated paying bank reached through the bank file exchange (so real order, verification and result files are left
+in the output folder), the simulated treasury, disclosure files and a fixed clock. The account registry and the
+reference lists are the county's exports, held as frames (the demo's people come from
+:func:`yikatong.synth.generate`).
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from yikatong.adapters.memory_reference import MemoryReference
 from yikatong.adapters.simulated_bank import SimulatedBank
 from yikatong.adapters.simulated_treasury import SimulatedTreasury
 from yikatong.adapters.sqlite import SqliteStore
+from yikatong.adapters.store_location import ClosableStore
 from yikatong.catalog import Catalog
 from yikatong.ports import Keys
 from yikatong.workflow.roles import Actor
@@ -89,7 +91,9 @@ class County:
         history: Payments of earlier months (ledger shape), seen by validation.
         seed: Seed of the simulated bank and treasury.
         start: When the month's work starts (Beijing time).
-        keys: The county's keys: the audit chain is keyed with them.
+        keys: The county's keys: the audit chain is keyed with them, and the store's personal data sealed.
+        store: The store to work in, empty (opened with ``keys``; closed by :meth:`close`); default a new SQLite
+            file ``yikatong.db`` in ``out``.
     """
 
     def __init__(
@@ -103,10 +107,14 @@ class County:
         seed: int,
         start: dt.datetime,
         keys: Keys,
+        store: ClosableStore | None = None,
     ) -> None:
         self.clock = FixedClock(start.replace(tzinfo=_BEIJING), step=dt.timedelta(seconds=1))
-        self.store_path = out / "yikatong.db"
-        self.store = SqliteStore(self.store_path, keys=keys)  # sealed: no ID, account or name in clear on disk
+        self.store_path: Path | None = None
+        if store is None:
+            self.store_path = out / "yikatong.db"
+            store = SqliteStore(self.store_path, keys=keys)  # sealed: no ID, account or name in clear on disk
+        self.store: ClosableStore = store
         self.treasury = SimulatedTreasury(seed=seed)
         self.simulated_bank = SimulatedBank(
             seed=seed,
@@ -147,5 +155,5 @@ class County:
         self.clock.advance(dt.timedelta(days=days, hours=hours))
 
     def close(self) -> None:
-        """Close the store file."""
+        """Close the store (its file or connection)."""
         self.store.close()

@@ -13,6 +13,7 @@ from typing import Any, Final
 from attrs import frozen
 
 from yikatong.adapters.keys import SecretKeys, keys_from_env
+from yikatong.adapters.store_location import DEFAULT_SCHEMA, ClosableStore, open_store, safe_location
 from yikatong.adapters.summary_report import write_summary_report
 from yikatong.catalog import Catalog
 from yikatong.demo._county import County
@@ -84,13 +85,13 @@ class DemoResult:
         out: The output folder.
         summary: The figures (as written to ``summary.json``).
         text: The printed summary.
-        store: The store file.
+        store: The store file (``yikatong.db`` in ``out``), or None when the month ran in a PostgreSQL store.
     """
 
     out: Path
     summary: dict[str, Any]
     text: str
-    store: Path
+    store: Path | None
 
 
 def prepare_folder(out: Path, *, force: bool) -> None:
@@ -122,6 +123,34 @@ def prepare_folder(out: Path, *, force: bool) -> None:
     out.mkdir(parents=True, exist_ok=True)
 
 
+def _demo_keys(seed: int) -> tuple[SecretKeys, bytes | None]:
+    """The keys of the month: from ``YIKATONG_AUDIT_KEY`` when set, else the demo's own (with its secret)."""
+    keys = keys_from_env()
+    if keys is not None:
+        return keys, None
+    # A key anyone can derive from the seed, so the same seed gives the same audit head; written beside the
+    # store for `yikatong audit verify --key-file`. A real county keeps its key away from the store.
+    secret = f"yikatong demo key, seed {seed}: for the demo only, never for real money".encode()
+    return SecretKeys(secret), secret
+
+
+def _open_empty(location: str, *, keys: SecretKeys, schema: str) -> ClosableStore:
+    """The PostgreSQL store the month runs in, refused when it already holds batches."""
+    opened = open_store(location, keys=keys, schema=schema)
+    try:
+        held = len(opened.batches())
+    except BaseException:
+        opened.close()
+        raise
+    if held:
+        opened.close()
+        raise ValueError(
+            f"PostgreSQL 模式 {schema} 中已有 {held} 个批次，演示需要空的数据库，请用 --schema 另选一个 / schema "
+            f"{schema} already holds {held} batches; the demo needs an empty store: name another with --schema"
+        )
+    return opened
+
+
 def run_demo(
     out: str | Path,
     *,
@@ -132,13 +161,15 @@ def run_demo(
     items: Sequence[str] = DEFAULT_ITEMS,
     force: bool = False,
     progress: Progress | None = None,
+    store: str | None = None,
+    schema: str = DEFAULT_SCHEMA,
 ) -> DemoResult:
     """Run one county month end to end into ``out`` and return its summary.
 
     The folder receives ``input/`` (the generated roster as a department's GB18030 export, with its registry,
-    reference lists and truth), ``yikatong.db`` (the store), ``bank/`` (order, verification and result files),
-    ``disclosure/`` (the public lists), ``summary.json`` and the month's 汇总表 (``汇总表-<period>.xlsx`` and
-    ``.html``, :func:`yikatong.workflow.summary.summarise_period`).
+    reference lists and truth), ``yikatong.db`` (the store, unless ``store`` names a server), ``bank/`` (order,
+    verification and result files), ``disclosure/`` (the public lists), ``summary.json`` and the month's 汇总表
+    (``汇总表-<period>.xlsx`` and ``.html``, :func:`yikatong.workflow.summary.summarise_period`).
 
     Args:
         out: The output folder: missing, empty, or holding an earlier demo's outputs (replaced); anything else
@@ -150,10 +181,15 @@ def run_demo(
         items: The subsidy items, one batch each.
         force: Run even though ``out`` holds other files (they are left alone).
         progress: Where progress lines go (silent when ``None``).
+        store: A ``postgresql://`` URL: the month runs in the PostgreSQL store in ``schema`` there (created when
+            missing; it must hold no batches yet) instead of ``yikatong.db``, sealed with the same keys.
+        schema: The PostgreSQL schema of ``store``.
 
     Raises:
         FileExistsError: ``out`` holds other files than a demo's and ``force`` is false.
-        ValueError: too few rows for the items, or a period that is not a month.
+        ValueError: too few rows for the items, a period that is not a month, or a PostgreSQL store that already
+            holds batches.
+        StoreError: the PostgreSQL store cannot be opened (a bad URL, no server, psycopg not installed).
     """
     folder = Path(out)
     if rows < len(items):
@@ -161,34 +197,40 @@ def run_demo(
     the_period = Period.parse(period)
     if the_period.kind != "month":
         raise ValueError(f"the demo runs one month, not {period!r}")
-    prepare_folder(folder, force=force)
-    shown = progress or Progress(None)
-    shown.step("生成", "generate", f"{rows} rows, items {', '.join(items)}, seed {seed}")
-    data = generate(rows, catalog=catalog, period=the_period, items=items, seed=seed, defect_rate=DEFAULT_DEFECT_RATE)
-    paths = data.write(folder / "input")
-    roster = read_roster(paths["roster"])
-    shown.step("读入", "read roster", f"{paths['roster'].name}: {roster.height} rows")
-    start = dt.datetime.combine(the_period.start, dt.time(9, 0)) + dt.timedelta(days=2)
-    history = load_ledger(paths["ledger"])  # earlier months' payments, which validation must see
-    keys = keys_from_env()
-    key_file = None
-    if keys is None:
-        # A key anyone can derive from the seed, so the same seed gives the same audit head; written beside the
-        # store for `yikatong audit verify --key-file`. A real county keeps its key away from the store.
-        secret = f"yikatong demo key, seed {seed}: for the demo only, never for real money".encode()
-        keys = SecretKeys(secret)
-        key_file = folder / DEMO_KEY_FILE
-        key_file.write_bytes(secret + b"\n")
-    county = County(
-        folder,
-        catalog=catalog,
-        registry=data.registry,
-        references=data.references,
-        history=history,
-        seed=seed,
-        start=start,
-        keys=keys,
-    )
+    keys, secret = _demo_keys(seed)
+    server = None if store is None else _open_empty(store, keys=keys, schema=schema)
+    try:
+        prepare_folder(folder, force=force)
+        key_file = None
+        if secret is not None:
+            key_file = folder / DEMO_KEY_FILE
+            key_file.write_bytes(secret + b"\n")
+        shown = progress or Progress(None)
+        shown.step("生成", "generate", f"{rows} rows, items {', '.join(items)}, seed {seed}")
+        data = generate(
+            rows, catalog=catalog, period=the_period, items=items, seed=seed, defect_rate=DEFAULT_DEFECT_RATE
+        )
+        paths = data.write(folder / "input")
+        roster = read_roster(paths["roster"])
+        shown.step("读入", "read roster", f"{paths['roster'].name}: {roster.height} rows")
+        if store is not None:
+            shown.step("数据库", "store", f"PostgreSQL {safe_location(store)}, schema {schema}")
+        start = dt.datetime.combine(the_period.start, dt.time(9, 0)) + dt.timedelta(days=2)
+        county = County(
+            folder,
+            catalog=catalog,
+            registry=data.registry,
+            references=data.references,
+            history=load_ledger(paths["ledger"]),  # earlier months' payments, which validation must see
+            seed=seed,
+            start=start,
+            keys=keys,
+            store=server,
+        )
+    except BaseException:
+        if server is not None:
+            server.close()
+        raise
     try:
         run_month(county, catalog, roster, items=items, period=the_period.label, seed=seed, progress=shown)
         summary = collect(
@@ -208,7 +250,7 @@ def run_demo(
         shown.step("汇总", "summary report", ", ".join(summary_report_names(the_period.label)))
     finally:
         county.close()
-    text = render(summary)
+    text = render(summary) if store is None else render(summary, store=f"{safe_location(store)} --schema {schema}")
     (folder / "summary.json").write_text(json.dumps(summary, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")
     (folder / "summary.txt").write_text(text + "\n", encoding="utf-8")
     shown.step("完成", "done", f"{folder}")

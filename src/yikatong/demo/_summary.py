@@ -221,8 +221,11 @@ def _money_line(m: Mapping[str, int]) -> str:
     )
 
 
-def render(summary: Mapping[str, Any]) -> str:
-    """The summary as text for a terminal: totals, then rows and money per status, per batch, per item, per town."""
+def render(summary: Mapping[str, Any], *, store: str = "yikatong.db") -> str:
+    """The summary as text for a terminal: totals, then rows and money per status, per batch, per item, per town.
+
+    ``store`` is how the closing ``audit verify`` line names the store (``--store`` and, for a server, ``--schema``).
+    """
     t = summary["totals"]
     out = [
         f"秀山县惠民惠农补贴“一卡通” {summary['period']} 月度发放 / Xiushan county month {summary['period']}"
@@ -276,7 +279,7 @@ def render(summary: Mapping[str, Any]) -> str:
     out.append(f"审计链 audit chain: {a['entries']} 条 entries, {verdict}")
     if a.get("key_file"):
         out.append(
-            f"校验 verify: yikatong audit verify --store yikatong.db --key-file {a['key_file']} "
+            f"校验 verify: yikatong audit verify --store {store} --key-file {a['key_file']} "
             "(演示密钥，真实密钥不得与数据库放在一起 demo key; keep a real key away from the store)"
         )
     return "\n".join(out)

@@ -17,7 +17,9 @@ from typing import Final
 import polars as pl
 import psycopg
 from psycopg import sql
+from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
+from yikatong.adapters.store_location import hide_password
 from yikatong.errors import StoreError
 from yikatong.privacy import scrub
 
@@ -25,6 +27,8 @@ __all__ = ["Session", "copy_in", "copy_out", "server_message"]
 
 _SLICE_ROWS: Final = 200_000
 _TIME_TEXT: Final = "%Y-%m-%d %H:%M:%S%.6f+00"
+_CONNECT_TIMEOUT: Final = 10
+"""Seconds to wait for a server that does not answer, unless the connection string names its own."""
 
 Connection = psycopg.Connection[tuple[object, ...]]
 
@@ -127,11 +131,13 @@ class Session:
 
     def _connect(self) -> Connection:
         try:
-            conn = psycopg.connect(self.conninfo, autocommit=True, application_name="yikatong")
+            conninfo = self.conninfo
+            if "connect_timeout" not in conninfo_to_dict(conninfo):
+                conninfo = make_conninfo(conninfo, connect_timeout=_CONNECT_TIMEOUT)
+            conn = psycopg.connect(conninfo, autocommit=True, application_name="yikatong")
         except psycopg.Error as exc:
-            raise StoreError(
-                f"{self.what}: cannot connect to PostgreSQL ({server_message(exc)}) / 无法连接数据库"
-            ) from exc
+            reason = scrub(hide_password(" ".join(str(exc).split()) or type(exc).__name__))
+            raise StoreError(f"{self.what}: 无法连接数据库 / cannot connect to PostgreSQL ({reason})") from exc
         conn.execute("SET TimeZone TO 'UTC'")
         conn.execute(sql.SQL("SET search_path TO {}").format(sql.Identifier(self.schema)))
         if self.read_only:

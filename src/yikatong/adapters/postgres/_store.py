@@ -21,8 +21,8 @@ import polars as pl
 import psycopg
 from psycopg import sql
 
+from yikatong.adapters._change import CheckedChange, check_change
 from yikatong.adapters.postgres._frames import Connection, Session, copy_in, copy_out
-from yikatong.adapters.postgres._prepare import Prepared, prepare
 from yikatong.adapters.postgres._schema import open_schema
 from yikatong.adapters.sqlite._codec import (
     AUDIT_COLUMNS,
@@ -32,6 +32,7 @@ from yikatong.adapters.sqlite._codec import (
     audit_from_row,
     batch_from_row,
 )
+from yikatong.adapters.store_location import DEFAULT_SCHEMA
 from yikatong.errors import StoreError
 from yikatong.privacy import mask_id
 from yikatong.records import (
@@ -47,9 +48,6 @@ from yikatong.records import (
 from yikatong.workflow.audit import GENESIS_HASH
 
 __all__ = ["DEFAULT_SCHEMA", "PostgresStore"]
-
-DEFAULT_SCHEMA: Final = "yikatong"
-"""The PostgreSQL schema holding the store's tables unless the host names another."""
 
 _STATE: Final = tuple(ROW_STATE_SCHEMA)
 _BATCH_SELECT: Final = f"SELECT {', '.join(BATCH_COLUMNS)} FROM batches"
@@ -118,7 +116,7 @@ class PostgresStore:
         """
         if self.read_only:
             raise StoreError(f"PostgreSQL store {self.schema}: opened read-only / 数据库以只读方式打开")
-        prepared = prepare(change)
+        prepared = check_change(change)
         conn = self.connection
         try:
             with conn.transaction(), conn.cursor() as cur:
@@ -126,7 +124,7 @@ class PostgresStore:
         except psycopg.Error as exc:
             raise self._session.failed(exc, "写入失败，未做任何更改", "write failed, nothing was applied") from exc
 
-    def _apply(self, cur: psycopg.Cursor[tuple[object, ...]], p: Prepared) -> None:
+    def _apply(self, cur: psycopg.Cursor[tuple[object, ...]], p: CheckedChange) -> None:
         cur.execute("LOCK TABLE audit IN SHARE ROW EXCLUSIVE MODE")  # one writer at a time: one audit chain
         found = cur.execute("SELECT version FROM batches WHERE batch_id = %s FOR UPDATE", (p.batch_id,)).fetchone()
         stored = None if found is None else int(str(found[0]))
@@ -173,7 +171,7 @@ class PostgresStore:
             raise StoreError(f"change refused: {missing} row update(s) name rows that do not exist / 更新的行不存在")
 
     @staticmethod
-    def _append_audit(cur: psycopg.Cursor[tuple[object, ...]], p: Prepared) -> None:
+    def _append_audit(cur: psycopg.Cursor[tuple[object, ...]], p: CheckedChange) -> None:
         if p.first_audit is None:
             return
         head = cur.execute("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()

@@ -1,7 +1,12 @@
-"""Checking a :class:`~yikatong.ports.Change` and shaping its frames for ``COPY`` before the transaction starts.
+"""Checking a :class:`~yikatong.records.Change` before a SQL store's write transaction starts.
 
-Everything that can be decided from the change alone is decided here with whole-column Polars checks (the same
-refusals as the embedded store), so the transaction only compares against what is stored and writes.
+Everything that can be decided from the change alone is decided here, once for every SQL store (SQLite and
+PostgreSQL), with whole-column Polars checks: the batch version step, the new rows' keys and batch, the row updates'
+keys, two active ledger entries for one (person, item, period) inside the change, and the audit entries' chaining
+among themselves. The transaction itself then only compares against what is stored and writes.
+
+An audit entry's hash is checked for its form only: the chain is keyed (HMAC) and the store does not hold the key;
+``yikatong audit verify`` checks the hashes with it.
 """
 
 from __future__ import annotations
@@ -16,24 +21,26 @@ from yikatong.adapters.sqlite._codec import audit_to_row, batch_to_row, conform
 from yikatong.errors import StoreError
 from yikatong.privacy import mask_id
 from yikatong.records import EXCEPTION_SCHEMA, LEDGER_ACTIVE, LEDGER_SCHEMA, ROW_SCHEMA, ROW_UPDATE_SCHEMA, Change
-from yikatong.workflow.audit import entry_hash
+from yikatong.workflow.audit import is_hash
 
-__all__ = ["Prepared", "prepare"]
+__all__ = ["CheckedChange", "check_change"]
 
 
 @frozen
-class Prepared:
-    """A checked change, ready to write.
+class CheckedChange:
+    """A change checked against itself, its frames conformed to the port's schemas.
 
     Attributes:
         batch_id: The batch; ``expected_version`` as in the change.
-        batch_row: The header's SQL parameters.
-        new_rows: The new rows (:data:`~yikatong.ports.ROW_SCHEMA`, sorted), or None.
-        row_updates: Row states to replace (:data:`~yikatong.ports.ROW_UPDATE_SCHEMA`), or None.
+        batch_row: The header's SQL parameters (``BATCH_COLUMNS`` order).
+        new_rows: The new rows (:data:`~yikatong.records.ROW_SCHEMA`, sorted by ``row_id``, ``batch_id`` set), or
+            None.
+        row_updates: Row states to replace (:data:`~yikatong.records.ROW_UPDATE_SCHEMA`), or None.
         ledger_release: Ledger entries whose new status frees their key (written first); ``ledger_hold`` those
-            that take it.
-        audit: Audit rows, chained among themselves; ``first_audit`` the first entry's ``(seq, prev_hash)``.
-        exceptions: Reconciliation exceptions, or None.
+            that take it (:data:`~yikatong.records.LEDGER_SCHEMA`; None when there are none).
+        audit: Audit rows (``AUDIT_COLUMNS`` order), chained among themselves; ``first_audit`` the first entry's
+            ``(seq, prev_hash)``, which must follow the stored log's head.
+        exceptions: Reconciliation exceptions (:data:`~yikatong.records.EXCEPTION_SCHEMA`), or None.
     """
 
     batch_id: str
@@ -99,8 +106,8 @@ def _ledger(change: Change) -> tuple[pl.DataFrame | None, pl.DataFrame | None]:
 def _audit(change: Change) -> tuple[list[tuple[Any, ...]], tuple[int, str] | None]:
     entries = change.audit
     for entry in entries:
-        if entry_hash(entry) != entry.hash:
-            raise _refuse(f"审计条目 {entry.seq} 的哈希值不符", f"audit entry {entry.seq} carries a wrong hash")
+        if not is_hash(entry.hash):
+            raise _refuse(f"审计条目 {entry.seq} 缺少哈希值", f"audit entry {entry.seq} carries no hash")
     for before, after in itertools.pairwise(entries):
         if after.seq != before.seq + 1 or after.prev_hash != before.hash:
             raise _refuse(
@@ -111,8 +118,8 @@ def _audit(change: Change) -> tuple[list[tuple[Any, ...]], tuple[int, str] | Non
     return [audit_to_row(e) for e in entries], first
 
 
-def prepare(change: Change) -> Prepared:
-    """Check what can be checked without the database.
+def check_change(change: Change) -> CheckedChange:
+    """Check what can be checked without the store.
 
     Raises:
         StoreError: the change is malformed or contradicts itself; nothing was written.
@@ -129,7 +136,7 @@ def prepare(change: Change) -> Prepared:
     exceptions = None
     if change.exceptions is not None and change.exceptions.height:
         exceptions = conform(change.exceptions, EXCEPTION_SCHEMA, "reconciliation exceptions")
-    return Prepared(
+    return CheckedChange(
         batch_id=change.batch.batch_id,
         expected_version=change.expected_version,
         batch_row=batch_to_row(change.batch),
