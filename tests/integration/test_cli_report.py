@@ -1,10 +1,11 @@
-"""``yikatong report`` on a real demo store (sealed, keyed): totals equal to the demo's ``summary.json`` to the fen,
-files a person can open, and every malformed call refused with exit code 2."""
+"""``yikatong report`` and ``yikatong export supervision`` on a real demo store (sealed, keyed): totals equal to the
+demo's ``summary.json`` to the fen, files a person can open, and every malformed call refused with exit code 2."""
 
 from __future__ import annotations
 
 import hashlib
 import json
+import re
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -157,5 +158,68 @@ def test_a_sealed_store_without_its_key_or_with_another_is_refused(
         ]
     )
     assert code == 2
+    assert "cannot read yikatong.db" in capsys.readouterr().err
+    assert not out.exists()
+
+
+def _export(demo: Path, *extra: str, key: bool = True) -> int:
+    args = ["export", "supervision", "--store", str(demo / "yikatong.db"), *extra]
+    return main([*args, "--key-file", str(demo / "demo.key")] if key else args)
+
+
+def test_the_supervision_export_lists_the_demos_month_masked(
+    demo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "监督检查-2026-11.xlsx"
+    assert _export(demo, "--period", "2026-11", "--out", str(out), "--user", "sj-1") == 0
+    printed = capsys.readouterr().out
+    expected = _summary(demo)
+    assert f"批次 batches: {len(expected['batches'])}" in printed
+    assert f"人工复核 reviews: {expected['reviews']['rows']}" in printed
+    with zipfile.ZipFile(out) as book:
+        text = "".join(book.read(n).decode("utf-8") for n in book.namelist() if n.endswith(".xml"))
+    assert expected["audit"]["head_hash"] in text
+    roster = (demo / "input" / "roster.csv").read_bytes().decode("gb18030")
+    numbers = set(re.findall(r"[0-9]{15,19}[0-9Xx]?", roster))
+    assert numbers  # the scan finds what it looks for in the private roster
+    assert not {n for n in numbers if n in text}
+
+
+def test_the_supervision_export_of_an_empty_period_warns(
+    demo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert _export(demo, "--period", "2024", "--out", str(tmp_path / "x.xlsx")) == 0
+    assert "nothing happened in 2024" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("extra", "message"),
+    [
+        (("--period", "2026-00", "--out", "x.xlsx"), "invalid --period"),
+        (("--period", "2026", "--out", "x.html"), "--out must end in .xlsx"),
+        (("--period", "2026"), "required: --out"),
+    ],
+)
+def test_a_malformed_export_is_refused_with_exit_code_2(
+    demo: Path, capsys: pytest.CaptureFixture[str], extra: tuple[str, ...], message: str
+) -> None:
+    assert _export(demo, *extra) == 2
+    assert message in capsys.readouterr().err
+
+
+def test_the_export_of_a_missing_store_or_with_the_wrong_key_is_refused(
+    demo: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.delenv("YIKATONG_AUDIT_KEY", raising=False)
+    out = tmp_path / "x.xlsx"
+    missing = ["export", "supervision", "--store", str(tmp_path / "none.db"), "--period", "2026", "--out", str(out)]
+    assert main(missing) == 2
+    assert "store not found" in capsys.readouterr().err
+    assert _export(demo, "--period", "2026", "--out", str(out), key=False) == 2
+    assert "cannot read yikatong.db" in capsys.readouterr().err
+    wrong = tmp_path / "wrong.key"
+    wrong.write_text("another county's secret, long enough to be a key\n", encoding="utf-8")
+    argv = ["export", "supervision", "--store", str(demo / "yikatong.db"), "--key-file", str(wrong)]
+    assert main([*argv, "--period", "2026", "--out", str(out)]) == 2
     assert "cannot read yikatong.db" in capsys.readouterr().err
     assert not out.exists()

@@ -21,7 +21,6 @@ said in :mod:`yikatong.workflow._summary_money`. No ID number, account or name a
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Sequence
 from typing import Final, Literal, get_args
 
@@ -33,8 +32,8 @@ from yikatong.localtime import local_date
 from yikatong.period import Period
 from yikatong.ports import Store
 from yikatong.records import AuditEntry, BatchRecord
+from yikatong.workflow._decisions import waivers_and_extensions
 from yikatong.workflow._summary_money import payment_entries
-from yikatong.workflow.audit import scrub
 from yikatong.workflow.funds import batch_money, records_frame
 from yikatong.workflow.roles import Actor, require_role
 
@@ -80,27 +79,6 @@ SUMMARY_FIGURES: Final[tuple[str, ...]] = (
 * ``refunded_fen``: given back to the treasury (缴回国库);
 * ``outstanding_fen``: still held at the bank: failed, reversed or unanswered, not yet reissued or refunded.
 """
-
-_WAIVER_COLUMNS: Final[dict[str, pl.DataType]] = {
-    "batch_id": pl.String(),
-    "item": pl.String(),
-    "control": pl.String(),
-    "reason": pl.String(),
-    "proposed_by": pl.String(),
-    "approved_by": pl.String(),
-    "at": pl.Datetime("us", "UTC"),
-}
-_EXTENSION_COLUMNS: Final[dict[str, pl.DataType]] = {
-    "batch_id": pl.String(),
-    "item": pl.String(),
-    "rows": pl.Int64(),
-    "until": pl.String(),
-    "reason": pl.String(),
-    "requested_by": pl.String(),
-    "decision": pl.String(),
-    "decided_by": pl.String(),
-    "at": pl.Datetime("us", "UTC"),
-}
 
 
 @frozen(kw_only=True)
@@ -195,55 +173,6 @@ def _grouped(entries: pl.DataFrame, keys: Sequence[str]) -> pl.DataFrame:
     )
 
 
-def _decisions(log: Sequence[AuditEntry], chosen: dict[str, BatchRecord]) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """Waivers and extensions of the chosen batches, as the audit log records them."""
-    waivers: dict[tuple[str, str], dict[str, object]] = {}
-    extensions: list[dict[str, object]] = []
-    for entry in log:
-        record = chosen.get(entry.batch_id)
-        if record is None:
-            continue
-        if entry.action in ("waive_control", "approve_waiver"):
-            control = str(json.loads(entry.details or "{}").get("control", ""))
-            key = (entry.batch_id, control)
-            if entry.action == "waive_control":
-                waivers[key] = {
-                    "batch_id": entry.batch_id,
-                    "item": record.item,
-                    "control": control,
-                    "reason": scrub(entry.reason),
-                    "proposed_by": entry.actor,
-                    "approved_by": None,
-                    "at": entry.at,
-                }
-            elif key in waivers:
-                waivers[key] |= {"approved_by": entry.actor, "at": entry.at}
-        elif entry.action == "request_extension":
-            details = json.loads(entry.details or "{}")
-            extensions.append(
-                {
-                    "batch_id": entry.batch_id,
-                    "item": record.item,
-                    "rows": len(details.get("rows", [])),
-                    "until": str(details.get("until", "")),
-                    "reason": scrub(entry.reason),
-                    "requested_by": entry.actor,
-                    "decision": "pending",
-                    "decided_by": None,
-                    "at": entry.at,
-                }
-            )
-        elif entry.action in ("grant_extension", "refuse_extension"):
-            pending = [e for e in extensions if e["batch_id"] == entry.batch_id and e["decision"] == "pending"]
-            if pending:
-                decision = "granted" if entry.action == "grant_extension" else "refused"
-                pending[-1] |= {"decision": decision, "decided_by": entry.actor, "at": entry.at}
-    return (
-        pl.DataFrame(list(waivers.values()), schema=_WAIVER_COLUMNS, orient="row"),
-        pl.DataFrame(extensions, schema=_EXTENSION_COLUMNS, orient="row"),
-    )
-
-
 def summarise_period(
     store: Store,
     period: str | Period,
@@ -334,7 +263,7 @@ def summarise_period(
             "held_fen",
         )
     )
-    waivers, extensions = _decisions(log, chosen)
+    waivers, extensions = waivers_and_extensions(log, chosen)
     return PeriodSummary(
         period=the_period,
         groups=keys,
