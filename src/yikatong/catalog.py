@@ -161,6 +161,9 @@ class SubsidyItem(_Model):
     outlier_factor: Annotated[float, Field(gt=1)] = 3.0
     max_payees_per_household: Annotated[int | None, Field(ge=1)] = None
     correction_days: Annotated[int | None, Field(ge=1)] = None
+    retention_years: Annotated[int | None, Field(ge=1, le=100)] = None
+    """Years the payee detail (names, ID numbers, accounts) of the item's finished batches is kept; afterwards
+    ``purge`` may remove it, keeping totals and the audit log. None (the default) keeps it for ever."""
     filed_by: Literal["department", "town"] = "department"
     """Who files the item's batches: ``town`` lets a town user create, submit and request funding for batches of
     its own residents (乡镇提交拨款申请); the department keeps every power it has either way."""

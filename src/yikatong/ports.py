@@ -320,6 +320,26 @@ class Store(Protocol):
         """The last audit entry (None on an empty log)."""
         ...
 
+    def purge(self, change: Change, *, ledger_ids: pl.DataFrame) -> None:
+        """Remove the personal detail of one batch, with ``change``, atomically (retention; see
+        :meth:`yikatong.workflow.Service.purge_batch`).
+
+        The rows of ``change.batch.batch_id`` keep every column but :data:`~yikatong.records.PURGED_COLUMNS`, which
+        become null; its ledger entries keep everything but ``id_number``, which becomes the value ``ledger_ids``
+        gives for the row. Nothing of the removed values may stay readable through the store afterwards (a store
+        that keeps old versions of rows, such as free pages or side files, erases them as far as it can).
+
+        Args:
+            change: The batch's new header (one version on) and the purge's audit entry; no rows, row updates,
+                ledger entries or exceptions.
+            ledger_ids: ``row_id`` (Int64), ``id_number`` (String): one row per ledger entry of the batch.
+
+        Raises:
+            StoreError: refused as :meth:`commit` refuses, or the change carries rows, updates, ledger entries or
+                exceptions, or ``ledger_ids`` does not name exactly the batch's ledger entries; nothing was changed.
+        """
+        ...
+
 
 # The records lived here before they moved to yikatong.records; the old names still resolve, with a warning.
 __getattr__ = _deprecated.moved_attributes(__name__, "yikatong.records", frozenset(_records.__all__))

@@ -17,6 +17,8 @@ __all__ = [
     "EXCEPTION_SCHEMA",
     "LEDGER_ACTIVE",
     "LEDGER_SCHEMA",
+    "PURGED_COLUMNS",
+    "PURGED_ID_PREFIX",
     "ROW_SCHEMA",
     "ROW_STATE_SCHEMA",
     "ROW_UPDATE_SCHEMA",
@@ -234,6 +236,23 @@ back) no longer counts as paid and frees its key for the correction. A store mus
 
 LEDGER_ACTIVE: tuple[str, ...] = ("sent", "paid")
 """Ledger statuses that hold the (person, item, period) key."""
+
+PURGED_COLUMNS: tuple[str, ...] = (
+    "name",
+    "id_number",
+    "sex",
+    "account",
+    "amount_raw",
+    "category",
+    "household_head_id",
+    "pay_account",
+)
+"""The columns of a stored row that a purge (:meth:`yikatong.ports.Store.purge`) empties: the payee's personal
+detail. Amounts, statuses, town and village, row and source-line numbers stay."""
+
+PURGED_ID_PREFIX: str = "#"
+"""How a purged ledger entry's ``id_number`` begins: the rest is the keyed hash of the ID number
+(:func:`yikatong.workflow.purge.purged_id`), which duplicate-payment checks compare instead of the ID."""
 
 EXCEPTION_SCHEMA: dict[str, pl.DataType] = {
     "batch_id": pl.String(),

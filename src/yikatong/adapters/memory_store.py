@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import polars as pl
 
+from yikatong.adapters._purge import check_ledger_ids, check_purge_change, purged_rows
 from yikatong.errors import StoreError
 from yikatong.records import (
     EXCEPTION_SCHEMA,
@@ -133,6 +134,20 @@ class MemoryStore:
         self._exceptions = exceptions
         self._audit.extend(change.audit)
         self.commits += 1
+
+    def purge(self, change: Change, *, ledger_ids: pl.DataFrame) -> None:
+        """Empty the personal detail of one batch's rows and ledger IDs with ``change`` (see
+        :meth:`yikatong.ports.Store.purge`)."""
+        ids = check_purge_change(change, ledger_ids)
+        batch_id = change.batch.batch_id
+        own = self._ledger.filter(pl.col("batch_id") == batch_id)
+        check_ledger_ids(batch_id, own["row_id"], ids)
+        replaced = own.drop("id_number").join(ids, on="row_id", how="left").select(list(LEDGER_SCHEMA))
+        ledger = pl.concat([self._ledger.filter(pl.col("batch_id") != batch_id), replaced])
+        self.commit(change)  # checks the version and the audit chain; refuses before anything is assigned
+        if batch_id in self._rows:
+            self._rows[batch_id] = purged_rows(self._rows[batch_id])
+        self._ledger = ledger
 
     # -- reading ------------------------------------------------------------------------------------------------
     def batch(self, batch_id: str) -> BatchRecord:

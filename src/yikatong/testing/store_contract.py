@@ -25,7 +25,8 @@ What is checked: creation and optimistic versions; refusal of a stale or malform
 (atomicity); row states replaced column-wise while row data stays; the payment ledger's rule that one (person, item,
 period) holds at most one active (``sent``/``paid``) entry, within one change and across batches, and that a failed
 entry frees the key; audit entries appended only as a continuing hash chain; exceptions appended in order; loaders
-returning copies; and, with ``reopen``, that everything reloads equal. Retrying a change that was already committed
+returning copies; and, with ``reopen``, that everything reloads equal; and purges of personal detail
+(:mod:`yikatong.testing.purge_contract`). Retrying a change that was already committed
 is refused (its version is stale) and changes nothing, which is what makes a restarted service safe.
 
 The kit needs pytest (the ``[testing]`` extra of yikatong); it builds its data with
@@ -49,6 +50,7 @@ from polars.testing import assert_frame_equal
 from yikatong.errors import StoreError
 from yikatong.ports import Store
 from yikatong.records import EXCEPTION_SCHEMA, LEDGER_SCHEMA, ROW_SCHEMA, ROW_STATE_SCHEMA, Change
+from yikatong.testing.purge_contract import PurgeContract
 from yikatong.testing.store_data import (
     audit_entries,
     exception_frame,
@@ -84,7 +86,7 @@ def _step(store: Store, batch_id: str, **fields: object) -> Change:
     return Change(batch=batch, expected_version=current.version, audit=audit, **fields)  # type: ignore[arg-type]
 
 
-class StoreContract:
+class StoreContract(PurgeContract):
     """The tests every :class:`yikatong.ports.Store` passes. Override ``store`` (and optionally ``reopen``)."""
 
     @pytest.fixture

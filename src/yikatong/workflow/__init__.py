@@ -6,6 +6,7 @@ chain (:mod:`~yikatong.workflow.audit`), reconciliation (:mod:`~yikatong.workflo
 disclosure.
 """
 
+from yikatong.workflow._purge import PurgeDecision, Purger
 from yikatong.workflow.audit import AuditVerification, verify
 from yikatong.workflow.machine import STATES, TRANSITIONS, TRIGGERS, allowed_roles
 from yikatong.workflow.roles import ROLES, Actor, Role
@@ -24,6 +25,8 @@ __all__ = [
     "Actor",
     "AuditVerification",
     "DispatchOutcome",
+    "PurgeDecision",
+    "Purger",
     "ResultsOutcome",
     "Role",
     "Service",

@@ -11,7 +11,7 @@ import polars as pl
 from attrs import evolve
 
 from yikatong.catalog import Catalog, ReferenceListName, SubsidyItem
-from yikatong.errors import StoreError
+from yikatong.errors import IllegalTransition, StoreError
 from yikatong.localtime import local_date
 from yikatong.ports import Bank as BankPort
 from yikatong.ports import Clock, DisclosureSink, Keys, Store, Treasury
@@ -20,6 +20,7 @@ from yikatong.rules import Rule
 from yikatong.workflow.audit import entry_hash, make_entry
 from yikatong.workflow.digests import batch_digest, ledger_digest, order_digest, recorded_digests, rows_digest
 from yikatong.workflow.machine import BatchFlow, Step, build_machine
+from yikatong.workflow.purge import purge_entries
 from yikatong.workflow.roles import Actor
 from yikatong.workflow.statuses import apply_updates
 
@@ -224,6 +225,18 @@ class ServiceCore:
             f"批次 {batch_id} 的收款人行与审计记录不符，已拒绝 / batch {batch_id}: the stored payee rows differ from "
             "what the audit log recorded; refused (run 'yikatong audit verify')"
         )
+
+    def _refuse_purged(self, batch_id: str, zh: str, en: str) -> None:
+        """Refuse a step that needs the payee detail of a purged batch (``zh``/``en``: what was to be done).
+
+        Raises:
+            IllegalTransition: the audit log records the batch's purge.
+        """
+        if batch_id in purge_entries(self.store.audit()):
+            raise IllegalTransition(
+                f"批次 {batch_id} 的收款人明细已按保存期限清除，不能{zh} / batch {batch_id} was purged past its "
+                f"retention: cannot {en}"
+            )
 
     def _batch_ledger(self, record: BatchRecord) -> pl.DataFrame:
         return self.store.ledger(item=record.item, period=record.period).filter(pl.col("batch_id") == record.batch_id)

@@ -124,6 +124,7 @@ class CreationSteps(ServiceCore):
         """
         original = self.store.batch(original_batch_id)
         require_role(actor, ("department", "town"), "create a correction batch")
+        self._refuse_purged(original_batch_id, "更正", "correct it")
         require_owner(actor, original, "correct")
         if actor.role == "town":
             require_town(actor, original, "correct")

@@ -151,6 +151,7 @@ class DeadlineSteps(ServiceCore):
         if not reason.strip():
             raise PermissionDenied("an extension needs a reason / 延期须说明理由")
         record = self.store.batch(batch_id)
+        self._refuse_purged(batch_id, "延期", "extend its deadlines")
         today = self._today()
         if until <= today:
             raise IllegalTransition(f"the new deadline {until} is not after today ({today}) / 延期后的期限须晚于今日")

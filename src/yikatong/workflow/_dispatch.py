@@ -16,6 +16,7 @@ from yikatong.workflow._frames import canonical_id_expr, ledger_entries, roster_
 from yikatong.workflow.audit import scrub
 from yikatong.workflow.corrections import correction_deadline
 from yikatong.workflow.machine import Step
+from yikatong.workflow.purge import resolve_purged_ids
 from yikatong.workflow.roles import Actor
 from yikatong.workflow.statuses import plan_moves
 
@@ -69,11 +70,14 @@ class DispatchSteps(ServiceCore):
 
         state = self._fire(record, "dispatch", Step(actor=actor, guards={"reviews_decided": reviews_decided}))
         at = self._now()
+        ids = rows.select(canonical_id_expr(pl.col("id_number")))["id_number"]
+        paid_before = self.store.ledger(item=record.item, period=record.period).lazy()
         active = (
-            self.store.ledger(item=record.item, period=record.period)
+            resolve_purged_ids(paid_before, ids, key=self.audit_key)
             .filter(pl.col("status").is_in(LEDGER_ACTIVE))
             .select("id_number")
             .unique()
+            .collect()
         )
         passed = rows.filter(pl.col("status") == "passed")
         current = None

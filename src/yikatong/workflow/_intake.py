@@ -16,9 +16,10 @@ from yikatong.errors import IllegalTransition
 from yikatong.records import BatchRecord
 from yikatong.rules import ValidationContext, ValidationReport, controls, paid_accounts, validate
 from yikatong.workflow._controls import ControlSteps
-from yikatong.workflow._frames import roster_of
+from yikatong.workflow._frames import canonical_id_expr, roster_of
 from yikatong.workflow.audit import scrub_expr
 from yikatong.workflow.machine import Step
+from yikatong.workflow.purge import resolve_purged_ids
 from yikatong.workflow.roles import Actor
 from yikatong.workflow.statuses import plan_moves
 
@@ -105,7 +106,7 @@ class IntakeSteps(ControlSteps):
             catalog=self.catalog,
             registry=registry,
             reference=reference,
-            ledger=self._ledger_for_rules(record),
+            ledger=self._ledger_for_rules(record, roster),
             bank_verification=verification,
             declared_count=record.declared_count,
             declared_total_fen=record.declared_total_fen,
@@ -118,10 +119,13 @@ class IntakeSteps(ControlSteps):
         report = validate(roster, item=item, period=record.period, context=context, rules=rules)
         return report, paid_accounts(roster, item=item, period=record.period, registry=registry)
 
-    def _ledger_for_rules(self, record: BatchRecord) -> pl.LazyFrame:
-        """The store's ledger of the other batches, plus the payment history the host supplied."""
+    def _ledger_for_rules(self, record: BatchRecord, roster: pl.DataFrame) -> pl.LazyFrame:
+        """The store's ledger of the other batches (purged entries of the roster's people given back their IDs),
+        plus the payment history the host supplied."""
         columns = ("id_number", "item", "period", "amount_fen", "status")
-        own = self.store.ledger().filter(pl.col("batch_id") != record.batch_id).select(columns).lazy()
+        stored = self.store.ledger().filter(pl.col("batch_id") != record.batch_id).select(columns).lazy()
+        ids = roster.select(canonical_id_expr(pl.col("id_number")))["id_number"]
+        own = resolve_purged_ids(stored, ids, key=self.audit_key)
         if self.history is None:
             return own
         return pl.concat([own, self.history.select(columns).cast(own.collect_schema())], how="vertical")

@@ -290,6 +290,7 @@ class PaymentSteps(MoneySteps):
             IllegalTransition: failures not yet returned, or the batch not settled.
         """
         record = self.store.batch(batch_id)
+        self._refuse_purged(batch_id, "公示", "publish it")
         rows = self.store.rows(batch_id)
 
         def failures_returned() -> bool:

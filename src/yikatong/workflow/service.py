@@ -22,17 +22,29 @@ from yikatong.workflow._deadlines import DeadlineSteps, Extension, Worklist
 from yikatong.workflow._dispatch import DispatchOutcome, DispatchSteps
 from yikatong.workflow._intake import IntakeSteps
 from yikatong.workflow._payments import PaymentSteps, ResultsOutcome
+from yikatong.workflow._purge import PurgeDecision, PurgeSteps
 from yikatong.workflow._reads import ReadSteps
 from yikatong.workflow.audit import AuditVerification, verify
 
-__all__ = ["DispatchOutcome", "Extension", "ResultsOutcome", "Service", "Waiver", "Worklist", "build_service"]
+__all__ = [
+    "DispatchOutcome",
+    "Extension",
+    "PurgeDecision",
+    "ResultsOutcome",
+    "Service",
+    "Waiver",
+    "Worklist",
+    "build_service",
+]
 
 
-class Service(CreationSteps, IntakeSteps, DispatchSteps, PaymentSteps, DeadlineSteps, ControlSteps, ReadSteps):
+class Service(
+    CreationSteps, IntakeSteps, DispatchSteps, PaymentSteps, DeadlineSteps, ControlSteps, ReadSteps, PurgeSteps
+):
     """The disbursement workflow over the ports (see :func:`build_service` for the arguments).
 
     Each group of steps lives in its own module: creation, intake (submit, validate, review), dispatch (and
-    cancel/send back), payments (funding to publication), deadlines and controls; this class joins them.
+    cancel/send back), payments (funding to publication), deadlines, controls, reads and purges; this class joins them.
     """
 
     # -- reading ------------------------------------------------------------------------------------------------

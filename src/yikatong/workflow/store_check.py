@@ -7,6 +7,9 @@ port only (so every adapter can be checked the same way):
 * that a store holding batches has a log at all, and that every batch has an entry recording its current header;
 * that each batch's header, payee rows and ledger entries, as stored now, have the digests the last entry recording
   them carries, and that the rows a dispatch sent have the digest of the order the bank received;
+* for a purged batch (:mod:`yikatong.workflow.purge`), whose order can no longer be recomputed (its names, IDs and
+  accounts are gone): that its rows and ledger still add up to the totals its purge entry recorded, and that it
+  holds no payee detail any more;
 * the invariants of :func:`~yikatong.workflow.invariants.check_invariants`.
 
 Problems name batches and what differs, never personal data.
@@ -21,14 +24,17 @@ from attrs import frozen
 
 from yikatong.errors import StoreError
 from yikatong.ports import Store
-from yikatong.records import AuditEntry
+from yikatong.records import PURGED_COLUMNS, AuditEntry, BatchRecord
 from yikatong.workflow.audit import AuditVerification, verify
 from yikatong.workflow.digests import batch_digest, ledger_digest, order_digest, recorded_digests, rows_digest
 from yikatong.workflow.invariants import check_invariants
+from yikatong.workflow.purge import purge_entries, purge_totals, recorded_totals
 
-__all__ = ["StoreProblem", "StoreVerification", "verify_store"]
+__all__ = ["StoreProblem", "StoreVerification", "batch_problems", "verify_store"]
 
-ProblemKind = Literal["chain", "empty_log", "unrecorded", "header", "rows", "ledger", "order", "invariant"]
+ProblemKind = Literal[
+    "chain", "empty_log", "unrecorded", "header", "rows", "ledger", "order", "totals", "purge", "invariant"
+]
 
 
 @frozen
@@ -38,7 +44,9 @@ class StoreProblem:
     Attributes:
         kind: ``chain`` (the audit chain is broken), ``empty_log`` (batches but no log), ``unrecorded`` (a batch,
             its rows or its ledger entries have no digest in the log), ``header``/``rows``/``ledger``/``order``
-            (stored data differs from the digest the log carries), ``invariant`` (an invariant is broken).
+            (stored data differs from the digest the log carries), ``totals`` (a purged batch's row or ledger
+            count or sum differs from what its purge recorded), ``purge`` (a purged batch still holds payee
+            detail), ``invariant`` (an invariant is broken).
         batch_id: The batch concerned ("" when none).
         message: What is wrong, in Chinese then English; never a full ID or account number.
     """
@@ -83,6 +91,7 @@ class _Recorded:
     rows: dict[str, str]
     ledger: dict[str, str]
     order: dict[str, str]
+    purges: dict[str, AuditEntry]
 
 
 def _recorded(entries: tuple[AuditEntry, ...]) -> _Recorded:
@@ -100,7 +109,7 @@ def _recorded(entries: tuple[AuditEntry, ...]) -> _Recorded:
                 target.update({str(k): str(v) for k, v in part.items()})
         if entry.batch_id and isinstance(digests.get("order"), str):
             order[entry.batch_id] = digests["order"]
-    return _Recorded(header, rows, ledger, order)
+    return _Recorded(header, rows, ledger, order, purge_entries(entries))
 
 
 def verify_store(store: Store, *, key: bytes | None = None, anchor: str | None = None) -> StoreVerification:
@@ -155,6 +164,13 @@ def verify_store(store: Store, *, key: bytes | None = None, anchor: str | None =
     return StoreVerification(chain, len(entries), entries[-1] if entries else None, len(batches), tuple(problems))
 
 
+def batch_problems(store: Store, record: BatchRecord, *, key: bytes | None) -> list[StoreProblem]:
+    """What :func:`verify_store` finds wrong with one batch's header, rows, ledger entries and order (not the chain
+    or the invariants): what a step that rewrites the batch, such as a purge, checks first."""
+    ledger = store.ledger(item=record.item, period=record.period)
+    return _check_batch(store, record.batch_id, batch_digest(record, key=key), _recorded(store.audit()), ledger, key)
+
+
 def _check_batch(
     store: Store, batch_id: str, header: str, recorded: _Recorded, ledger: pl.DataFrame, key: bytes | None
 ) -> list[StoreProblem]:
@@ -201,6 +217,9 @@ def _check_batch(
                 "the audit log recorded",
             )
         )
+    purge = recorded.purges.get(batch_id)
+    if purge is not None:
+        return out + _check_purged(batch_id, purge, rows, entries)
     if batch_id in recorded.order:
         sent = rows.join(entries.select("row_id"), on="row_id", how="semi")
         if recorded.order[batch_id] != order_digest(sent, key=key):
@@ -212,4 +231,32 @@ def _check_batch(
                     "the pay order the bank received",
                 )
             )
+    return out
+
+
+def _check_purged(batch_id: str, purge: AuditEntry, rows: pl.DataFrame, ledger: pl.DataFrame) -> list[StoreProblem]:
+    """A purged batch: its totals as its purge recorded them, and no payee detail left."""
+    out: list[StoreProblem] = []
+    recorded = recorded_totals(purge)
+    now = purge_totals(rows, ledger)
+    differ = sorted(k for k, v in now.items() if recorded.get(k) != v)
+    if differ:
+        out.append(
+            StoreProblem(
+                "totals",
+                batch_id,
+                f"已清除批次 {batch_id} 的合计与清除时记录不符（{', '.join(differ)}） / purged batch {batch_id}: "
+                f"{', '.join(differ)} differ from what its purge recorded",
+            )
+        )
+    left = [c for c in PURGED_COLUMNS if c in rows.columns and rows[c].drop_nulls().len()]
+    if left:
+        out.append(
+            StoreProblem(
+                "purge",
+                batch_id,
+                f"已清除批次 {batch_id} 仍有收款人明细（{', '.join(left)}） / purged batch {batch_id} still holds "
+                f"payee detail ({', '.join(left)})",
+            )
+        )
     return out

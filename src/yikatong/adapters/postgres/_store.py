@@ -22,6 +22,7 @@ import psycopg
 from psycopg import sql
 
 from yikatong.adapters._change import CheckedChange, check_change
+from yikatong.adapters._purge import check_ledger_ids, check_purge_change
 from yikatong.adapters.postgres._frames import Connection, Session, copy_in, copy_out
 from yikatong.adapters.postgres._schema import open_schema
 from yikatong.adapters.sqlite._codec import (
@@ -38,6 +39,7 @@ from yikatong.privacy import mask_id
 from yikatong.records import (
     EXCEPTION_SCHEMA,
     LEDGER_SCHEMA,
+    PURGED_COLUMNS,
     ROW_SCHEMA,
     ROW_STATE_SCHEMA,
     ROW_UPDATE_SCHEMA,
@@ -123,6 +125,40 @@ class PostgresStore:
                 self._apply(cur, prepared)
         except psycopg.Error as exc:
             raise self._session.failed(exc, "写入失败，未做任何更改", "write failed, nothing was applied") from exc
+
+    def purge(self, change: Change, *, ledger_ids: pl.DataFrame) -> None:
+        """Empty the personal detail of one batch with ``change``, in one transaction (see
+        :meth:`yikatong.ports.Store.purge`).
+
+        The old row versions stay in the table files until PostgreSQL vacuums them: run ``VACUUM`` on
+        ``batch_rows``, ``row_state`` and ``ledger`` after a purge (autovacuum does so in time).
+
+        Raises:
+            StoreError: the purge is refused, loses a race, or cannot be written; nothing was changed.
+        """
+        if self.read_only:
+            raise StoreError(f"PostgreSQL store {self.schema}: opened read-only / 数据库以只读方式打开")
+        ids = check_purge_change(change, ledger_ids)
+        prepared = check_change(change)
+        batch_id = change.batch.batch_id
+        conn = self.connection
+        try:
+            with conn.transaction(), conn.cursor() as cur:
+                self._apply(cur, prepared)  # locks the audit table and the batch's header first
+                stored = cur.execute("SELECT row_id FROM ledger WHERE batch_id = %s", (batch_id,)).fetchall()
+                check_ledger_ids(batch_id, pl.Series([r[0] for r in stored], dtype=pl.Int64), ids)
+                static = [c for c in PURGED_COLUMNS if c in STATIC_COLUMNS]
+                sets = ", ".join(f"{c} = NULL" for c in static)
+                cur.execute(f"UPDATE batch_rows SET {sets} WHERE batch_id = %s".encode(), (batch_id,))
+                state = [c for c in PURGED_COLUMNS if c in _STATE]
+                sets = ", ".join(f"{c} = NULL" for c in state)
+                cur.execute(f"UPDATE row_state SET {sets} WHERE batch_id = %s".encode(), (batch_id,))
+                cur.executemany(
+                    "UPDATE ledger SET id_number = %s WHERE batch_id = %s AND row_id = %s",
+                    [(h, batch_id, r) for r, h in ids.select("row_id", "id_number").iter_rows()],
+                )
+        except psycopg.Error as exc:
+            raise self._session.failed(exc, "清除失败，未做任何更改", "purge failed, nothing was changed") from exc
 
     def _apply(self, cur: psycopg.Cursor[tuple[object, ...]], p: CheckedChange) -> None:
         cur.execute("LOCK TABLE audit IN SHARE ROW EXCLUSIVE MODE")  # one writer at a time: one audit chain

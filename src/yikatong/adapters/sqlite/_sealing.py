@@ -7,6 +7,7 @@ keeps the key's check value (``data_key_check``), so a wrong key is refused at o
   its batch: inline in ``row_data`` or as a side file.
 * The ledger keeps the keyed look-up hash of each ID number in ``id_number`` (so the unique index on one active
   payment per person, item and period still works) and the sealed ID in ``id_sealed``, bound to its batch and row.
+  A purged entry keeps only the workflow's hashed ID (``#…``) in ``id_number`` and no sealed ID.
 
 A store created without keys stays clear; opened with keys to write, it is refused once it holds batches (its data
 would be half clear, half sealed, and the ledger index could no longer compare them).
@@ -22,6 +23,7 @@ from typing import Any, Final
 from yikatong.adapters.crypto import FieldCipher, is_sealed
 from yikatong.errors import StoreError
 from yikatong.ports import Keys
+from yikatong.records import PURGED_ID_PREFIX
 
 __all__ = ["CIPHER_NAME", "Sealing"]
 
@@ -158,7 +160,7 @@ class Sealing:
         for r in rows:
             sealed = r[-1]
             if sealed is None:
-                if self.sealed:
+                if self.sealed and not str(r[2]).startswith(PURGED_ID_PREFIX):
                     raise StoreError(
                         f"{self.name}: ledger {r[0]}/{r[1]}: clear ID in a sealed store / 加密库中有明文台账"
                     )

@@ -22,6 +22,7 @@ from typing import Any, Final
 
 import polars as pl
 
+from yikatong.adapters._purge import check_ledger_ids, check_purge_change, purged_rows
 from yikatong.adapters.sqlite._codec import (
     AUDIT_COLUMNS,
     BATCH_COLUMNS,
@@ -33,7 +34,7 @@ from yikatong.adapters.sqlite._codec import (
     batch_from_row,
     frame_from_sql,
 )
-from yikatong.adapters.sqlite._files import RowFiles, read_parquet_bytes
+from yikatong.adapters.sqlite._files import RowFiles, parquet_bytes, read_parquet_bytes
 from yikatong.adapters.sqlite._prepare import Prepared, prepare
 from yikatong.adapters.sqlite._schema import connect_store
 from yikatong.adapters.sqlite._sealing import Sealing
@@ -162,6 +163,75 @@ class SqliteStore:
             if isinstance(exc, sqlite3.Error):
                 raise StoreError(f"{self.path.name}: write failed ({exc}) / 写入失败，未做任何更改") from exc
             raise
+
+    def purge(self, change: Change, *, ledger_ids: pl.DataFrame) -> None:
+        """Empty the personal detail of one batch with ``change``, in one transaction (see
+        :meth:`yikatong.ports.Store.purge`).
+
+        The batch's row data is rewritten without the personal columns (sealed again in a sealed store; a side file
+        is replaced and the old one removed), the approved accounts and the ledger's ID numbers are replaced, all
+        with ``PRAGMA secure_delete`` on so the freed pages are zeroed; the write-ahead log is then checkpointed and
+        truncated, so the removed values are gone from the file, not only from the tables.
+
+        Raises:
+            StoreError: the purge is refused or cannot be written; nothing was changed.
+        """
+        if self.read_only:
+            raise StoreError(f"{self.path.name}: opened read-only / 数据库以只读方式打开")
+        ids = check_purge_change(change, ledger_ids)
+        prepared = prepare(change)
+        batch_id = change.batch.batch_id
+        conn = self.connection
+        conn.execute("PRAGMA secure_delete = ON")
+        try:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                stored = [r[0] for r in conn.execute("SELECT row_id FROM ledger WHERE batch_id = ?", (batch_id,))]
+                check_ledger_ids(batch_id, pl.Series(stored, dtype=pl.Int64), ids)
+                self._apply(conn, prepared)
+                self._purge_row_data(conn, batch_id)
+                conn.execute("UPDATE row_state SET pay_account = NULL WHERE batch_id = ?", (batch_id,))
+                conn.executemany(
+                    "UPDATE ledger SET id_number = ?, id_sealed = NULL WHERE batch_id = ? AND row_id = ?",
+                    [(h, batch_id, r) for r, h in ids.select("row_id", "id_number").iter_rows()],
+                )
+                conn.execute("COMMIT")
+            except BaseException as exc:
+                if conn.in_transaction:
+                    conn.execute("ROLLBACK")
+                if isinstance(exc, sqlite3.Error):
+                    raise StoreError(f"{self.path.name}: purge failed ({exc}) / 清除失败，未做任何更改") from exc
+                raise
+            self._collect_garbage(conn)  # the old side file, if the batch had one
+            conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        finally:
+            conn.execute("PRAGMA secure_delete = OFF")
+
+    def _purge_row_data(self, conn: sqlite3.Connection, batch_id: str) -> None:
+        ref = conn.execute("SELECT n_rows, sha256, file, inline FROM row_data WHERE batch_id = ?", (batch_id,))
+        found = ref.fetchone()
+        if found is None:
+            return
+        _, digest, file, inline = found
+        static = self._static_rows(batch_id, digest, file, inline)
+        data = self.sealing.seal_rows(batch_id, parquet_bytes(purged_rows(static)))
+        if file is not None:
+            name, new_digest = self.files.write(data)
+            params: tuple[Any, ...] = (new_digest, name, None, batch_id)
+        else:
+            params = (sha256(data).hexdigest(), None, data, batch_id)
+        conn.execute("UPDATE row_data SET sha256 = ?, file = ?, inline = ? WHERE batch_id = ?", params)
+
+    def _static_rows(self, batch_id: str, digest: str, file: str | None, inline: bytes | None) -> pl.DataFrame:
+        what = f"batch {batch_id}"
+
+        def opener(data: bytes) -> bytes:
+            return self.sealing.open_rows(batch_id, data)
+
+        if file is not None:
+            return self.files.read(file, expected_sha256=digest, what=what, opener=opener)
+        assert inline is not None
+        return read_parquet_bytes(inline, expected_sha256=digest, what=what, opener=opener)
 
     def _apply(self, conn: sqlite3.Connection, p: Prepared) -> None:
         row = conn.execute("SELECT version FROM batches WHERE batch_id = ?", (p.batch_id,)).fetchone()
@@ -294,14 +364,7 @@ class SqliteStore:
             return pl.DataFrame(schema=ROW_SCHEMA)
         n_rows, digest, file, inline = ref
         what = f"batch {batch_id}"
-
-        def opener(data: bytes) -> bytes:
-            return self.sealing.open_rows(batch_id, data)
-
-        if file is not None:
-            static = self.files.read(file, expected_sha256=digest, what=what, opener=opener)
-        else:
-            static = read_parquet_bytes(inline, expected_sha256=digest, what=what, opener=opener)
+        static = self._static_rows(batch_id, digest, file, inline)
         state = frame_from_sql(
             self.sealing.open_states(batch_id, states, at=_PAY_ACCOUNT), ROW_SCHEMA, STATE_SQL_COLUMNS
         )
