@@ -22,7 +22,7 @@ from typing import Any, Final
 
 import polars as pl
 
-from yikatong.adapters._purge import check_ledger_ids, check_purge_change, purged_rows
+from yikatong.adapters._purge import check_ledger_ids, check_purge_change
 from yikatong.adapters.sqlite._codec import (
     AUDIT_COLUMNS,
     BATCH_COLUMNS,
@@ -34,8 +34,9 @@ from yikatong.adapters.sqlite._codec import (
     batch_from_row,
     frame_from_sql,
 )
-from yikatong.adapters.sqlite._files import RowFiles, parquet_bytes, read_parquet_bytes
+from yikatong.adapters.sqlite._files import RowFiles
 from yikatong.adapters.sqlite._prepare import Prepared, prepare
+from yikatong.adapters.sqlite._purging import purge_batch_data, static_rows
 from yikatong.adapters.sqlite._schema import connect_store
 from yikatong.adapters.sqlite._sealing import Sealing
 from yikatong.errors import StoreError
@@ -189,12 +190,7 @@ class SqliteStore:
                 stored = [r[0] for r in conn.execute("SELECT row_id FROM ledger WHERE batch_id = ?", (batch_id,))]
                 check_ledger_ids(batch_id, pl.Series(stored, dtype=pl.Int64), ids)
                 self._apply(conn, prepared)
-                self._purge_row_data(conn, batch_id)
-                conn.execute("UPDATE row_state SET pay_account = NULL WHERE batch_id = ?", (batch_id,))
-                conn.executemany(
-                    "UPDATE ledger SET id_number = ?, id_sealed = NULL WHERE batch_id = ? AND row_id = ?",
-                    [(h, batch_id, r) for r, h in ids.select("row_id", "id_number").iter_rows()],
-                )
+                purge_batch_data(conn, self.files, self.sealing, batch_id, ids)
                 conn.execute("COMMIT")
             except BaseException as exc:
                 if conn.in_transaction:
@@ -206,32 +202,6 @@ class SqliteStore:
             conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
         finally:
             conn.execute("PRAGMA secure_delete = OFF")
-
-    def _purge_row_data(self, conn: sqlite3.Connection, batch_id: str) -> None:
-        ref = conn.execute("SELECT n_rows, sha256, file, inline FROM row_data WHERE batch_id = ?", (batch_id,))
-        found = ref.fetchone()
-        if found is None:
-            return
-        _, digest, file, inline = found
-        static = self._static_rows(batch_id, digest, file, inline)
-        data = self.sealing.seal_rows(batch_id, parquet_bytes(purged_rows(static)))
-        if file is not None:
-            name, new_digest = self.files.write(data)
-            params: tuple[Any, ...] = (new_digest, name, None, batch_id)
-        else:
-            params = (sha256(data).hexdigest(), None, data, batch_id)
-        conn.execute("UPDATE row_data SET sha256 = ?, file = ?, inline = ? WHERE batch_id = ?", params)
-
-    def _static_rows(self, batch_id: str, digest: str, file: str | None, inline: bytes | None) -> pl.DataFrame:
-        what = f"batch {batch_id}"
-
-        def opener(data: bytes) -> bytes:
-            return self.sealing.open_rows(batch_id, data)
-
-        if file is not None:
-            return self.files.read(file, expected_sha256=digest, what=what, opener=opener)
-        assert inline is not None
-        return read_parquet_bytes(inline, expected_sha256=digest, what=what, opener=opener)
 
     def _apply(self, conn: sqlite3.Connection, p: Prepared) -> None:
         row = conn.execute("SELECT version FROM batches WHERE batch_id = ?", (p.batch_id,)).fetchone()
@@ -364,7 +334,7 @@ class SqliteStore:
             return pl.DataFrame(schema=ROW_SCHEMA)
         n_rows, digest, file, inline = ref
         what = f"batch {batch_id}"
-        static = self._static_rows(batch_id, digest, file, inline)
+        static = static_rows(self.files, self.sealing, batch_id, digest, file, inline)
         state = frame_from_sql(
             self.sealing.open_states(batch_id, states, at=_PAY_ACCOUNT), ROW_SCHEMA, STATE_SQL_COLUMNS
         )
