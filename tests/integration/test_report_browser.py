@@ -1,4 +1,5 @@
-"""``report.html`` opened in a real headless Chromium: it renders, logs no console error and requests nothing.
+"""``report.html`` and the 汇总表 page opened in a real headless Chromium: they render, log no console error and
+request nothing; the 汇总表 page prints.
 
 Chromium comes from Debian's ``chromium`` package (``.ci/run`` installs it when missing). Outside CI a machine
 without it skips these tests; in CI (``CI=true``) a missing browser is a failure, never a skip.
@@ -8,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -18,7 +20,10 @@ import pytest
 from PIL import Image, ImageStat
 
 import yikatong
+from tests.unit._workflow_fakes import AUDITOR, World, make_roster
+from yikatong.adapters.summary_report import write_summary_report
 from yikatong.adapters.validation_report import write_validation_report
+from yikatong.workflow.summary import summarise_period
 
 ROOT = Path(__file__).resolve().parents[2]
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -124,3 +129,37 @@ def test_the_report_page_is_the_same_for_the_same_report(tmp_path: Path) -> None
     second = write_validation_report(report, roster, tmp_path / "b")
     assert first[4].read_bytes() == second[4].read_bytes()
     assert pl.read_parquet(first[1]).equals(pl.read_parquet(second[1]))
+
+
+def test_the_summary_page_renders_and_prints_without_console_errors_or_requests(
+    tmp_path: Path, catalog: yikatong.Catalog
+) -> None:
+    world = World(catalog)
+    world.to("settled", make_roster(6), failed=(2,))
+    summary = summarise_period(world.store, "2026-11", actor=AUDITOR, catalog=catalog)
+    page = write_summary_report(summary, tmp_path / "汇总表-2026-11.html")
+
+    shot, console, requested = _open(page, tmp_path)
+
+    assert console == []
+    assert requested == set()
+    with Image.open(shot) as image:
+        grey = image.convert("L")
+        assert ImageStat.Stat(grey).stddev[0] > 10
+        assert sum(grey.histogram()[:128]) > 5_000
+    assert CHROMIUM is not None
+    pdf = tmp_path / "printed.pdf"
+    printed = subprocess.run(
+        [CHROMIUM, *FLAGS, f"--user-data-dir={tmp_path / 'print'}", f"--print-to-pdf={pdf}", page.resolve().as_uri()],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert printed.returncode == 0, printed.stderr[-2000:]
+    data = pdf.read_bytes()
+    assert data.startswith(b"%PDF")
+    box = re.search(rb"MediaBox \[0 0 ([0-9.]+) ([0-9.]+)\]", data)
+    assert box is not None
+    assert round(float(box[1])) == 842  # A4 landscape, as the page's print style asks
+    assert round(float(box[2])) == 595

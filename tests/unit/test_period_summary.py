@@ -201,3 +201,15 @@ def test_a_batchs_money_laid_over_its_payments_adds_up_to_its_header(
     assert int(entries["outstanding_fen"].sum()) == unpaid - refunded
     assert (entries["funded_fen"] + entries["drawn_fen"] == entries["amount_fen"]).all()
     assert (entries["outstanding_fen"] >= 0).all()
+
+
+def test_the_service_gives_the_same_summary_on_its_catalogue_and_refuses_a_town(catalog: Catalog) -> None:
+    world = World(catalog)
+    world.to("settled", make_roster(4), failed=(3,))
+    direct = summarise_period(world.store, "2026-11", actor=FINANCE, catalog=catalog, zone=world.clock.zone)
+    served = world.service.summary("2026-11", actor=FINANCE)
+    assert served.table.equals(direct.table)
+    assert served.totals.equals(direct.totals)
+    assert "item_name" in served.table.columns
+    with pytest.raises(PermissionDenied):
+        world.service.summary("2026-11", actor=TOWN)

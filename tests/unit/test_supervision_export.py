@@ -131,3 +131,14 @@ def test_the_workbook_is_protected_formula_safe_and_carries_the_head_on_its_cove
     assert export.head.hash in xml["xl/sharedStrings.xml"]
     with pytest.raises(ValueError, match=r"\.xlsx"):
         write_supervision_export(export, tmp_path / "x.csv")
+
+
+def test_the_service_gives_the_same_export_and_refuses_finance(catalog: Catalog) -> None:
+    world = World(catalog)
+    world.to("settled", make_roster(4), failed=(3,))
+    served = world.service.supervision("2026-11", actor=AUDITOR)
+    direct = supervision_tables(world.store, "2026-11", actor=AUDITOR, zone=world.clock.zone)
+    assert served.exceptions.equals(direct.exceptions)
+    assert served.exceptions["status"].to_list() == ["failed"]  # settled, not yet returned for correction
+    with pytest.raises(PermissionDenied):
+        world.service.supervision("2026-11", actor=FINANCE)

@@ -14,16 +14,20 @@ is returned.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Final
 
 import polars as pl
 
 from yikatong.errors import PermissionDenied
+from yikatong.period import Period
 from yikatong.privacy import mask_account_expr, mask_id_expr
 from yikatong.records import BatchRecord
 from yikatong.workflow._core import ServiceCore
 from yikatong.workflow.audit import scrub
 from yikatong.workflow.roles import Actor
+from yikatong.workflow.summary import DEFAULT_GROUPS, PeriodSummary, summarise_period
+from yikatong.workflow.supervision import SupervisionExport, supervision_tables
 
 __all__ = ["FULL_DATA_ROLES", "PERSONAL_COLUMNS", "ReadSteps"]
 
@@ -117,3 +121,27 @@ class ReadSteps(ServiceCore):
             details={"rows": rows.height, "columns": list(PERSONAL_COLUMNS)},
         )
         return rows
+
+    def summary(
+        self, period: str | Period, *, actor: Actor, groups: str | Sequence[str] = DEFAULT_GROUPS
+    ) -> PeriodSummary:
+        """The period's 汇总表 (finance, audit, the system), on the service's catalogue and county calendar; see
+        :func:`yikatong.workflow.summary.summarise_period`.
+
+        Raises:
+            PermissionDenied: another role.
+            ValueError: the period or the grouping is not valid.
+        """
+        return summarise_period(
+            self.store, period, actor=actor, groups=groups, catalog=self.catalog, zone=self.clock.zone
+        )
+
+    def supervision(self, period: str | Period, *, actor: Actor) -> SupervisionExport:
+        """What the audit office supervises in the period, masked (audit, the system); see
+        :func:`yikatong.workflow.supervision.supervision_tables`.
+
+        Raises:
+            PermissionDenied: another role.
+            ValueError: the period is not valid.
+        """
+        return supervision_tables(self.store, period, actor=actor, zone=self.clock.zone)

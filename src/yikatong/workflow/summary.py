@@ -28,7 +28,7 @@ import polars as pl
 from attrs import frozen
 
 from yikatong.catalog import Catalog
-from yikatong.localtime import local_date
+from yikatong.localtime import COUNTY_ZONE, local_date
 from yikatong.period import Period
 from yikatong.ports import Store
 from yikatong.records import AuditEntry, BatchRecord
@@ -133,12 +133,12 @@ def parse_groups(text: str | Sequence[str]) -> tuple[SummaryGroup, ...]:
     return tuple(dict.fromkeys(n for n in names if n in known))  # type: ignore[misc]
 
 
-def _dispatch_days(entries: Sequence[AuditEntry]) -> dict[str, dt.date]:
+def _dispatch_days(entries: Sequence[AuditEntry], zone: str) -> dict[str, dt.date]:
     """Per batch, the county date it was first sent to the bank (报盘)."""
     days: dict[str, dt.date] = {}
     for entry in entries:
         if entry.action == "dispatch" and entry.batch_id not in days:
-            days[entry.batch_id] = local_date(entry.at)
+            days[entry.batch_id] = local_date(entry.at, zone)
     return days
 
 
@@ -181,6 +181,7 @@ def summarise_period(
     actor: Actor,
     groups: str | Sequence[str] = DEFAULT_GROUPS,
     catalog: Catalog | None = None,
+    zone: str = COUNTY_ZONE,
 ) -> PeriodSummary:
     """The 汇总表 of ``period``: payments and money per group, per item and month, per batch and in total.
 
@@ -192,6 +193,7 @@ def summarise_period(
         groups: The grouping of :attr:`PeriodSummary.table` (default item × town × month), any of ``item``,
             ``town``, ``village``, ``department``, ``month``.
         catalog: When given, the tables name each item (``item_name``).
+        zone: The county's time zone: the calendar a dispatch's month is read on.
 
     Returns:
         The summary; with no batch in the period its tables are empty and its totals zero.
@@ -207,7 +209,7 @@ def summarise_period(
     chosen: dict[str, BatchRecord] = {}
     months: dict[str, str] = {}
     log = store.audit()
-    sent_on = _dispatch_days(log)
+    sent_on = _dispatch_days(log, zone)
     for record in store.batches():
         day = sent_on.get(record.batch_id)
         if day is not None and the_period.start <= day <= the_period.end:

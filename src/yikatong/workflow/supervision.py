@@ -21,7 +21,7 @@ from typing import Any, Final
 import polars as pl
 from attrs import frozen
 
-from yikatong.localtime import local_date, local_date_expr
+from yikatong.localtime import COUNTY_ZONE, local_date, local_date_expr
 from yikatong.period import Period
 from yikatong.ports import Store
 from yikatong.privacy import mask_account_expr, mask_id_expr, mask_name_expr
@@ -160,16 +160,18 @@ def _masked_rows(rows: pl.DataFrame) -> pl.DataFrame:
     ).select(_ROW_COLUMNS)
 
 
-def _in(period: Period, at: dt.datetime) -> bool:
-    return period.start <= local_date(at) <= period.end
+def _in(period: Period, at: dt.datetime, zone: str) -> bool:
+    return period.start <= local_date(at, zone) <= period.end
 
 
-def _events(log: Sequence[AuditEntry], chosen: dict[str, BatchRecord], period: Period) -> dict[str, pl.DataFrame]:
+def _events(
+    log: Sequence[AuditEntry], chosen: dict[str, BatchRecord], period: Period, zone: str
+) -> dict[str, pl.DataFrame]:
     reviews: list[dict[str, Any]] = []
     withdrawals: list[dict[str, Any]] = []
     for entry in log:
         record = chosen.get(entry.batch_id)
-        if record is None or not _in(period, entry.at):
+        if record is None or not _in(period, entry.at, zone):
             continue
         details = json.loads(entry.details or "{}")
         if entry.action == "confirm_reviews":
@@ -207,18 +209,21 @@ def _events(log: Sequence[AuditEntry], chosen: dict[str, BatchRecord], period: P
     }
 
 
-def _within(column: str, period: Period) -> pl.Expr:
-    day = local_date_expr(pl.col(column))
+def _within(column: str, period: Period, zone: str) -> pl.Expr:
+    day = local_date_expr(pl.col(column), zone)
     return (day >= pl.lit(period.start)) & (day <= pl.lit(period.end))
 
 
-def supervision_tables(store: Store, period: str | Period, /, *, actor: Actor) -> SupervisionExport:
+def supervision_tables(
+    store: Store, period: str | Period, /, *, actor: Actor, zone: str = COUNTY_ZONE
+) -> SupervisionExport:
     """The period's supervision tables (see the module text).
 
     Args:
         store: The store to read (it is only read).
         period: ``YYYY``, ``YYYY-Qn``, ``YYYY-MM`` or a day ``YYYY-MM-DD``.
         actor: The reader: the audit office or the system (:data:`SUPERVISION_READERS`).
+        zone: The county's time zone: the calendar the period is read on.
 
     Returns:
         The tables; with nothing in the period they are empty.
@@ -231,7 +236,7 @@ def supervision_tables(store: Store, period: str | Period, /, *, actor: Actor) -
     the_period = Period.parse(period)
     head = store.audit_head()
     log = store.audit()
-    touched = {e.batch_id for e in log if e.batch_id and _in(the_period, e.at)}
+    touched = {e.batch_id for e in log if e.batch_id and _in(the_period, e.at, zone)}
     chosen = {b.batch_id: b for b in store.batches() if b.batch_id in touched}
     records = tuple(chosen.values())
     headers = pl.DataFrame(
@@ -264,23 +269,23 @@ def supervision_tables(store: Store, period: str | Period, /, *, actor: Actor) -
     )
     rows = pl.concat([store.rows(""), *(store.rows(b) for b in chosen)]).drop("item").join(items, on="batch_id")
     exceptions = _masked_rows(rows.filter(pl.col("status").is_in(EXCEPTION_STATUSES)))
-    reversed_now = ledger.filter((pl.col("status") == "reversed") & _within("updated_at", the_period))
+    reversed_now = ledger.filter((pl.col("status") == "reversed") & _within("updated_at", the_period, zone))
     reversals = _masked_rows(rows.join(reversed_now.select("batch_id", "row_id"), on=["batch_id", "row_id"]))
     bank_exceptions = (
         store.exceptions()
-        .filter(pl.col("batch_id").is_in(list(chosen)) & _within("at", the_period))
+        .filter(pl.col("batch_id").is_in(list(chosen)) & _within("at", the_period, zone))
         .with_columns(pl.col("detail").map_elements(scrub, return_dtype=pl.String))
     )
     waivers, extensions = waivers_and_extensions(log, chosen)
-    decided = _events(log, chosen, the_period)
+    decided = _events(log, chosen, the_period, zone)
     return SupervisionExport(
         period=the_period,
         batches=batches,
         exceptions=exceptions,
         bank_exceptions=bank_exceptions,
         reviews=decided["reviews"],
-        waivers=waivers.filter(_within("at", the_period)),
-        extensions=extensions.filter(_within("at", the_period)),
+        waivers=waivers.filter(_within("at", the_period, zone)),
+        extensions=extensions.filter(_within("at", the_period, zone)),
         withdrawals=decided["withdrawals"],
         reversals=reversals,
         head=head,
