@@ -56,6 +56,8 @@ class DisbursementOrder:
             ``roster``).
         count: Number of rows (control count).
         total_fen: Sum of ``amount_fen`` (control total).
+        bank: The code of the paying bank the order is for: a batch paid through several banks sends one order to
+            each, with its own rows, count and total (None: the service's one bank, when the batch names none).
     """
 
     batch_id: str
@@ -64,6 +66,7 @@ class DisbursementOrder:
     rows: pl.DataFrame
     count: int
     total_fen: int
+    bank: str | None = None
 
 
 @frozen

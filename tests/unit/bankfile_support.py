@@ -109,6 +109,7 @@ def result_bytes(
         rows = edit(rows)
     is_failed = rows["status"] == failed_code
     values: dict[str, str | int] = {
+        "bank_code": lay.code,
         "batch_id": order.batch_id,
         "count": rows.height,
         "total": int(rows["amount_fen"].sum() or 0),

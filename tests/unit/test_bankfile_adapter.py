@@ -42,14 +42,14 @@ def test_submit_writes_one_order_file_into_the_outbox_and_nothing_half_written(t
     bank = _bank(tmp_path)
     bank.submit(make_order())
     files = sorted(p.name for p in (tmp_path / "outbox").iterdir())
-    assert files == [f"DF_{BATCH}_20261127.txt"]
+    assert files == [f"DF_CQRCB_{BATCH}_20261127.txt"]
     assert not list(tmp_path.rglob("*.tmp"))
 
 
 def test_submitting_the_same_batch_again_writes_nothing_new_even_after_the_file_was_collected(tmp_path: Path) -> None:
     bank = _bank(tmp_path)
     bank.submit(make_order())
-    sent = tmp_path / "outbox" / f"DF_{BATCH}_20261127.txt"
+    sent = tmp_path / "outbox" / f"DF_CQRCB_{BATCH}_20261127.txt"
     first = sent.read_bytes()
     sent.rename(tmp_path / "collected.txt")  # the host took it to the bank
     bank.submit(make_order())
@@ -60,10 +60,10 @@ def test_submitting_the_same_batch_again_writes_nothing_new_even_after_the_file_
 def test_an_order_interrupted_before_it_was_placed_is_placed_again_with_the_same_name_and_bytes(tmp_path: Path) -> None:
     bank = _bank(tmp_path)
     bank.submit(make_order())
-    sent = tmp_path / "outbox" / f"DF_{BATCH}_20261127.txt"
+    sent = tmp_path / "outbox" / f"DF_CQRCB_{BATCH}_20261127.txt"
     first = sent.read_bytes()
     sent.unlink()
-    (tmp_path / "sent" / f"{BATCH}.placed").unlink()  # as if killed between the manifest and the placement
+    (tmp_path / "sent" / f"CQRCB.{BATCH}.placed").unlink()  # as if killed between the manifest and the placement
     bank.submit(make_order())
     assert sent.read_bytes() == first
 
@@ -106,9 +106,9 @@ def test_results_from_several_partial_files_are_all_returned(tmp_path: Path) -> 
     bank.submit(order)
     first, _ = result_bytes(lay, order, edit=lambda r: r.filter(pl.col("serial") <= 2))
     second, _ = result_bytes(lay, order, edit=lambda r: r.filter(pl.col("serial") > 2))
-    (tmp_path / "inbox" / f"RET20261127_{BATCH}_1.dat").write_bytes(first)
-    (tmp_path / "inbox" / f"RET20261127_{BATCH}_2.dat").write_bytes(second)
-    (tmp_path / "inbox" / "RET20261127_XS-OTHER_1.dat").write_bytes(b"not ours")
+    (tmp_path / "inbox" / f"RET20261127_PSBC_{BATCH}_1.dat").write_bytes(first)
+    (tmp_path / "inbox" / f"RET20261127_PSBC_{BATCH}_2.dat").write_bytes(second)
+    (tmp_path / "inbox" / "RET20261127_PSBC_XS-OTHER_1.dat").write_bytes(b"not ours")
     assert sorted(bank.results(BATCH)["row_id"].to_list()) == [2, 3, 5, 7, 11]
 
 
@@ -119,11 +119,11 @@ def test_a_result_file_that_does_not_add_up_is_moved_aside_and_nothing_of_it_is_
     bank.submit(order)
     good, _ = result_bytes(lay, order, edit=lambda r: r.filter(pl.col("serial") <= 2))
     bad, _ = result_bytes(lay, order, edit=lambda r: r.filter(pl.col("serial") > 2), overrides={"paid_total": 1})
-    (tmp_path / "inbox" / f"DFHZ_{BATCH}_20261127_1.txt").write_bytes(good)
-    (tmp_path / "inbox" / f"DFHZ_{BATCH}_20261127_2.txt").write_bytes(bad)
+    (tmp_path / "inbox" / f"DFHZ_CQRCB_{BATCH}_20261127_1.txt").write_bytes(good)
+    (tmp_path / "inbox" / f"DFHZ_CQRCB_{BATCH}_20261127_2.txt").write_bytes(bad)
     with pytest.raises(BankFileError, match=r"DFHZ_.*_2\.txt, line 5: the trailer paid_total"):
         bank.results(BATCH)
-    refused = tmp_path / "refused" / f"DFHZ_{BATCH}_20261127_2.txt"
+    refused = tmp_path / "refused" / f"DFHZ_CQRCB_{BATCH}_20261127_2.txt"
     assert refused.read_bytes() == bad
     assert "paid_total" in (tmp_path / "refused" / f"{refused.name}.reason.txt").read_text(encoding="utf-8")
     assert sorted(bank.results(BATCH)["row_id"].to_list()) == [2, 3]
@@ -203,7 +203,7 @@ def test_result_files_of_a_batch_whose_id_starts_like_another_are_not_mixed_up(t
     bank.submit(short)
     bank.submit(longer)
     data, _ = result_bytes(lay, longer)
-    (tmp_path / "inbox" / "DFHZ_B1_2_20261127_1.txt").write_bytes(data)
+    (tmp_path / "inbox" / "DFHZ_CQRCB_B1_2_20261127_1.txt").write_bytes(data)
     assert bank.results("B1").height == 0
     assert bank.results("B1_2").height == 5
 

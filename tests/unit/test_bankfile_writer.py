@@ -51,9 +51,9 @@ def test_numbers_are_zero_filled_and_right_aligned() -> None:
 def test_a_delimited_order_has_a_header_a_record_per_row_and_a_trailer_with_the_control_total() -> None:
     lay = layout("delimited-gb18030")
     name, data, rows = render_order(make_order(), lay, date=DATE)
-    assert name == f"DF_{BATCH}_20261127.txt"
+    assert name == f"DF_CQRCB_{BATCH}_20261127.txt"
     text = data.decode("gb18030").split("\r\n")
-    assert text[0] == f"H|{BATCH}|20261127|5|1000223.95|GDLS|2026-11"
+    assert text[0] == f"H|CQRCB|{BATCH}|20261127|5|1000223.95|GDLS|2026-11"
     assert text[1] == "1|6222021234567894|王|0.01|50024119700303442X|GDLS|GDLS 2026-11 惠民惠农补贴"
     assert text[-2] == "T|5|1000223.95"
     assert rows["serial"].to_list() == [1, 2, 3, 4, 5]
@@ -120,8 +120,8 @@ def test_an_order_with_a_repeated_row_id_is_refused() -> None:
 def test_a_batch_id_with_a_slash_gives_a_safe_file_name_and_keeps_the_real_id_inside() -> None:
     lay = layout("delimited-gb18030")
     name, data, _ = render_order(make_order(batch_id="XS/2026:11"), lay, date=DATE)
-    assert name == "DF_XS_2026_11_20261127.txt"
-    assert data.decode("gb18030").startswith("H|XS/2026:11|")
+    assert name == "DF_CQRCB_XS_2026_11_20261127.txt"
+    assert data.decode("gb18030").startswith("H|CQRCB|XS/2026:11|")
 
 
 _NAME_CHARS = st.sampled_from(list("张王李赵欧阳司马娜丽华国强秀英买提古阿依𠀀鿕·"))

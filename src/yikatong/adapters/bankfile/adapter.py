@@ -8,6 +8,9 @@ The host names a folder and moves files between it and its bank by SFTP, a bank 
       sent/      what was written, to check every answer against (private: full accounts, like the order file)
       refused/   answer files refused whole, each with a ``.reason.txt`` beside it
 
+Every file names the paying bank (its code in the file name and in the header), and ``sent/`` keeps each order under
+the bank's code: a batch paid through several banks sends one order to each, and several banks may share a folder.
+
 * :meth:`FileExchangeBank.submit` writes the order file atomically (temporary file, fsync, rename). Submitting the
   same batch again writes nothing new; a different order under the same batch id is refused.
 * :meth:`FileExchangeBank.withdraw` takes an order back while its file still waits in ``outbox/``: the file is
@@ -41,11 +44,11 @@ from yikatong.adapters.bankfile.layout import BankLayout, FileSection
 from yikatong.adapters.bankfile.reader import RESULT_SCHEMA, read_result, read_verify_response
 from yikatong.adapters.bankfile.writer import file_name, render_order, render_verify_request, verify_rows
 from yikatong.adapters.clock import SystemClock
-from yikatong.errors import BankFileError, WithdrawalRefused
+from yikatong.errors import BankFileError, BankLayoutError, WithdrawalRefused
 from yikatong.ports import Clock
 from yikatong.records import DisbursementOrder
 
-__all__ = ["BEIJING", "FileExchangeBank", "answer_pattern", "local_date"]
+__all__ = ["BEIJING", "FileExchangeBank", "answer_pattern", "bank_code_for", "local_date"]
 
 
 BEIJING = dt.timezone(dt.timedelta(hours=8), "CST")
@@ -58,12 +61,15 @@ def local_date(clock: Clock) -> dt.date:
     return (moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)).astimezone(BEIJING).date()
 
 
-def answer_pattern(section: FileSection, batch_id: str | None) -> re.Pattern[str]:
-    """A regular expression matching the names the pattern gives a batch's files (any batch when ``None``)."""
+def answer_pattern(section: FileSection, batch_id: str | None, *, bank: str | None = None) -> re.Pattern[str]:
+    """A regular expression matching the names the pattern gives a batch's files (any batch when ``None``) of the
+    paying bank ``bank`` (any bank when ``None``)."""
     parts: list[str] = []
     for literal, field, _spec, _conv in string.Formatter().parse(section.file_name):
         parts.append(re.escape(literal))
-        if field in ("batch_id", "request_id"):
+        if field == "bank":
+            parts.append(re.escape(safe_name(bank)) if bank is not None else r"[\w.\-]+?")
+        elif field in ("batch_id", "request_id"):
             parts.append(re.escape(safe_name(batch_id)) if batch_id is not None else r"(?P<id>[\w.\-]+?)")
         elif field == "seq":
             parts.append("[0-9]+")
@@ -96,18 +102,51 @@ def _digest(*parts: str) -> str:
     return hashlib.sha256("\x1f".join(parts).encode("utf-8")).hexdigest()
 
 
+def bank_code_for(layout: BankLayout, bank_code: str | None) -> str:
+    """The paying bank's code an exchange names in every file: ``bank_code``, else the layout's ``code``.
+
+    Raises:
+        BankLayoutError: no code is known, or the layout leaves a file name without ``{bank}`` or a header without
+            ``bank_code`` (files of several banks could then be taken for one another).
+    """
+    code = bank_code if bank_code is not None else layout.code
+    if not code or safe_name(code) != code:
+        raise BankLayoutError(
+            f"layout {layout.name}: 须指定代发银行代码 / the exchange needs the paying bank's code (letters, digits, "
+            "'-' or '_'): pass bank_code= or set code in the layout"
+        )
+    missing = layout.files_missing_bank()
+    if missing:
+        raise BankLayoutError(
+            f"layout {layout.name}: 每个文件须写明代发银行 / every file must name the paying bank; add "
+            + ", ".join(missing)
+        )
+    return code
+
+
 class FileExchangeBank:
     """A paying bank reached through exchange files in a folder (see the module docstring for the folders).
+
+    Every file the exchange writes or takes names the bank: its code is in the file name (``{bank}``) and in the
+    header (``bank_code``), so several banks' files can share a folder and an answer from another bank is never
+    taken for this one's (a file whose header names another bank is refused).
 
     Args:
         folder: The exchange folder; created when missing.
         layout: The bank's file layout (:func:`~yikatong.adapters.bankfile.layout.load_layout`).
+        bank_code: The paying bank's code (``CQRCB``, ``PSBC``…); the layout's ``code`` when ``None``.
         clock: Time source for file dates (taken in Beijing time); the system clock when ``None``.
+
+    Raises:
+        BankLayoutError: no bank code, or a layout file that does not name the bank (see :func:`bank_code_for`).
     """
 
-    def __init__(self, folder: str | Path, layout: BankLayout, *, clock: Clock | None = None) -> None:
+    def __init__(
+        self, folder: str | Path, layout: BankLayout, *, bank_code: str | None = None, clock: Clock | None = None
+    ) -> None:
         self.folder = Path(folder)
         self.layout = layout
+        self.bank_code = bank_code_for(layout, bank_code)
         self._clock: Clock = clock if clock is not None else SystemClock()
         self.outbox = self.folder / "outbox"
         self.inbox = self.folder / "inbox"
@@ -118,6 +157,10 @@ class FileExchangeBank:
 
     def _today(self) -> dt.date:
         return local_date(self._clock)
+
+    def _kept(self, batch_id: str) -> str:
+        """The stem of what ``sent/`` keeps of a batch's order at this bank (a batch may go to several banks)."""
+        return f"{self.bank_code}.{safe_name(batch_id)}"
 
     def submit(self, order: DisbursementOrder) -> None:
         """Write the order file of a batch into ``outbox/``, once.
@@ -130,14 +173,14 @@ class FileExchangeBank:
             BankFileError: when the order does not add up, does not fit the layout, or differs from an order
                 already submitted under the same batch id.
         """
-        safe = safe_name(order.batch_id)
+        safe = self._kept(order.batch_id)
         meta_path = self.sent / f"{safe}.order.json"
         if meta_path.exists():
             meta = json.loads(meta_path.read_text(encoding="utf-8"))
             date = dt.date.fromisoformat(meta["date"])
         else:
             meta, date = None, self._today()
-        name, data, rows = render_order(order, self.layout, date=date)
+        name, data, rows = render_order(order, self.layout, date=date, bank=self.bank_code)
         digest = _digest(order.batch_id, order.item, order.period, rows.write_csv())
         if meta is not None and meta["digest"] != digest:
             raise BankFileError(
@@ -177,7 +220,7 @@ class FileExchangeBank:
             WithdrawalRefused: the order file has left ``outbox/`` (the bank has it, and may have been funded); the
                 bank must cancel it on its side.
         """
-        safe = safe_name(batch_id)
+        safe = self._kept(batch_id)
         meta_path = self.sent / f"{safe}.order.json"
         withdrawn = self.sent / f"{safe}.withdrawn"
         if not meta_path.exists():
@@ -204,7 +247,7 @@ class FileExchangeBank:
         write_atomic(self.refused / f"{path.name}.reason.txt", f"{error}\n".encode())
 
     def _answers(self, section: FileSection, batch_id: str) -> list[Path]:
-        pattern = answer_pattern(section, batch_id)
+        pattern = answer_pattern(section, batch_id, bank=self.bank_code)
         return sorted(p for p in self.inbox.iterdir() if p.is_file() and pattern.fullmatch(p.name))
 
     def results(self, batch_id: str) -> pl.DataFrame:
@@ -218,7 +261,7 @@ class FileExchangeBank:
             BankFileError: when a result file does not add up; that file is moved to ``refused/`` and nothing of it
                 is returned.
         """
-        safe = safe_name(batch_id)
+        safe = self._kept(batch_id)
         sent_path, meta_path = self.sent / f"{safe}.order.parquet", self.sent / f"{safe}.order.json"
         if not meta_path.exists() or json.loads(meta_path.read_text(encoding="utf-8"))["batch_id"] != batch_id:
             return pl.DataFrame(schema=RESULT_SCHEMA)  # never submitted here (or only a look-alike id was)
@@ -228,7 +271,10 @@ class FileExchangeBank:
         frames = [pl.DataFrame(schema=RESULT_SCHEMA)]
         for path in self._answers(self.layout.result, batch_id):
             try:
-                frames.append(read_result(path.read_bytes(), self.layout, file=path.name, batch_id=batch_id, sent=sent))
+                data = path.read_bytes()
+                frames.append(
+                    read_result(data, self.layout, file=path.name, batch_id=batch_id, sent=sent, bank=self.bank_code)
+                )
             except BankFileError as exc:
                 self._refuse(path, exc)
                 raise
@@ -267,15 +313,19 @@ class FileExchangeBank:
             return self._verify_carriable(rows, fits)
         picked = verify_rows(rows, file="verification request")
         request_id = "V" + _digest(picked.write_csv())[:16]
-        sent_path = self.sent / f"{request_id}.verify.parquet"
+        sent_path = self.sent / f"{self.bank_code}.{request_id}.verify.parquet"
         if not sent_path.exists():
-            name, data, picked = render_verify_request(rows, self.layout, request_id=request_id, date=self._today())
+            name, data, picked = render_verify_request(
+                rows, self.layout, request_id=request_id, date=self._today(), bank=self.bank_code
+            )
             write_atomic(self.outbox / name, data)
             write_atomic(sent_path, _parquet(picked.select("row_id", "serial", "account")))
         sent = pl.read_parquet(sent_path)
         answers = self._answers(self.layout.verify_response, request_id)
         if not answers:
-            pending = file_name(self.layout.verify_request, batch_id=request_id, date=self._today())
+            pending = file_name(
+                self.layout.verify_request, batch_id=request_id, date=self._today(), bank=self.bank_code
+            )
             raise TimeoutError(
                 f"no verification response for request {request_id} in {self.inbox} yet "
                 f"(request file like {pending}); call again with the same rows once the bank has answered"
@@ -283,7 +333,7 @@ class FileExchangeBank:
         path = answers[-1]
         try:
             return read_verify_response(
-                path.read_bytes(), self.layout, file=path.name, request_id=request_id, sent=sent
+                path.read_bytes(), self.layout, file=path.name, request_id=request_id, sent=sent, bank=self.bank_code
             )
         except BankFileError as exc:
             self._refuse(path, exc)

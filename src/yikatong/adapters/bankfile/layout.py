@@ -48,6 +48,7 @@ FieldName = Literal[
     "period",
     "memo",
     "batch_id",
+    "bank_code",
     "date",
     "count",
     "total",
@@ -63,7 +64,9 @@ FieldName = Literal[
 ]
 """What a field carries. ``literal`` is a fixed text (``value``) checked on reading, ``filler`` is ignored on
 reading; ``amount``/``total``/``*_total`` are written in the section's ``amount_unit``; in verification files
-``batch_id`` carries the request id. ``memo`` writes ``value`` with ``{item}``, ``{period}``, ``{batch_id}`` filled."""
+``batch_id`` carries the request id. ``bank_code`` (header or trailer) carries the code of the paying bank the file is
+for or from: a file naming another bank is refused. ``memo`` writes ``value`` with ``{item}``, ``{period}``,
+``{batch_id}`` filled."""
 
 _CONTROL_FIELDS: tuple[str, ...] = tuple(
     name for name in get_args(FieldName) if name in ("count", "total") or name.endswith(("_count", "_total"))
@@ -76,11 +79,11 @@ _CONSTANT_FIELDS: frozenset[str] = frozenset(["literal", "filler", "memo"])
 _DETAIL_ONLY: frozenset[str] = frozenset(
     ["serial", "row_id", "account", "name", "id_number", "amount", "status", "reason_code", "reason"]
 )
-_SUMMARY_ONLY: frozenset[str] = frozenset(["date", *_CONTROL_FIELDS])
+_SUMMARY_ONLY: frozenset[str] = frozenset(["bank_code", "date", *_CONTROL_FIELDS])
 
 
 MEMO_PLACEHOLDERS: frozenset[str] = frozenset(["item", "period", "batch_id", "date"])
-FILE_NAME_PLACEHOLDERS: frozenset[str] = frozenset(["batch_id", "request_id", "date", "seq"])
+FILE_NAME_PLACEHOLDERS: frozenset[str] = frozenset(["bank", "batch_id", "request_id", "date", "seq"])
 
 
 def _check_placeholders(pattern: str, allowed: frozenset[str], what: str) -> None:
@@ -166,8 +169,9 @@ class FileSection(_Model):
         line_ending: ``crlf`` or ``lf``; every record, the last one included, ends with it.
         amount_unit: Amounts as integer ``fen`` or as ``yuan`` with exactly two decimals.
         date_format: ``strftime`` format of ``date`` fields and of ``{date}`` in file names.
-        file_name: File name pattern: ``{batch_id}`` (``{request_id}`` for verification files), ``{date}`` and, for
-            files coming back, ``{seq}`` (any number: the bank may send several partial files).
+        file_name: File name pattern: ``{bank}`` (the paying bank's code), ``{batch_id}`` (``{request_id}`` for
+            verification files), ``{date}`` and, for files coming back, ``{seq}`` (any number: the bank may send
+            several partial files).
         header: Optional first record; ``detail``: one record per row; ``trailer``: optional last record.
         statuses: For result and verification response files: the bank's status code → ``paid``/``failed``/
             ``reversed`` (results; ``reversed``: paid, then the money came back, 退汇) or ``verified``/``rejected``
@@ -244,11 +248,14 @@ class BankLayout(_Model):
     Attributes:
         name: Short name of the layout (used in messages).
         bank: The bank it describes.
+        code: The code of the paying bank whose files these are (``CQRCB``, ``PSBC``…): the exchange writes it into
+            every file name (``{bank}``) and header (``bank_code``) unless the adapter is given another one.
         description: Free text.
     """
 
     name: str = Field(min_length=1)
     bank: str = ""
+    code: str = Field(default="", pattern=r"^[A-Za-z0-9_-]{0,32}$")
     description: str = ""
     order: FileSection
     result: FileSection
@@ -286,6 +293,19 @@ class BankLayout(_Model):
         if "amount" not in self.result.detail.names():
             raise ValueError("result: the detail record needs the amount, to check it against the order")
         return self
+
+    def files_missing_bank(self) -> list[str]:
+        """Where the layout does not name the paying bank: each file whose name lacks ``{bank}`` or whose header
+        and trailer lack ``bank_code`` (empty when every file names it, as the exchange requires)."""
+        missing: list[str] = []
+        for where in ("order", "result", "verify_request", "verify_response"):
+            section: FileSection = getattr(self, where)
+            if "{bank}" not in section.file_name:
+                missing.append(f"{where}.file_name {{bank}}")
+            summary = [r for r in (section.header, section.trailer) if r is not None]
+            if not any("bank_code" in r.names() for r in summary):
+                missing.append(f"{where}.header bank_code")
+        return missing
 
     @classmethod
     def from_dict(cls, data: dict[str, Any], *, source: str = "<layout>") -> BankLayout:

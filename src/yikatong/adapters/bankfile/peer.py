@@ -18,7 +18,7 @@ from pathlib import Path
 import polars as pl
 
 from yikatong.adapters.bankfile._files import write_atomic
-from yikatong.adapters.bankfile.adapter import answer_pattern, local_date
+from yikatong.adapters.bankfile.adapter import answer_pattern, bank_code_for, local_date
 from yikatong.adapters.bankfile.layout import BankLayout, FileSection
 from yikatong.adapters.bankfile.reader import read_order, read_verify_request
 from yikatong.adapters.bankfile.writer import file_name, render_file
@@ -45,6 +45,8 @@ class BankFilePeer:
         layout: The bank's layout.
         bank: The bank that decides outcomes; it sees rows keyed by the file's row key (``serial`` or ``row_id``).
         clock: Time source for file dates.
+        bank_code: The paying bank's code the files name; the layout's ``code`` when ``None``. The peer takes only
+            files naming it and writes it into every answer.
         reason_codes: The bank's reason code → the code written in files; unmapped codes are looked up by their
             text in the layout's ``reasons`` and otherwise written as they are.
 
@@ -59,10 +61,12 @@ class BankFilePeer:
         bank: Bank,
         *,
         clock: Clock | None = None,
+        bank_code: str | None = None,
         reason_codes: Mapping[str, str] | None = None,
     ) -> None:
         self.folder = Path(folder)
         self.layout = layout
+        self.bank_code = bank_code_for(layout, bank_code)
         self.bank = bank
         self._clock: Clock = clock if clock is not None else SystemClock()
         self._reason_codes = dict(reason_codes or {})
@@ -75,7 +79,7 @@ class BankFilePeer:
         outbox = self.folder / "outbox"
         if not outbox.exists():
             return []
-        pattern = answer_pattern(section, None)
+        pattern = answer_pattern(section, None, bank=self.bank_code)
         return sorted(p for p in outbox.iterdir() if p.is_file() and pattern.fullmatch(p.name))
 
     def _code_for(self, codes: pl.Series, texts: pl.Series, section: FileSection) -> pl.Series:
@@ -99,7 +103,7 @@ class BankFilePeer:
         for path in self._take(self.layout.verify_request):
             self._answer_verification(path, today)
         for path in self._take(self.layout.order):
-            rows = read_order(path.read_bytes(), self.layout, file=path.name)
+            rows = read_order(path.read_bytes(), self.layout, file=path.name, bank=self.bank_code)
             batch_id = rows["batch_id"][0] if rows.height else None
             if batch_id is None:
                 raise BankFileError("the order names no batch id (header or trailer batch_id)", file=path.name)
@@ -111,6 +115,7 @@ class BankFilePeer:
                 rows=order_rows,
                 count=order_rows.height,
                 total_fen=int(order_rows["amount_fen"].sum() or 0),
+                bank=self.bank_code,
             )
             try:
                 self.bank.submit(order)
@@ -124,7 +129,7 @@ class BankFilePeer:
                 self._answer_results(batch_id, today)
 
     def _answer_verification(self, path: Path, today: dt.date) -> None:
-        request = read_verify_request(path.read_bytes(), self.layout, file=path.name)
+        request = read_verify_request(path.read_bytes(), self.layout, file=path.name, bank=self.bank_code)
         request_id = request["request_id"][0] if request.height else None
         if request_id is None:
             raise BankFileError("the request names no request id (header or trailer batch_id)", file=path.name)
@@ -148,8 +153,9 @@ class BankFilePeer:
             reason_code=pl.when(pl.col("verified")).then(pl.lit("")).otherwise(codes),
             reason=pl.col("reason").fill_null(""),
         )
-        name = file_name(section, batch_id=request_id, date=today)
-        data = render_file(section, rows, values={"batch_id": request_id, "count": rows.height}, date=today, file=name)
+        name = file_name(section, batch_id=request_id, date=today, bank=self.bank_code)
+        values: dict[str, str | int] = {"bank_code": self.bank_code, "batch_id": request_id, "count": rows.height}
+        data = render_file(section, rows, values=values, date=today, file=name)
         write_atomic(self.folder / "inbox" / name, data)
         self.received.mkdir(parents=True, exist_ok=True)
         shutil.move(path, self.received / path.name)
@@ -182,6 +188,7 @@ class BankFilePeer:
             .with_columns(reason_code=pl.when(pl.col("outcome") == "paid").then(pl.lit("")).otherwise("reason_code"))
         )
         values: dict[str, str | int] = {
+            "bank_code": self.bank_code,
             "batch_id": batch_id,
             "count": rows.height,
             "total": int(rows["amount_fen"].sum() or 0),
@@ -192,6 +199,6 @@ class BankFilePeer:
             values[f"{outcome}_total"] = int(picked["amount_fen"].sum() or 0)
         seq = self._seq.get(batch_id, 0) + 1
         self._seq[batch_id] = seq
-        name = file_name(section, batch_id=batch_id, date=today, seq=seq)
+        name = file_name(section, batch_id=batch_id, date=today, seq=seq, bank=self.bank_code)
         data = render_file(section, rows.drop("outcome"), values=values, date=today, file=name)
         write_atomic(self.folder / "inbox" / name, data)

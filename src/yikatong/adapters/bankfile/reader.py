@@ -56,14 +56,20 @@ def _check_controls(
     batch_id: str,
     outcomes: pl.Series | None,
     amounts: pl.Series | None,
+    bank: str | None = None,
 ) -> None:
-    """Check header and trailer values against the rows; raise at the first that does not add up."""
+    """Check header and trailer values against the rows (and the paying bank, when ``bank`` is given); raise at the
+    first that does not add up."""
     n = parsed.rows.height
     last_line = n + (section.header is not None) + 1
     for where, values, line in (("header", parsed.header, 1), ("trailer", parsed.trailer, last_line)):
         for key, text in values.items():
             if key == "batch_id" and text not in (batch_id, safe_name(batch_id)):
                 raise BankFileError(f"the {where} names another batch or request", file=file, line=line)
+            if key == "bank_code" and bank is not None and text != bank:
+                named = text or "(none)"
+                message = f"the {where} names bank {named}, not {bank} / 文件所属代发银行不符"
+                raise BankFileError(message, file=file, line=line)
             if key in _COUNTS:
                 wanted = _COUNTS[key]
                 declared = parse_count(text, f"the {where} {key}", file=file, line=line)
@@ -137,8 +143,9 @@ def _match(
     return joined, keys
 
 
-def read_order(data: bytes, layout: BankLayout, *, file: str) -> pl.DataFrame:
-    """Read an order file (the bank's side of the exchange) and check its control count and total.
+def read_order(data: bytes, layout: BankLayout, *, file: str, bank: str | None = None) -> pl.DataFrame:
+    """Read an order file (the bank's side of the exchange) and check its control count and total, and, when
+    ``bank`` is given, that its header names that paying bank.
 
     Returns:
         ``row_id`` (the file's ``row_id``, else its ``serial``), ``serial`` (Int64, when the file has it),
@@ -154,7 +161,7 @@ def read_order(data: bytes, layout: BankLayout, *, file: str) -> pl.DataFrame:
     lines = rows["line"]
     amounts = parse_amount(rows["amount"], section.amount_unit, what="the amount", file=file, lines=lines)
     batch_id = parsed.header.get("batch_id", parsed.trailer.get("batch_id", ""))
-    _check_controls(section, parsed, file=file, batch_id=batch_id, outcomes=None, amounts=amounts)
+    _check_controls(section, parsed, file=file, batch_id=batch_id, outcomes=None, amounts=amounts, bank=bank)
     out: dict[str, pl.Series] = {}
     for key in ("serial", "row_id"):
         if key in rows.columns:
@@ -172,8 +179,11 @@ def read_order(data: bytes, layout: BankLayout, *, file: str) -> pl.DataFrame:
     )
 
 
-def read_result(data: bytes, layout: BankLayout, *, file: str, batch_id: str, sent: pl.DataFrame) -> pl.DataFrame:
-    """Read a result file of a batch, checked whole against the rows sent.
+def read_result(
+    data: bytes, layout: BankLayout, *, file: str, batch_id: str, sent: pl.DataFrame, bank: str | None = None
+) -> pl.DataFrame:
+    """Read a result file of a batch, checked whole against the rows sent (and, when ``bank`` is given, against the
+    paying bank its header names).
 
     Args:
         data: The file's bytes.
@@ -196,7 +206,7 @@ def read_result(data: bytes, layout: BankLayout, *, file: str, batch_id: str, se
     lines = rows["line"]
     outcomes = _status(section, parsed, file=file)
     amounts = parse_amount(rows["amount"], section.amount_unit, what="the amount", file=file, lines=lines)
-    _check_controls(section, parsed, file=file, batch_id=batch_id, outcomes=outcomes, amounts=amounts)
+    _check_controls(section, parsed, file=file, batch_id=batch_id, outcomes=outcomes, amounts=amounts, bank=bank)
     joined, _ = _match(section, parsed, sent, file=file, what=f"order of batch {batch_id}")
     differs = _first(amounts != joined["amount_fen"])
     if differs is not None:
@@ -228,7 +238,7 @@ def read_result(data: bytes, layout: BankLayout, *, file: str, batch_id: str, se
     )
 
 
-def read_verify_request(data: bytes, layout: BankLayout, *, file: str) -> pl.DataFrame:
+def read_verify_request(data: bytes, layout: BankLayout, *, file: str, bank: str | None = None) -> pl.DataFrame:
     """Read a verification request (the bank's side): ``row_id``, ``serial`` (when present), ``account``, ``name``,
     ``id_number``, and ``request_id`` (from the header or trailer, null when absent).
 
@@ -239,7 +249,7 @@ def read_verify_request(data: bytes, layout: BankLayout, *, file: str) -> pl.Dat
     parsed = parse(section, data, file=file)
     rows = parsed.rows
     request_id = parsed.header.get("batch_id", parsed.trailer.get("batch_id", ""))
-    _check_controls(section, parsed, file=file, batch_id=request_id, outcomes=None, amounts=None)
+    _check_controls(section, parsed, file=file, batch_id=request_id, outcomes=None, amounts=None, bank=bank)
     out: dict[str, pl.Series] = {}
     for key in ("serial", "row_id"):
         if key in rows.columns:
@@ -254,7 +264,7 @@ def read_verify_request(data: bytes, layout: BankLayout, *, file: str) -> pl.Dat
 
 
 def read_verify_response(
-    data: bytes, layout: BankLayout, *, file: str, request_id: str, sent: pl.DataFrame
+    data: bytes, layout: BankLayout, *, file: str, request_id: str, sent: pl.DataFrame, bank: str | None = None
 ) -> pl.DataFrame:
     """Read a verification response, checked whole: every requested row answered exactly once, nothing else.
 
@@ -269,7 +279,7 @@ def read_verify_response(
     parsed = parse(section, data, file=file)
     rows = parsed.rows
     outcomes = _status(section, parsed, file=file)
-    _check_controls(section, parsed, file=file, batch_id=request_id, outcomes=None, amounts=None)
+    _check_controls(section, parsed, file=file, batch_id=request_id, outcomes=None, amounts=None, bank=bank)
     joined, _ = _match(section, parsed, sent, file=file, what=f"verification request {request_id}")
     if rows.height != sent.height:
         raise BankFileError(f"the response answers {rows.height} of {sent.height} requested rows", file=file)

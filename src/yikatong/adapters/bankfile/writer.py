@@ -43,8 +43,9 @@ def _one_amount(fen: int, unit: str) -> str:
     return str(fen) if unit == "fen" else f"{fen // 100}.{fen % 100:02d}"
 
 
-def file_name(section: FileSection, *, batch_id: str, date: dt.date, seq: int = 1) -> str:
-    """The file name the pattern gives for a batch (or verification request), date and sequence number.
+def file_name(section: FileSection, *, batch_id: str, date: dt.date, seq: int = 1, bank: str = "") -> str:
+    """The file name the pattern gives for a paying bank's code, a batch (or verification request), date and
+    sequence number.
 
     Raises:
         BankLayoutError: when the pattern uses an unknown placeholder.
@@ -52,7 +53,7 @@ def file_name(section: FileSection, *, batch_id: str, date: dt.date, seq: int = 
     safe = safe_name(batch_id)
     try:
         return section.file_name.format(
-            batch_id=safe, request_id=safe, date=date.strftime(section.date_format), seq=seq
+            bank=safe_name(bank), batch_id=safe, request_id=safe, date=date.strftime(section.date_format), seq=seq
         )
     except (KeyError, IndexError, ValueError) as exc:
         raise BankLayoutError(f"file_name {section.file_name!r}: unknown placeholder {exc}") from None
@@ -130,16 +131,23 @@ def order_rows(order: DisbursementOrder, *, file: str) -> pl.DataFrame:
     )
 
 
-def render_order(order: DisbursementOrder, layout: BankLayout, *, date: dt.date) -> tuple[str, bytes, pl.DataFrame]:
-    """The order file of a batch: its name, its bytes, and its rows (with ``serial``) to check results against.
+def render_order(
+    order: DisbursementOrder, layout: BankLayout, *, date: dt.date, bank: str | None = None
+) -> tuple[str, bytes, pl.DataFrame]:
+    """The order file of a batch for the paying bank ``bank`` (its code; the layout's ``code`` when None): its name,
+    its bytes, and its rows (with ``serial``) to check results against.
 
     Raises:
-        BankFileError: when the order does not add up or a value does not fit the layout.
+        BankFileError: when the order does not add up, is for another bank, or a value does not fit the layout.
     """
     section = layout.order
-    name = file_name(section, batch_id=order.batch_id, date=date)
+    bank = layout.code if bank is None else bank
+    name = file_name(section, batch_id=order.batch_id, date=date, bank=bank)
+    if order.bank is not None and bank and order.bank != bank:
+        raise BankFileError(f"the order is for bank {order.bank}, this exchange is bank {bank}'s", file=name)
     rows = order_rows(order, file=name)
     values: dict[str, str | int] = {
+        "bank_code": bank,
         "batch_id": order.batch_id,
         "item": order.item,
         "period": order.period,
@@ -174,15 +182,17 @@ def verify_rows(rows: pl.DataFrame, *, file: str) -> pl.DataFrame:
 
 
 def render_verify_request(
-    rows: pl.DataFrame, layout: BankLayout, *, request_id: str, date: dt.date
+    rows: pl.DataFrame, layout: BankLayout, *, request_id: str, date: dt.date, bank: str | None = None
 ) -> tuple[str, bytes, pl.DataFrame]:
-    """The verification request file: its name, its bytes, and its rows (with ``serial``).
+    """The verification request file to the paying bank ``bank`` (its code; the layout's ``code`` when None): its
+    name, its bytes, and its rows (with ``serial``).
 
     Raises:
         BankFileError: when a row lacks a value or a value does not fit the layout.
     """
     section = layout.verify_request
-    name = file_name(section, batch_id=request_id, date=date)
+    bank = layout.code if bank is None else bank
+    name = file_name(section, batch_id=request_id, date=date, bank=bank)
     picked = verify_rows(rows, file=name)
-    values: dict[str, str | int] = {"batch_id": request_id, "count": picked.height}
+    values: dict[str, str | int] = {"bank_code": bank, "batch_id": request_id, "count": picked.height}
     return name, render_file(section, picked, values=values, date=date, file=name), picked
