@@ -167,6 +167,9 @@ class SubsidyItem(_Model):
     filed_by: Literal["department", "town"] = "department"
     """Who files the item's batches: ``town`` lets a town user create, submit and request funding for batches of
     its own residents (乡镇提交拨款申请); the department keeps every power it has either way."""
+    objection_contact: Annotated[str, Field(max_length=200)] = ""
+    """Where a resident raises an objection about the item's payments (an office, its window or telephone); the
+    resident look-up shows it beside the department and town. Empty: the host's default contact."""
     params: dict[Annotated[str, Field(pattern=r"^[a-z][a-z0-9_]{0,39}$")], int | float | str | bool] = Field(
         default_factory=dict
     )

@@ -39,6 +39,7 @@ __all__ = [
     "DisclosureSink",
     "Keys",
     "ReferenceData",
+    "ResidentLookup",
     "Store",
     "Treasury",
 ]
@@ -337,6 +338,34 @@ class Store(Protocol):
         Raises:
             StoreError: refused as :meth:`commit` refuses, or the change carries rows, updates, ledger entries or
                 exceptions, or ``ledger_ids`` does not name exactly the batch's ledger entries; nothing was changed.
+        """
+        ...
+
+
+@runtime_checkable
+class ResidentLookup(Protocol):
+    """A resident's self-query 自助查询 of their own payments, served by a host on its own channel (渝快办, a
+    WeChat service, a kiosk, a counter).
+
+    The answer is the person's payments across items and periods with where to raise an objection, or nothing. Name
+    and ID number must both match: a name that does not match the ID gives the same empty answer as an ID that was
+    never paid, so the look-up cannot tell anyone whether a person exists. Every look-up is recorded in the audit
+    log: who asked, through which channel, a keyed hash of the ID number (never the number), how many payments were
+    found. :class:`yikatong.adapters.StoreResidentLookup` serves it from a store.
+    """
+
+    def payments(self, *, name: str, id_number: str, asked_by: str, channel: str) -> pl.DataFrame:
+        """The person's payments in :data:`~yikatong.records.RESIDENT_PAYMENT_SCHEMA` (empty when nothing is found).
+
+        Args:
+            name: The person's name as the resident gives it.
+            id_number: The 18-character ID number (a 15-digit first-generation number is upgraded).
+            asked_by: Who asks: the channel's user or session, recorded in the audit log.
+            channel: The channel the question came through (``渝快办``, ``kiosk``, ``cli``…), recorded too.
+
+        Raises:
+            ValueError: a blank or malformed name, or an ID number that is not one (format, check character,
+                birth date); the message never repeats the ID.
         """
         ...
 

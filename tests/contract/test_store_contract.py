@@ -13,6 +13,7 @@ from yikatong.adapters.memory_store import MemoryStore
 from yikatong.adapters.postgres import PostgresStore
 from yikatong.adapters.sqlite import SqliteStore
 from yikatong.ports import Store
+from yikatong.testing.lookup_store_contract import LookupStoreContract
 from yikatong.testing.store_contract import StoreContract
 
 KEYS = SecretKeys(b"a contract-test secret of enough length")
@@ -99,3 +100,31 @@ class TestPostgresStore(StoreContract):
         yield _reopen
         for store in opened:
             store.close()
+
+
+class TestMemoryStoreLookups(LookupStoreContract):
+    @pytest.fixture
+    def store(self) -> Store:
+        return MemoryStore()
+
+
+class TestSqliteStoreLookups(LookupStoreContract):
+    @pytest.fixture
+    def store(self, tmp_path: Path) -> Store:
+        return SqliteStore(tmp_path / "store.yikatong")
+
+
+class TestSealedSqliteStoreLookups(LookupStoreContract):
+    """A sealed store finds a person's entries by the ID's keyed look-up hash."""
+
+    @pytest.fixture
+    def store(self, tmp_path: Path) -> Store:
+        return SqliteStore(tmp_path / "store.yikatong", keys=KEYS)
+
+
+class TestPostgresStoreLookups(LookupStoreContract):
+    @pytest.fixture
+    def store(self, postgres_server: str) -> Iterator[Store]:
+        store = PostgresStore(postgres_server, schema=new_schema())
+        yield store
+        store.close()

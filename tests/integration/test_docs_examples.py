@@ -20,8 +20,24 @@ from yikatong.cli import build_parser
 
 ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs"
-PAGES = ("usage.md", "architecture.md", "workflow.md", "index.md", "domain.md", "custom-rules.md", "work-views.md")
-PAGES_WITH_EXAMPLES = ("usage.md", "architecture.md", "workflow.md", "custom-rules.md", "work-views.md")
+PAGES = (
+    "usage.md",
+    "architecture.md",
+    "workflow.md",
+    "index.md",
+    "domain.md",
+    "custom-rules.md",
+    "work-views.md",
+    "resident-lookup.md",
+)
+PAGES_WITH_EXAMPLES = (
+    "usage.md",
+    "architecture.md",
+    "workflow.md",
+    "custom-rules.md",
+    "work-views.md",
+    "resident-lookup.md",
+)
 KNOWN_PENDING = frozenset({"rules.md", "benchmarks.md"})
 """Pages other parts of the project generate: linked before they land, checked like any other once they exist."""
 FENCE = re.compile(r"^```(?P<lang>[\w-]*)[^\n]*\n(?P<body>.*?)^```[ \t]*$", re.MULTILINE | re.DOTALL)

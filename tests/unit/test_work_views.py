@@ -198,7 +198,7 @@ def test_rows_awaiting_review_or_blocked_before_dispatch_are_held_with_masked_ac
         "ID_CHECKSUM",
     )
     assert held["id_masked"] == bad_id[:6] + "********" + bad_id[-4:]
-    assert held["account_masked"].endswith("0003")
+    assert held["account_masked"] == "****0003"
     assert "6217" not in held["account_masked"]
     assert held["since"] == dt.date(2026, 11, 27)
     assert view.batches["held_rows"].to_list() == [1]

@@ -14,6 +14,7 @@ from yikatong.adapters.memory_disclosure import MemoryDisclosureSink
 from yikatong.adapters.memory_reference import MemoryReference
 from yikatong.adapters.memory_registry import MemoryRegistry
 from yikatong.adapters.memory_store import MemoryStore
+from yikatong.adapters.resident_lookup import StoreResidentLookup
 from yikatong.adapters.simulated_bank import SimulatedBank
 from yikatong.adapters.simulated_treasury import SimulatedTreasury
 from yikatong.adapters.sqlite import SqliteRegistry, SqliteStore
@@ -34,6 +35,7 @@ __all__ = [
     "SimulatedTreasury",
     "SqliteRegistry",
     "SqliteStore",
+    "StoreResidentLookup",
     "SystemClock",
     "builtin_layout",
     "keys_from_env",

@@ -20,10 +20,18 @@ from attrs import frozen
 from yikatong.adapters.sqlite._codec import audit_to_row, batch_to_row, conform
 from yikatong.errors import StoreError
 from yikatong.privacy import mask_id
-from yikatong.records import EXCEPTION_SCHEMA, LEDGER_ACTIVE, LEDGER_SCHEMA, ROW_SCHEMA, ROW_UPDATE_SCHEMA, Change
+from yikatong.records import (
+    EXCEPTION_SCHEMA,
+    LEDGER_ACTIVE,
+    LEDGER_SCHEMA,
+    ROW_SCHEMA,
+    ROW_UPDATE_SCHEMA,
+    AuditEntry,
+    Change,
+)
 from yikatong.workflow.audit import is_hash
 
-__all__ = ["CheckedChange", "check_change"]
+__all__ = ["CheckedChange", "audit_rows", "check_change"]
 
 
 @frozen
@@ -105,6 +113,16 @@ def _ledger(change: Change) -> tuple[pl.DataFrame | None, pl.DataFrame | None]:
 
 def _audit(change: Change) -> tuple[list[tuple[Any, ...]], tuple[int, str] | None]:
     entries = change.audit
+    first = (entries[0].seq, entries[0].prev_hash) if entries else None
+    return audit_rows(entries), first
+
+
+def audit_rows(entries: tuple[AuditEntry, ...]) -> list[tuple[Any, ...]]:
+    """The SQL rows (``AUDIT_COLUMNS`` order) of audit entries, checked to carry hashes and chain among themselves.
+
+    Raises:
+        StoreError: an entry without a hash, or one that does not chain to the entry before it.
+    """
     for entry in entries:
         if not is_hash(entry.hash):
             raise _refuse(f"审计条目 {entry.seq} 缺少哈希值", f"audit entry {entry.seq} carries no hash")
@@ -114,8 +132,7 @@ def _audit(change: Change) -> tuple[list[tuple[Any, ...]], tuple[int, str] | Non
                 f"审计条目 {after.seq} 未接续条目 {before.seq}",
                 f"audit entry {after.seq} does not chain to {before.seq}",
             )
-    first = (entries[0].seq, entries[0].prev_hash) if entries else None
-    return [audit_to_row(e) for e in entries], first
+    return [audit_to_row(e) for e in entries]
 
 
 def check_change(change: Change) -> CheckedChange:

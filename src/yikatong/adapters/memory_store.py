@@ -6,6 +6,8 @@ was, as a database transaction would. The refusals are those the :class:`~yikato
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import polars as pl
 
 from yikatong.adapters._purge import check_ledger_ids, check_purge_change, purged_rows
@@ -150,6 +152,19 @@ class MemoryStore:
         self._ledger = ledger
 
     # -- reading ------------------------------------------------------------------------------------------------
+    def append_audit(self, entries: Sequence[AuditEntry]) -> None:
+        """Append audit entries that change no batch (a resident's look-up).
+
+        Raises:
+            StoreError: the entries do not continue the log's head as a chain; nothing was appended.
+        """
+        check_audit_append(self._audit[-1] if self._audit else None, tuple(entries))
+        self._audit.extend(entries)
+
+    def ledger_of(self, id_number: str) -> pl.DataFrame:
+        """The ledger entries of one person (the 18-character ID), in :data:`yikatong.ports.LEDGER_SCHEMA`."""
+        return self.ledger().filter(pl.col("id_number") == id_number)
+
     def batch(self, batch_id: str) -> BatchRecord:
         """The current header of a batch (``KeyError`` when unknown)."""
         try:

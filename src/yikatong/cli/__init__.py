@@ -13,12 +13,24 @@ import sys
 from collections.abc import Sequence
 
 import yikatong
-from yikatong.cli import _audit, _catalog, _demo, _export, _purge, _queue, _report, _simulate, _synth, _validate
+from yikatong.cli import (
+    _audit,
+    _catalog,
+    _demo,
+    _export,
+    _lookup,
+    _purge,
+    _queue,
+    _report,
+    _simulate,
+    _synth,
+    _validate,
+)
 from yikatong.cli._common import Parser, pipe_safe, say
 
 __all__ = ["build_parser", "main"]
 
-_COMMANDS = (_audit, _catalog, _demo, _export, _purge, _queue, _report, _simulate, _synth, _validate)
+_COMMANDS = (_audit, _catalog, _demo, _export, _lookup, _purge, _queue, _report, _simulate, _synth, _validate)
 _VERBOSE_HELP = "log what the library does (steps, times) on stderr / 在标准错误输出上记录运行日志"
 
 

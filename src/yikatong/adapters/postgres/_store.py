@@ -14,6 +14,7 @@ one ``UPDATE … FROM`` or ``INSERT … ON CONFLICT`` each. The database enforce
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from types import TracebackType
 from typing import Final
 
@@ -21,7 +22,7 @@ import polars as pl
 import psycopg
 from psycopg import sql
 
-from yikatong.adapters._change import CheckedChange, check_change
+from yikatong.adapters._change import CheckedChange, audit_rows, check_change
 from yikatong.adapters._purge import check_ledger_ids, check_purge_change
 from yikatong.adapters.postgres._frames import Connection, Session, copy_in, copy_out
 from yikatong.adapters.postgres._schema import open_schema
@@ -126,6 +127,26 @@ class PostgresStore:
         except psycopg.Error as exc:
             raise self._session.failed(exc, "写入失败，未做任何更改", "write failed, nothing was applied") from exc
 
+    def append_audit(self, entries: Sequence[AuditEntry]) -> None:
+        """Append audit entries that change no batch (a resident's look-up), in one transaction.
+
+        Raises:
+            StoreError: the store is read-only, the entries do not continue the log's head as a chain (another
+                writer came first: read the head again and retry), or they cannot be written; nothing was appended.
+        """
+        if self.read_only:
+            raise StoreError(f"PostgreSQL store {self.schema}: opened read-only / 数据库以只读方式打开")
+        if not entries:
+            return
+        rows = audit_rows(tuple(entries))
+        conn = self.connection
+        try:
+            with conn.transaction(), conn.cursor() as cur:
+                cur.execute("LOCK TABLE audit IN SHARE ROW EXCLUSIVE MODE")  # one writer at a time: one audit chain
+                self._append_audit_rows(cur, (entries[0].seq, entries[0].prev_hash), rows)
+        except psycopg.Error as exc:
+            raise self._session.failed(exc, "写入失败，未做任何更改", "write failed, nothing was applied") from exc
+
     def purge(self, change: Change, *, ledger_ids: pl.DataFrame) -> None:
         """Empty the personal detail of one batch with ``change``, in one transaction (see
         :meth:`yikatong.ports.Store.purge`).
@@ -206,20 +227,26 @@ class PostgresStore:
             missing = updates.height - cur.rowcount
             raise StoreError(f"change refused: {missing} row update(s) name rows that do not exist / 更新的行不存在")
 
-    @staticmethod
-    def _append_audit(cur: psycopg.Cursor[tuple[object, ...]], p: CheckedChange) -> None:
+    @classmethod
+    def _append_audit(cls, cur: psycopg.Cursor[tuple[object, ...]], p: CheckedChange) -> None:
         if p.first_audit is None:
             return
+        cls._append_audit_rows(cur, p.first_audit, p.audit)
+
+    @staticmethod
+    def _append_audit_rows(
+        cur: psycopg.Cursor[tuple[object, ...]], first: tuple[int, str], audit: list[tuple[object, ...]]
+    ) -> None:
         head = cur.execute("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
         head_seq, head_hash = (0, GENESIS_HASH) if head is None else (int(str(head[0])), str(head[1]))
-        seq, prev_hash = p.first_audit
+        seq, prev_hash = first
         if seq != head_seq + 1 or prev_hash != head_hash:
             raise StoreError(
                 f"change refused: audit entry {seq} does not follow the log's last entry {head_seq} "
                 f"/ 变更被拒绝：审计条目未接续日志末尾"
             )
         marks = ", ".join(["%s"] * len(AUDIT_COLUMNS))
-        cur.executemany(f"INSERT INTO audit ({', '.join(AUDIT_COLUMNS)}) VALUES ({marks})".encode(), p.audit)
+        cur.executemany(f"INSERT INTO audit ({', '.join(AUDIT_COLUMNS)}) VALUES ({marks})".encode(), audit)
 
     @staticmethod
     def _stage_ledger(cur: psycopg.Cursor[tuple[object, ...]], entries: pl.DataFrame) -> None:
@@ -289,6 +316,12 @@ class PostgresStore:
             "ledger WHERE ({0}::text IS NULL OR item = {0}) AND ({1}::text IS NULL OR period = {1}) "
             "ORDER BY batch_id, row_id"
         ).format(item, period)
+        with self._session.reading() as conn, conn.cursor() as cur:
+            return copy_out(cur, source, LEDGER_SCHEMA)
+
+    def ledger_of(self, id_number: str) -> pl.DataFrame:
+        """The ledger entries of one person (the 18-character ID), in :data:`yikatong.ports.LEDGER_SCHEMA`."""
+        source = sql.SQL("ledger WHERE id_number = {} ORDER BY batch_id, row_id").format(id_number)
         with self._session.reading() as conn, conn.cursor() as cur:
             return copy_out(cur, source, LEDGER_SCHEMA)
 
