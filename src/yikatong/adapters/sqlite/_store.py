@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from hashlib import sha256
 from pathlib import Path
 from types import TracebackType
@@ -25,6 +25,7 @@ import polars as pl
 
 from yikatong.adapters._change import audit_rows
 from yikatong.adapters._purge import check_ledger_ids, check_purge_change
+from yikatong.adapters.sqlite._audit_log import append_audit_rows
 from yikatong.adapters.sqlite._codec import (
     AUDIT_COLUMNS,
     BATCH_COLUMNS,
@@ -45,7 +46,6 @@ from yikatong.errors import StoreError
 from yikatong.ports import Keys
 from yikatong.privacy import mask_id
 from yikatong.records import EXCEPTION_SCHEMA, LEDGER_SCHEMA, ROW_SCHEMA, AuditEntry, BatchRecord, Change
-from yikatong.workflow.audit import GENESIS_HASH
 
 __all__ = ["DEFAULT_INLINE_ROWS_MAX", "SqliteStore"]
 
@@ -149,16 +149,31 @@ class SqliteStore:
         Raises:
             StoreError: the change is refused or cannot be written; nothing was applied.
         """
+        prepared = prepare(change)
+        self._write(lambda conn: self._apply(conn, prepared))
+
+    def append_audit(self, entries: Sequence[AuditEntry]) -> None:
+        """Append audit entries that change no batch (a resident's look-up), in one transaction.
+
+        Raises:
+            StoreError: the store is read-only, the entries do not continue the log's head as a chain (another
+                writer came first: read the head again and retry), or they cannot be written; nothing was appended.
+        """
+        if entries:
+            rows = audit_rows(tuple(entries))
+            self._write(lambda conn: append_audit_rows(conn, (entries[0].seq, entries[0].prev_hash), rows))
+
+    def _write(self, apply: Callable[[sqlite3.Connection], None]) -> None:
+        """Run ``apply`` in one ``BEGIN IMMEDIATE`` transaction: committed whole, or rolled back whole."""
         if self.read_only:
             raise StoreError(f"{self.path.name}: opened read-only / 数据库以只读方式打开")
-        prepared = prepare(change)
         conn = self.connection
         try:
             conn.execute("BEGIN IMMEDIATE")
         except sqlite3.Error as exc:
             raise StoreError(f"{self.path.name}: cannot start a write ({exc}) / 无法开始写入") from exc
         try:
-            self._apply(conn, prepared)
+            apply(conn)
             conn.execute("COMMIT")
         except BaseException as exc:
             if conn.in_transaction:
@@ -257,50 +272,10 @@ class SqliteStore:
             self.sealing.seal_states(p.row_states, at=_PAY_ACCOUNT + 1, batch_at=0, row_at=1),
         )
 
-    def append_audit(self, entries: Sequence[AuditEntry]) -> None:
-        """Append audit entries that change no batch (a resident's look-up), in one transaction.
-
-        Raises:
-            StoreError: the store is read-only, the entries do not continue the log's head as a chain (another
-                writer came first: read the head again and retry), or they cannot be written; nothing was appended.
-        """
-        if self.read_only:
-            raise StoreError(f"{self.path.name}: opened read-only / 数据库以只读方式打开")
-        if not entries:
-            return
-        rows = audit_rows(tuple(entries))
-        conn = self.connection
-        try:
-            conn.execute("BEGIN IMMEDIATE")
-        except sqlite3.Error as exc:
-            raise StoreError(f"{self.path.name}: cannot start a write ({exc}) / 无法开始写入") from exc
-        try:
-            self._append_audit_rows(conn, (entries[0].seq, entries[0].prev_hash), rows)
-            conn.execute("COMMIT")
-        except BaseException as exc:
-            if conn.in_transaction:
-                conn.execute("ROLLBACK")
-            if isinstance(exc, sqlite3.Error):
-                raise StoreError(f"{self.path.name}: write failed ({exc}) / 写入失败，未做任何更改") from exc
-            raise
-
     def _append_audit(self, conn: sqlite3.Connection, p: Prepared) -> None:
         if p.first_audit is None:
             return
-        self._append_audit_rows(conn, p.first_audit, p.audit)
-
-    @staticmethod
-    def _append_audit_rows(conn: sqlite3.Connection, first: tuple[int, str], audit: list[tuple[Any, ...]]) -> None:
-        head = conn.execute("SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1").fetchone()
-        head_seq, head_hash = (0, GENESIS_HASH) if head is None else (int(head[0]), str(head[1]))
-        seq, prev_hash = first
-        if seq != head_seq + 1 or prev_hash != head_hash:
-            raise StoreError(
-                f"change refused: audit entry {seq} does not follow the log's last entry {head_seq} "
-                f"/ 变更被拒绝：审计条目未接续日志末尾"
-            )
-        marks = ", ".join("?" * len(AUDIT_COLUMNS))
-        conn.executemany(f"INSERT INTO audit ({', '.join(AUDIT_COLUMNS)}) VALUES ({marks})", audit)
+        append_audit_rows(conn, p.first_audit, p.audit)
 
     def _write_ledger(self, conn: sqlite3.Connection, p: Prepared) -> None:
         # Entries that give up their key first, so a change that moves a key between rows sees only its end state.
@@ -394,9 +369,7 @@ class SqliteStore:
             StoreError: a sealed store opened without its keys.
         """
         if self.sealing.sealed and self.sealing.cipher is None:
-            raise StoreError(
-                f"{self.path.name}: 台账已加密，需要密钥 / the ledger is encrypted: open the store with its keys"
-            )
+            raise StoreError(f"{self.path.name}: 台账已加密，需要密钥 / the ledger is encrypted: give the keys")
         rows = self.connection.execute(
             f"SELECT {', '.join(_LEDGER_STORED)} FROM ledger WHERE id_number = ? ORDER BY batch_id, row_id",
             (self.sealing.lookup(id_number),),
