@@ -272,22 +272,17 @@ EXCEPTION_SCHEMA: dict[str, pl.DataType] = {
 
 
 RESIDENT_PAYMENT_SCHEMA: dict[str, pl.DataType] = {
-    "item": pl.String(),  # the item's code
-    "item_name": pl.String(),  # its name in the catalogue
-    "period": pl.String(),
+    **dict.fromkeys(("item", "item_name", "period"), pl.String()),
     "amount_fen": pl.Int64(),
     "pay_date": pl.Date(),  # the county date the bank paid it; null unless paid
-    "status": pl.String(),  # the row status (paid, sent, failed, reversed, returned, reissued, expired, withdrawn)
-    "status_zh": pl.String(),  # the status in words a resident reads (已发放, 发放中, 未发放成功，待更正…)
-    "account_masked": pl.String(),  # the account paid into, last 4 digits only
-    "town": pl.String(),  # the town (乡镇/街道) that collected the row
-    "village": pl.String(),
-    "department": pl.String(),  # the department responsible for the item
-    "objection_contact": pl.String(),  # where to raise an objection: the item's contact, else the host's default
-    "batch_id": pl.String(),  # the batch, to name when raising an objection
+    **dict.fromkeys(("status", "status_zh", "account_masked", "town", "village", "department"), pl.String()),
+    "objection_contact": pl.String(),  # the item's contact for objections, else the host's default
+    "batch_id": pl.String(),
 }
 """A resident's own payments, as a look-up (:class:`~yikatong.ports.ResidentLookup`) answers: one row per payment
-sent to a bank, newest period first. Never a full ID or account number."""
+sent to a bank, newest period first: the item's code and name, the period, the amount, the pay date, the row status
+and the same in a resident's words (已发放…), the account paid into (last 4 digits), the town and village that
+collected the row, the department responsible, where to object and the batch. Never a full ID or account number."""
 
 
 @frozen(kw_only=True)
