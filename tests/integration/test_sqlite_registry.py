@@ -13,8 +13,9 @@ import pytest
 from polars.testing import assert_frame_equal
 
 from yikatong.adapters.clock import FixedClock
+from yikatong.adapters.keys import SecretKeys
 from yikatong.adapters.memory_registry import MemoryRegistry
-from yikatong.adapters.sqlite import SqliteRegistry, SqliteStore
+from yikatong.adapters.sqlite import SqliteRegistry, SqliteStore, check_registry
 from yikatong.errors import YikatongError
 from yikatong.ports import AccountRegistry
 from yikatong.registry import Actor
@@ -33,6 +34,11 @@ def _id(k: int) -> str:
 
 PEOPLE = [_id(k) for k in range(1, 5)]
 CARDS = [f"62179955500123456{k:02d}" for k in range(6)]
+
+
+KEYED = pytest.mark.parametrize(
+    "keys", [None, SecretKeys(b"county registry secret, long enough")], ids=["clear", "sealed"]
+)
 
 
 def _clock() -> FixedClock:
@@ -80,26 +86,31 @@ def test_the_sqlite_registry_satisfies_the_port(tmp_path: Path) -> None:
         assert snap.height == 0
 
 
+@KEYED
 @pytest.mark.parametrize("seed", range(8))
-def test_random_operations_give_the_same_results_as_the_memory_registry(tmp_path: Path, seed: int) -> None:
+def test_random_operations_give_the_same_results_as_the_memory_registry(
+    tmp_path: Path, seed: int, keys: SecretKeys | None
+) -> None:
     rng = random.Random(seed)
     memory = MemoryRegistry(clock=_clock())
     path = tmp_path / "store.yikatong"
-    with SqliteRegistry(path, clock=_clock()) as sqlite:
+    with SqliteRegistry(path, clock=_clock(), keys=keys) as sqlite:
         for step in range(120):
             name, args = _operation(rng, memory)
             assert _outcome(sqlite, name, args) == _outcome(memory, name, args), f"seed {seed} step {step}: {name}"
-    with SqliteRegistry(path, clock=_clock(), create=False) as reopened:
+    with SqliteRegistry(path, clock=_clock(), create=False, keys=keys) as reopened:
         order = ["id_number", "account"]
         assert_frame_equal(reopened.snapshot().collect().sort(order), memory.snapshot().collect().sort(order))
         for person in PEOPLE:
             assert reopened.history(person) == memory.history(person)
             assert reopened.records(person) == memory.records(person)
+        assert check_registry(reopened) == []
 
 
-def test_a_refused_operation_writes_nothing(tmp_path: Path) -> None:
+@KEYED
+def test_a_refused_operation_writes_nothing(tmp_path: Path, keys: SecretKeys | None) -> None:
     clerk, checker = CLERKS[0], CLERKS[1]
-    with SqliteRegistry(tmp_path / "store.yikatong", clock=_clock()) as registry:
+    with SqliteRegistry(tmp_path / "store.yikatong", clock=_clock(), keys=keys) as registry:
         registry.declare(
             clerk, id_number=PEOPLE[0], account=CARDS[0], kind="card", bank="农商行", holder_name="张伟", town=TOWNS[0]
         )
@@ -139,7 +150,7 @@ def test_the_database_refuses_two_active_accounts_and_edits_to_the_history(tmp_p
         with pytest.raises(sqlite3.IntegrityError, match="UNIQUE"):
             conn.execute(
                 "INSERT INTO accounts SELECT id_number, 2, ?, kind, bank, holder_name, town, 'active', declared_at, "
-                "declared_by, reviewed_at FROM accounts",
+                "declared_by, reviewed_at, sealed FROM accounts",
                 (CARDS[1],),
             )
         with pytest.raises(sqlite3.IntegrityError, match="append-only"):

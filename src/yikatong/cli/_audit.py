@@ -6,7 +6,9 @@ store, and the workflow's invariants (:func:`yikatong.workflow.store_check.verif
 log's head (``seq`` and hash) to record outside the store: a report, the bank, the treasury, a notary.
 
 ``--store`` takes an SQLite store file or a ``postgresql://`` URL (the store in schema ``--schema``, default
-``yikatong``). The store is opened read-only, so an audit office can run the check on a copy, or on the live store,
+``yikatong``). The account registry is checked too (its event chain and records,
+:func:`yikatong.adapters.sqlite.check_registry`): the store file's own when it holds one, or ``--registry FILE``.
+The store is opened read-only, so an audit office can run the check on a copy, or on the live store,
 without changing its content (SQLite may leave its empty ``-wal``/``-shm`` companion files beside it).
 
 Exit codes: 0 intact (and matching ``--anchor`` when given), 1 broken (each problem named), 2 the store cannot be
@@ -22,11 +24,15 @@ import json
 import sqlite3
 from pathlib import Path
 
+from attrs import evolve
+
+from yikatong.adapters.clock import SystemClock
 from yikatong.adapters.keys import KEY_ENV, SecretKeys, keys_from_env, keys_from_file
+from yikatong.adapters.sqlite import SqliteRegistry, check_registry
 from yikatong.adapters.store_location import DEFAULT_SCHEMA, is_server_url, open_store, safe_location
 from yikatong.cli._common import fail
 from yikatong.errors import StoreError
-from yikatong.workflow.store_check import StoreVerification, verify_store
+from yikatong.workflow.store_check import StoreProblem, StoreVerification, verify_store
 
 __all__ = ["register", "run_anchor", "run_verify"]
 
@@ -60,6 +66,11 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
             "--key-file", type=Path, help=f"the file holding the store's secret (default: the {KEY_ENV} variable)"
         )
         action.add_argument("--json", action="store_true", help="print one JSON object instead of text")
+        action.add_argument(
+            "--registry",
+            type=Path,
+            help="the account registry's SQLite file (default: the store file, when it holds a registry)",
+        )
     v.add_argument("--anchor", help="the head hash recorded elsewhere; the log's last entry must carry it")
     v.set_defaults(handler=run_verify)
     a.set_defaults(handler=run_anchor)
@@ -80,12 +91,30 @@ def _check(args: argparse.Namespace, anchor: str | None) -> StoreVerification | 
         keys = _keys(args)
         store = open_store(args.store, keys=keys, schema=args.schema, create=False, read_only=True)
         try:
-            return verify_store(store, key=keys.audit_key() if keys else None, anchor=anchor)
+            result = verify_store(store, key=keys.audit_key() if keys else None, anchor=anchor)
         finally:
             store.close()
+        extra = _registry_problems(args, keys)
+        return evolve(result, problems=(*result.problems, *extra)) if extra else result
     except (StoreError, OSError, sqlite3.Error, ValueError) as exc:
         text = " ".join(str(exc).split()) or type(exc).__name__
         return fail(f"无法读取 {where} / cannot read {where}: {text}")  # one line, as documented
+
+
+def _registry_problems(args: argparse.Namespace, keys: SecretKeys | None) -> list[StoreProblem]:
+    """The account registry's problems: the ``--registry`` file, else the store file's own registry if it has one."""
+    path: Path | None = args.registry
+    if path is None and not is_server_url(args.store):
+        path = Path(args.store)
+    if path is None:
+        return []
+    with SqliteRegistry(path, clock=SystemClock(), create=False, read_only=True, keys=keys) as registry:
+        held = registry.connection.execute(
+            "SELECT EXISTS (SELECT 1 FROM account_events) OR EXISTS (SELECT 1 FROM accounts)"
+        ).fetchone()[0]
+        if args.registry is None and not held and not registry.sealing.sealed:
+            return []
+        return [StoreProblem("registry", "", p.message) for p in check_registry(registry)]
 
 
 def _report(result: StoreVerification) -> dict[str, object]:

@@ -33,7 +33,7 @@ from yikatong.workflow.purge import purge_entries, purge_totals, recorded_totals
 __all__ = ["StoreProblem", "StoreVerification", "batch_problems", "verify_store"]
 
 ProblemKind = Literal[
-    "chain", "empty_log", "unrecorded", "header", "rows", "ledger", "order", "totals", "purge", "invariant"
+    "chain", "empty_log", "unrecorded", "header", "rows", "ledger", "order", "totals", "purge", "invariant", "registry"
 ]
 
 
@@ -46,7 +46,8 @@ class StoreProblem:
             its rows or its ledger entries have no digest in the log), ``header``/``rows``/``ledger``/``order``
             (stored data differs from the digest the log carries), ``totals`` (a purged batch's row or ledger
             count or sum differs from what its purge recorded), ``purge`` (a purged batch still holds payee
-            detail), ``invariant`` (an invariant is broken).
+            detail), ``invariant`` (an invariant is broken), ``registry`` (the account registry kept beside the
+            store: its history chain or records, checked by ``yikatong audit verify``).
         batch_id: The batch concerned ("" when none).
         message: What is wrong, in Chinese then English; never a full ID or account number.
     """

@@ -239,7 +239,21 @@ _V6 = Migration(
     ("ALTER TABLE ledger ADD COLUMN id_sealed BLOB",),
 )
 
-MIGRATIONS: Final[tuple[Migration, ...]] = (_V1, _V2, _V3, _V4, _V5, _V6)
+# Schema 7: the account registry at rest. A sealed registry keeps keyed look-up hashes in ``id_number`` and
+# ``account`` and the values themselves (with the holder's name) in ``sealed``; every event carries the digest of the
+# person's records after it and its link in the registry's own keyed hash chain.
+_V7 = Migration(
+    7,
+    "the account registry sealed at rest, its events chained and carrying the digest of the records they leave",
+    (
+        "ALTER TABLE accounts ADD COLUMN sealed BLOB",
+        "ALTER TABLE account_events ADD COLUMN sealed BLOB",
+        "ALTER TABLE account_events ADD COLUMN records_digest TEXT",
+        "ALTER TABLE account_events ADD COLUMN hash TEXT",
+    ),
+)
+
+MIGRATIONS: Final[tuple[Migration, ...]] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7)
 """Every schema step, oldest first; ``MIGRATIONS[i].version == i + 1``."""
 
 SCHEMA_VERSION: Final = MIGRATIONS[-1].version

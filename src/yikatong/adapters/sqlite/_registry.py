@@ -6,6 +6,11 @@ the rules for the new records and events, and writes both before ``COMMIT``, so 
 leaves nothing behind. Records are replaced only in their status and review time, events only appended (a trigger
 refuses UPDATE and DELETE on the history), and a partial UNIQUE index keeps one active account per person even
 against a write that bypasses the rules.
+
+Given :class:`~yikatong.ports.Keys`, a new registry is sealed (ID numbers, accounts and holder names under
+AES-256-GCM, looked up by keyed hash) and its events are chained with the audit key, each carrying the digest of the
+records it left; :func:`~yikatong.adapters.sqlite.check_registry` finds an insider's edits (see
+:mod:`._registry_sealing`).
 """
 
 from __future__ import annotations
@@ -20,10 +25,10 @@ from typing import Final, TypeVar
 
 import polars as pl
 
-from yikatong.adapters._registry_rows import account_from_row, event_from_row
+from yikatong.adapters.sqlite._registry_sealing import CHAIN_START, RegistrySealing, event_link, records_digest
 from yikatong.adapters.sqlite._schema import connect_store
 from yikatong.errors import StoreError
-from yikatong.ports import Clock
+from yikatong.ports import Clock, Keys
 from yikatong.registry import Account, AccountEvent, AccountKind, Actor
 from yikatong.registry import operations as rules
 
@@ -55,6 +60,9 @@ _RECORD_COLUMNS: Final = (
     "reviewed_at",
 )
 _EVENT_COLUMNS: Final = ("id_number", "account", "action", "status", "at", "user", "role", "town", "note")
+EVENT_STORED: Final = ("seq", *_EVENT_COLUMNS, "sealed", "records_digest", "hash")
+"""The stored columns of an event, as :meth:`RegistrySealing.event_row` gives them."""
+_RECORD_SELECT: Final = f"SELECT {', '.join(_RECORD_COLUMNS)}, sealed FROM accounts"
 _OPEN: Final = ("pending", "active", "frozen")
 _T = TypeVar("_T")
 
@@ -66,15 +74,33 @@ class SqliteRegistry:
         path: The store file; created when missing and ``create`` is True.
         clock: The time source recorded in every event.
         create: Create the store file when it does not exist.
+        keys: The deployment's :class:`~yikatong.ports.Keys`. A registry started with keys is sealed and its event
+            chain keyed; reading it needs the same keys.
+        read_only: Open for reading only (for audits): nothing on disk is changed; operations are refused.
 
     Raises:
-        StoreError: the file is not a yikatong store or comes from a newer yikatong.
+        StoreError: the file is not a yikatong store or comes from a newer yikatong; the key is not the
+            registry's; keys are given to a registry that holds accounts written without them.
     """
 
-    def __init__(self, path: str | os.PathLike[str], /, *, clock: Clock, create: bool = True) -> None:
+    def __init__(
+        self,
+        path: str | os.PathLike[str],
+        /,
+        *,
+        clock: Clock,
+        create: bool = True,
+        keys: Keys | None = None,
+        read_only: bool = False,
+    ) -> None:
         self.path = Path(path)
         self._clock = clock
-        self._conn: sqlite3.Connection | None = connect_store(self.path, create=create)
+        self._conn: sqlite3.Connection | None = connect_store(self.path, create=create, read_only=read_only)
+        try:
+            self.sealing = RegistrySealing(self._conn, self.path, keys, read_only=read_only)
+        except BaseException:
+            self.release()
+            raise
 
     @property
     def connection(self) -> sqlite3.Connection:
@@ -117,61 +143,50 @@ class SqliteRegistry:
             raise
         return result
 
-    @staticmethod
-    def _records(conn: sqlite3.Connection, id_number: str) -> list[Account]:
-        rows = conn.execute(
-            f"SELECT {', '.join(_RECORD_COLUMNS)} FROM accounts WHERE id_number = ? ORDER BY seq", (id_number,)
-        )
-        return [account_from_row(r) for r in rows]
+    def _records(self, conn: sqlite3.Connection, id_number: str) -> list[Account]:
+        rows = conn.execute(f"{_RECORD_SELECT} WHERE id_number = ? ORDER BY seq", (self.sealing.key(id_number),))
+        return [self.sealing.open_record(r) for r in rows]
 
-    @staticmethod
-    def _open_elsewhere(conn: sqlite3.Connection, id_number: str, account: str) -> list[Account]:
+    def _open_elsewhere(self, conn: sqlite3.Connection, id_number: str, account: str) -> list[Account]:
         rows = conn.execute(
-            f"SELECT {', '.join(_RECORD_COLUMNS)} FROM accounts WHERE account = ? AND id_number <> ? "
-            "AND status IN ('pending', 'active', 'frozen')",
-            (account, id_number),
+            f"{_RECORD_SELECT} WHERE account = ? AND id_number <> ? AND status IN ('pending', 'active', 'frozen')",
+            (self.sealing.key(account), self.sealing.key(id_number)),
         )
-        return [account_from_row(r) for r in rows]
+        return [self.sealing.open_record(r) for r in rows]
 
-    @staticmethod
-    def _insert(conn: sqlite3.Connection, record: Account) -> None:
+    def _insert(self, conn: sqlite3.Connection, record: Account) -> None:
+        columns = (*_RECORD_COLUMNS, "sealed")
         conn.execute(
-            f"INSERT INTO accounts ({', '.join(_RECORD_COLUMNS)}) VALUES ({', '.join('?' * len(_RECORD_COLUMNS))})",
-            (
-                record.id_number,
-                record.seq,
-                record.account,
-                record.kind,
-                record.bank,
-                record.holder_name,
-                record.town,
-                record.status,
-                record.declared_at.isoformat(),
-                record.declared_by,
-                None if record.reviewed_at is None else record.reviewed_at.isoformat(),
-            ),
+            f"INSERT INTO accounts ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})",
+            self.sealing.record_row(record),
         )
 
-    @staticmethod
-    def _replace(conn: sqlite3.Connection, record: Account) -> None:
+    def _replace(self, conn: sqlite3.Connection, record: Account) -> None:
         conn.execute(
             "UPDATE accounts SET status = ?, reviewed_at = ? WHERE id_number = ? AND seq = ?",
             (
                 record.status,
                 None if record.reviewed_at is None else record.reviewed_at.isoformat(),
-                record.id_number,
+                self.sealing.key(record.id_number),
                 record.seq,
             ),
         )
 
-    @staticmethod
-    def _append(conn: sqlite3.Connection, events: Sequence[AccountEvent]) -> None:
+    def _append(self, conn: sqlite3.Connection, events: Sequence[AccountEvent]) -> None:
+        """Append events after the records they describe were written: each links to the last event and carries
+        the digest of its person's records as they now are."""
+        head = conn.execute("SELECT seq, hash FROM account_events ORDER BY seq DESC LIMIT 1").fetchone()
+        seq, link = (0, CHAIN_START) if head is None else (int(head[0]), head[1] or CHAIN_START)
+        key = self.sealing.chain_key
+        rows = []
+        for event in events:
+            seq += 1
+            digest = records_digest(self._records(conn, event.id_number), key=key)
+            link = event_link(link, seq, event, digest, key=key)
+            rows.append(self.sealing.event_row(seq, event, digest, link))
         conn.executemany(
-            f"INSERT INTO account_events ({', '.join(_EVENT_COLUMNS)}) VALUES ({', '.join('?' * len(_EVENT_COLUMNS))})",
-            [
-                (e.id_number, e.account, e.action, e.status, e.at.isoformat(), e.user, e.role, e.town, e.note)
-                for e in events
-            ],
+            f"INSERT INTO account_events ({', '.join(EVENT_STORED)}) VALUES ({', '.join('?' * len(EVENT_STORED))})",
+            rows,
         )
 
     def _known(self, conn: sqlite3.Connection, id_number: str) -> list[Account]:
@@ -298,21 +313,26 @@ class SqliteRegistry:
 
     def snapshot(self) -> pl.LazyFrame:
         """Current accounts, one row per (person, account number): its latest record that was not rejected."""
+        columns = ", ".join(f"a.{c}" for c in (*_RECORD_COLUMNS, "sealed"))
         rows = self.connection.execute(
-            "SELECT a.id_number, a.account, a.kind, a.bank, a.holder_name, a.status, a.town, a.declared_at "
-            "FROM accounts a JOIN (SELECT id_number, account, MAX(seq) AS seq FROM accounts "
-            "WHERE status <> 'rejected' GROUP BY id_number, account) latest USING (id_number, account, seq) "
-            "ORDER BY a.id_number, a.seq"
+            f"SELECT {columns} FROM accounts a JOIN (SELECT id_number, account, MAX(seq) AS seq FROM accounts "
+            "WHERE status <> 'rejected' GROUP BY id_number, account) latest USING (id_number, account, seq)"
         ).fetchall()
-        raw = pl.DataFrame(rows, schema={**SNAPSHOT_SCHEMA, "declared_at": pl.String()}, orient="row")
+        records = sorted((self.sealing.open_record(r) for r in rows), key=lambda r: (r.id_number, r.seq))
+        current = [
+            (r.id_number, r.account, r.kind, r.bank, r.holder_name, r.status, r.town, r.declared_at.isoformat())
+            for r in records
+        ]
+        raw = pl.DataFrame(current, schema={**SNAPSHOT_SCHEMA, "declared_at": pl.String()}, orient="row")
         return raw.lazy().with_columns(pl.col("declared_at").str.to_datetime(time_unit="us", time_zone="UTC"))
 
     def history(self, id_number: str) -> tuple[AccountEvent, ...]:
         """Every event about the person's accounts, oldest first."""
         rows = self.connection.execute(
-            f"SELECT {', '.join(_EVENT_COLUMNS)} FROM account_events WHERE id_number = ? ORDER BY seq", (id_number,)
+            f"SELECT {', '.join(EVENT_STORED)} FROM account_events WHERE id_number = ? ORDER BY seq",
+            (self.sealing.key(id_number),),
         )
-        return tuple(event_from_row(r) for r in rows)
+        return tuple(self.sealing.open_event(r) for r in rows)
 
     def records(self, id_number: str) -> tuple[Account, ...]:
         """Every declaration record of the person, oldest first (for inspection and tests)."""
