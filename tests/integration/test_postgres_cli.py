@@ -10,6 +10,7 @@ import subprocess
 import sys
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import psycopg
 import pytest
@@ -18,6 +19,7 @@ from psycopg import sql
 from tests.postgres import new_schema
 from yikatong.adapters.keys import KEY_ENV
 from yikatong.cli import main
+from yikatong.money import format_yuan
 
 ROWS = 240
 
@@ -236,3 +238,36 @@ def test_without_psycopg_a_postgres_url_asks_for_the_extra_on_one_line(argv: lis
     assert "yikatong[postgres]" in message
     assert "Traceback" not in done.stderr
     assert not (tmp_path / "out").exists()
+
+
+def test_report_and_supervision_export_read_the_demo_store_in_postgres(
+    postgres_server: str, demo: tuple[str, Path], tmp_path: Path
+) -> None:
+    schema, out = demo
+    expected = _summary(out)
+    key = str(out / "demo.key")
+    where = ("--store", postgres_server, "--schema", schema, "--key-file", key, "--period", expected["period"])
+    code, printed, err = _main("report", *where, "--out", str(tmp_path / "s.xlsx"), "--role", "audit")
+    assert code == 0, err
+    assert f"已发放 paid: {format_yuan(expected['totals']['paid_fen'])} 元" in printed
+    assert f"银行留存 outstanding: {format_yuan(expected['money']['held_fen'])} 元" in printed
+    assert expected["audit"]["head_hash"] in printed
+    assert (out / f"汇总表-{expected['period']}.xlsx").exists()
+    code, printed, err = _main("export", "supervision", *where, "--out", str(tmp_path / "sup.xlsx"))
+    assert code == 0, err
+    assert f"批次 batches: {len(expected['batches'])}" in printed
+    code, _, err = _main(
+        "report",
+        "--store",
+        postgres_server,
+        "--schema",
+        "no_such_schema",
+        "--period",
+        "2026",
+        "--out",
+        str(tmp_path / "x.html"),
+    )
+    assert code == 2
+    assert "cannot read" in err
+    secret = urlsplit(postgres_server).password
+    assert secret is None or secret not in err  # a URL's password is never printed

@@ -3,8 +3,9 @@
 Writes the period's batches, exception rows, refused bank results, reviews, waivers, extensions, withdrawals and
 reversals (:func:`yikatong.workflow.supervision.supervision_tables`) as one read-only workbook with the audit log's
 head on its cover (:func:`yikatong.adapters.supervision_export.write_supervision_export`), every ID number, account
-and name masked. It runs as the audit role (``--user`` names the auditor). The store is opened read-only; a sealed
-store needs its secret (``--key-file`` or ``YIKATONG_AUDIT_KEY``).
+and name masked. It runs as the audit role (``--user`` names the auditor). ``--store`` is an SQLite file or a
+``postgresql://`` URL (schema ``--schema``). The store is opened read-only; a sealed store needs its secret
+(``--key-file`` or ``YIKATONG_AUDIT_KEY``).
 
 Exit codes: 0 written (a period with nothing in it gives empty sheets and a warning), 2 the store cannot be read
 (missing, not a store, a sealed store without its key or with another), an invalid period, or an output that is
@@ -14,14 +15,11 @@ not ``.xlsx``.
 from __future__ import annotations
 
 import argparse
-import sqlite3
 from pathlib import Path
 
-from yikatong.adapters.keys import KEY_ENV, keys_from_env, keys_from_file
-from yikatong.adapters.sqlite import SqliteStore
 from yikatong.adapters.supervision_export import SHEET_TITLES, write_supervision_export
 from yikatong.cli._common import CliInputError, fail, say, warn
-from yikatong.errors import StoreError
+from yikatong.cli._report import add_store_options, read_store
 from yikatong.period import Period
 from yikatong.workflow.roles import Actor
 from yikatong.workflow.supervision import SupervisionExport, supervision_tables
@@ -34,12 +32,9 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser("export", help="export what a role supervises")
     actions = p.add_subparsers(dest="export_command", required=True, metavar="WHAT")
     s = actions.add_parser("supervision", help="the audit office's read-only workbook of a period (masked)")
-    s.add_argument("--store", type=Path, required=True, help="the store file (SQLite)")
+    add_store_options(s)
     s.add_argument("--period", required=True, help="YYYY, YYYY-Qn, YYYY-MM or YYYY-MM-DD")
     s.add_argument("--out", type=Path, required=True, help="the workbook to write (.xlsx)")
-    s.add_argument(
-        "--key-file", type=Path, help=f"the file holding the store's secret (default: the {KEY_ENV} variable)"
-    )
     s.add_argument("--user", default="yikatong-cli", help="the auditor named as reader (default yikatong-cli)")
     s.set_defaults(handler=run_supervision)
 
@@ -51,15 +46,8 @@ def _tables(args: argparse.Namespace) -> SupervisionExport:
         raise CliInputError("期间无效", "invalid --period", [str(exc)]) from None
     if args.out.suffix.lower() != ".xlsx":
         raise CliInputError(f"输出文件须为 .xlsx：{args.out.name}", f"--out must end in .xlsx, got {args.out.name}")
-    if not args.store.is_file():
-        raise CliInputError(f"找不到数据库：{args.store}", f"store not found: {args.store}")
-    try:
-        keys = keys_from_file(args.key_file) if args.key_file is not None else keys_from_env()
-        with SqliteStore(args.store, create=False, read_only=True, keys=keys) as store:
-            return supervision_tables(store, period, actor=Actor(user=args.user, role="audit"))
-    except (StoreError, OSError, sqlite3.Error, ValueError) as exc:
-        text = " ".join(str(exc).split()) or type(exc).__name__
-        raise CliInputError(f"无法读取 {args.store.name}", f"cannot read {args.store.name}", [text]) from None
+    actor = Actor(user=args.user, role="audit")
+    return read_store(args, lambda store: supervision_tables(store, period, actor=actor))
 
 
 def run_supervision(args: argparse.Namespace) -> int:

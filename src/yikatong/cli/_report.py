@@ -3,8 +3,9 @@
 Summarises the batches sent to the bank within the period (``2026``, ``2026-Q4``, ``2026-11``), per item × town ×
 month by default or per ``--by`` (any of ``item, town, village, department, month, period``), with the waivers and
 extensions of the period and the audit log's head at the foot (:func:`yikatong.workflow.summary.summarise_period`).
-``--out`` may be given more than once (one ``.xlsx`` and one ``.html``). The store is opened read-only; a sealed
-store needs its secret (``--key-file`` or ``YIKATONG_AUDIT_KEY``, as for ``audit verify``). The report is run as
+``--out`` may be given more than once (one ``.xlsx`` and one ``.html``). ``--store`` is an SQLite file or a
+``postgresql://`` URL (the store in schema ``--schema``). The store is opened read-only; a sealed store needs its
+secret (``--key-file`` or ``YIKATONG_AUDIT_KEY``, as for ``audit verify``). The report is run as
 finance by default, or as audit with ``--role audit``.
 
 Exit codes: 0 written (a period with no batch gives an empty report and a warning), 2 the store cannot be read
@@ -15,10 +16,12 @@ from __future__ import annotations
 
 import argparse
 import sqlite3
+from collections.abc import Callable
 from pathlib import Path
+from typing import TypeVar
 
 from yikatong.adapters.keys import KEY_ENV, keys_from_env, keys_from_file
-from yikatong.adapters.sqlite import SqliteStore
+from yikatong.adapters.store_location import DEFAULT_SCHEMA, ClosableStore, is_server_url, open_store, safe_location
 from yikatong.adapters.summary_report import SUFFIXES, write_summary_report
 from yikatong.cli._catalog import load_catalog
 from yikatong.cli._common import CliInputError, fail, say, warn
@@ -28,13 +31,54 @@ from yikatong.period import Period
 from yikatong.workflow.roles import Actor
 from yikatong.workflow.summary import DEFAULT_GROUPS, PeriodSummary, parse_groups, summarise_period
 
-__all__ = ["register", "run"]
+__all__ = ["add_store_options", "read_store", "register", "run"]
+
+_T = TypeVar("_T")
+
+
+def add_store_options(p: argparse.ArgumentParser) -> None:
+    """``--store`` (an SQLite file or a ``postgresql://`` URL), ``--schema`` and ``--key-file``."""
+    p.add_argument(
+        "--store", required=True, help="the store: an SQLite file, or a postgresql:// URL of a server database"
+    )
+    p.add_argument(
+        "--schema",
+        default=DEFAULT_SCHEMA,
+        help=f"the PostgreSQL schema of the store when --store is a URL (default {DEFAULT_SCHEMA})",
+    )
+    p.add_argument(
+        "--key-file", type=Path, help=f"the file holding the store's secret (default: the {KEY_ENV} variable)"
+    )
+
+
+def read_store(args: argparse.Namespace, read: Callable[[ClosableStore], _T]) -> _T:
+    """``read`` over the store of ``--store``, opened read-only with the key of ``--key-file`` or the environment.
+
+    Raises:
+        CliInputError: the store is missing or cannot be read (not a store, a sealed store without its key or
+            with another, a server that does not answer), or ``read`` refused a value (``ValueError``).
+    """
+    where = Path(args.store).name
+    if is_server_url(args.store):
+        where = f"{safe_location(args.store)} (schema {args.schema})"
+    elif not Path(args.store).is_file():
+        raise CliInputError(f"找不到数据库：{args.store}", f"store not found: {args.store}")
+    try:
+        keys = keys_from_file(args.key_file) if args.key_file is not None else keys_from_env()
+        store = open_store(args.store, keys=keys, schema=args.schema, create=False, read_only=True)
+        try:
+            return read(store)
+        finally:
+            store.close()
+    except (StoreError, OSError, sqlite3.Error, ValueError) as exc:
+        text = safe_location(" ".join(str(exc).split()) or type(exc).__name__)
+        raise CliInputError(f"无法读取 {where}", f"cannot read {where}", [text]) from None
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the ``report`` sub-command."""
     p = sub.add_parser("report", help="write the period's summary (汇总表) as XLSX or HTML")
-    p.add_argument("--store", type=Path, required=True, help="the store file (SQLite)")
+    add_store_options(p)
     p.add_argument("--period", required=True, help="YYYY, YYYY-Qn or YYYY-MM: batches sent to the bank within it")
     p.add_argument(
         "--by",
@@ -43,9 +87,6 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     p.add_argument(
         "--out", type=Path, action="append", required=True, help="file to write, .xlsx or .html (may be repeated)"
-    )
-    p.add_argument(
-        "--key-file", type=Path, help=f"the file holding the store's secret (default: the {KEY_ENV} variable)"
     )
     p.add_argument("--role", choices=("finance", "audit"), default="finance", help="run as (default finance)")
     p.add_argument("--user", default="yikatong-cli", help="the user named as reader (default yikatong-cli)")
@@ -68,16 +109,8 @@ def _summarise(args: argparse.Namespace) -> PeriodSummary:
                 f"输出文件须为 .xlsx 或 .html：{out.name}", f"--out must end in .xlsx or .html, got {out.name}"
             )
     catalog = load_catalog(args.catalog)
-    if not args.store.is_file():
-        raise CliInputError(f"找不到数据库：{args.store}", f"store not found: {args.store}")
     actor = Actor(user=args.user, role=args.role)
-    try:
-        keys = keys_from_file(args.key_file) if args.key_file is not None else keys_from_env()
-        with SqliteStore(args.store, create=False, read_only=True, keys=keys) as store:
-            return summarise_period(store, period, actor=actor, groups=groups, catalog=catalog)
-    except (StoreError, OSError, sqlite3.Error, ValueError) as exc:
-        text = " ".join(str(exc).split()) or type(exc).__name__
-        raise CliInputError(f"无法读取 {args.store.name}", f"cannot read {args.store.name}", [text]) from None
+    return read_store(args, lambda store: summarise_period(store, period, actor=actor, groups=groups, catalog=catalog))
 
 
 def run(args: argparse.Namespace) -> int:
