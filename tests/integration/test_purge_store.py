@@ -15,8 +15,10 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from tests.postgres import new_schema
 from tests.unit._workflow_fakes import BANK, CHECKER, MAKER, World, make_roster, over_store
 from yikatong.adapters.keys import SecretKeys
+from yikatong.adapters.postgres import PostgresStore
 from yikatong.adapters.sqlite import SqliteStore
 from yikatong.catalog import Catalog
 from yikatong.cli import main
@@ -189,3 +191,22 @@ def test_purge_without_the_secret_is_refused(
     err = capsys.readouterr().err
     assert "清除需要数据库密钥" in err
     assert "Traceback" not in err
+
+
+def test_purge_runs_on_a_postgresql_store_and_audit_verify_still_passes(
+    postgres_server: str, catalog_file: Path, key_file: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    schema = new_schema()
+    catalog = Catalog.from_toml(catalog_file)
+    world = World(catalog, keys=KEYS)
+    world.clock.set(OLD)
+    with PostgresStore(postgres_server, schema=schema) as store:
+        over_store(world, store, catalog, keys=KEYS)
+        old = _walk(world, "2019-11", make_roster(3, birth="19300101", start=100))
+    where = ["--store", postgres_server, "--schema", schema, "--key-file", str(key_file)]
+    capsys.readouterr()
+    assert main(["purge", *where, "--catalog", str(catalog_file)]) == 0
+    assert f"已清除 purged: {old}" in capsys.readouterr().out
+    assert main(["audit", "verify", *where]) == 0
+    with PostgresStore(postgres_server, schema=schema, read_only=True) as store:
+        assert store.rows(old)["id_number"].null_count() == 3

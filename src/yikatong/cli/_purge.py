@@ -1,10 +1,11 @@
-"""``yikatong purge --store FILE``: remove the payee detail of finished batches past their retention.
+"""``yikatong purge --store FILE|URL``: remove the payee detail of finished batches past their retention.
 
 Each catalogue item may set ``retention_years`` (``--catalog``; without it the example catalogue, whose items set
 none, so nothing is purged). A batch is purged when it is over, no money of it is held at the bank, its retention
 has passed, and the store still holds what the audit log last recorded of it (see
 :class:`yikatong.workflow.Purger`). ``--before PERIOD`` looks only at batches of earlier periods; ``--dry-run``
-lists what would go without changing anything.
+lists what would go without changing anything. ``--store`` takes an SQLite store file or a ``postgresql://`` URL
+(the store in schema ``--schema``).
 
 The store's secret (``--key-file`` or ``YIKATONG_AUDIT_KEY``) is required: purged ledger entries keep a keyed hash
 of the ID number so that a second payment to the same person is still caught.
@@ -21,8 +22,9 @@ import sqlite3
 from pathlib import Path
 
 from yikatong.adapters.clock import SystemClock
-from yikatong.adapters.keys import KEY_ENV, keys_from_env, keys_from_file
+from yikatong.adapters.keys import KEY_ENV, SecretKeys, keys_from_env, keys_from_file
 from yikatong.adapters.sqlite import SqliteStore
+from yikatong.adapters.store_location import DEFAULT_SCHEMA, is_server_url, open_store, safe_location
 from yikatong.cli._catalog import load_catalog
 from yikatong.cli._common import CliInputError, fail, say
 from yikatong.errors import IllegalTransition, StoreError
@@ -46,7 +48,14 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "purge", help="remove the payee detail of finished batches past their retention, keeping totals and audit"
     )
-    p.add_argument("--store", type=Path, required=True, help="the store file (SQLite)")
+    p.add_argument(
+        "--store", required=True, help="the store: an SQLite file, or a postgresql:// URL of a server database"
+    )
+    p.add_argument(
+        "--schema",
+        default=DEFAULT_SCHEMA,
+        help=f"the PostgreSQL schema of the store when --store is a URL (default {DEFAULT_SCHEMA})",
+    )
     p.add_argument(
         "--catalog", type=Path, help="subsidy catalogue (TOML) whose items set retention_years (default: the example)"
     )
@@ -69,16 +78,23 @@ def run_purge(args: argparse.Namespace) -> int:
                 f"清除需要数据库密钥（--key-file 或 {KEY_ENV}）",
                 f"purging needs the store's secret (--key-file or {KEY_ENV})",
             )
-        with SqliteStore(args.store, create=False, read_only=True) as probe:
-            sealed = probe.sealing.sealed  # a clear store stays clear: its keys serve the audit chain only
-        with SqliteStore(args.store, create=False, read_only=args.dry_run, keys=keys if sealed else None) as store:
+        store_keys: SecretKeys | None = keys
+        if not is_server_url(args.store):
+            with SqliteStore(Path(args.store), create=False, read_only=True) as probe:
+                if not probe.sealing.sealed:
+                    store_keys = None  # a clear store stays clear: the keys serve the audit chain and the hashes
+        store = open_store(args.store, keys=store_keys, schema=args.schema, create=False, read_only=args.dry_run)
+        try:
             purger = Purger(store=store, catalog=catalog, clock=SystemClock(), keys=keys)
             plan = purger.purge(before=args.before, dry_run=args.dry_run)
+        finally:
+            store.close()
     except CliInputError as exc:
         return exc.report()
     except (StoreError, IllegalTransition, OSError, sqlite3.Error, ValueError) as exc:
         text = " ".join(str(exc).split()) or type(exc).__name__
-        return fail(f"清除未完成 {args.store.name} / purge of {args.store.name} stopped: {text}")
+        where = safe_location(args.store) if is_server_url(args.store) else Path(args.store).name
+        return fail(f"清除未完成 {where} / purge of {where} stopped: {text}")
     for row in plan.iter_rows(named=True):
         kept = row["kept_until"].isoformat() if row["kept_until"] else None
         if args.json:
