@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+from collections.abc import Sequence
 
 import polars as pl
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from tests.unit._workflow_fakes import BANK, CHECKER, MAKER, World, make_id, make_roster
+from tests.unit._workflow_fakes import BANK, CHECKER, MAKER, START, World, make_id, make_roster
 from yikatong.adapters.clock import FixedClock
 from yikatong.adapters.keys import SecretKeys
 from yikatong.adapters.memory_store import MemoryStore
@@ -18,8 +19,8 @@ from yikatong.adapters.resident_lookup import StoreResidentLookup
 from yikatong.catalog import Catalog
 from yikatong.errors import StoreError
 from yikatong.ports import ResidentLookup
-from yikatong.records import RESIDENT_PAYMENT_SCHEMA, FundingStatus
-from yikatong.workflow.audit import verify
+from yikatong.records import RESIDENT_PAYMENT_SCHEMA, AuditEntry, FundingStatus
+from yikatong.workflow.audit import make_entry, verify
 from yikatong.workflow.lookup import lookup_hash, parse_query
 
 KEYS = SecretKeys(b"county finance bureau data secret 2026")
@@ -274,3 +275,42 @@ def test_a_store_that_cannot_record_look_ups_cannot_serve_them(catalog: Catalog)
 
 def test_the_store_backed_look_up_is_a_resident_lookup_port(world: World, catalog: Catalog) -> None:
     assert isinstance(lookup(world, catalog), ResidentLookup)
+
+
+class RacingStore(MemoryStore):
+    """A store in which another writer appends an entry just before the first look-up's entry arrives."""
+
+    def __init__(self, other: tuple[AuditEntry, ...]) -> None:
+        super().__init__()
+        self.other = other
+        self.refused = 0
+
+    def append_audit(self, entries: Sequence[AuditEntry]) -> None:
+        if self.other:
+            super().append_audit(self.other)
+            self.other = ()
+        try:
+            super().append_audit(entries)
+        except StoreError:
+            self.refused += 1
+            raise
+
+
+def test_a_look_up_racing_another_writer_is_recorded_after_it(catalog: Catalog) -> None:
+    racing_entry = make_entry(
+        previous=None, at=START, actor="cz-1", role="finance", action="note", key=KEYS.audit_key()
+    )
+    store = RacingStore((racing_entry,))
+    service = StoreResidentLookup(store, keys=KEYS, catalog=catalog, clock=FixedClock(START))
+    assert ask(service, "张三", GOOD).is_empty()
+    assert store.refused == 1
+    assert [e.action for e in store.audit()] == ["note", "resident_lookup"]
+    assert verify(store.audit(), key=KEYS.audit_key()).ok
+
+
+def test_who_asked_is_recorded_without_any_number_pasted_into_it(world: World, catalog: Catalog) -> None:
+    service = lookup(world, catalog)
+    service.payments(name="张三", id_number=GOOD, asked_by=f"窗口 {GOOD}", channel="counter")
+    (entry,) = lookups(world)
+    assert GOOD not in str(entry["actor"])
+    assert str(entry["actor"]).startswith("窗口 ")
