@@ -5,15 +5,21 @@ from __future__ import annotations
 import datetime as dt
 import json
 
+import attrs
 import polars as pl
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
-from tests.unit._workflow_fakes import BANK, FINANCE, MAKER, START, World, make_roster
+from tests.unit._workflow_fakes import BANK, FINANCE, MAKER, START, World, make_id, make_roster
 from yikatong.adapters.keys import SecretKeys
 from yikatong.catalog import Catalog
 from yikatong.errors import IllegalTransition, PermissionDenied
-from yikatong.records import PURGED_COLUMNS, PURGED_ID_PREFIX
-from yikatong.workflow.purge import PURGE_ACTION, purged_id
+from yikatong.records import PURGED_COLUMNS, PURGED_ID_PREFIX, Change
+from yikatong.workflow._frames import ledger_entries
+from yikatong.workflow.audit import make_entry
+from yikatong.workflow.invariants import check_invariants
+from yikatong.workflow.purge import PURGE_ACTION, purged_id, resolve_purged_ids
 from yikatong.workflow.store_check import verify_store
 
 KEYS = SecretKeys(b"county finance bureau retention secret")
@@ -203,3 +209,55 @@ def test_the_sweep_purges_what_may_go_and_says_why_the_rest_stays(world: World) 
     assert dict(again.select("batch_id", "action").iter_rows()) == {old: "already_purged", waiting: "kept"}
     assert world.service.purge(before="2026-11").height == 0
     assert verify_store(world.store, key=KEYS.audit_key()).ok
+
+
+def test_a_second_payment_written_around_the_workflow_after_a_purge_breaks_invariant_one(world: World) -> None:
+    roster = make_roster(2)
+    batch_id = world.to("settled", roster)
+    world.clock.set(LATER)
+    world.service.purge_batch(batch_id)
+    again = world.draft(roster)
+    record = world.store.batch(again)
+    at = world.clock.now()
+    entries = ledger_entries(world.store.rows(again), item=record.item, period=record.period, status="paid", at=at)
+    entry = make_entry(
+        previous=world.store.audit_head(),
+        at=at,
+        actor="x",
+        role="system",
+        action="edit",
+        batch_id=again,
+        from_state=record.state,
+        to_state=record.state,
+        key=KEYS.audit_key(),
+    )
+    change = Change(batch=attrs.evolve(record, version=record.version + 1), expected_version=record.version)
+    world.store.commit(attrs.evolve(change, ledger=entries, audit=(entry,)))  # the store cannot see the hashed key
+    found = {v.invariant for v in check_invariants(world.store, audit_key=KEYS.audit_key())}
+    assert 1 in found
+
+
+ids = st.integers(min_value=1, max_value=40).map(lambda k: make_id("19400101", k))
+
+
+@given(
+    paid=st.lists(ids, max_size=12, unique=True), purged=st.sets(st.integers(0, 11)), roster=st.lists(ids, max_size=12)
+)
+def test_resolving_purged_ids_finds_exactly_the_roster_people_the_ledger_held(
+    paid: list[str], purged: set[int], roster: list[str]
+) -> None:
+    key = KEYS.audit_key()
+    ledger = pl.DataFrame(
+        {"id_number": paid, "n": list(range(len(paid)))}, schema={"id_number": pl.String, "n": pl.Int64}
+    )
+    hashed = ledger.with_columns(
+        pl.Series("id_number", [purged_id(i, key=key) if n in purged else i for n, i in enumerate(paid)], pl.String)
+    )
+    resolved = resolve_purged_ids(hashed.lazy(), roster, key=key).collect()
+    on_roster = set(roster)
+    expected = {i for i in paid if i in on_roster}
+    assert {i for i in resolved["id_number"] if i in on_roster} == expected
+    assert resolved["n"].to_list() == ledger["n"].to_list()
+    for n, value in zip(resolved["n"], resolved["id_number"], strict=True):
+        if paid[n] not in on_roster and n in purged:
+            assert value.startswith(PURGED_ID_PREFIX)  # people not on the roster stay hashed

@@ -81,7 +81,7 @@ def resolve_purged_ids(ledger: pl.LazyFrame, ids: Iterable[str | None], *, key: 
         schema={"_hash": pl.String, "_clear": pl.String},
     )
     return (
-        ledger.join(names.lazy(), left_on="id_number", right_on="_hash", how="left")
+        ledger.join(names.lazy(), left_on="id_number", right_on="_hash", how="left", maintain_order="left")
         .with_columns(pl.coalesce("_clear", "id_number").alias("id_number"))
         .drop("_clear")
     )
