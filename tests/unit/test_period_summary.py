@@ -57,6 +57,7 @@ def test_the_totals_equal_the_ledger_and_the_batch_money_to_the_fen(county: SimW
     assert totals["outstanding_fen"] == money["held_fen"]
     assert totals["paid_fen"] == money["paid_fen"] - money["reversed_fen"]
     assert totals["funded_fen"] == totals["paid_fen"] + totals["outstanding_fen"] + totals["refunded_fen"]
+    assert totals["drawn_fen"] == totals["passed_on_fen"] > 0  # corrections reused failed money, within the year
 
 
 @pytest.mark.parametrize(
@@ -70,6 +71,9 @@ def test_every_grouping_adds_up_to_the_totals(county: SimWorld, groups: str) -> 
     totals = summary.totals.row(0, named=True)
     assert {k: v for k, v in sums.items() if k != "payees"} == {k: v for k, v in totals.items() if k != "payees"}
     assert sums["payees"] >= totals["payees"]  # a person paid in two groups counts once in the total
+    money_in = pl.col("funded_fen") + pl.col("drawn_fen")
+    money_out = pl.col("paid_fen") + pl.col("outstanding_fen") + pl.col("refunded_fen") + pl.col("passed_on_fen")
+    assert summary.table.filter(money_in != money_out).is_empty()  # every group's money is accounted for
 
 
 def test_per_batch_money_is_the_batch_headers_and_what_the_bank_holds(county: SimWorld) -> None:

@@ -12,8 +12,10 @@ own amount:
   payments (failed, reversed, still awaiting a result): those a correction reissued first, then in row order.
 
 ``outstanding_fen`` is then what the bank still holds of the payment: its unpaid amount (once funded), less what a
-correction drew from it and what was refunded. Summed over a batch it is the batch's ``held_fen``; over the county
-``funded = paid + outstanding + refunded``, with ``paid`` net of reversals.
+correction drew from it (``passed_on_fen``) and what was refunded. Summed over a batch it is the batch's
+``held_fen``; for every payment ``funded + drawn = paid + outstanding + refunded + passed_on`` (``paid`` net of
+reversals), and over the county, where draws and what was passed on cancel, ``funded = paid + outstanding +
+refunded``.
 """
 
 from __future__ import annotations
@@ -42,6 +44,7 @@ ENTRY_COLUMNS: Final[dict[str, pl.DataType]] = {
     "funded_fen": pl.Int64(),
     "drawn_fen": pl.Int64(),
     "refunded_fen": pl.Int64(),
+    "passed_on_fen": pl.Int64(),
     "outstanding_fen": pl.Int64(),
 }
 """Columns of :func:`payment_entries`: one row per payment sent to a bank (withdrawn ones left out)."""

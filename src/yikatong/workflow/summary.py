@@ -13,9 +13,11 @@ audit head printed with it): results, reversals and refunds that came after its 
 batch's own payment period is the ``period`` column.
 
 The figures (:data:`SUMMARY_FIGURES`) come from the payment ledger and the batch headers only, so the totals are the
-ledger's to the fen: ``sent = paid + failed + reversed + awaiting results`` and ``funded = paid + outstanding +
-refunded`` (``paid`` net of reversals). How batch-level funding and refunds are shared among towns and months is
-said in :mod:`yikatong.workflow._summary_money`. No ID number, account or name appears in any table.
+ledger's to the fen: ``sent = paid + failed + reversed + awaiting results`` and ``funded + drawn = paid +
+outstanding + refunded + passed_on`` (``paid`` net of reversals); when a period holds the corrections of its own
+failures, draws and what was passed on cancel and ``funded = paid + outstanding + refunded``. How batch-level
+funding and refunds are shared among towns and months is said in :mod:`yikatong.workflow._summary_money`. No ID
+number, account or name appears in any table.
 """
 
 from __future__ import annotations
@@ -61,6 +63,7 @@ SUMMARY_FIGURES: Final[tuple[str, ...]] = (
     "sent_rows",
     "sent_fen",
     "funded_fen",
+    "drawn_fen",
     "paid_rows",
     "paid_fen",
     "failed_rows",
@@ -68,16 +71,21 @@ SUMMARY_FIGURES: Final[tuple[str, ...]] = (
     "reversed_rows",
     "reversed_fen",
     "refunded_fen",
+    "passed_on_fen",
     "outstanding_fen",
 )
 """The figures of every summary table, integers (money in fen):
 
 * ``payees``: different persons sent to a bank; ``sent_rows``/``sent_fen``: payments sent (报盘);
-* ``funded_fen``: what the treasury funded (拨付);
+* ``funded_fen``: what the treasury funded (拨付); ``drawn_fen``: what corrections were paid from money an
+  earlier failure or reversal left at the bank (动用留存), so ``sent = funded + drawn`` once funded;
 * ``paid_*``: paid and not reversed (已发放); ``failed_*``: refused by the bank (失败); ``reversed_*``: paid,
   then the money came back (退汇);
-* ``refunded_fen``: given back to the treasury (缴回国库);
-* ``outstanding_fen``: still held at the bank: failed, reversed or unanswered, not yet reissued or refunded.
+* ``refunded_fen``: given back to the treasury (缴回国库); ``passed_on_fen``: failed or reversed money that
+  corrections reused (被更正动用; it equals ``drawn_fen`` when the corrections were sent in the same period);
+* ``outstanding_fen``: still held at the bank: failed, reversed or unanswered, not yet reused or refunded.
+
+Per group and in total, ``funded + drawn = paid + outstanding + refunded + passed_on``.
 """
 
 
@@ -92,7 +100,7 @@ class PeriodSummary:
             :data:`SUMMARY_FIGURES`), sorted by the group columns.
         monthly: Per ``item`` and ``month``: :data:`SUMMARY_FIGURES` (the chart of monthly amounts).
         batches: Per batch: ``batch_id, item, department, period, state, corrects``, then ``sent_fen,
-            funded_fen, drawn_fen, paid_fen, failed_fen, reversed_fen, refunded_fen, held_fen``.
+            funded_fen, drawn_fen, paid_fen, failed_fen, reversed_fen, refunded_fen, passed_on_fen, held_fen``.
         totals: One row: :data:`SUMMARY_FIGURES` over the whole period.
         waivers: Waivers of mandatory controls of the period's batches: ``batch_id, item, control, reason,
             proposed_by, approved_by`` (null while awaiting approval), ``at``.
@@ -149,13 +157,14 @@ def _figures() -> list[pl.Expr]:
         pl.len().cast(pl.Int64).alias("sent_rows"),
         fen.sum().alias("sent_fen"),
         pl.col("funded_fen").sum(),
+        pl.col("drawn_fen").sum(),
     ]
     for name in ("paid", "failed", "reversed"):
         out += [
             (status == name).sum().cast(pl.Int64).alias(f"{name}_rows"),
             fen.filter(status == name).sum().alias(f"{name}_fen"),
         ]
-    out += [pl.col("refunded_fen").sum(), pl.col("outstanding_fen").sum()]
+    out += [pl.col("refunded_fen").sum(), pl.col("passed_on_fen").sum(), pl.col("outstanding_fen").sum()]
     return out
 
 
@@ -262,6 +271,7 @@ def summarise_period(
             "failed_fen",
             "reversed_fen",
             "refunded_fen",
+            "passed_on_fen",
             "held_fen",
         )
     )

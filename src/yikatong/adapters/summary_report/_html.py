@@ -117,8 +117,9 @@ def summary_html(summary: PeriodSummary, *, title: str) -> str:
     """
     t = {name: summary.total(name) for name in summary.totals.columns}
     check = (
-        f"核对 check: 财政拨付 funded {yuan_text(t['funded_fen'])} = 发放 paid {yuan_text(t['paid_fen'])}"
-        f" + 银行留存 outstanding {yuan_text(t['outstanding_fen'])} + 缴回国库 refunded {yuan_text(t['refunded_fen'])}"
+        f"核对 check: 财政拨付 funded {yuan_text(t['funded_fen'])} + 动用留存 drawn {yuan_text(t['drawn_fen'])}"
+        f" = 发放 paid {yuan_text(t['paid_fen'])} + 银行留存 outstanding {yuan_text(t['outstanding_fen'])}"
+        f" + 缴回国库 refunded {yuan_text(t['refunded_fen'])} + 被更正动用 passed on {yuan_text(t['passed_on_fen'])}"
     )
     legend = "".join(f'<span style="color:{c}">■ {escape(label)}</span>' for _, label, c in _SEGMENTS)
     waivers = summary.waivers.with_columns(pl.col("at").dt.strftime("%Y-%m-%d %H:%M"))

@@ -40,6 +40,7 @@ HEADINGS: Final[dict[str, str]] = {
     "corrects": "所更正批次",
     "drawn_fen": "动用留存资金",
     "held_fen": "银行留存",
+    "passed_on_fen": "被更正动用",
     "control": "豁免的控制",
     "reason": "理由",
     "proposed_by": "提出人",
