@@ -1,4 +1,4 @@
-"""The project's own stores pass the Store contract kit: the in-memory store and the embedded SQLite store."""
+"""The project's own stores pass the Store contract kit: in memory, SQLite and PostgreSQL, each clear and sealed."""
 
 from __future__ import annotations
 
@@ -102,6 +102,30 @@ class TestPostgresStore(StoreContract):
             store.close()
 
 
+class TestSealedPostgresStore(TestPostgresStore):
+    """The same contract when the PostgreSQL store seals personal data at rest (created with keys)."""
+
+    @pytest.fixture
+    def store(self, postgres_server: str, schema: str) -> Iterator[Store]:
+        store = PostgresStore(postgres_server, schema=schema, keys=KEYS)
+        yield store
+        store.close()
+
+    @pytest.fixture
+    def reopen(self, postgres_server: str, schema: str) -> Iterator[Callable[[Store], Store]]:
+        opened: list[PostgresStore] = []
+
+        def _reopen(old: Store) -> Store:
+            assert isinstance(old, PostgresStore)
+            old.close()
+            opened.append(PostgresStore(postgres_server, schema=schema, create=False, keys=KEYS))
+            return opened[-1]
+
+        yield _reopen
+        for store in opened:
+            store.close()
+
+
 class TestMemoryStoreLookups(LookupStoreContract):
     @pytest.fixture
     def store(self) -> Store:
@@ -126,5 +150,15 @@ class TestPostgresStoreLookups(LookupStoreContract):
     @pytest.fixture
     def store(self, postgres_server: str) -> Iterator[Store]:
         store = PostgresStore(postgres_server, schema=new_schema())
+        yield store
+        store.close()
+
+
+class TestSealedPostgresStoreLookups(LookupStoreContract):
+    """A sealed PostgreSQL store finds a person's entries by the ID's keyed look-up hash."""
+
+    @pytest.fixture
+    def store(self, postgres_server: str) -> Iterator[Store]:
+        store = PostgresStore(postgres_server, schema=new_schema(), keys=KEYS)
         yield store
         store.close()

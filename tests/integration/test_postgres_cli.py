@@ -19,6 +19,7 @@ from psycopg import sql
 from tests.postgres import new_schema
 from yikatong.adapters.keys import KEY_ENV
 from yikatong.cli import main
+from yikatong.ingest import read_roster
 from yikatong.money import format_yuan
 
 ROWS = 240
@@ -93,6 +94,23 @@ def test_audit_verify_and_anchor_pass_on_the_demo_store_in_postgres_with_the_dem
     )
     assert code == 0, err
     assert anchor.split() == [str(report["head_seq"]), report["head_hash"]]
+
+
+def test_the_demo_store_in_postgres_is_sealed_no_id_or_account_readable_in_any_table(
+    postgres_server: str, demo: tuple[str, Path]
+) -> None:
+    schema, out = demo
+    roster = read_roster(out / "input" / "roster.csv")
+    with psycopg.connect(postgres_server) as conn:
+        tables = conn.execute("SELECT tablename FROM pg_tables WHERE schemaname = %s", (schema,)).fetchall()
+        every = "\n".join(
+            str(r[0])
+            for (table,) in tables
+            for r in conn.execute(sql.SQL("SELECT t::text FROM {} t").format(sql.Identifier(schema, str(table))))
+        )
+    people = [v for v in [*roster["id_number"], *roster["account"]] if v is not None and len(v) >= 12]
+    assert len(people) > ROWS
+    assert not [v for v in people if v in every]
 
 
 def test_audit_verify_without_the_key_does_not_pass(postgres_server: str, demo: tuple[str, Path]) -> None:

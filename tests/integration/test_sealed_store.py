@@ -15,7 +15,7 @@ from yikatong.catalog import Catalog
 from yikatong.cli import main
 from yikatong.errors import StoreError
 from yikatong.records import Change
-from yikatong.testing.store_data import header, ledger_frame, make_rows
+from yikatong.testing.store_data import audit_entries, header, ledger_frame, make_rows
 from yikatong.workflow import verify_store
 
 KEYS = SecretKeys(b"county finance bureau data secret 2026")
@@ -104,6 +104,22 @@ def test_one_active_payment_per_person_still_holds_on_the_look_up_hash(tmp_path:
                     batch=header("B2", version=2), expected_version=1, ledger=ledger_frame([("B2", 1, "P-1", "sent")])
                 )
             )
+
+
+def test_a_sealed_store_opened_without_its_key_writes_nothing_in_clear(tmp_path: Path) -> None:
+    path = tmp_path / "county.yikatong"
+    SqliteStore(path, keys=KEYS).close()
+    with SqliteStore(path, create=False) as store:
+        with pytest.raises(StoreError, match="encrypted"):
+            store.commit(
+                Change(
+                    batch=header("B1"),
+                    expected_version=None,
+                    new_rows=make_rows("B1", 2),
+                    audit=audit_entries(None, [("submit", "B1", "draft", "submitted")]),
+                )
+            )
+        assert store.batches() == ()
 
 
 def test_keys_cannot_turn_a_clear_store_with_batches_into_a_half_sealed_one(tmp_path: Path) -> None:

@@ -105,4 +105,4 @@ def open_store(
     _check_url(location)
     from yikatong.adapters.postgres import PostgresStore  # only with the [postgres] extra
 
-    return PostgresStore(location, schema=schema, create=create and not read_only, read_only=read_only)
+    return PostgresStore(location, schema=schema, create=create and not read_only, read_only=read_only, keys=keys)

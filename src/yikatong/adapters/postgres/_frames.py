@@ -4,7 +4,7 @@ Writing: a frame becomes CSV text with Polars (strings always quoted, nulls as u
 string and a null stay apart; times as UTC ISO text) and is streamed to ``COPY … FROM STDIN`` in slices.
 Reading: ``COPY (SELECT …) TO STDOUT`` gives CSV that Polars parses with the port's schema; times travel as integer
 microseconds since the epoch, dates as days, booleans as ``true``/``false``, so nothing depends on the server's
-date style or time zone.
+date style or time zone. Binary values (sealed data, ``bytea``) travel as hex text both ways.
 """
 
 from __future__ import annotations
@@ -38,6 +38,8 @@ def _to_text(name: str, dtype: pl.DataType) -> pl.Expr:
         return pl.col(name).dt.convert_time_zone("UTC").dt.to_string(_TIME_TEXT)
     if isinstance(dtype, pl.Date):
         return pl.col(name).dt.to_string("%Y-%m-%d")
+    if isinstance(dtype, pl.Binary):
+        return pl.concat_str(pl.lit("\\x"), pl.col(name).bin.encode("hex"))  # bytea's hex input form
     return pl.col(name)
 
 
@@ -60,6 +62,8 @@ def _select_expr(name: str, dtype: pl.DataType) -> sql.Composable:
         return sql.SQL("({0} - date '1970-01-01') AS {0}").format(column)
     if isinstance(dtype, pl.Boolean):
         return sql.SQL("{0}::text AS {0}").format(column)
+    if isinstance(dtype, pl.Binary):
+        return sql.SQL("encode({0}, 'hex') AS {0}").format(column)
     return column
 
 
@@ -68,6 +72,8 @@ def _wire_dtype(dtype: pl.DataType) -> pl.DataType:
         return pl.Int64()
     if isinstance(dtype, pl.Date):
         return pl.Int32()
+    if isinstance(dtype, pl.Binary):
+        return pl.String()
     return dtype
 
 
@@ -101,6 +107,8 @@ def copy_out(
             out.append(pl.col(c).cast(pl.Datetime("us", "UTC")).cast(dtype))
         elif isinstance(dtype, pl.Date):
             out.append(pl.col(c).cast(pl.Date))
+        elif isinstance(dtype, pl.Binary):
+            out.append(pl.col(c).str.decode("hex"))
         else:
             out.append(pl.col(c))
     return raw.select(out)

@@ -245,7 +245,23 @@ _V5 = Migration(
     ),
 )
 
-MIGRATIONS: Final[tuple[Migration, ...]] = (_V1, _V2, _V3, _V4, _V5)
+_V6 = Migration(
+    6,
+    "personal data at rest: sealed row data per batch, sealed approved accounts, the ledger's sealed ID",
+    (
+        # A sealed store keeps each batch's immutable columns here, as one sealed Parquet blob, not in batch_rows.
+        """CREATE TABLE row_data (
+            batch_id text PRIMARY KEY,
+            n_rows bigint NOT NULL CHECK (n_rows >= 0),
+            sha256 text NOT NULL,
+            sealed bytea NOT NULL
+        )""",
+        "ALTER TABLE row_state ADD COLUMN pay_account_sealed bytea",
+        "ALTER TABLE ledger ADD COLUMN id_sealed bytea",
+    ),
+)
+
+MIGRATIONS: Final[tuple[Migration, ...]] = (_V1, _V2, _V3, _V4, _V5, _V6)
 """Every schema step, oldest first; ``MIGRATIONS[i].version == i + 1``."""
 
 SCHEMA_VERSION: Final = MIGRATIONS[-1].version

@@ -10,6 +10,9 @@ backend, a dropped network) is rolled back by the server: nothing partial is eve
 Bulk rows go in with ``COPY``; row-state moves and ledger entries are copied into temporary tables and applied with
 one ``UPDATE … FROM`` or ``INSERT … ON CONFLICT`` each. The database enforces the ledger's one active entry per
 (person, item, period) and the append-only audit log itself (see :mod:`yikatong.adapters.postgres._schema`).
+
+A store created with keys seals personal data at rest as the embedded store does (row data, approved accounts, the
+ledger's ID numbers indexed by a keyed hash): see :mod:`yikatong.adapters.postgres._sealed`.
 """
 
 from __future__ import annotations
@@ -26,6 +29,13 @@ from yikatong.adapters._change import CheckedChange, audit_rows, check_change
 from yikatong.adapters._purge import check_ledger_ids, check_purge_change
 from yikatong.adapters.postgres._frames import Connection, Session, copy_in, copy_out
 from yikatong.adapters.postgres._schema import open_schema
+from yikatong.adapters.postgres._sealed import (
+    SEALED_ACCOUNT,
+    open_sealing,
+    purge_sealed_rows,
+    read_sealed_rows,
+    write_sealed_rows,
+)
 from yikatong.adapters.sqlite._codec import (
     AUDIT_COLUMNS,
     BATCH_COLUMNS,
@@ -36,6 +46,7 @@ from yikatong.adapters.sqlite._codec import (
 )
 from yikatong.adapters.store_location import DEFAULT_SCHEMA
 from yikatong.errors import StoreError
+from yikatong.ports import Keys
 from yikatong.privacy import mask_id
 from yikatong.records import (
     EXCEPTION_SCHEMA,
@@ -55,7 +66,9 @@ __all__ = ["DEFAULT_SCHEMA", "PostgresStore"]
 _STATE: Final = tuple(ROW_STATE_SCHEMA)
 _BATCH_SELECT: Final = f"SELECT {', '.join(BATCH_COLUMNS)} FROM batches"
 _AUDIT_SELECT: Final = f"SELECT {', '.join(AUDIT_COLUMNS)} FROM audit"
-_LEDGER_ASSIGN: Final = ", ".join(f"{c} = excluded.{c}" for c in LEDGER_SQL_COLUMNS[2:])
+_LEDGER_STORED: Final = (*LEDGER_SQL_COLUMNS, "id_sealed")
+_LEDGER_ASSIGN: Final = ", ".join(f"{c} = excluded.{c}" for c in _LEDGER_STORED[2:])
+_LEDGER_READ: Final = {**LEDGER_SCHEMA, "id_sealed": pl.Binary()}
 
 
 class PostgresStore:
@@ -67,20 +80,32 @@ class PostgresStore:
         schema: The PostgreSQL schema holding the store's tables; created when missing and ``create`` is True.
         create: Create the store when the schema does not exist (or is empty).
         read_only: Every transaction is read-only (for audits and verification); nothing is migrated.
+        keys: The deployment's :class:`~yikatong.ports.Keys`. A store created with keys seals personal data at
+            rest (AES-256-GCM under ``keys.data_key()``: every batch's row data, the approved accounts, and the
+            ledger's ID numbers, which it indexes by a keyed hash); reading it needs the same keys.
 
     Raises:
         StoreError: the database cannot be reached, the schema is not a yikatong store, is newer than this
-            library, or is missing with ``create=False``; nothing is changed.
+            library, or is missing with ``create=False``; the key is not the store's; keys are given to write into
+            a store created without them that holds batches. Nothing is changed.
     """
 
     def __init__(
-        self, conninfo: str, /, *, schema: str = DEFAULT_SCHEMA, create: bool = True, read_only: bool = False
+        self,
+        conninfo: str,
+        /,
+        *,
+        schema: str = DEFAULT_SCHEMA,
+        create: bool = True,
+        read_only: bool = False,
+        keys: Keys | None = None,
     ) -> None:
         self.schema = schema
         self.read_only = read_only
         self._session = Session(conninfo, schema, read_only=read_only, what=f"PostgreSQL store {schema}")
         try:
             open_schema(self._session.connection, schema, create=create and not read_only, read_only=read_only)
+            self.sealing = open_sealing(self._session.connection, schema, keys, read_only=read_only)
         except BaseException:
             self._session.close()
             raise
@@ -168,14 +193,17 @@ class PostgresStore:
                 self._apply(cur, prepared)  # locks the audit table and the batch's header first
                 stored = cur.execute("SELECT row_id FROM ledger WHERE batch_id = %s", (batch_id,)).fetchall()
                 check_ledger_ids(batch_id, pl.Series([r[0] for r in stored], dtype=pl.Int64), ids)
-                static = [c for c in PURGED_COLUMNS if c in STATIC_COLUMNS]
-                sets = ", ".join(f"{c} = NULL" for c in static)
-                cur.execute(f"UPDATE batch_rows SET {sets} WHERE batch_id = %s".encode(), (batch_id,))
-                state = [c for c in PURGED_COLUMNS if c in _STATE]
+                if self.sealing.sealed:
+                    purge_sealed_rows(cur, self.sealing, batch_id)
+                else:
+                    static = [c for c in PURGED_COLUMNS if c in STATIC_COLUMNS]
+                    sets = ", ".join(f"{c} = NULL" for c in static)
+                    cur.execute(f"UPDATE batch_rows SET {sets} WHERE batch_id = %s".encode(), (batch_id,))
+                state = [*(c for c in PURGED_COLUMNS if c in _STATE), SEALED_ACCOUNT]
                 sets = ", ".join(f"{c} = NULL" for c in state)
                 cur.execute(f"UPDATE row_state SET {sets} WHERE batch_id = %s".encode(), (batch_id,))
                 cur.executemany(
-                    "UPDATE ledger SET id_number = %s WHERE batch_id = %s AND row_id = %s",
+                    "UPDATE ledger SET id_number = %s, id_sealed = NULL WHERE batch_id = %s AND row_id = %s",
                     [(h, batch_id, r) for r, h in ids.select("row_id", "id_number").iter_rows()],
                 )
         except psycopg.Error as exc:
@@ -201,8 +229,12 @@ class PostgresStore:
             sets = ", ".join(f"{c} = %s" for c in BATCH_COLUMNS[1:])
             cur.execute(f"UPDATE batches SET {sets} WHERE batch_id = %s".encode(), (*p.batch_row[1:], p.batch_id))
         if p.new_rows is not None:
-            copy_in(cur, "batch_rows", p.new_rows.select(STATIC_COLUMNS))
-            copy_in(cur, "row_state", p.new_rows.select("batch_id", "row_id", *_STATE))
+            if self.sealing.sealed:
+                write_sealed_rows(cur, self.sealing, p.new_rows)
+            else:
+                copy_in(cur, "batch_rows", p.new_rows.select(STATIC_COLUMNS))
+            states = p.new_rows.select("batch_id", "row_id", *_STATE)
+            copy_in(cur, "row_state", self.sealing.seal_account_column(states, "pay_account", SEALED_ACCOUNT))
         if p.row_updates is not None:
             self._update_states(cur, p.row_updates)
         self._append_audit(cur, p)
@@ -214,11 +246,13 @@ class PostgresStore:
         if p.exceptions is not None:
             copy_in(cur, "recon_exceptions", p.exceptions)
 
-    @staticmethod
-    def _update_states(cur: psycopg.Cursor[tuple[object, ...]], updates: pl.DataFrame) -> None:
+    def _update_states(self, cur: psycopg.Cursor[tuple[object, ...]], updates: pl.DataFrame) -> None:
         cur.execute("CREATE TEMPORARY TABLE state_update (LIKE row_state) ON COMMIT DROP")
-        copy_in(cur, "state_update", updates.select(list(ROW_UPDATE_SCHEMA)))
-        sets = ", ".join(f"{c} = u.{c}" for c in _STATE)
+        stored = self.sealing.seal_account_column(
+            updates.select(list(ROW_UPDATE_SCHEMA)), "pay_account", SEALED_ACCOUNT
+        )
+        copy_in(cur, "state_update", stored)
+        sets = ", ".join(f"{c} = u.{c}" for c in (*_STATE, SEALED_ACCOUNT))
         cur.execute(
             f"UPDATE row_state s SET {sets} FROM state_update u "
             "WHERE s.batch_id = u.batch_id AND s.row_id = u.row_id".encode()
@@ -248,15 +282,14 @@ class PostgresStore:
         marks = ", ".join(["%s"] * len(AUDIT_COLUMNS))
         cur.executemany(f"INSERT INTO audit ({', '.join(AUDIT_COLUMNS)}) VALUES ({marks})".encode(), audit)
 
-    @staticmethod
-    def _stage_ledger(cur: psycopg.Cursor[tuple[object, ...]], entries: pl.DataFrame) -> None:
+    def _stage_ledger(self, cur: psycopg.Cursor[tuple[object, ...]], entries: pl.DataFrame) -> None:
         cur.execute("CREATE TEMPORARY TABLE IF NOT EXISTS ledger_entry (LIKE ledger) ON COMMIT DROP")
         cur.execute("TRUNCATE ledger_entry")
-        copy_in(cur, "ledger_entry", entries.select(LEDGER_SQL_COLUMNS))
+        copy_in(cur, "ledger_entry", self.sealing.seal_ledger_frame(entries.select(LEDGER_SQL_COLUMNS)))
 
     @staticmethod
     def _upsert_ledger(cur: psycopg.Cursor[tuple[object, ...]]) -> None:
-        columns = ", ".join(LEDGER_SQL_COLUMNS)
+        columns = ", ".join(_LEDGER_STORED)
         cur.execute(
             f"INSERT INTO ledger ({columns}) SELECT {columns} FROM ledger_entry "
             f"ON CONFLICT (batch_id, row_id) DO UPDATE SET {_LEDGER_ASSIGN}".encode()
@@ -268,20 +301,22 @@ class PostgresStore:
             with cur.connection.transaction():  # a savepoint: after the index refuses, the holder can still be named
                 self._upsert_ledger(cur)
         except psycopg.errors.UniqueViolation as exc:
-            raise StoreError(self._double_payment_message(cur)) from exc
+            raise StoreError(self._double_payment_message(cur, entries)) from exc
 
     @staticmethod
-    def _double_payment_message(cur: psycopg.Cursor[tuple[object, ...]]) -> str:
+    def _double_payment_message(cur: psycopg.Cursor[tuple[object, ...]], entries: pl.DataFrame) -> str:
         other = cur.execute(
-            "SELECT n.id_number, n.item, n.period, l.batch_id, l.row_id FROM ledger_entry n JOIN ledger l "
+            "SELECT n.batch_id, n.row_id, n.item, n.period, l.batch_id, l.row_id FROM ledger_entry n JOIN ledger l "
             "USING (id_number, item, period) WHERE n.status IN ('sent', 'paid') AND l.status IN ('sent', 'paid') "
             "AND NOT (l.batch_id = n.batch_id AND l.row_id = n.row_id) LIMIT 1"
         ).fetchone()
         if other is None:
             return "change refused: a second active payment for one person, item and period / 变更被拒绝：不得重复发放"
+        mine = entries.filter((pl.col("batch_id") == other[0]) & (pl.col("row_id") == other[1]))
+        who = mask_id(str(mine["id_number"][0])) if mine.height else "?"  # the clear ID, never the stored hash
         return (
-            f"change refused: {mask_id(str(other[0]))}, {other[1]}, {other[2]} already has an active payment "
-            f"(batch {other[3]}, row {other[4]}) / 变更被拒绝：同一人员、项目、期间已有发放记录，不得重复发放"
+            f"change refused: {who}, {other[2]}, {other[3]} already has an active payment "
+            f"(batch {other[4]}, row {other[5]}) / 变更被拒绝：同一人员、项目、期间已有发放记录，不得重复发放"
         )
 
     # -- reading ------------------------------------------------------------------------------------------------
@@ -305,7 +340,14 @@ class PostgresStore:
         return tuple(batch_from_row(r) for r in rows)
 
     def rows(self, batch_id: str) -> pl.DataFrame:
-        """The batch's rows in :data:`yikatong.ports.ROW_SCHEMA`, sorted by ``row_id`` (empty when unknown)."""
+        """The batch's rows in :data:`yikatong.ports.ROW_SCHEMA`, sorted by ``row_id`` (empty when unknown).
+
+        Raises:
+            StoreError: a sealed batch's row data is missing, damaged or does not open (no key, another key).
+        """
+        if self.sealing.sealed:
+            with self._session.reading() as conn:
+                return read_sealed_rows(conn, self.sealing, batch_id)
         source = sql.SQL("batch_rows JOIN row_state USING (batch_id, row_id) WHERE batch_id = {} ORDER BY row_id")
         with self._session.reading() as conn, conn.cursor() as cur:
             return copy_out(cur, source.format(batch_id), ROW_SCHEMA)
@@ -317,7 +359,8 @@ class PostgresStore:
             "ORDER BY batch_id, row_id"
         ).format(item, period)
         with self._session.reading() as conn, conn.cursor() as cur:
-            return copy_out(cur, source, LEDGER_SCHEMA)
+            stored = copy_out(cur, source, _LEDGER_READ)
+        return self.sealing.open_ledger_frame(stored)
 
     def ledger_of(self, id_number: str) -> pl.DataFrame:
         """The ledger entries of one person (the 18-character ID), in :data:`yikatong.ports.LEDGER_SCHEMA`."""

@@ -41,7 +41,7 @@ from yikatong.adapters.sqlite._files import RowFiles
 from yikatong.adapters.sqlite._prepare import Prepared, prepare
 from yikatong.adapters.sqlite._purging import purge_batch_data, static_rows
 from yikatong.adapters.sqlite._schema import connect_store
-from yikatong.adapters.sqlite._sealing import Sealing
+from yikatong.adapters.sqlite._sealing import open_sealing
 from yikatong.errors import StoreError
 from yikatong.ports import Keys
 from yikatong.privacy import mask_id
@@ -101,7 +101,7 @@ class SqliteStore:
             self.path, create=create, read_only=read_only, on_open=None if read_only else self._collect_garbage
         )
         try:
-            self.sealing = Sealing(self._conn, self.path, keys, read_only=read_only)
+            self.sealing = open_sealing(self._conn, self.path, keys, read_only=read_only)
         except BaseException:
             self.close()
             raise
