@@ -28,9 +28,9 @@ from yikatong.adapters.sqlite._codec import STATIC_COLUMNS
 from yikatong.adapters.sqlite._files import parquet_bytes, read_parquet_bytes
 from yikatong.errors import StoreError
 from yikatong.ports import Keys
-from yikatong.records import ROW_SCHEMA, ROW_STATE_SCHEMA
+from yikatong.records import PURGED_COLUMNS, ROW_SCHEMA, ROW_STATE_SCHEMA
 
-__all__ = ["SEALED_ACCOUNT", "open_sealing", "purge_sealed_rows", "read_sealed_rows", "write_sealed_rows"]
+__all__ = ["SEALED_ACCOUNT", "open_sealing", "purge_batch_data", "read_sealed_rows", "write_sealed_rows"]
 
 SEALED_ACCOUNT = "pay_account_sealed"
 """The ``row_state`` column holding a sealed store's approved account."""
@@ -86,15 +86,28 @@ def _static_rows(sealing: Sealing, batch_id: str, ref: tuple[object, ...]) -> pl
     )
 
 
-def purge_sealed_rows(cur: psycopg.Cursor[tuple[object, ...]], sealing: Sealing, batch_id: str) -> None:
-    """Rewrite a sealed batch's row data without its personal columns, inside the caller's transaction."""
-    ref = cur.execute("SELECT sha256, sealed FROM row_data WHERE batch_id = %s", (batch_id,)).fetchone()
-    if ref is None:
-        return
-    data = sealing.seal_rows(batch_id, parquet_bytes(purged_rows(_static_rows(sealing, batch_id, ref))))
-    cur.execute(
-        "UPDATE row_data SET sha256 = %s, sealed = %s WHERE batch_id = %s",
-        (hashlib.sha256(data).hexdigest(), data, batch_id),
+def purge_batch_data(
+    cur: psycopg.Cursor[tuple[object, ...]], sealing: Sealing, batch_id: str, ledger_ids: pl.DataFrame
+) -> None:
+    """Empty a batch's personal columns (its sealed row data rewritten without them, or its ``batch_rows`` cells),
+    its approved accounts, and give its ledger entries the hashed IDs of ``ledger_ids`` (``row_id``,
+    ``id_number``), inside the caller's transaction."""
+    if sealing.sealed:
+        ref = cur.execute("SELECT sha256, sealed FROM row_data WHERE batch_id = %s", (batch_id,)).fetchone()
+        if ref is not None:
+            data = sealing.seal_rows(batch_id, parquet_bytes(purged_rows(_static_rows(sealing, batch_id, ref))))
+            cur.execute(
+                "UPDATE row_data SET sha256 = %s, sealed = %s WHERE batch_id = %s",
+                (hashlib.sha256(data).hexdigest(), data, batch_id),
+            )
+    else:
+        sets = ", ".join(f"{c} = NULL" for c in PURGED_COLUMNS if c in STATIC_COLUMNS)
+        cur.execute(f"UPDATE batch_rows SET {sets} WHERE batch_id = %s".encode(), (batch_id,))
+    sets = ", ".join(f"{c} = NULL" for c in (*(c for c in PURGED_COLUMNS if c in ROW_STATE_SCHEMA), SEALED_ACCOUNT))
+    cur.execute(f"UPDATE row_state SET {sets} WHERE batch_id = %s".encode(), (batch_id,))
+    cur.executemany(
+        "UPDATE ledger SET id_number = %s, id_sealed = NULL WHERE batch_id = %s AND row_id = %s",
+        [(h, batch_id, r) for r, h in ledger_ids.select("row_id", "id_number").iter_rows()],
     )
 
 

@@ -32,7 +32,7 @@ from yikatong.adapters.postgres._schema import open_schema
 from yikatong.adapters.postgres._sealed import (
     SEALED_ACCOUNT,
     open_sealing,
-    purge_sealed_rows,
+    purge_batch_data,
     read_sealed_rows,
     write_sealed_rows,
 )
@@ -51,7 +51,6 @@ from yikatong.privacy import mask_id
 from yikatong.records import (
     EXCEPTION_SCHEMA,
     LEDGER_SCHEMA,
-    PURGED_COLUMNS,
     ROW_SCHEMA,
     ROW_STATE_SCHEMA,
     ROW_UPDATE_SCHEMA,
@@ -177,7 +176,7 @@ class PostgresStore:
         :meth:`yikatong.ports.Store.purge`).
 
         The old row versions stay in the table files until PostgreSQL vacuums them: run ``VACUUM`` on
-        ``batch_rows``, ``row_state`` and ``ledger`` after a purge (autovacuum does so in time).
+        ``batch_rows`` (or ``row_data``), ``row_state`` and ``ledger`` after a purge (autovacuum does so in time).
 
         Raises:
             StoreError: the purge is refused, loses a race, or cannot be written; nothing was changed.
@@ -193,19 +192,7 @@ class PostgresStore:
                 self._apply(cur, prepared)  # locks the audit table and the batch's header first
                 stored = cur.execute("SELECT row_id FROM ledger WHERE batch_id = %s", (batch_id,)).fetchall()
                 check_ledger_ids(batch_id, pl.Series([r[0] for r in stored], dtype=pl.Int64), ids)
-                if self.sealing.sealed:
-                    purge_sealed_rows(cur, self.sealing, batch_id)
-                else:
-                    static = [c for c in PURGED_COLUMNS if c in STATIC_COLUMNS]
-                    sets = ", ".join(f"{c} = NULL" for c in static)
-                    cur.execute(f"UPDATE batch_rows SET {sets} WHERE batch_id = %s".encode(), (batch_id,))
-                state = [*(c for c in PURGED_COLUMNS if c in _STATE), SEALED_ACCOUNT]
-                sets = ", ".join(f"{c} = NULL" for c in state)
-                cur.execute(f"UPDATE row_state SET {sets} WHERE batch_id = %s".encode(), (batch_id,))
-                cur.executemany(
-                    "UPDATE ledger SET id_number = %s, id_sealed = NULL WHERE batch_id = %s AND row_id = %s",
-                    [(h, batch_id, r) for r, h in ids.select("row_id", "id_number").iter_rows()],
-                )
+                purge_batch_data(cur, self.sealing, batch_id, ids)
         except psycopg.Error as exc:
             raise self._session.failed(exc, "清除失败，未做任何更改", "purge failed, nothing was changed") from exc
 
@@ -363,10 +350,22 @@ class PostgresStore:
         return self.sealing.open_ledger_frame(stored)
 
     def ledger_of(self, id_number: str) -> pl.DataFrame:
-        """The ledger entries of one person (the 18-character ID), in :data:`yikatong.ports.LEDGER_SCHEMA`."""
-        source = sql.SQL("ledger WHERE id_number = {} ORDER BY batch_id, row_id").format(id_number)
+        """The ledger entries of one person (the 18-character ID), in :data:`yikatong.ports.LEDGER_SCHEMA`.
+
+        A sealed store finds them by the ID's keyed look-up hash and opens only those entries.
+
+        Raises:
+            StoreError: a sealed store opened without its keys.
+        """
+        if self.sealing.sealed and self.sealing.cipher is None:
+            raise StoreError(
+                f"PostgreSQL store {self.schema}: 台账已加密，需要密钥 / the ledger is encrypted: give the keys"
+            )
+        key = self.sealing.lookup(id_number)
+        source = sql.SQL("ledger WHERE id_number = {} ORDER BY batch_id, row_id").format(key)
         with self._session.reading() as conn, conn.cursor() as cur:
-            return copy_out(cur, source, LEDGER_SCHEMA)
+            stored = copy_out(cur, source, _LEDGER_READ)
+        return self.sealing.open_ledger_frame(stored)
 
     def exceptions(self, batch_id: str | None = None) -> pl.DataFrame:
         """Reconciliation exceptions in :data:`yikatong.ports.EXCEPTION_SCHEMA`, oldest first."""
