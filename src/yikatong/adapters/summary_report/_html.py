@@ -126,7 +126,8 @@ def summary_html(summary: PeriodSummary, *, title: str) -> str:
     extensions = summary.extensions.with_columns(pl.col("at").dt.strftime("%Y-%m-%d %H:%M"))
     sections = [
         f"<h1>{escape(title)}</h1>",
-        f"<p>报盘月份 period: {escape(summary.period.label)} · 批次 batches: {summary.batches.height:,} · "
+        f"<p>期间 period (按报盘时间 by dispatch date): {escape(summary.period.label)} · "
+        f"批次 batches: {summary.batches.height:,} · "
         f"人数 payees: {t['payees']:,} · 金额单位 amounts in 元 yuan</p>",
         f"<p>{escape(check)}</p>",
         "<h2>分月分项目金额 monthly amounts per item</h2>",

@@ -66,7 +66,8 @@ def summary_xlsx_bytes(summary: PeriodSummary, *, title: str) -> bytes:
     keys = [c for c in summary.table.columns if c not in summary.totals.columns]
     main, end = _sheet(book, "汇总", shown(summary.table), first_row=2)
     write_text(main, 0, 0, title, bold)
-    write_text(main, 1, 0, f"报盘月份 {summary.period.label}，金额单位：元 / amounts in yuan")
+    note = f"期间 {summary.period.label}（按报盘时间），金额单位：元 / period by dispatch date, in yuan"
+    write_text(main, 1, 0, note)
     totals = shown(summary.totals)
     write_text(main, end, 0, "合计 total", total_format)
     yuan = book.add_format({"bold": True, "top": 1, "num_format": "#,##0.00"})
