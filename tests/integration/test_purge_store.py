@@ -200,7 +200,7 @@ def test_purge_runs_on_a_postgresql_store_and_audit_verify_still_passes(
     catalog = Catalog.from_toml(catalog_file)
     world = World(catalog, keys=KEYS)
     world.clock.set(OLD)
-    with PostgresStore(postgres_server, schema=schema) as store:
+    with PostgresStore(postgres_server, schema=schema, keys=KEYS) as store:  # sealed, as the key's county keeps it
         over_store(world, store, catalog, keys=KEYS)
         old = _walk(world, "2019-11", make_roster(3, birth="19300101", start=100))
     where = ["--store", postgres_server, "--schema", schema, "--key-file", str(key_file)]
@@ -208,5 +208,5 @@ def test_purge_runs_on_a_postgresql_store_and_audit_verify_still_passes(
     assert main(["purge", *where, "--catalog", str(catalog_file)]) == 0
     assert f"已清除 purged: {old}" in capsys.readouterr().out
     assert main(["audit", "verify", *where]) == 0
-    with PostgresStore(postgres_server, schema=schema, read_only=True) as store:
+    with PostgresStore(postgres_server, schema=schema, read_only=True, keys=KEYS) as store:
         assert store.rows(old)["id_number"].null_count() == 3
