@@ -2,8 +2,8 @@
 
 The catalogue is parsed by pydantic, whose messages speak of models, unions and "input should be"; a department
 clerk editing a TOML file needs the item code and the field as written in the file, the value found there, and what
-the field accepts, in Chinese and English. :func:`problems_of` turns one pydantic error list into
-:class:`~yikatong.errors.CatalogProblem` values, every error at once.
+the field accepts, in Chinese and English. ``problems_of`` turns one pydantic error list into
+[`CatalogProblem`][yikatong.errors.CatalogProblem] values, every error at once.
 """
 
 from __future__ import annotations

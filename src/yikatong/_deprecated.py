@@ -1,4 +1,4 @@
-"""Old import paths that keep working for one release, each with a :class:`DeprecationWarning`.
+"""Old import paths that keep working for one release, each with a ``DeprecationWarning``.
 
 The package was regrouped into rooms that say what they hold (``ingest``, ``registry``, ``simulation``, ``actors``,
 ``records``). Hosts that still import the old modules get the new ones, with a warning naming the new path.
@@ -52,7 +52,7 @@ _FINDER: Final = _AliasFinder()
 
 
 def install() -> None:
-    """Put the alias finder on :data:`sys.meta_path` (once)."""
+    """Put the alias finder on ``sys.meta_path`` (once)."""
     if _FINDER not in sys.meta_path:
         sys.meta_path.append(_FINDER)
 
@@ -61,7 +61,7 @@ def moved_attributes(module: str, new: str, names: frozenset[str]) -> Callable[[
     """A module ``__getattr__`` serving ``names`` from module ``new`` with a deprecation warning.
 
     Args:
-        module: The old module's name (for the message and the :class:`AttributeError`).
+        module: The old module's name (for the message and the ``AttributeError``).
         new: The module that now holds the names.
         names: The names that moved.
     """

@@ -5,15 +5,15 @@ Excel or WPS: disclosure notices, validation reports. A cell such as ``=HYPERLIN
 ``+cmd|' /C calc'!A0`` or ``@SUM(1+1)`` would run there as a formula (CWE-1236, "CSV injection"). Following the
 OWASP CSV-injection guidance, every writer of the library goes through this module:
 
-* :func:`neutralise` prefixes a single quote to a text cell that begins with ``=``, ``+``, ``-``, ``@``, a tab or a
+* ``neutralise`` prefixes a single quote to a text cell that begins with ``=``, ``+``, ``-``, ``@``, a tab or a
   carriage return, so the spreadsheet shows it as text; a plain number (``-12.50``, ``1,234``) is left alone,
   since a spreadsheet reads it as a number and never as a formula;
-* :func:`csv_bytes` writes a frame as CSV with every text cell neutralised and quoted;
-* :func:`workbook` opens an XLSX workbook that never turns text into a formula, a number or a link, and
-  :func:`write_text` / :func:`write_table` write text with ``write_string`` (neutralised too, so that copying the
+* ``csv_bytes`` writes a frame as CSV with every text cell neutralised and quoted;
+* ``workbook`` opens an XLSX workbook that never turns text into a formula, a number or a link, and
+  ``write_text`` / ``write_table`` write text with ``write_string`` (neutralised too, so that copying the
   cell or saving the sheet as CSV stays safe) and numbers with ``write_number``.
 
-:data:`CONTROL_CHARACTERS` and :data:`FORMULA_START` are the patterns the rules ``TEXT_INVALID`` and
+``CONTROL_CHARACTERS`` and ``FORMULA_START`` are the patterns the rules ``TEXT_INVALID`` and
 ``NAME_INVALID`` and the bank file writer use to find the same text before it is written anywhere.
 """
 
@@ -72,7 +72,7 @@ def neutralise(value: str) -> str:
 
 
 def neutralise_expr(expr: pl.Expr) -> pl.Expr:
-    """Vectorized :func:`neutralise` for a ``String`` column (null stays null; the column keeps its name)."""
+    """Vectorized ``neutralise`` for a ``String`` column (null stays null; the column keeps its name)."""
     plain = expr.str.contains(_PLAIN_NUMBER)
     return pl.when(plain).then(expr).otherwise(expr.str.replace(FORMULA_START, _QUOTE + "$0"))
 
@@ -133,7 +133,7 @@ def write_table(
     """Write ``frame`` with its column names as a header row at ``first_row``; text as text, numbers as numbers.
 
     Args:
-        sheet: The worksheet (of a :func:`workbook`).
+        sheet: The worksheet (of a ``workbook``).
         frame: The rows; ``String`` cells are neutralised, dates written as ISO text, null cells left blank.
         first_row: The 0-based row of the header.
         header_format: The header cells' format.

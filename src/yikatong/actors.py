@@ -1,4 +1,4 @@
-"""Who acts: the one :class:`Actor` type of the workflow and the account registry, and the role codes.
+"""Who acts: the one [`Actor`][yikatong.Actor] type of the workflow and the account registry, and the role codes.
 
 The roles are those of ``docs/domain.md`` (with ``village``: a village or community 村/社区 clerk, where a person
 declares a one-card account) plus two that stand for the outside world acting through a port:
@@ -15,7 +15,9 @@ from attrs import frozen
 __all__ = ["ROLES", "Actor", "Role"]
 
 Role = Literal["finance", "department", "town", "village", "bank", "treasury", "audit", "system"]
+"""The role codes: who may fire which workflow step and registry operation."""
 ROLES: Final[tuple[Role, ...]] = ("finance", "department", "town", "village", "bank", "treasury", "audit", "system")
+"""Every role code."""
 
 
 @frozen
@@ -54,5 +56,5 @@ class Actor:
 
     @classmethod
     def treasury(cls) -> Actor:
-        """The treasury acting through the :class:`~yikatong.ports.Treasury` port."""
+        """The treasury acting through the [`Treasury`][yikatong.ports.Treasury] port."""
         return cls("treasury", "treasury")

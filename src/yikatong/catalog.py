@@ -1,7 +1,7 @@
 """The subsidy catalogue 一张清单: every item, its department, legal basis, standard and rule parameters.
 
 The catalogue is untrusted input (a TOML file edited by people), so it is parsed with pydantic; a bad entry raises
-:class:`~yikatong.errors.CatalogError` naming the item and the field. Amounts are written in yuan as strings
+[`CatalogError`][yikatong.errors.CatalogError] naming the item and the field. Amounts are written in yuan as strings
 (``"100.00"``) or integers and held as integer fen.
 """
 
@@ -68,6 +68,7 @@ ControlName = Literal[
 """A control validation can run: the account registry, the payment ledger, the bank's account verification
 (联网核查), or one of the reference lists."""
 CONTROLS: tuple[ControlName, ...] = ("registry", "ledger", "bank_verification", *REFERENCE_LISTS)
+"""Every control validation can run, in catalogue order (a [`ControlName`][yikatong.catalog.ControlName] each)."""
 Rounding = Literal["half_up", "down", "up"]
 
 
@@ -175,7 +176,7 @@ class SubsidyItem(_Model):
     )
     """The item's own parameters, named in its rules' checks (``max_area_mu = 50``)."""
     rules: tuple[ItemRule, ...] = ()
-    """The item's own rules (see :mod:`yikatong.catalog_rules`)."""
+    """The item's own rules (see [`yikatong.catalog_rules`][])."""
 
     @field_validator("params")
     @classmethod
@@ -245,7 +246,8 @@ def _unknown_exclusive(code: str, other: str) -> CatalogProblem:
 class Catalog(_Model):
     """The subsidy catalogue: items by code.
 
-    Load it with :meth:`Catalog.from_toml` or :meth:`Catalog.from_dict`; look items up with ``catalog["GLJT"]``.
+    Load it with [`Catalog.from_toml`][yikatong.Catalog.from_toml] or [`Catalog.from_dict`][yikatong.Catalog.from_dict];
+    look items up with ``catalog["GLJT"]``.
     """
 
     items: dict[str, SubsidyItem]

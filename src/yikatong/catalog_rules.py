@@ -2,9 +2,10 @@
 
 A department adds a check of its own to an item without code: a local code (``X_`` followed by capitals, digits
 and ``_``, so it never collides with a code of the library), a severity, a Chinese and an English message, and a
-boolean SQL ``check`` over the roster's columns and the item's parameters (see :mod:`yikatong.expressions`).
-:func:`check_item_rules` compiles every check when the catalogue is loaded, so a check that cannot be trusted is
-refused then, naming the item, the rule and the position, and never reaches a validation.
+boolean SQL ``check`` over the roster's columns and the item's parameters (see [`yikatong.expressions`][]).
+[`check_item_rules`][yikatong.catalog_rules.check_item_rules] compiles every check when the catalogue is loaded, so a
+check that cannot be trusted is refused then, naming the item, the rule and the position, and never reaches a
+validation.
 """
 
 from __future__ import annotations

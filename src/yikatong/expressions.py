@@ -5,21 +5,22 @@ the roster's columns and the item's parameters that must hold for a row to pass,
 
     check = "quantity <= max_area AND amount_fen <= quantity * rate_fen"
 
-:func:`compile_check` reads it, refuses at once what it cannot trust, and compiles the rest with Polars' own SQL
-expression parser (:func:`polars.sql_expr`) into an expression the engine adds to the one validation plan.
+[`compile_check`][yikatong.expressions.compile_check] reads it, refuses at once what it cannot trust, and compiles the
+rest with Polars' own SQL expression parser (``polars.sql_expr``) into an expression the engine adds to the one
+validation plan.
 
 What an expression may name:
 
-* **columns** of the canonical roster (:data:`COLUMNS`): ``name``, ``sex``, ``amount_fen`` (integer fen),
-  ``quantity`` (mu, months or persons), ``category``, ``town``, ``village``, ``item``, ``id_number``, ``account``,
-  ``household_head_id``;
-* **parameters** of the item, replaced by their values before compiling (:func:`item_parameters`): ``standard_fen``
-  (a fixed standard), ``rate_fen`` and ``max_quantity`` (a rate standard), ``cap_per_period_fen``,
-  ``cap_per_year_fen``, ``age_min``, ``age_max`` when the item sets them, and every entry of the item's own
-  ``[item.params]`` table;
-* **functions** of the allow-list :data:`FUNCTIONS` (numbers: ``ABS``, ``ROUND``, ``FLOOR``, ``CEIL``, ``GREATEST``,
-  ``LEAST``; nulls: ``COALESCE``, ``NULLIF``; text: ``LENGTH``, ``CHAR_LENGTH``, ``LOWER``, ``UPPER``, ``TRIM``,
-  ``SUBSTR``, ``LEFT``, ``RIGHT``, ``STARTS_WITH``, ``ENDS_WITH``) and ``CAST(x AS type)``;
+* **columns** of the canonical roster ([`COLUMNS`][yikatong.expressions.COLUMNS]): ``name``, ``sex``, ``amount_fen``
+  (integer fen), ``quantity`` (mu, months or persons), ``category``, ``town``, ``village``, ``item``, ``id_number``,
+  ``account``, ``household_head_id``;
+* **parameters** of the item, replaced by their values before compiling
+  ([`item_parameters`][yikatong.catalog_rules.item_parameters]): ``standard_fen`` (a fixed standard), ``rate_fen`` and
+  ``max_quantity`` (a rate standard), ``cap_per_period_fen``, ``cap_per_year_fen``, ``age_min``, ``age_max`` when the
+  item sets them, and every entry of the item's own ``[item.params]`` table;
+* **functions** of the allow-list [`FUNCTIONS`][yikatong.expressions.FUNCTIONS] (numbers: ``ABS``, ``ROUND``, ``FLOOR``,
+  ``CEIL``, ``GREATEST``, ``LEAST``; nulls: ``COALESCE``, ``NULLIF``; text: ``LENGTH``, ``CHAR_LENGTH``, ``LOWER``,
+  ``UPPER``, ``TRIM``, ``SUBSTR``, ``LEFT``, ``RIGHT``, ``STARTS_WITH``, ``ENDS_WITH``) and ``CAST(x AS type)``;
 * operators and keywords: arithmetic, comparisons, ``AND`` ``OR`` ``NOT``, ``IS [NOT] NULL``, ``BETWEEN``, ``IN``,
   ``LIKE``, ``CASE WHEN … THEN … ELSE … END``, string literals in single quotes, numbers.
 
@@ -194,7 +195,8 @@ def compile_check(text: str, *, params: Mapping[str, ParamValue]) -> pl.Expr:
 
     Args:
         text: The SQL expression (see the module docstring).
-        params: The item's parameters by name (see :func:`yikatong.catalog.SubsidyItem.parameters`).
+        params: The item's parameters by name (see
+            [`yikatong.catalog.SubsidyItem.parameters`][yikatong.SubsidyItem.parameters]).
 
     Returns:
         The expression: true where the row passes, false where the rule fires, null where it does not apply.

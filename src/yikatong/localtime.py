@@ -1,7 +1,7 @@
 """The county's local time: deadlines, pay dates and disclosure dates are county dates, never UTC dates.
 
 The workflow stores instants in UTC; a *date* (the last day to correct a row, the day a payee was paid, the day a
-notice went up) is the date on the county's wall clock. The zone comes from the :class:`~yikatong.ports.Clock`
+notice went up) is the date on the county's wall clock. The zone comes from the [`Clock`][yikatong.ports.Clock]
 port (``Clock.zone``, an IANA name such as ``Asia/Shanghai``), so a host in another zone, or a test, says which.
 """
 
@@ -22,7 +22,7 @@ COUNTY_ZONE: Final = "Asia/Shanghai"
 
 @cache
 def zone_info(zone: str) -> ZoneInfo:
-    """The :class:`~zoneinfo.ZoneInfo` for an IANA zone name.
+    """The ``ZoneInfo`` for an IANA zone name.
 
     Raises:
         ValueError: the name is not a zone the system's time-zone database knows.

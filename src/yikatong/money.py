@@ -4,15 +4,16 @@ Rosters, ledgers, declared totals and the catalogue all read amounts by the same
 one place means the same number everywhere:
 
 * an optional sign, then the integer part: plain digits (``1234``) or digits grouped by thousands with commas in
-  their places (``1,234``); at most :data:`MAX_YUAN_DIGITS` integer digits once leading zeros are dropped, so every
-  amount fits ``Int64`` fen with room to add millions of them;
+  their places (``1,234``); at most [`MAX_YUAN_DIGITS`][yikatong.money.MAX_YUAN_DIGITS] integer digits once leading
+  zeros are dropped, so every amount fits ``Int64`` fen with room to add millions of them;
 * an optional decimal point and decimals: at most two significant decimals (``12.340`` is exact, ``12.345`` is not);
 * nothing else: no exponent (``1e3``), no underscore (``1_000``), no whitespace inside the number (``100 50``), no
   other digits than ASCII ``0-9``. Whitespace around the amount is ignored.
 
-:func:`parse_yuan` reads one value; :func:`yuan_fen_expr` is the same grammar as a Polars expression for whole
-columns (the ledger loader), and :func:`fen_from_parts` the shared arithmetic the roster reader uses after taking
-off the marks people write around amounts (``￥``, ``元``, full-width digits). Parsing never goes through float.
+[`parse_yuan`][yikatong.parse_yuan] reads one value; [`yuan_fen_expr`][yikatong.money.yuan_fen_expr] is the same grammar
+as a Polars expression for whole columns (the ledger loader), and [`fen_from_parts`][yikatong.money.fen_from_parts] the
+shared arithmetic the roster reader uses after taking off the marks people write around amounts (``￥``, ``元``,
+full-width digits). Parsing never goes through float.
 """
 
 from __future__ import annotations
@@ -45,9 +46,9 @@ _PLAIN_EXPR: Final = rf"^[+-]?{YUAN_NUMBER}$"
 def parse_yuan(value: str | int | float | Decimal) -> int:
     """Parse an amount in yuan (``"100.00"``, ``"1,234.50"``, ``100``, ``Decimal("12.5")``) into integer fen.
 
-    Text follows the module's grammar; an ``int`` or a ``Decimal`` must have at most :data:`MAX_YUAN_DIGITS`
-    integer digits and two decimals; a ``float`` is read by its shortest repr (``95.8``), so a float that needs an
-    exponent to be written (``1e16``) is refused with the rest.
+    Text follows the module's grammar; an ``int`` or a ``Decimal`` must have at most
+    [`MAX_YUAN_DIGITS`][yikatong.money.MAX_YUAN_DIGITS] integer digits and two decimals; a ``float`` is read by its
+    shortest repr (``95.8``), so a float that needs an exponent to be written (``1e16``) is refused with the rest.
 
     Raises:
         ValueError: when the amount breaks the grammar, has more than two decimals or more than 15 integer digits;
@@ -89,7 +90,7 @@ def _shown(value: object) -> str:
 def fen_from_parts(ok: pl.Expr, negative: pl.Expr, digits: pl.Expr) -> pl.Expr:
     """Exact ``Int64`` fen from an amount already taken apart: whether its shape is right, its sign, and its
     unsigned number without thousands commas (``"1234.50"``); null unless the shape is right, the number has at
-    most :data:`MAX_YUAN_DIGITS` integer digits and at most two significant decimals.
+    most [`MAX_YUAN_DIGITS`][yikatong.money.MAX_YUAN_DIGITS] integer digits and at most two significant decimals.
 
     Integer arithmetic on the digit strings only: no float is ever involved.
     """
@@ -106,8 +107,8 @@ def fen_from_parts(ok: pl.Expr, negative: pl.Expr, digits: pl.Expr) -> pl.Expr:
 
 
 def yuan_fen_expr(text: pl.Expr) -> pl.Expr:
-    """:func:`parse_yuan` as a Polars expression over a ``String`` column: exact fen, or null where
-    :func:`parse_yuan` would raise."""
+    """[`parse_yuan`][yikatong.parse_yuan] as a Polars expression over a ``String`` column: exact fen, or null where
+    [`parse_yuan`][yikatong.parse_yuan] would raise."""
     trimmed = text.str.strip_chars()
     return fen_from_parts(
         trimmed.str.contains(_PLAIN_EXPR),

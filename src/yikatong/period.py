@@ -36,7 +36,7 @@ _DAY = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
 class Period:
     """A payment period with its first and last day (both inclusive).
 
-    Build one with :meth:`Period.parse`; ``str(period)`` gives back the canonical label.
+    Build one with [`Period.parse`][yikatong.Period.parse]; ``str(period)`` gives back the canonical label.
     """
 
     start: dt.date

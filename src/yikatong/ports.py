@@ -1,8 +1,8 @@
 """The ports: what the core needs from the outside world, in the core's words.
 
 A host system implements these to connect yikatong to its own bank, treasury, database and publication channels.
-The project ships adapters for the common cases in :mod:`yikatong.adapters`, and contract tests in
-:mod:`yikatong.testing` that any implementation must pass. The core never imports an adapter.
+The project ships adapters for the common cases in [`yikatong.adapters`][], and contract tests in
+[`yikatong.testing`][] that any implementation must pass. The core never imports an adapter.
 
 Rows cross every port as Polars frames with the columns each method documents; amounts are integer fen.
 """
@@ -66,7 +66,7 @@ class Keys(Protocol):
     """The deployment's secrets: the key of the audit chain and the key of personal data at rest.
 
     A host keeps them outside the store (a key file readable only by the service account, a hardware module, a
-    secrets manager) and hands them in through this port. :class:`yikatong.adapters.SecretKeys` derives both from
+    secrets manager) and hands them in through this port. [`yikatong.adapters.SecretKeys`][] derives both from
     one secret (``YIKATONG_AUDIT_KEY`` or a key file).
     """
 
@@ -99,7 +99,7 @@ class Bank(Protocol):
 
         The workflow hands the order over at dispatch, before the treasury has funded the batch: the bank pays an
         order only once the batch's funds have arrived, so that a batch cancelled or sent back before funding is
-        never paid; such a batch's order is taken back with :meth:`withdraw`.
+        never paid; such a batch's order is taken back with [`withdraw`][yikatong.ports.Bank.withdraw].
 
         Raises:
             TimeoutError: when the bank did not answer; the caller may retry the same order.
@@ -178,10 +178,11 @@ class DisclosureSink(Protocol):
 
 @runtime_checkable
 class AccountRegistry(Protocol):
-    """The one-card account registry 一人一卡 (rules in :mod:`yikatong.registry`).
+    """The one-card account registry 一人一卡 (rules in [`yikatong.registry`][]).
 
-    Every operation checks the actor's role and town jurisdiction, records an :class:`~yikatong.registry.AccountEvent`
-    with the actor and the registry's :class:`Clock` time, and never overwrites a record.
+    Every operation checks the actor's role and town jurisdiction, records an
+    [`AccountEvent`][yikatong.registry.AccountEvent] with the actor and the registry's [`Clock`][yikatong.ports.Clock]
+    time, and never overwrites a record.
     """
 
     def declare(
@@ -199,7 +200,8 @@ class AccountRegistry(Protocol):
 
         Raises:
             PermissionDenied: the actor is not the person's residence town.
-            IllegalTransition: the person already has an account (use :meth:`change`) or the account is taken.
+            IllegalTransition: the person already has an account (use [`change`][yikatong.ports.AccountRegistry.change])
+                or the account is taken.
             ValueError: malformed ID, account or holder name.
         """
         ...
@@ -276,13 +278,13 @@ class ReferenceData(Protocol):
 class Store(Protocol):
     """Where batches, rows, the payment ledger, reconciliation exceptions and the audit log live.
 
-    Every workflow step is one :meth:`commit`: a crash leaves the store as it was before the step or after it.
-    Loaders return copies; changing a returned frame changes nothing stored. Contract tests:
-    :mod:`yikatong.testing`.
+    Every workflow step is one [`commit`][yikatong.ports.Store.commit]: a crash leaves the store as it was before the
+    step or after it. Loaders return copies; changing a returned frame changes nothing stored. Contract tests:
+    [`yikatong.testing`][].
     """
 
     def commit(self, change: Change) -> None:
-        """Apply a :class:`Change` atomically (see its conditions).
+        """Apply a [`Change`][yikatong.records.Change] atomically (see its conditions).
 
         Raises:
             StoreError: when the change is refused or cannot be written; nothing was applied.
@@ -302,15 +304,18 @@ class Store(Protocol):
         ...
 
     def rows(self, batch_id: str) -> pl.DataFrame:
-        """The batch's rows in :data:`ROW_SCHEMA`, sorted by ``row_id`` (empty frame when the batch is unknown)."""
+        """The batch's rows in [`ROW_SCHEMA`][yikatong.records.ROW_SCHEMA], sorted by ``row_id`` (empty frame when the
+        batch is unknown)."""
         ...
 
     def ledger(self, *, item: str | None = None, period: str | None = None) -> pl.DataFrame:
-        """Ledger entries in :data:`LEDGER_SCHEMA`, optionally only one item and/or period."""
+        """Ledger entries in [`LEDGER_SCHEMA`][yikatong.records.LEDGER_SCHEMA], optionally only one item and/or
+        period."""
         ...
 
     def exceptions(self, batch_id: str | None = None) -> pl.DataFrame:
-        """Reconciliation exceptions in :data:`EXCEPTION_SCHEMA` (of one batch, or all), oldest first."""
+        """Reconciliation exceptions in [`EXCEPTION_SCHEMA`][yikatong.records.EXCEPTION_SCHEMA] (of one batch, or all),
+        oldest first."""
         ...
 
     def audit(self, *, after_seq: int = 0) -> tuple[AuditEntry, ...]:
@@ -323,10 +328,10 @@ class Store(Protocol):
 
     def purge(self, change: Change, *, ledger_ids: pl.DataFrame) -> None:
         """Remove the personal detail of one batch, with ``change``, atomically (retention; see
-        :meth:`yikatong.workflow.Service.purge_batch`).
+        [`yikatong.workflow.Service.purge_batch`][]).
 
-        The rows of ``change.batch.batch_id`` keep every column but :data:`~yikatong.records.PURGED_COLUMNS`, which
-        become null; its ledger entries keep everything but ``id_number``, which becomes the value ``ledger_ids``
+        The rows of ``change.batch.batch_id`` keep every column but [`PURGED_COLUMNS`][yikatong.records.PURGED_COLUMNS],
+        which become null; its ledger entries keep everything but ``id_number``, which becomes the value ``ledger_ids``
         gives for the row. Nothing of the removed values may stay readable through the store afterwards (a store
         that keeps old versions of rows, such as free pages or side files, erases them as far as it can).
 
@@ -336,8 +341,9 @@ class Store(Protocol):
             ledger_ids: ``row_id`` (Int64), ``id_number`` (String): one row per ledger entry of the batch.
 
         Raises:
-            StoreError: refused as :meth:`commit` refuses, or the change carries rows, updates, ledger entries or
-                exceptions, or ``ledger_ids`` does not name exactly the batch's ledger entries; nothing was changed.
+            StoreError: refused as [`commit`][yikatong.ports.Store.commit] refuses, or the change carries rows, updates,
+                ledger entries or exceptions, or ``ledger_ids`` does not name exactly the batch's ledger entries;
+                nothing was changed.
         """
         ...
 
@@ -351,11 +357,12 @@ class ResidentLookup(Protocol):
     and ID number must both match: a name that does not match the ID gives the same empty answer as an ID that was
     never paid, so the look-up cannot tell anyone whether a person exists. Every look-up is recorded in the audit
     log: who asked, through which channel, a keyed hash of the ID number (never the number), how many payments were
-    found. :class:`yikatong.adapters.StoreResidentLookup` serves it from a store.
+    found. [`yikatong.adapters.StoreResidentLookup`][] serves it from a store.
     """
 
     def payments(self, *, name: str, id_number: str, asked_by: str, channel: str) -> pl.DataFrame:
-        """The person's payments in :data:`~yikatong.records.RESIDENT_PAYMENT_SCHEMA` (empty when nothing is found).
+        """The person's payments in [`RESIDENT_PAYMENT_SCHEMA`][yikatong.records.RESIDENT_PAYMENT_SCHEMA] (empty when
+        nothing is found).
 
         Args:
             name: The person's name as the resident gives it.

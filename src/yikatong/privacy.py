@@ -6,7 +6,7 @@ characters or more, its last character (``张*``, ``张*三``, ``欧阳**``). Ev
 an exception goes through these functions.
 
 Free text (a reason typed by a clerk, a bank's message, the evidence of a finding that echoes a cell) goes through
-:func:`scrub`, which masks every long number in it, whatever its form.
+[`scrub`][yikatong.privacy.scrub], which masks every long number in it, whatever its form.
 """
 
 from __future__ import annotations
@@ -102,7 +102,7 @@ def _stars(count: pl.Expr) -> pl.Expr:
 
 
 def mask_id_expr(expr: pl.Expr) -> pl.Expr:
-    """Vectorized :func:`mask_id`."""
+    """Vectorized [`mask_id`][yikatong.mask_id]."""
     n = expr.str.len_chars().cast(pl.Int64)
     return (
         pl.when(expr.is_null() | (n == 0))
@@ -120,7 +120,7 @@ def mask_id_expr(expr: pl.Expr) -> pl.Expr:
 
 
 def mask_account_expr(expr: pl.Expr) -> pl.Expr:
-    """Vectorized :func:`mask_account`."""
+    """Vectorized [`mask_account`][yikatong.mask_account]."""
     n = expr.str.len_chars().cast(pl.Int64)
     return (
         pl.when(expr.is_null() | (n == 0))
@@ -132,7 +132,7 @@ def mask_account_expr(expr: pl.Expr) -> pl.Expr:
 
 
 def mask_name_expr(expr: pl.Expr) -> pl.Expr:
-    """Vectorized :func:`mask_name`."""
+    """Vectorized [`mask_name`][yikatong.mask_name]."""
     n = expr.str.len_chars().cast(pl.Int64)
     compound = (n >= 3) & expr.str.slice(0, 2).is_in(list(COMPOUND_SURNAMES))
     return (
@@ -156,7 +156,8 @@ _NUMBER: Final = re.compile(rf"\d(?:[{_SEP_CLASS}]?\d)*(?:[{_SEP_CLASS}]?[{_CHEC
 """A run of digits (any script: ASCII, full-width…) that single spaces or dashes may split, with an ID's check
 character ``X`` after it (not when the ``X`` starts a Latin word)."""
 _CANDIDATE: Final = rf"\d[\d{_SEP_CLASS}]{{9,}}"
-"""A Polars (Rust) pattern that every number :func:`scrub` masks contains: rows without it are left alone."""
+"""A Polars (Rust) pattern that every number [`scrub`][yikatong.privacy.scrub] masks contains: rows without it are left
+alone."""
 _MIN_SPLIT: Final = 12
 _MIN_JOINED: Final = 10
 _ID_LENGTHS: Final = (15, 18)
@@ -188,7 +189,8 @@ def scrub(text: str) -> str:
 
 
 def scrub_series(values: pl.Series) -> pl.Series:
-    """:func:`scrub` of every value of a ``String`` series; only values that may hold a long number are visited."""
+    """[`scrub`][yikatong.privacy.scrub] of every value of a ``String`` series; only values that may hold a long number
+    are visited."""
     maybe = values.str.contains(_CANDIDATE).fill_null(False)
     if not maybe.any():
         return values
@@ -198,5 +200,5 @@ def scrub_series(values: pl.Series) -> pl.Series:
 
 
 def scrub_expr(expr: pl.Expr) -> pl.Expr:
-    """Vectorized :func:`scrub` for a column of free text (reasons, bank messages, evidence)."""
+    """Vectorized [`scrub`][yikatong.privacy.scrub] for a column of free text (reasons, bank messages, evidence)."""
     return expr.cast(pl.String).map_batches(scrub_series, return_dtype=pl.String, is_elementwise=True)

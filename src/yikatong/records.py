@@ -2,7 +2,7 @@
 changes a store commits, and the schemas of the row frames that cross the ports.
 
 They are plain values (attrs ``@frozen``) and Polars schemas; the protocols that carry them
-are in :mod:`yikatong.ports`. Amounts are integer fen.
+are in [`yikatong.ports`][]. Amounts are integer fen.
 """
 
 from __future__ import annotations
@@ -188,10 +188,10 @@ ROW_STATE_SCHEMA: dict[str, pl.DataType] = {
     "account_source": pl.String(),  # where pay_account came from: registry or roster; null before validation
     "updated_at": pl.Datetime("us", "UTC"),  # when the status last moved (a paid row: the pay date)
 }
-"""The mutable part of a batch row: what :attr:`Change.row_updates` replaces, wholesale, per row."""
+"""The mutable part of a batch row: what ``Change.row_updates`` replaces, wholesale, per row."""
 
 ROW_UPDATE_SCHEMA: dict[str, pl.DataType] = {"batch_id": pl.String(), "row_id": pl.Int64(), **ROW_STATE_SCHEMA}
-"""Columns of :attr:`Change.row_updates`, keyed by (``batch_id``, ``row_id``)."""
+"""Columns of ``Change.row_updates``, keyed by (``batch_id``, ``row_id``)."""
 
 ROW_SCHEMA: dict[str, pl.DataType] = {
     "batch_id": pl.String(),
@@ -217,8 +217,8 @@ ROW_SCHEMA: dict[str, pl.DataType] = {
     "corrects_row_id": pl.Int64(),  # in a correction batch: the returned row of the corrected batch it replaces
     **ROW_STATE_SCHEMA,
 }
-"""A stored batch row: the canonical roster columns (:data:`yikatong.schema.ROSTER_SCHEMA`), the batch, the
-corrected row, and the row state. Rows of a batch are inserted once (:attr:`Change.new_rows`) and afterwards only
+"""A stored batch row: the canonical roster columns ([`yikatong.schema.ROSTER_SCHEMA`][]), the batch, the
+corrected row, and the row state. Rows of a batch are inserted once (``Change.new_rows``) and afterwards only
 their state columns change."""
 
 LEDGER_SCHEMA: dict[str, pl.DataType] = {
@@ -235,7 +235,7 @@ LEDGER_SCHEMA: dict[str, pl.DataType] = {
 
 An entry is *active* while its status is ``sent`` or ``paid``; a ``reversed`` entry (paid, then the money came
 back) no longer counts as paid and frees its key for the correction. A store must refuse (raise
-:class:`~yikatong.errors.StoreError`) any commit that would leave two active entries with the same
+[`StoreError`][yikatong.errors.StoreError]) any commit that would leave two active entries with the same
 (``id_number``, ``item``, ``period``): that is what makes paying a person twice impossible by construction."""
 
 LEDGER_ACTIVE: tuple[str, ...] = ("sent", "paid")
@@ -251,12 +251,12 @@ PURGED_COLUMNS: tuple[str, ...] = (
     "household_head_id",
     "pay_account",
 )
-"""The columns of a stored row that a purge (:meth:`yikatong.ports.Store.purge`) empties: the payee's personal
+"""The columns of a stored row that a purge ([`yikatong.ports.Store.purge`][]) empties: the payee's personal
 detail. Amounts, statuses, town and village, row and source-line numbers stay."""
 
 PURGED_ID_PREFIX: str = "#"
 """How a purged ledger entry's ``id_number`` begins: the rest is the keyed hash of the ID number
-(:func:`yikatong.workflow.purge.purged_id`), which duplicate-payment checks compare instead of the ID."""
+([`yikatong.workflow.purge.purged_id`][]), which duplicate-payment checks compare instead of the ID."""
 
 EXCEPTION_SCHEMA: dict[str, pl.DataType] = {
     "batch_id": pl.String(),
@@ -279,9 +279,9 @@ RESIDENT_PAYMENT_SCHEMA: dict[str, pl.DataType] = {
     "objection_contact": pl.String(),  # the item's contact for objections, else the host's default
     "batch_id": pl.String(),
 }
-"""A resident's own payments, as a look-up (:class:`~yikatong.ports.ResidentLookup`) answers: one row per payment
-sent to a bank, newest period first: the item's code and name, the period, the amount, the pay date, the row status
-and the same in a resident's words (已发放…), the account paid into (last 4 digits), the town and village that
+"""A resident's own payments, as a look-up ([`ResidentLookup`][yikatong.ports.ResidentLookup]) answers: one row per
+payment sent to a bank, newest period first: the item's code and name, the period, the amount, the pay date, the row
+status and the same in a resident's words (已发放…), the account paid into (last 4 digits), the town and village that
 collected the row, the department responsible, where to object and the batch. Never a full ID or account number."""
 
 
@@ -338,7 +338,7 @@ class AuditEntry:
 
     Attributes:
         seq: Position in the log, 1, 2, 3… without gaps.
-        at: When it happened (from the :class:`Clock`).
+        at: When it happened (from the [`Clock`][yikatong.ports.Clock]).
         actor: The user; ``role`` the role the user acted in.
         action: The trigger or decision (``submit``, ``confirm_reviews``, ``record_results``…).
         batch_id: The batch concerned ("" for none).
@@ -346,7 +346,7 @@ class AuditEntry:
         reason: The reason the actor gave ("" when none was required).
         details: Canonical JSON of counts and row ids: never a full ID or account number.
         prev_hash: ``hash`` of the previous entry (64 zeros for the first).
-        hash: SHA-256 over ``prev_hash`` and the canonical JSON of every other field (:mod:`yikatong.workflow.audit`).
+        hash: SHA-256 over ``prev_hash`` and the canonical JSON of every other field ([`yikatong.workflow.audit`][]).
     """
 
     seq: int
@@ -367,7 +367,7 @@ class AuditEntry:
 class Change:
     """One atomic change of the store: everything one workflow step writes, applied in one transaction.
 
-    A store applies all of it or none of it, and refuses (raising :class:`~yikatong.errors.StoreError`, changing
+    A store applies all of it or none of it, and refuses (raising [`StoreError`][yikatong.errors.StoreError], changing
     nothing) when:
 
     * ``expected_version`` is None but ``batch.batch_id`` exists, or is an int other than the stored version;
@@ -379,13 +379,13 @@ class Change:
     Attributes:
         batch: The batch's new header (its ``version`` is ``expected_version + 1``, or 1 for a new batch).
         expected_version: The version the change was computed from; None when the change creates the batch.
-        new_rows: The batch's rows in :data:`ROW_SCHEMA`; only when creating the batch.
-        row_updates: New row states in :data:`ROW_UPDATE_SCHEMA` (may name rows of other batches: a correction
-            marks the corrected row ``reissued``).
-        ledger: Ledger entries in :data:`LEDGER_SCHEMA`, inserted or replacing the entry with the same
-            (``batch_id``, ``row_id``).
+        new_rows: The batch's rows in [`ROW_SCHEMA`][yikatong.records.ROW_SCHEMA]; only when creating the batch.
+        row_updates: New row states in [`ROW_UPDATE_SCHEMA`][yikatong.records.ROW_UPDATE_SCHEMA] (may name rows of other
+            batches: a correction marks the corrected row ``reissued``).
+        ledger: Ledger entries in [`LEDGER_SCHEMA`][yikatong.records.LEDGER_SCHEMA], inserted or replacing the entry
+            with the same (``batch_id``, ``row_id``).
         audit: Entries appended to the log, in order.
-        exceptions: Reconciliation exceptions in :data:`EXCEPTION_SCHEMA`, appended.
+        exceptions: Reconciliation exceptions in [`EXCEPTION_SCHEMA`][yikatong.records.EXCEPTION_SCHEMA], appended.
     """
 
     batch: BatchRecord

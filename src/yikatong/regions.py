@@ -22,6 +22,7 @@ REGION_SCHEMA: dict[str, pl.DataType] = {
     "valid_to": pl.Int16(),  # last year in use; null = still in use
     "name": pl.String(),
 }
+"""The columns of [`region_codes`][yikatong.regions.region_codes]: a code, the years it was in use, and its name."""
 
 
 @cache
@@ -29,7 +30,7 @@ def region_codes() -> pl.DataFrame:
     """Every region code that ever existed, one row each, sorted by code (read once, then cached).
 
     Returns:
-        A frame in :data:`REGION_SCHEMA`.
+        A frame in [`REGION_SCHEMA`][yikatong.regions.REGION_SCHEMA].
     """
     source = resources.files("yikatong").joinpath("data/regions.csv")
     with resources.as_file(source) as path:

@@ -45,6 +45,7 @@ ROSTER_SCHEMA: Final[dict[str, pl.DataType]] = {
     "flag_id_normalised": pl.Boolean(),  # ID_NORMALISED
     "flag_name_normalised": pl.Boolean(),  # NAME_NORMALISED
 }
+"""The roster columns and their Polars types, in order; ``read_roster`` returns exactly these."""
 
 FLAG_COLUMNS: Final[dict[str, str]] = {
     "flag_row_malformed": "ROW_MALFORMED",

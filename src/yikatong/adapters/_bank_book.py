@@ -30,7 +30,7 @@ _BOOK_COLUMNS = ("account", "id_number", "name", "status")
 
 
 def reason_text(code: pl.Expr) -> pl.Expr:
-    """The bank's text for a failure code (:data:`PAID_REASON` when the code is null)."""
+    """The bank's text for a failure code (``PAID_REASON`` when the code is null)."""
     return code.replace_strict(BANK_REASONS, default=None, return_dtype=pl.String).fill_null(PAID_REASON)
 
 

@@ -2,7 +2,8 @@
 earlier results, rows never sent.
 
 Each function takes the rows the call would show, draws with the bank's seeded random generator, counts what it
-injected in ``injected`` and returns the extra rows (in :data:`RESULT_SCHEMA`) the call adds or substitutes.
+injected in ``injected`` and returns the extra rows (in
+[`RESULT_SCHEMA`][yikatong.adapters.simulated_bank.RESULT_SCHEMA]) the call adds or substitutes.
 """
 
 from __future__ import annotations
@@ -24,7 +25,7 @@ RESULT_SCHEMA: dict[str, pl.DataType] = {
     "reason_code": pl.String(),
     "reason": pl.String(),
 }
-"""The columns of ``SimulatedBank.results``, as :class:`yikatong.ports.Bank` documents them."""
+"""The columns of ``SimulatedBank.results``, as [`yikatong.ports.Bank`][] documents them."""
 
 
 def wrong_amounts(release: pl.DataFrame, faults: Faults, rng: random.Random, injected: Counter[str]) -> pl.DataFrame:

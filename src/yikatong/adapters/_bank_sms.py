@@ -24,7 +24,7 @@ SMS_SCHEMA: dict[str, pl.DataType] = {
 
 
 def sms_notices(paid: pl.DataFrame, *, batch_id: str, item: str, period: str) -> pl.DataFrame:
-    """One SMS per paid row (``row_id``, ``account``, ``amount_fen``), in :data:`SMS_SCHEMA`.
+    """One SMS per paid row (``row_id``, ``account``, ``amount_fen``), in ``SMS_SCHEMA``.
 
     Args:
         paid: The rows paid.

@@ -1,4 +1,4 @@
-"""Checking a :class:`~yikatong.records.Change` before a SQL store's write transaction starts.
+"""Checking a [`Change`][yikatong.records.Change] before a SQL store's write transaction starts.
 
 Everything that can be decided from the change alone is decided here, once for every SQL store (SQLite and
 PostgreSQL), with whole-column Polars checks: the batch version step, the new rows' keys and batch, the row updates'
@@ -41,14 +41,14 @@ class CheckedChange:
     Attributes:
         batch_id: The batch; ``expected_version`` as in the change.
         batch_row: The header's SQL parameters (``BATCH_COLUMNS`` order).
-        new_rows: The new rows (:data:`~yikatong.records.ROW_SCHEMA`, sorted by ``row_id``, ``batch_id`` set), or
+        new_rows: The new rows ([`ROW_SCHEMA`][yikatong.records.ROW_SCHEMA], sorted by ``row_id``, ``batch_id`` set), or
             None.
-        row_updates: Row states to replace (:data:`~yikatong.records.ROW_UPDATE_SCHEMA`), or None.
+        row_updates: Row states to replace ([`ROW_UPDATE_SCHEMA`][yikatong.records.ROW_UPDATE_SCHEMA]), or None.
         ledger_release: Ledger entries whose new status frees their key (written first); ``ledger_hold`` those
-            that take it (:data:`~yikatong.records.LEDGER_SCHEMA`; None when there are none).
+            that take it ([`LEDGER_SCHEMA`][yikatong.records.LEDGER_SCHEMA]; None when there are none).
         audit: Audit rows (``AUDIT_COLUMNS`` order), chained among themselves; ``first_audit`` the first entry's
             ``(seq, prev_hash)``, which must follow the stored log's head.
-        exceptions: Reconciliation exceptions (:data:`~yikatong.records.EXCEPTION_SCHEMA`), or None.
+        exceptions: Reconciliation exceptions ([`EXCEPTION_SCHEMA`][yikatong.records.EXCEPTION_SCHEMA]), or None.
     """
 
     batch_id: str

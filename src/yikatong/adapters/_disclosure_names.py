@@ -2,12 +2,12 @@
 
 Town and village names come from rosters: ``平凯街道(东)`` and ``平凯街道（东）`` are two places, ``a/b`` is not a
 path, and a 100-character village name is longer than a file system allows in one name (255 bytes, three per
-Chinese character). :class:`NoticeNames` gives every file of one publication its own name:
+Chinese character). ``NoticeNames`` gives every file of one publication its own name:
 
 * a part keeps letters, digits (any script), ``_``, ``-``, ``.``, ``·`` and half- and full-width brackets; any other
   character (a path separator, a control or bidirectional character, a space) becomes ``_``, and leading dots and
   trailing dots are removed;
-* a name longer than :data:`NAME_BYTES` in UTF-8 has its longest parts shortened and ends in ``~`` and 8 hex digits
+* a name longer than ``NAME_BYTES`` in UTF-8 has its longest parts shortened and ends in ``~`` and 8 hex digits
   of the SHA-256 of the full parts, so two long names that start alike stay apart;
 * two different places whose names still come out alike (``a/b`` and ``a:b``; ``Town`` and ``town`` on a file system
   that ignores case) are told apart the same way: the second gets the digest.

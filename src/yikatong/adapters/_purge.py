@@ -1,4 +1,4 @@
-"""What every store checks and does the same way when it purges a batch (:meth:`yikatong.ports.Store.purge`).
+"""What every store checks and does the same way when it purges a batch ([`yikatong.ports.Store.purge`][]).
 
 A purge carries a change that only moves the batch's header one version on and appends the purge's audit entry,
 and the hashed ID numbers its ledger entries keep. These helpers refuse anything else, and empty the personal

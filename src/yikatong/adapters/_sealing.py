@@ -1,6 +1,6 @@
 """Personal data at rest in a SQL store: which parts are sealed, where each is bound, and the store's key check.
 
-Every SQL store (SQLite and PostgreSQL) seals the same things the same way, through one :class:`Sealing`:
+Every SQL store (SQLite and PostgreSQL) seals the same things the same way, through one ``Sealing``:
 
 * Row data (names, ID numbers, accounts, amounts… of every batch): the batch's immutable columns as one Parquet
   blob, sealed and bound to its batch (``row-data/<batch>``).
@@ -10,7 +10,7 @@ Every SQL store (SQLite and PostgreSQL) seals the same things the same way, thro
   (``ledger/<batch>/<row>``). A purged entry keeps only the workflow's hashed ID (``#…``) in ``id_number`` and no
   sealed ID.
 
-A store created with :class:`~yikatong.ports.Keys` is *sealed*: its ``meta`` table says so (``data_cipher``) and
+A store created with [`Keys`][yikatong.ports.Keys] is *sealed*: its ``meta`` table says so (``data_cipher``) and
 keeps the key's check value (``data_key_check``), so a wrong key is refused at open instead of failing row by row.
 A store created without keys stays clear; opened with keys to write, it is refused once it holds batches (its data
 would be half clear, half sealed, and the ledger index could no longer compare them). Each store reads and writes
@@ -56,7 +56,7 @@ class Sealing:
     Args:
         name: How messages name the store (its file name, or its PostgreSQL schema).
         keys: The keys given to the store, if any.
-        meta: The store's ``meta`` entries :data:`META_KEYS` as stored (missing ones absent).
+        meta: The store's ``meta`` entries ``META_KEYS`` as stored (missing ones absent).
         read_only: The store was opened read-only (nothing is written, not even the seal mark).
         mark: Writes the given ``meta`` entries in one transaction if the store holds no batch yet, and says
             whether it did (False: the store holds batches, nothing written). Called once, for a clear store
@@ -162,7 +162,7 @@ class Sealing:
         """Row states (``row_id`` first) with the approved account at ``at`` opened.
 
         Raises:
-            StoreError: as :meth:`open_account`.
+            StoreError: as ``open_account``.
         """
         return [(*r[:at], self.open_account(batch_id, r[0], r[at]), *r[at + 1 :]) for r in states]
 
@@ -179,10 +179,10 @@ class Sealing:
         )
 
     def open_account_column(self, frame: pl.DataFrame, column: str, sealed_column: str) -> pl.DataFrame:
-        """The inverse of :meth:`seal_account_column`: ``column`` opened from ``sealed_column``, which is dropped.
+        """The inverse of ``seal_account_column``: ``column`` opened from ``sealed_column``, which is dropped.
 
         Raises:
-            StoreError: as :meth:`open_account`.
+            StoreError: as ``open_account``.
         """
         if not self.sealed and frame[sealed_column].null_count() == frame.height:
             return frame.drop(sealed_column)  # a clear store: nothing to open, nothing to check row by row
@@ -247,10 +247,10 @@ class Sealing:
         return pl.DataFrame(stored, schema=schema, orient="row")
 
     def open_ledger_frame(self, frame: pl.DataFrame) -> pl.DataFrame:
-        """The inverse of :meth:`seal_ledger_frame` (``id_sealed`` last, then dropped).
+        """The inverse of ``seal_ledger_frame`` (``id_sealed`` last, then dropped).
 
         Raises:
-            StoreError: as :meth:`open_ledger`.
+            StoreError: as ``open_ledger``.
         """
         if not self.sealed and frame["id_sealed"].null_count() == frame.height:
             return frame.drop("id_sealed")

@@ -1,4 +1,4 @@
-"""Clocks for the :class:`yikatong.ports.Clock` port: the system clock, and a fixed clock tests move by hand.
+"""Clocks for the [`yikatong.ports.Clock`][] port: the system clock, and a fixed clock tests move by hand.
 
 Both carry the county's time zone (``zone``, default ``Asia/Shanghai``): the workflow counts deadlines and pay dates
 on that zone's calendar.

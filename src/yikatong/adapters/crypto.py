@@ -1,10 +1,11 @@
 """Personal data at rest: AES-256-GCM sealing and a keyed look-up hash, for the stores.
 
-A store given :class:`~yikatong.ports.Keys` seals what identifies a person (ID numbers, accounts, names) with
-AES-256-GCM under :meth:`~yikatong.ports.Keys.data_key`: a fresh 96-bit nonce per value, and the value's place
+A store given [`Keys`][yikatong.ports.Keys] seals what identifies a person (ID numbers, accounts, names) with
+AES-256-GCM under [`data_key`][yikatong.ports.Keys.data_key]: a fresh 96-bit nonce per value, and the value's place
 (batch, row) as associated data, so a sealed value moved to another row no longer opens. Where the store must
 compare or index a value without opening it (the ledger's one-active-payment index), it keeps
-:meth:`FieldCipher.lookup`: HMAC-SHA256 under a key derived from the data key, the same for the same value.
+[`FieldCipher.lookup`][yikatong.adapters.crypto.FieldCipher.lookup]: HMAC-SHA256 under a key derived from the data key,
+the same for the same value.
 
 A sealed value is ``MAGIC + nonce + ciphertext-with-tag``; anything else is clear data of a store written without
 keys.
@@ -34,7 +35,7 @@ _NONCE: Final = 12
 
 
 def is_sealed(data: bytes) -> bool:
-    """True when ``data`` is a value sealed by :class:`FieldCipher`."""
+    """True when ``data`` is a value sealed by [`FieldCipher`][yikatong.adapters.crypto.FieldCipher]."""
     return data[: len(MAGIC)] == MAGIC
 
 
@@ -42,7 +43,7 @@ class FieldCipher:
     """Seals and opens values with the data key; computes look-up hashes.
 
     Args:
-        keys: The deployment's keys (only :meth:`~yikatong.ports.Keys.data_key` is used: 32 bytes).
+        keys: The deployment's keys (only [`data_key`][yikatong.ports.Keys.data_key] is used: 32 bytes).
 
     Raises:
         ValueError: the data key is not 32 bytes.
@@ -88,7 +89,7 @@ class FieldCipher:
         """Open each sealed text (None stays None).
 
         Raises:
-            StoreError: as :meth:`open`.
+            StoreError: as [`open`][yikatong.adapters.crypto.FieldCipher.open].
         """
         return [
             None if s is None else self.open(s, place=p).decode("utf-8") for s, p in zip(sealed, places, strict=True)

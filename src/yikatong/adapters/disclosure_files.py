@@ -1,7 +1,7 @@
 """Public notices 公示 as files: CSV for Excel, XLSX, and a printable HTML page per village.
 
-:class:`DisclosureFileSink` implements :class:`yikatong.ports.DisclosureSink`. For each batch it writes into
-``folder/<batch>/``:
+[`DisclosureFileSink`][yikatong.adapters.DisclosureFileSink] implements [`yikatong.ports.DisclosureSink`][]. For each
+batch it writes into ``folder/<batch>/``:
 
 * ``<town>_<item>_<period>_<batch>.csv`` — UTF-8 with a byte order mark, so Excel opens the Chinese text; the rows
   of every village of the town, a 小计 line after each village and a 合计 line for the town;
@@ -12,13 +12,13 @@
 Every file is written atomically (temporary file, fsync, rename); publishing a batch again replaces its files and
 removes those of villages no longer in it. Amounts are formatted from integer fen as yuan text, exactly. File names
 stay readable and never coincide for two different places (``平凯街道(东)`` and ``平凯街道（东）`` get two files; see
-:mod:`yikatong.adapters._disclosure_names`), and a file system refusal is a
-:class:`~yikatong.errors.DisclosureError`. Text a roster supplied (a town or village such as ``=HYPERLINK(…)``)
-never becomes a formula: the CSV and XLSX go through :mod:`yikatong._spreadsheet`.
+``yikatong.adapters._disclosure_names``), and a file system refusal is a
+[`DisclosureError`][yikatong.errors.DisclosureError]. Text a roster supplied (a town or village such as
+``=HYPERLINK(…)``) never becomes a formula: the CSV and XLSX go through ``yikatong._spreadsheet``.
 
-The notice is masked upstream (:func:`yikatong.workflow.disclosure.build_notice`); this sink checks it once more
-and refuses, with :class:`~yikatong.errors.DisclosureError`, a notice whose names are not masked or whose text holds
-something shaped like an ID, account or phone number. Only the published columns are ever written.
+The notice is masked upstream ([`yikatong.workflow.disclosure.build_notice`][]); this sink checks it once more
+and refuses, with [`DisclosureError`][yikatong.errors.DisclosureError], a notice whose names are not masked or whose
+text holds something shaped like an ID, account or phone number. Only the published columns are ever written.
 """
 
 from __future__ import annotations
@@ -121,7 +121,7 @@ class DisclosureFileSink:
         formats: Which of ``csv``, ``xlsx``, ``html`` to write (all by default).
 
     Attributes:
-        written: The files written by the last :meth:`publish`, in order.
+        written: The files written by the last [`publish`][yikatong.adapters.DisclosureFileSink.publish], in order.
     """
 
     def __init__(self, folder: str | Path, *, formats: tuple[str, ...] = ("csv", "xlsx", "html")) -> None:

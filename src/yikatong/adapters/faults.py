@@ -4,7 +4,7 @@ Every fault of the outside world the workflow must survive is one rate here, so 
 (``Faults(duplicate=1.0)``) and the simulation can switch on all of them (``Faults.typical()``). Rates are
 probabilities, not money, so they are floats.
 
-Draws are deterministic for a seed: a simulated adapter owns one :class:`random.Random` and derives a fresh hash
+Draws are deterministic for a seed: a simulated adapter owns one ``random.Random`` and derives a fresh hash
 seed from it for every vectorized draw, so the same seed and the same sequence of calls give the same results.
 """
 

@@ -1,9 +1,9 @@
-"""Keys from one secret: the :class:`~yikatong.ports.Keys` port for hosts without a key service.
+"""Keys from one secret: the [`Keys`][yikatong.ports.Keys] port for hosts without a key service.
 
 One secret (``YIKATONG_AUDIT_KEY``, or a key file named on the command line) gives two independent keys through
 HKDF-SHA256: the audit chain's HMAC key and the AES-256-GCM key of personal data at rest. Knowing one derived key
 tells nothing about the other or about the secret. The secret itself never appears in any text the library writes:
-messages name a key only by its :attr:`SecretKeys.fingerprint`.
+messages name a key only by its [`SecretKeys.fingerprint`][yikatong.adapters.SecretKeys.fingerprint].
 """
 
 from __future__ import annotations
@@ -19,7 +19,8 @@ from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 __all__ = ["KEY_ENV", "MIN_SECRET_BYTES", "SecretKeys", "keys_from_env", "keys_from_file"]
 
 KEY_ENV: Final = "YIKATONG_AUDIT_KEY"
-"""The environment variable holding the secret (text; at least :data:`MIN_SECRET_BYTES` bytes in UTF-8)."""
+"""The environment variable holding the secret (text; at least
+[`MIN_SECRET_BYTES`][yikatong.adapters.keys.MIN_SECRET_BYTES] bytes in UTF-8)."""
 
 MIN_SECRET_BYTES: Final = 16
 """The shortest secret accepted. 32 random bytes (or 43 characters of base64) are recommended."""
@@ -30,10 +31,11 @@ def _derive(secret: bytes, purpose: bytes) -> bytes:
 
 
 class SecretKeys:
-    """A :class:`~yikatong.ports.Keys` deriving the audit key and the data key from one secret.
+    """A [`Keys`][yikatong.ports.Keys] deriving the audit key and the data key from one secret.
 
     Args:
-        secret: The secret: at least :data:`MIN_SECRET_BYTES` bytes, best 32 random ones.
+        secret: The secret: at least [`MIN_SECRET_BYTES`][yikatong.adapters.keys.MIN_SECRET_BYTES] bytes, best 32 random
+            ones.
 
     Raises:
         ValueError: the secret is too short.

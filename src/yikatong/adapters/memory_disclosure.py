@@ -1,4 +1,4 @@
-"""An in-memory :class:`yikatong.ports.DisclosureSink` that keeps what was published.
+"""An in-memory [`yikatong.ports.DisclosureSink`][] that keeps what was published.
 
 Hosts use it in tests and demos; the simulation scans everything it holds for personal data.
 """

@@ -1,4 +1,4 @@
-"""An in-memory :class:`~yikatong.ports.ReferenceData`: reference lists held as Polars frames."""
+"""An in-memory [`ReferenceData`][yikatong.ports.ReferenceData]: reference lists held as Polars frames."""
 
 from __future__ import annotations
 
@@ -64,5 +64,6 @@ def _list_name(name: str) -> ReferenceListName:
 
 
 def reference_context(source: ReferenceData) -> dict[ReferenceListName, pl.LazyFrame]:
-    """Every list of ``source`` by name, ready for :class:`yikatong.rules.ValidationContext` ``reference=``."""
+    """Every list of ``source`` by name, ready for [`yikatong.rules.ValidationContext`][yikatong.ValidationContext]
+    ``reference=``."""
     return {name: source.frame(name) for name in sorted(source.available())}

@@ -1,4 +1,5 @@
-"""An in-memory :class:`~yikatong.ports.AccountRegistry`: the rules of :mod:`yikatong.registry` over plain lists.
+"""An in-memory [`AccountRegistry`][yikatong.ports.AccountRegistry]: the rules of [`yikatong.registry`][] over plain
+lists.
 
 For tests, demos and small hosts. Records are kept per person, oldest first; events are appended, never edited.
 """
@@ -67,7 +68,7 @@ class MemoryRegistry:
         holder_name: str,
         town: str,
     ) -> Account:
-        """Enter a first declaration (see :meth:`yikatong.ports.AccountRegistry.declare`)."""
+        """Enter a first declaration (see [`yikatong.ports.AccountRegistry.declare`][])."""
         records = self._records.get(id_number, [])
         rules.require_first_declaration(records)
         record, event = rules.declare(
@@ -94,7 +95,7 @@ class MemoryRegistry:
         bank: str,
         holder_name: str,
     ) -> Account:
-        """Declare a replacement account (see :meth:`yikatong.ports.AccountRegistry.change`)."""
+        """Declare a replacement account (see [`yikatong.ports.AccountRegistry.change`][])."""
         records = self._known(id_number)
         rules.require_changeable(records)
         record, event = rules.declare(
@@ -112,7 +113,7 @@ class MemoryRegistry:
         return self._append(record, event)
 
     def review(self, actor: Actor, *, id_number: str, account: str, approve: bool, note: str = "") -> Account:
-        """Approve or reject a pending declaration (see :meth:`yikatong.ports.AccountRegistry.review`)."""
+        """Approve or reject a pending declaration (see [`yikatong.ports.AccountRegistry.review`][])."""
         records = self._known(id_number)
         changes, events = rules.review(
             records, actor=actor, account=account, approve=approve, at=self._clock.now(), note=note

@@ -1,7 +1,7 @@
-"""An in-memory :class:`yikatong.ports.Store`: what tests, demos and the simulation run on.
+"""An in-memory [`yikatong.ports.Store`][]: what tests, demos and the simulation run on.
 
 A commit is checked completely before anything is assigned, so a refused change leaves the store exactly as it
-was, as a database transaction would. The refusals are those the :class:`~yikatong.ports.Change` contract lists.
+was, as a database transaction would. The refusals are those the [`Change`][yikatong.records.Change] contract lists.
 """
 
 from __future__ import annotations
@@ -32,7 +32,7 @@ def check_audit_append(head: AuditEntry | None, entries: tuple[AuditEntry, ...])
     """Refuse audit entries that do not continue the log's head as an intact chain.
 
     A store checks the links (``seq`` and ``prev_hash``) and the form of each hash; it holds no audit key, so the
-    hash's value is checked by :func:`yikatong.workflow.audit.verify` with the key.
+    hash's value is checked by [`yikatong.workflow.audit.verify`][yikatong.workflow.verify] with the key.
 
     Raises:
         StoreError: naming the entry's ``seq``.
@@ -75,7 +75,7 @@ class MemoryStore:
 
     # -- writing ------------------------------------------------------------------------------------------------
     def commit(self, change: Change) -> None:
-        """Apply ``change`` atomically; see :class:`~yikatong.ports.Change` for the refusals."""
+        """Apply ``change`` atomically; see [`Change`][yikatong.records.Change] for the refusals."""
         record = change.batch
         current = self._batches.get(record.batch_id)
         if change.expected_version is None:
@@ -139,7 +139,7 @@ class MemoryStore:
 
     def purge(self, change: Change, *, ledger_ids: pl.DataFrame) -> None:
         """Empty the personal detail of one batch's rows and ledger IDs with ``change`` (see
-        :meth:`yikatong.ports.Store.purge`)."""
+        [`yikatong.ports.Store.purge`][])."""
         ids = check_purge_change(change, ledger_ids)
         batch_id = change.batch.batch_id
         own = self._ledger.filter(pl.col("batch_id") == batch_id)
@@ -162,7 +162,8 @@ class MemoryStore:
         self._audit.extend(entries)
 
     def ledger_of(self, id_number: str) -> pl.DataFrame:
-        """The ledger entries of one person (the 18-character ID), in :data:`yikatong.ports.LEDGER_SCHEMA`."""
+        """The ledger entries of one person (the 18-character ID), in
+        [`LEDGER_SCHEMA`][yikatong.records.LEDGER_SCHEMA]."""
         return self.ledger().filter(pl.col("id_number") == id_number)
 
     def batch(self, batch_id: str) -> BatchRecord:
@@ -177,7 +178,7 @@ class MemoryStore:
         return tuple(self._batches.values())
 
     def rows(self, batch_id: str) -> pl.DataFrame:
-        """The batch's rows (empty in :data:`~yikatong.ports.ROW_SCHEMA` when unknown)."""
+        """The batch's rows (empty in [`ROW_SCHEMA`][yikatong.records.ROW_SCHEMA] when unknown)."""
         return self._rows.get(batch_id, pl.DataFrame(schema=ROW_SCHEMA)).clone()
 
     def ledger(self, *, item: str | None = None, period: str | None = None) -> pl.DataFrame:

@@ -1,9 +1,10 @@
-"""A :class:`~yikatong.ports.ResidentLookup` served from a store: a resident's payments, every look-up audited.
+"""A [`ResidentLookup`][yikatong.ports.ResidentLookup] served from a store: a resident's payments, every look-up
+audited.
 
-:class:`StoreResidentLookup` finds the person's ledger entries (in a sealed SQLite store by the ID's keyed look-up
-hash, opening only those entries), reads the rows of those batches, keeps the rows whose name matches too, and
-answers with :func:`yikatong.workflow.lookup.payments_answer`. Before the answer is handed out, one entry is
-appended to the store's audit chain (:func:`yikatong.workflow.lookup.lookup_entry`): who asked, the channel, a
+[`StoreResidentLookup`][yikatong.adapters.StoreResidentLookup] finds the person's ledger entries (in a sealed SQLite
+store by the ID's keyed look-up hash, opening only those entries), reads the rows of those batches, keeps the rows whose
+name matches too, and answers with [`yikatong.workflow.lookup.payments_answer`][]. Before the answer is handed out, one
+entry is appended to the store's audit chain ([`yikatong.workflow.lookup.lookup_entry`][]): who asked, the channel, a
 keyed hash of the ID and how many payments were found. When that entry cannot be written there is no answer.
 
 The store must be able to append an audit entry that changes no batch (``append_audit``: the in-memory and SQLite
@@ -43,7 +44,7 @@ class PersonLedger(Protocol):
     """A store that can find one person's ledger entries without opening the others."""
 
     def ledger_of(self, id_number: str) -> pl.DataFrame:
-        """The person's ledger entries (:data:`~yikatong.records.LEDGER_SCHEMA`)."""
+        """The person's ledger entries ([`LEDGER_SCHEMA`][yikatong.records.LEDGER_SCHEMA])."""
         ...
 
 
@@ -60,8 +61,8 @@ class StoreResidentLookup:
     """Residents' look-ups of their payments in a store, each recorded in the store's audit log.
 
     Args:
-        store: The store (the in-memory or SQLite store, or any :class:`~yikatong.ports.Store` that is also an
-            :class:`AuditAppender`); a sealed SQLite store opened with its keys.
+        store: The store (the in-memory or SQLite store, or any [`Store`][yikatong.ports.Store] that is also an
+            ``AuditAppender``); a sealed SQLite store opened with its keys.
         keys: The deployment's keys: the audit key hashes the ID in the log; the chain is continued under the key
             it is written with (none for a store written without keys).
         catalog: The subsidy catalogue: item names and objection contacts.
@@ -85,7 +86,7 @@ class StoreResidentLookup:
         self.default_contact = default_contact
 
     def payments(self, *, name: str, id_number: str, asked_by: str, channel: str) -> pl.DataFrame:
-        """The person's payments (see :class:`yikatong.ports.ResidentLookup`), recorded in the audit log first.
+        """The person's payments (see [`yikatong.ports.ResidentLookup`][]), recorded in the audit log first.
 
         Raises:
             ValueError: a malformed name or ID number, or a blank ``asked_by`` or ``channel``; nothing recorded.

@@ -1,7 +1,7 @@
 """The simulated outside world: a paying bank and a treasury that misbehave on purpose, switch by switch.
 
-Import from here; the implementations live in :mod:`~yikatong.adapters.simulated_bank`,
-:mod:`~yikatong.adapters.simulated_treasury` and :mod:`~yikatong.adapters.faults`.
+Import from here; the implementations live in [`simulated_bank`][yikatong.adapters.simulated_bank],
+[`simulated_treasury`][yikatong.adapters.simulated_treasury] and [`faults`][yikatong.adapters.faults].
 """
 
 from __future__ import annotations

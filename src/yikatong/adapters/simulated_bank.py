@@ -1,15 +1,18 @@
 """A simulated paying bank 代发金融机构 with seeded fault injection.
 
-It implements :class:`yikatong.ports.Bank` the way a real bank behaves on a bad day: accounts that turn out closed,
+It implements [`yikatong.ports.Bank`][] the way a real bank behaves on a bad day: accounts that turn out closed,
 frozen or held under another name; results that arrive a few rows at a time, twice, out of order, contradicting an
 earlier result, for rows never sent or with a different amount; money that comes back after it was paid (退汇);
-and calls that time out. Each fault is one rate of :class:`~yikatong.adapters.faults.Faults`, so a test can switch
+and calls that time out. Each fault is one rate of [`Faults`][yikatong.adapters.Faults], so a test can switch
 on exactly one. An order whose money has not arrived can be withdrawn; once it has, withdrawal is refused.
 
 The bank keeps what it really did, so tests and the simulation can hold the workflow's books against it: the true
-per-row outcome of every order (:meth:`SimulatedBank.truth`), the money it paid (:attr:`SimulatedBank.payments`)
-and got back (:attr:`SimulatedBank.reversals`), the orders withdrawn (:attr:`SimulatedBank.withdrawn`) and the SMS
-it sent (:attr:`SimulatedBank.sms`, masked account only). Everything is deterministic for a seed.
+per-row outcome of every order ([`SimulatedBank.truth`][yikatong.adapters.SimulatedBank.truth]), the money it paid
+([`SimulatedBank.payments`][yikatong.adapters.SimulatedBank.payments]) and got back
+([`SimulatedBank.reversals`][yikatong.adapters.SimulatedBank.reversals]), the orders withdrawn
+([`SimulatedBank.withdrawn`][yikatong.adapters.SimulatedBank.withdrawn]) and the SMS it sent
+([`SimulatedBank.sms`][yikatong.adapters.SimulatedBank.sms], masked account only). Everything is deterministic for a
+seed.
 """
 
 from __future__ import annotations
@@ -53,7 +56,7 @@ class _Order:
 
 
 class SimulatedBank:
-    """A paying bank that implements :class:`yikatong.ports.Bank` and injects faults on purpose.
+    """A paying bank that implements [`yikatong.ports.Bank`][] and injects faults on purpose.
 
     Args:
         seed: Seed of every draw; the same seed and the same calls give the same results.

@@ -1,10 +1,12 @@
 """A simulated treasury 国库 with seeded fault injection.
 
-It implements :class:`yikatong.ports.Treasury` for both funding routes of the seed, treasury centralised payment
+It implements [`yikatong.ports.Treasury`][] for both funding routes of the seed, treasury centralised payment
 国库集中支付 and a zero-balance account 零余额账户, and misbehaves on purpose: it rejects requests with a reason,
 keeps a request pending for a few status polls, and times out. It never funds a batch twice nor counts a refund
-twice, whatever the caller does, and it keeps what it funded (:attr:`SimulatedTreasury.fundings`) and what came
-back (:attr:`SimulatedTreasury.refunds`) so the workflow's books can be held against it.
+twice, whatever the caller does, and it keeps what it funded
+([`SimulatedTreasury.fundings`][yikatong.adapters.SimulatedTreasury.fundings]) and what came back
+([`SimulatedTreasury.refunds`][yikatong.adapters.SimulatedTreasury.refunds]) so the workflow's books can be held against
+it.
 """
 
 from __future__ import annotations
@@ -56,7 +58,7 @@ class _Request:
 
 
 class SimulatedTreasury:
-    """A treasury that implements :class:`yikatong.ports.Treasury` and injects faults on purpose.
+    """A treasury that implements [`yikatong.ports.Treasury`][] and injects faults on purpose.
 
     A request is decided when it is filed: rejected (``funding_reject``), or pending for 1..``max_delay_polls``
     status polls (``funding_delay``) and then funded, or funded at once. Filing again while a request is pending or

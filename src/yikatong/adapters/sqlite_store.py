@@ -1,4 +1,4 @@
-"""The default :class:`yikatong.ports.Store`: see :mod:`yikatong.adapters.sqlite` (this name is kept for imports)."""
+"""The default [`yikatong.ports.Store`][]: see [`yikatong.adapters.sqlite`][] (this name is kept for imports)."""
 
 from yikatong.adapters.sqlite import APPLICATION_ID, SCHEMA_VERSION, SqliteStore
 

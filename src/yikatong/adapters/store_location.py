@@ -1,9 +1,9 @@
 """Opening the store a command names: the path of an SQLite store file, or a ``postgresql://`` URL.
 
 The PostgreSQL adapter (and psycopg) is imported only when a URL is given, so everything that points at files works
-without the ``[postgres]`` extra. Every refusal is a :class:`~yikatong.errors.StoreError` with one line, Chinese
+without the ``[postgres]`` extra. Every refusal is a [`StoreError`][yikatong.errors.StoreError] with one line, Chinese
 first: a URL libpq cannot parse, a server that cannot be reached, psycopg not installed. A URL is only ever shown
-with its password replaced by ``***`` (:func:`safe_location`).
+with its password replaced by ``***`` ([`safe_location`][yikatong.adapters.store_location.safe_location]).
 """
 
 from __future__ import annotations
@@ -36,7 +36,7 @@ _PASSWORD: Final = re.compile(r"(://[^:@/?#]*:)[^@/?#]*@")
 
 
 class ClosableStore(Store, Protocol):
-    """A :class:`~yikatong.ports.Store` that holds a file or a connection open until it is closed."""
+    """A [`Store`][yikatong.ports.Store] that holds a file or a connection open until it is closed."""
 
     def close(self) -> None:
         """Close the file or connection."""
@@ -96,8 +96,8 @@ def open_store(
         read_only: Open for reading only: nothing is written, not even a migration.
 
     Raises:
-        StoreError: the store cannot be opened: see :class:`~yikatong.adapters.sqlite.SqliteStore` and
-            :class:`~yikatong.adapters.postgres.PostgresStore`, plus a URL that does not parse and psycopg not
+        StoreError: the store cannot be opened: see [`SqliteStore`][yikatong.adapters.SqliteStore] and
+            [`PostgresStore`][yikatong.adapters.postgres.PostgresStore], plus a URL that does not parse and psycopg not
             installed.
     """
     if not is_server_url(location):

@@ -1,13 +1,14 @@
 """A work view as files a clerk opens: one XLSX workbook, or CSV files.
 
-:func:`write_work_view` writes a :class:`~yikatong.workflow.work_views.WorkView`:
+[`write_work_view`][yikatong.adapters.work_view_files.write_work_view] writes a
+[`WorkView`][yikatong.workflow.work_views.WorkView]:
 
 * ``FILE.xlsx``: sheets 更正队列 (the correction queue with deadlines), 批次结果 (the results of the batches) and
   暂缓发放 (the rows still held), each with Chinese column titles, amounts in yuan, a frozen header and filters;
 * ``FILE.csv``: the correction queue in ``FILE.csv``, the batch results in ``FILE-batches.csv`` and the held rows in
   ``FILE-held.csv`` (UTF-8 with a byte order mark, amounts in fen).
 
-Every text cell goes through :mod:`yikatong._spreadsheet`, so a name or village that begins with ``=`` never runs
+Every text cell goes through ``yikatong._spreadsheet``, so a name or village that begins with ``=`` never runs
 as a formula. The view is already masked (IDs, accounts); nothing is added to it.
 """
 
@@ -26,7 +27,7 @@ from yikatong.workflow.work_views import WorkView
 __all__ = ["TITLES", "WORK_VIEW_SUFFIXES", "work_view_tables", "write_work_view"]
 
 WORK_VIEW_SUFFIXES: Final = (".xlsx", ".csv")
-"""The file kinds :func:`write_work_view` writes."""
+"""The file kinds [`write_work_view`][yikatong.adapters.work_view_files.write_work_view] writes."""
 
 TITLES: Final[dict[str, str]] = {
     "batch_id": "批次",

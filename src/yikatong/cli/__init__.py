@@ -2,7 +2,7 @@
 
 Each sub-command lives in its own ``_<name>.py`` module exposing ``register(subparsers)``; the handler returns the
 process exit code. Exit codes: 0 ran, 1 a ``--fail-on`` condition was met, 2 usage or whole-file errors. Every
-message goes through :mod:`yikatong.cli._common`: Chinese first, then English.
+message goes through ``yikatong.cli._common``: Chinese first, then English.
 """
 
 from __future__ import annotations

@@ -2,12 +2,13 @@
 
 ``verify`` checks the audit chain (HMAC-SHA256 under the key from ``--key-file`` or ``YIKATONG_AUDIT_KEY``), the
 digests its entries carry of every batch's header, payee rows, ledger entries and pay order, recomputed from the
-store, and the workflow's invariants (:func:`yikatong.workflow.store_check.verify_store`). ``anchor`` prints the
-log's head (``seq`` and hash) to record outside the store: a report, the bank, the treasury, a notary.
+store, and the workflow's invariants ([`yikatong.workflow.store_check.verify_store`][yikatong.workflow.verify_store]).
+``anchor`` prints the log's head (``seq`` and hash) to record outside the store: a report, the bank, the treasury, a
+notary.
 
 ``--store`` takes an SQLite store file or a ``postgresql://`` URL (the store in schema ``--schema``, default
 ``yikatong``). The account registry is checked too (its event chain and records,
-:func:`yikatong.adapters.sqlite.check_registry`): the store file's own when it holds one, or ``--registry FILE``.
+``yikatong.adapters.sqlite.check_registry``): the store file's own when it holds one, or ``--registry FILE``.
 The store is opened read-only, so an audit office can run the check on a copy, or on the live store,
 without changing its content (SQLite may leave its empty ``-wal``/``-shm`` companion files beside it).
 

@@ -2,7 +2,7 @@
 
 ``check`` lists every problem of a catalogue at once, each naming the item, the field and the value (exit 0 when it
 is valid, 2 otherwise); ``example`` prints the example catalogue shipped in the package, a starting point for a
-county's own. :func:`load_catalog` is how every command reads its ``--catalog`` option.
+county's own. ``load_catalog`` is how every command reads its ``--catalog`` option.
 """
 
 from __future__ import annotations

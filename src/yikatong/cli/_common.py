@@ -4,7 +4,7 @@ Every sub-command speaks through these helpers, so a county clerk reading Chines
 see the same line in the same order: ``中文 / English``. Library errors (whose text already names the row, field or
 file) go in as ``detail`` lines under the command's own two-language lead. An error or warning may name a file or
 echo an option, and either may hold an ID or account number: long numbers in them are masked
-(:func:`yikatong.privacy.scrub`).
+([`yikatong.privacy.scrub`][]).
 """
 
 from __future__ import annotations
@@ -58,7 +58,7 @@ def fail(zh: str, en: str | None = None, details: Iterable[str] = ()) -> int:
 
 
 class CliInputError(Exception):
-    """A whole-file or option problem a command reports with :func:`fail` (exit code 2).
+    """A whole-file or option problem a command reports with ``fail`` (exit code 2).
 
     Args:
         zh: The Chinese lead.
@@ -185,5 +185,5 @@ class _PipeSafe:
 
 
 def pipe_safe(stream: IO[str]) -> IO[str]:
-    """``stream`` wrapped so that a closed pipe ends its output quietly (see :class:`_PipeSafe`)."""
+    """``stream`` wrapped so that a closed pipe ends its output quietly (see ``_PipeSafe``)."""
     return _PipeSafe(stream)  # type: ignore[return-value]

@@ -1,6 +1,6 @@
 """``yikatong demo [--out DIR] [--rows N] [--seed S] [--store URL [--schema S]] [--force] [--quiet]``: one month.
 
-Runs :func:`yikatong.demo.run_demo` on the example catalogue: progress lines on stderr, the summary on stdout, and
+Runs ``yikatong.demo.run_demo`` on the example catalogue: progress lines on stderr, the summary on stdout, and
 in DIR the store (``yikatong.db``), the bank files (``bank/``), the public lists (``disclosure/``), the generated
 input (``input/``) and ``summary.json``. Re-running into a DIR that holds an earlier demo's outputs replaces them
 (``make demo`` can be run again); a DIR holding other files is refused unless ``--force``, which replaces only the

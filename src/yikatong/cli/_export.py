@@ -1,8 +1,8 @@
 """``yikatong export supervision --store FILE --period P --out FILE.xlsx``: the audit office's supervision export.
 
 Writes the period's batches, exception rows, refused bank results, reviews, waivers, extensions, withdrawals and
-reversals (:func:`yikatong.workflow.supervision.supervision_tables`) as one read-only workbook with the audit log's
-head on its cover (:func:`yikatong.adapters.supervision_export.write_supervision_export`), every ID number, account
+reversals ([`yikatong.workflow.supervision.supervision_tables`][]) as one read-only workbook with the audit log's
+head on its cover ([`yikatong.adapters.supervision_export.write_supervision_export`][]), every ID number, account
 and name masked. It runs as the audit role (``--user`` names the auditor). ``--store`` is an SQLite file or a
 ``postgresql://`` URL (schema ``--schema``). The store is opened read-only; a sealed store needs its secret
 (``--key-file`` or ``YIKATONG_AUDIT_KEY``).

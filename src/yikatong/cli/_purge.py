@@ -3,7 +3,7 @@
 Each catalogue item may set ``retention_years`` (``--catalog``; without it the example catalogue, whose items set
 none, so nothing is purged). A batch is purged when it is over, no money of it is held at the bank, its retention
 has passed, and the store still holds what the audit log last recorded of it (see
-:class:`yikatong.workflow.Purger`). ``--before PERIOD`` looks only at batches of earlier periods; ``--dry-run``
+[`yikatong.workflow.Purger`][]). ``--before PERIOD`` looks only at batches of earlier periods; ``--dry-run``
 lists what would go without changing anything. ``--store`` takes an SQLite store file or a ``postgresql://`` URL
 (the store in schema ``--schema``).
 

@@ -2,8 +2,8 @@
 
 Prints the correction queue with its deadlines (未到期 due, 即将到期 due soon, 已过期限 overdue, 已逾期失效 expired),
 the results of the batches and the rows still held, read from the store opened read-only
-(:func:`yikatong.workflow.work_views.work_view`); ``--out FILE.xlsx|.csv`` also writes them
-(:func:`yikatong.adapters.work_view_files.write_work_view`). IDs and accounts are masked. A sealed store needs its
+([`yikatong.workflow.work_views.work_view`][]); ``--out FILE.xlsx|.csv`` also writes them
+([`yikatong.adapters.work_view_files.write_work_view`][]). IDs and accounts are masked. A sealed store needs its
 key (``--key-file`` or ``YIKATONG_AUDIT_KEY``), as for ``yikatong audit verify``.
 
 With ``--town`` the view is the town's: its residents' rows, of every department, or of ``--department`` when

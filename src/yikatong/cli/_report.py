@@ -2,7 +2,7 @@
 
 Summarises the batches sent to the bank within the period (``2026``, ``2026-Q4``, ``2026-11``), per item × town ×
 month by default or per ``--by`` (any of ``item, town, village, department, month, period``), with the waivers and
-extensions of the period and the audit log's head at the foot (:func:`yikatong.workflow.summary.summarise_period`).
+extensions of the period and the audit log's head at the foot ([`yikatong.workflow.summary.summarise_period`][]).
 ``--out`` may be given more than once (one ``.xlsx`` and one ``.html``). ``--store`` is an SQLite file or a
 ``postgresql://`` URL (the store in schema ``--schema``). The store is opened read-only; a sealed store needs its
 secret (``--key-file`` or ``YIKATONG_AUDIT_KEY``, as for ``audit verify``). The report is run as

@@ -1,6 +1,6 @@
 """``--rules module:attribute``: a department's own Python rules, added to the library's for one validation.
 
-The attribute is a :class:`~yikatong.rules.Rule` or a sequence of them (``RULES = (MY_RULE,)``), importable from the
+The attribute is a [`Rule`][yikatong.rules.Rule] or a sequence of them (``RULES = (MY_RULE,)``), importable from the
 current folder or the installed packages. A code that is already a rule of the library is refused: a department's
 rule never silently replaces one (use a local code, ``X_…``). See ``docs/custom-rules.md``.
 """

@@ -2,7 +2,7 @@
 
 The key comes from ``--key-file`` or the ``YIKATONG_AUDIT_KEY`` variable, as for ``yikatong audit verify``. Every
 problem (a missing file, a file that is not a store, a bad key file, another store's key) becomes one
-:class:`~yikatong.cli._common.CliInputError` line (exit code 2), never a traceback.
+``CliInputError`` line (exit code 2), never a traceback.
 """
 
 from __future__ import annotations

@@ -1,10 +1,10 @@
 """``yikatong validate``: validate a roster file against one catalogue item and period, print a summary.
 
-The handler is three steps so that more inputs can be added without touching the rest: :func:`load_inputs` reads
-the catalogue, the item and the roster; :func:`build_context` turns the options into a
-:class:`~yikatong.rules.ValidationContext` (``--context DIR`` first, then the registry, reference list and ledger
-options, which win over the folder's files); :func:`run` validates, prints the summary (``_summary.py``) and writes.
-Every whole-file problem is a :class:`CliInputError` that ends with exit code 2 and a two-language message, never a
+The handler is three steps so that more inputs can be added without touching the rest: ``load_inputs`` reads
+the catalogue, the item and the roster; ``build_context`` turns the options into a
+[`ValidationContext`][yikatong.ValidationContext] (``--context DIR`` first, then the registry, reference list and ledger
+options, which win over the folder's files); ``run`` validates, prints the summary (``_summary.py``) and writes.
+Every whole-file problem is a ``CliInputError`` that ends with exit code 2 and a two-language message, never a
 traceback.
 """
 

@@ -2,7 +2,7 @@
 
 Like the command line, this package is a composition: it wires the embedded store, the simulated bank behind the
 bank file exchange, the simulated treasury and disclosure files to the workflow service, and is never imported by
-the core. See :func:`run_demo`.
+the core. See ``run_demo``.
 """
 
 from yikatong.demo._progress import Progress

@@ -4,7 +4,7 @@ Everything is the project's own adapters: the embedded SQLite store (or a Postgr
 simulated paying bank reached through the bank file exchange (so real order, verification and result files are left
 in the output folder), the simulated treasury, disclosure files and a fixed clock. The account registry and the
 reference lists are the county's exports, held as frames (the demo's people come from
-:func:`yikatong.synth.generate`).
+[`yikatong.synth.generate`][]).
 """
 
 from __future__ import annotations
@@ -92,7 +92,7 @@ class County:
         seed: Seed of the simulated bank and treasury.
         start: When the month's work starts (Beijing time).
         keys: The county's keys: the audit chain is keyed with them, and the store's personal data sealed.
-        store: The store to work in, empty (opened with ``keys``; closed by :meth:`close`); default a new SQLite
+        store: The store to work in, empty (opened with ``keys``; closed by ``close``); default a new SQLite
             file ``yikatong.db`` in ``out``.
     """
 

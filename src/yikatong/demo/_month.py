@@ -62,7 +62,7 @@ def _luhn_card(key: pl.Expr) -> pl.Expr:
 
 
 class Month:
-    """The month's work over a :class:`County`."""
+    """The month's work over a ``County``."""
 
     def __init__(self, county: County, catalog: Catalog, progress: Progress, *, seed: int) -> None:
         self.county = county
@@ -270,7 +270,7 @@ def run_month(
     """Run the month over ``county`` for a canonical roster carrying an ``item`` column.
 
     Returns:
-        The finished :class:`Month` (its ``filing`` names each batch's route and filer).
+        The finished ``Month`` (its ``filing`` names each batch's route and filer).
     """
     month = Month(county, catalog, progress, seed=seed)
     originals = month.create_originals(roster, items, period)

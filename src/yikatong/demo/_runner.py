@@ -62,7 +62,7 @@ OUTPUTS: Final = (
     "summary.txt",
 )
 """What the demo writes into its folder: what a new run replaces (nothing else is ever touched), besides the month's
-汇总表 (:func:`summary_report_names`)."""
+汇总表 (``summary_report_names``)."""
 
 SUMMARY_REPORT: Final = re.compile(r"^汇总表-\d{4}-\d{2}\.(xlsx|html)$")
 """The names of the month's 汇总表 files the demo writes (``汇总表-2026-11.xlsx`` and ``.html``)."""
@@ -97,7 +97,7 @@ class DemoResult:
 def prepare_folder(out: Path, *, force: bool) -> None:
     """Make ``out`` ready for a run: missing or empty is fine; an earlier demo's outputs are replaced.
 
-    A folder that holds only what a demo writes (:data:`OUTPUTS`), so ``make demo`` can run again, is emptied of
+    A folder that holds only what a demo writes (``OUTPUTS``), so ``make demo`` can run again, is emptied of
     them. A folder that holds anything else is refused unless ``force``, which removes only the demo's own outputs
     and leaves every other file where it is.
 
@@ -169,11 +169,11 @@ def run_demo(
     The folder receives ``input/`` (the generated roster as a department's GB18030 export, with its registry,
     reference lists and truth), ``yikatong.db`` (the store, unless ``store`` names a server), ``bank/`` (order,
     verification and result files), ``disclosure/`` (the public lists), ``summary.json`` and the month's 汇总表
-    (``汇总表-<period>.xlsx`` and ``.html``, :func:`yikatong.workflow.summary.summarise_period`).
+    (``汇总表-<period>.xlsx`` and ``.html``, [`yikatong.workflow.summary.summarise_period`][]).
 
     Args:
         out: The output folder: missing, empty, or holding an earlier demo's outputs (replaced); anything else
-            there is refused unless ``force`` (see :func:`prepare_folder`).
+            there is refused unless ``force`` (see ``prepare_folder``).
         catalog: The subsidy catalogue.
         rows: Roster rows over all items (at least one per item).
         seed: Seed of the data and of the simulated bank and treasury: the same seed gives the same month.

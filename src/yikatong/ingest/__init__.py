@@ -1,9 +1,9 @@
 """Reading rosters as offices send them, and the files of the validation context.
 
-:func:`read_roster` reads GB18030 or UTF-8 CSV (any line ends), XLSX, Parquet or a Polars frame into the canonical
-roster schema, keeping every input line with its ``row_id`` and ``source_line``; the loaders of
-:mod:`~yikatong.ingest.context_files` read the registry snapshot, the payment ledger and the reference lists, and
-:mod:`~yikatong.ingest.context_folder` finds them in a folder laid out by convention.
+[`read_roster`][yikatong.read_roster] reads GB18030 or UTF-8 CSV (any line ends), XLSX, Parquet or a Polars frame into
+the canonical roster schema, keeping every input line with its ``row_id`` and ``source_line``; the loaders of
+[`context_files`][yikatong.ingest.context_files] read the registry snapshot, the payment ledger and the reference lists,
+and [`context_folder`][yikatong.ingest.context_folder] finds them in a folder laid out by convention.
 """
 
 from yikatong.ingest._form import LINE_KINDS

@@ -3,9 +3,9 @@
 A general CSV parser stops at or skips a broken line, and an unbalanced quote makes it swallow the rest of the
 file. Rosters need every line back with its line number, so this module parses in vectorized steps it controls:
 
-1. decode the bytes once (:func:`decode`: UTF-8, UTF-8 with BOM, UTF-16 with BOM, GB18030; never plain GBK);
+1. decode the bytes once (``decode``: UTF-8, UTF-8 with BOM, UTF-16 with BOM, GB18030; never plain GBK);
 2. split into physical lines with Polars, and find the header among the first non-empty lines (a title line may
-   precede it; see :func:`yikatong.ingest._headers.header_index`);
+   precede it; see ``yikatong.ingest._headers.header_index``);
 3. join lines into one record only where a quoted cell legitimately spans lines: the lines between an odd quote
    count and the next are merged, and the merge is kept only if the result is a well-formed record of the header's
    width; otherwise the first of those lines stands on its own and the scan resumes after it (so one stray quote
@@ -302,13 +302,13 @@ def parse_text(data: bytes, mapping: Mapping[str, str | None] | None) -> ParsedT
     """Parse a delimited text roster into records, one per payee row after the header.
 
     The header is the first of the leading non-empty lines that has an ID column (see
-    :func:`yikatong.ingest._headers.header_index`); lines before it are a preamble, not data. Lines that are not
-    payees (titles, the header, totals, notes, blank lines: see :mod:`yikatong.ingest._form`) are listed in
+    ``yikatong.ingest._headers.header_index``); lines before it are a preamble, not data. Lines that are not
+    payees (titles, the header, totals, notes, blank lines: see ``yikatong.ingest._form``) are listed in
     ``form`` with their line numbers.
 
     Raises:
         RosterFormatError: ``empty`` when there is no header line or no payee line; ``no_id_column`` and
-            ``bad_mapping`` as :func:`yikatong.ingest._headers.resolve_columns` raises them.
+            ``bad_mapping`` as ``yikatong.ingest._headers.resolve_columns`` raises them.
     """
     text, encoding = decode(data)
     lines = _split_lines(text, data if encoding == "utf-8" else None)

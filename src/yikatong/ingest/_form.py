@@ -3,7 +3,7 @@
 Offices send the form they print: a title row (某某镇2026年11月高龄津贴发放花名册), a unit row (填报单位：… 单位：元),
 the header (often with 序号), the payees, a 合计 row, a blank row, then signature and note lines (制表人, 审核人,
 负责人, 填报日期, 备注, 说明, 盖章…). None of these is a payee, and every one is still accounted for with its line
-number and one of the kinds of :data:`LINE_KINDS`:
+number and one of the kinds of [`LINE_KINDS`][yikatong.ingest.LINE_KINDS]:
 
 * ``title``: a non-empty line before the header;
 * ``header``: the header, and a copy of it repeated further down (a form printed over several pages);
@@ -44,7 +44,7 @@ LINE_KINDS: Final[tuple[LineKind, ...]] = ("title", "header", "total", "note", "
 """The kinds of line that are not payees."""
 
 NON_PAYEE_SCHEMA: Final = {"source_line": pl.Int64(), "kind": pl.String()}
-"""``source_line`` (the physical line or sheet row) and ``kind`` (one of :data:`LINE_KINDS`)."""
+"""``source_line`` (the physical line or sheet row) and ``kind`` (one of [`LINE_KINDS`][yikatong.ingest.LINE_KINDS])."""
 
 _TOTAL: Final = r"^(?:本页|本表|全部|总|全|共)?(?:合计|总计|共计|小计)"
 _GRAND: Final = re.compile(r"^(?:本表|全部|总|全|共)?(?:合计|总计|共计)")
@@ -59,10 +59,10 @@ _ID_DIGITS: Final = 15
 
 @frozen
 class FormLines:
-    """What :func:`classify` found: the non-payee lines and the declared total of the form's 合计 line.
+    """What ``classify`` found: the non-payee lines and the declared total of the form's 合计 line.
 
     Attributes:
-        lines: ``source_line, kind`` of every non-payee line (:data:`NON_PAYEE_SCHEMA`), in line order.
+        lines: ``source_line, kind`` of every non-payee line (``NON_PAYEE_SCHEMA``), in line order.
         declared_total_fen: The amount of the last 合计 / 总计 line, in fen; None when there is none or it is not
             an amount.
         declared_count: The count written on that line (``35人``); None when it gives none.
@@ -103,7 +103,7 @@ def classify(
         records: ``source_line`` and the cells of each record, as text (one column per title).
         cells: The names of the cell columns of ``records``, in title order.
         titles: The header's titles.
-        chosen: Canonical column → position, as :func:`yikatong.ingest._headers.resolve_columns` gives it.
+        chosen: Canonical column → position, as ``yikatong.ingest._headers.resolve_columns`` gives it.
 
     Returns:
         The non-payee lines among ``records`` (kinds ``header``, ``total``, ``note``, ``blank``) and the declared

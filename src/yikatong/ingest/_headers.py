@@ -1,6 +1,6 @@
 """Header mapping: the column titles found in real rosters, to the canonical roster columns.
 
-Titles are compared after :func:`normalise_header` (NFKC, so full-width brackets and letters become ASCII; every
+Titles are compared after ``normalise_header`` (NFKC, so full-width brackets and letters become ASCII; every
 space removed; lower case; a trailing ``*`` required-field marker dropped). A title that does not match as a whole
 is tried once more without its parenthesised parts, so ``补贴金额(元)`` and ``身份证号码（18位）`` are recognised.
 """
@@ -122,7 +122,7 @@ def header_index(candidates: Sequence[Sequence[str]], mapping: Mapping[str, str 
     """The position among ``candidates`` (the first non-empty rows) of the header: the first row with an ID column.
 
     Rows before it are a preamble (a title, a date, a unit line), not data. When no row has an ID column, 0: the
-    first row is taken as the header and :func:`resolve_columns` reports what is wrong with it.
+    first row is taken as the header and ``resolve_columns`` reports what is wrong with it.
     """
     usable = mapping if isinstance(mapping, Mapping) and all(isinstance(k, str) for k in mapping) else {}
     for k, titles in enumerate(candidates[:HEADER_SCAN]):

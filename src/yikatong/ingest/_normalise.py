@@ -58,7 +58,7 @@ _MAX_QUANTITY_DIGITS: Final = 30  # Decimal(38, 4) holds 34 integer digits
 _MAX_EXACT_DIGITS: Final = 15  # significant digits a spreadsheet keeps in a numeric cell
 _FLOAT_NOISE_FEN: Final = 1e-6
 _AMOUNT_SHAPE: Final = rf"^[+-]?(?:(?:[￥¥]|RMB|CNY)\s*)?{YUAN_NUMBER}(?:\s*(?:元|圆)整?)?$"
-"""An amount as people write it: :data:`yikatong.money.YUAN_NUMBER` with a currency mark or a 元 around it."""
+"""An amount as people write it: [`yikatong.money.YUAN_NUMBER`][] with a currency mark or a 元 around it."""
 _UNITS: Final = ("亩", "平方米", "人", "个月", "月", "户")
 _UNIT_CHARS: Final = "".join(sorted(set("".join(_UNITS))))
 _QUANTITY_SHAPE: Final = (
@@ -175,8 +175,8 @@ def _fraction_exact(frac: pl.Expr, places: int) -> pl.Expr:
 def amount_parts(raw: pl.Expr) -> pl.Expr:
     """Whether the text is an amount in yuan, its sign and its digits, as a struct (``ok``, ``negative``, ``digits``).
 
-    Split from :func:`amount_fen` so a lazy plan can store it as a column and read it cheaply. The number follows
-    the one grammar of :mod:`yikatong.money`; around it people write ``100元``, ``100元整``, ``￥100``, ``RMB 100``,
+    Split from ``amount_fen`` so a lazy plan can store it as a column and read it cheaply. The number follows
+    the one grammar of [`yikatong.money`][]; around it people write ``100元``, ``100元整``, ``￥100``, ``RMB 100``,
     full-width digits and punctuation, and a leading sign, all accepted. Whitespace inside the number (``100 50``
     is two numbers, not 10050), an exponent or an underscore is not. The shape is checked by one regular
     expression without captures (the fast kind); the digits are then found by stripping the marks it allows.
@@ -200,11 +200,11 @@ def _amount_text(raw: pl.Expr) -> pl.Expr:
 
 
 def amount_fen(parts: pl.Expr) -> pl.Expr:
-    """Exact ``Int64`` fen from :func:`amount_parts`; null unless the amount is exact with at most two decimals.
+    """Exact ``Int64`` fen from ``amount_parts``; null unless the amount is exact with at most two decimals.
 
     Trailing zeros beyond two decimals are exact (``12.340``); any other third decimal (``12.345``), scientific
     notation, more than 15 integer digits or any other shape gives null. The sign is kept (``AMOUNT_INVALID``
-    judges amounts ≤ 0). The arithmetic is :func:`yikatong.money.fen_from_parts`, shared with every other amount.
+    judges amounts ≤ 0). The arithmetic is [`yikatong.money.fen_from_parts`][], shared with every other amount.
     """
     return fen_from_parts(parts.struct.field("ok"), parts.struct.field("negative"), parts.struct.field("digits"))
 
@@ -223,7 +223,7 @@ def float_cell_fen(raw: pl.Expr) -> pl.Expr:
 
 
 def parse_amount_fen(raw: pl.Expr) -> pl.Expr:
-    """:func:`amount_fen` of :func:`amount_parts`, in one expression (for small frames and tests)."""
+    """``amount_fen`` of ``amount_parts``, in one expression (for small frames and tests)."""
     return amount_fen(amount_parts(raw))
 
 
@@ -233,7 +233,7 @@ def _whole_and_fraction(digits: pl.Expr) -> tuple[pl.Expr, pl.Expr]:
 
 
 def quantity_parts(raw: pl.Expr) -> pl.Expr:
-    """Whether the text is a quantity, its sign and its digits, as a struct (see :func:`quantity`).
+    """Whether the text is a quantity, its sign and its digits, as a struct (see ``quantity``).
 
     Accepts full-width digits, thousands separators and a trailing unit (亩, 平方米, 人, 个月, 月, 户).
     """
@@ -243,7 +243,7 @@ def quantity_parts(raw: pl.Expr) -> pl.Expr:
 
 
 def quantity(parts: pl.Expr, scale: int) -> pl.Expr:
-    """Exact ``Decimal(38, scale)`` from :func:`quantity_parts`; null when invalid.
+    """Exact ``Decimal(38, scale)`` from ``quantity_parts``; null when invalid.
 
     More than ``scale`` significant decimals, or anything that is not a plain decimal number, gives null rather
     than a rounded value.
@@ -257,7 +257,7 @@ def quantity(parts: pl.Expr, scale: int) -> pl.Expr:
 
 
 def parse_quantity(raw: pl.Expr, scale: int) -> pl.Expr:
-    """:func:`quantity` of :func:`quantity_parts`, in one expression (for small frames and tests)."""
+    """``quantity`` of ``quantity_parts``, in one expression (for small frames and tests)."""
     return quantity(quantity_parts(raw), scale)
 
 

@@ -1,9 +1,9 @@
 """Sources to a staged frame: the mapped columns as text, one row per data row, with what the reader saw.
 
 A *staged* frame has ``source_line`` (Int64), ``_malformed`` (Boolean), one ``String`` column per canonical target
-found in the source (see :data:`yikatong.ingest._headers.TARGETS`), and optionally ``_numeric_<target>`` (the cell was a
+found in the source (see ``yikatong.ingest._headers.TARGETS``), and optionally ``_numeric_<target>`` (the cell was a
 number, for ID and account columns), ``_fen`` (integer fen given as such) and ``_given_<flag>`` (a flag the source
-already carried). :mod:`yikatong.ingest.roster` turns it into the canonical schema.
+already carried). [`yikatong.ingest.roster`][] turns it into the canonical schema.
 """
 
 from __future__ import annotations
@@ -90,7 +90,7 @@ def detect_format(data: bytes, name: str | None) -> Format:
 
 
 def stage_text(data: bytes, mapping: Mapping[str, str | None] | None) -> tuple[pl.LazyFrame, FormLines]:
-    """Stage a delimited text roster (see :mod:`yikatong.ingest._csvtext`), and list its non-payee lines."""
+    """Stage a delimited text roster (see ``yikatong.ingest._csvtext``), and list its non-payee lines."""
     parsed = parse_text(data, mapping)
     chosen = parsed.columns
     staged = parsed.records.lazy().select(
@@ -108,7 +108,7 @@ def stage_sheet(
 
     ``source_line`` is the sheet's row number, counted from the first row the sheet uses (row 1 in any sheet that
     starts with its title or header; the reader cannot see rows above the used range). A row whose every cell is
-    empty, and a row that is not a payee (see :mod:`yikatong.ingest._form`), is not a data row; the second value
+    empty, and a row that is not a payee (see ``yikatong.ingest._form``), is not a data row; the second value
     lists them.
     """
     try:

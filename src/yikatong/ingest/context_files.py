@@ -2,9 +2,9 @@
 
 Each loader reads a CSV (UTF-8, UTF-8 with BOM or GB18030; every column read as text, so IDs and account numbers
 keep their digits) or a Parquet file, checks the columns and values, and returns the frame that
-:class:`yikatong.rules.ValidationContext` expects. Anything unusable raises
-:class:`~yikatong.errors.ReferenceDataError` naming the file, the column and the first bad line, never an ID or
-account number. Work is vectorized; only the distinct period labels of a ledger are parsed one by one.
+[`yikatong.rules.ValidationContext`][yikatong.ValidationContext] expects. Anything unusable raises
+[`ReferenceDataError`][yikatong.errors.ReferenceDataError] naming the file, the column and the first bad line, never an
+ID or account number. Work is vectorized; only the distinct period labels of a ledger are parsed one by one.
 
 File formats:
 
@@ -171,7 +171,7 @@ def _as_date(frame: pl.DataFrame, column: str) -> pl.Expr:
 
 
 def _amount_fen(frame: pl.DataFrame, label: str) -> pl.Expr:
-    """``amount`` (yuan) as exact ``amount_fen`` by the one grammar of :mod:`yikatong.money`; the first line that
+    """``amount`` (yuan) as exact ``amount_fen`` by the one grammar of [`yikatong.money`][]; the first line that
     breaks it (or is negative, or too large to be an amount) is refused, never wrapped or rounded."""
     dtype = frame.schema["amount"]
     if dtype.is_float():

@@ -8,9 +8,11 @@ A department keeps the files a roster is validated against in one folder::
                                              supported, dibao, registered_poor
     catalog.toml                             the subsidy catalogue (optional)
 
-Every file is optional; ``yikatong synth`` writes exactly this layout. :func:`find_context_files` finds the files
-and refuses what would be read wrongly (a list name it does not know, the same input twice in two formats);
-:func:`load_context_folder` loads them with the loaders of :mod:`yikatong.ingest.context_files`.
+Every file is optional; ``yikatong synth`` writes exactly this layout.
+[`find_context_files`][yikatong.ingest.find_context_files] finds the files and refuses what would be read wrongly (a
+list name it does not know, the same input twice in two formats);
+[`load_context_folder`][yikatong.ingest.load_context_folder] loads them with the loaders of
+[`yikatong.ingest.context_files`][].
 """
 
 from __future__ import annotations
@@ -49,7 +51,7 @@ class ContextFiles:
 
 @frozen
 class LoadedContext:
-    """The frames a context folder holds, as :class:`~yikatong.rules.ValidationContext` takes them."""
+    """The frames a context folder holds, as [`ValidationContext`][yikatong.ValidationContext] takes them."""
 
     registry: pl.LazyFrame | None
     ledger: pl.LazyFrame | None
@@ -103,8 +105,8 @@ def load_context_folder(folder: str | os.PathLike[str]) -> LoadedContext:
     """Load the registry, ledger and reference lists of a context folder.
 
     Raises:
-        ReferenceDataError: as :func:`find_context_files`, or when a file cannot be loaded (naming the file, the
-            column and the first bad line).
+        ReferenceDataError: as [`find_context_files`][yikatong.ingest.find_context_files], or when a file cannot be
+            loaded (naming the file, the column and the first bad line).
     """
     files = find_context_files(folder)
     return LoadedContext(

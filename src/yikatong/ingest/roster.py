@@ -1,9 +1,9 @@
 """Reading rosters: any supported source to the canonical roster frame, losing no row.
 
-:func:`read_roster` accepts CSV and tab-separated text (UTF-8, UTF-8 with BOM, UTF-16 with BOM, GB18030), XLSX and
-other spreadsheets (XLSM, XLSB, XLS, ODS), Parquet, and Polars frames. Every data row of the source comes out once,
-in order, in :data:`yikatong.schema.ROSTER_SCHEMA`; what went wrong with a row is a ``flag_*`` column that the
-ingestion rules (:mod:`yikatong.rules.ingestion`) report. Only a problem that leaves no row to report on raises.
+[`read_roster`][yikatong.read_roster] accepts CSV and tab-separated text (UTF-8, UTF-8 with BOM, UTF-16 with BOM,
+GB18030), XLSX and other spreadsheets (XLSM, XLSB, XLS, ODS), Parquet, and Polars frames. Every data row of the source
+comes out once, in order, in [`yikatong.schema.ROSTER_SCHEMA`][]; what went wrong with a row is a ``flag_*`` column that
+the ingestion rules ([`yikatong.rules.ingestion`][]) report. Only a problem that leaves no row to report on raises.
 """
 
 from __future__ import annotations
@@ -34,10 +34,11 @@ from yikatong.schema import QUANTITY_SCALE, ROSTER_SCHEMA
 __all__ = ["RosterForm", "RosterFormat", "RosterSource", "read_form", "read_roster"]
 
 RosterSource: TypeAlias = str | Path | bytes | bytearray | memoryview | IO[bytes] | pl.DataFrame | pl.LazyFrame
-"""What :func:`read_roster` reads: a path, the file's bytes, a binary file object, or a Polars frame."""
+"""What [`read_roster`][yikatong.read_roster] reads: a path, the file's bytes, a binary file object, or a Polars
+frame."""
 
 RosterFormat: TypeAlias = Format
-"""The file formats :func:`read_roster` can be told to use: ``"csv"``, ``"xlsx"``, ``"parquet"``."""
+"""The file formats [`read_roster`][yikatong.read_roster] can be told to use: ``"csv"``, ``"xlsx"``, ``"parquet"``."""
 
 _FORMATS: Final = ("csv", "xlsx", "parquet")
 
@@ -89,8 +90,8 @@ def read_roster(
     (a title such as 某某镇高龄津贴发放花名册) are a preamble, not data. After the header, a text line or
     sheet row that is empty or holds only separators, quotes and whitespace is not a data row, nor is one that is
     not a payee: a 合计 / 小计 line, a signature or note line (制表人, 审核人, 填报日期, 备注…), a repeated header or
-    a row with only its 序号 (:func:`read_form` lists them all). In Parquet and frames every row is a data row.
-    A line with too many or too few fields or an unbalanced quote stays, filled as far as it can be, with
+    a row with only its 序号 ([`read_form`][yikatong.ingest.read_form] lists them all). In Parquet and frames every row
+    is a data row. A line with too many or too few fields or an unbalanced quote stays, filled as far as it can be, with
     ``flag_row_malformed``; a quoted cell spanning lines makes one row when the lines together form a record of
     the header's width.
 
@@ -104,12 +105,12 @@ def read_roster(
     ``sex`` is 男/女 from 男, 女, 男性, 女性, M/F, male/female or the GB/T 2261.1 codes 1 and 2, else null.
     ``amount_raw`` keeps the amount cell as written; ``amount_fen`` is its exact value in fen, null unless it is an
     amount in yuan with at most two (non-zero) decimals (``1,234.50``, ``100元``, ``￥100``, full-width digits; see
-    :func:`yikatong.ingest._normalise.parse_amount_fen`). A number cell of a spreadsheet (or a float column of a frame)
+    ``yikatong.ingest._normalise.parse_amount_fen``). A number cell of a spreadsheet (or a float column of a frame)
     holds a binary double, so ``3.3000000000000003`` (1.1 × 3 computed in the sheet) is read as the whole fen it
     lies within 10⁻⁶ fen of; text is never rounded. ``quantity`` is an exact ``Decimal(38, 4)``, null when invalid.
 
     Args:
-        source: A path (``str`` or :class:`~pathlib.Path`), the file's bytes, a binary file object, or a Polars
+        source: A path (``str`` or ``Path``), the file's bytes, a binary file object, or a Polars
             ``DataFrame`` / ``LazyFrame`` whose column names are titles as above.
         format: ``"csv"``, ``"xlsx"`` or ``"parquet"`` to override detection (by suffix, then by content).
         mapping: Source column title → canonical column (``name``, ``id_number``, ``sex``, ``account``,
@@ -118,7 +119,7 @@ def read_roster(
         sheet: The worksheet of a spreadsheet, by 0-based index or name.
 
     Returns:
-        A ``DataFrame`` in :data:`yikatong.schema.ROSTER_SCHEMA`, or a ``LazyFrame`` when given one (nothing is
+        A ``DataFrame`` in [`yikatong.schema.ROSTER_SCHEMA`][], or a ``LazyFrame`` when given one (nothing is
         collected; a problem in the frame's own plan surfaces when the caller collects it).
 
     Raises:
@@ -145,9 +146,9 @@ class RosterForm:
     """A roster file as the office sent it: the payee rows, and every other line with its kind.
 
     Attributes:
-        rows: The payees in :data:`yikatong.schema.ROSTER_SCHEMA`, as :func:`read_roster` returns them.
+        rows: The payees in [`yikatong.schema.ROSTER_SCHEMA`][], as [`read_roster`][yikatong.read_roster] returns them.
         non_payee_lines: ``source_line, kind`` of every line that is not a payee: ``title``, ``header``,
-            ``total``, ``note`` or ``blank`` (see :mod:`yikatong.ingest._form`); empty for Parquet and frames.
+            ``total``, ``note`` or ``blank`` (see ``yikatong.ingest._form``); empty for Parquet and frames.
         declared_total_fen: The amount of the form's last 合计 / 总计 line in fen (the office's own control total);
             None when there is none.
         declared_count: The count written on that line (``35人``), or None.
@@ -169,26 +170,27 @@ def read_form(
     mapping: Mapping[str, str | None] | None = None,
     sheet: int | str = 0,
 ) -> RosterForm:
-    """Read a roster as :func:`read_roster` does, keeping what the form says besides its payees.
+    """Read a roster as [`read_roster`][yikatong.read_roster] does, keeping what the form says besides its payees.
 
     A printed 花名册 has a title and a unit line, the header (often with 序号), the payees, a 合计 line, blank lines
     and signature and note lines (制表人, 审核人, 填报日期, 备注…). None of them is a payee, and every one is listed
-    with its line and kind in :attr:`RosterForm.non_payee_lines`, so each line of the file is accounted for: a line
-    is the header, a preamble line, a payee row (``source_line`` of :attr:`RosterForm.rows`, a quoted cell's
+    with its line and kind in ``RosterForm.non_payee_lines``, so each line of the file is accounted for: a line
+    is the header, a preamble line, a payee row (``source_line`` of ``RosterForm.rows``, a quoted cell's
     further lines included) or a non-payee line. The last 合计 / 总计 line's amount (and count) is the declared total,
-    which :class:`~yikatong.rules.ValidationContext` checks with ``BATCH_TOTAL_MISMATCH`` (pass ``form=``).
+    which [`ValidationContext`][yikatong.ValidationContext] checks with ``BATCH_TOTAL_MISMATCH`` (pass ``form=``).
 
     Args:
-        source: As for :func:`read_roster` (a ``LazyFrame`` is not accepted: it has no lines to account for).
-        format: As for :func:`read_roster`.
-        mapping: As for :func:`read_roster`.
-        sheet: As for :func:`read_roster`.
+        source: As for [`read_roster`][yikatong.read_roster] (a ``LazyFrame`` is not accepted: it has no lines to
+            account for).
+        format: As for [`read_roster`][yikatong.read_roster].
+        mapping: As for [`read_roster`][yikatong.read_roster].
+        sheet: As for [`read_roster`][yikatong.read_roster].
 
     Returns:
         The payee rows, the non-payee lines and the declared total.
 
     Raises:
-        RosterFormatError: as :func:`read_roster`; ``empty`` also when no payee row is left.
+        RosterFormatError: as [`read_roster`][yikatong.read_roster]; ``empty`` also when no payee row is left.
     """
     if format is not None and format not in _FORMATS:
         raise RosterFormatError(
@@ -236,7 +238,7 @@ def _collect(lf: pl.LazyFrame) -> pl.DataFrame:
 
 
 def _canonical(staged: pl.LazyFrame) -> pl.LazyFrame:
-    """The canonical schema from a staged frame (see :mod:`yikatong.ingest._readers`).
+    """The canonical schema from a staged frame (see ``yikatong.ingest._readers``).
 
     Three ``with_columns`` steps so that every cleaned value is computed once: the raw cells (blank → null), the
     cleaned values, then the flags and the final selection.

@@ -1,8 +1,9 @@
 """The one-person-one-card account registry 一人一卡: accounts, declarations, reviews, history and jurisdiction.
 
-:mod:`~yikatong.registry.model` holds the records (:class:`Account`, :class:`AccountEvent`) and the kinds and lengths
-accounts may have; :mod:`~yikatong.registry.operations` holds the pure operations (declare, review, close, freeze…)
-that every registry adapter applies. The :class:`~yikatong.ports.AccountRegistry` port stores what they return.
+[`model`][yikatong.registry.model] holds the records ([`Account`][yikatong.registry.Account],
+[`AccountEvent`][yikatong.registry.AccountEvent]) and the kinds and lengths accounts may have;
+[`operations`][yikatong.registry.operations] holds the pure operations (declare, review, close, freeze…) that every
+registry adapter applies. The [`AccountRegistry`][yikatong.ports.AccountRegistry] port stores what they return.
 """
 
 from yikatong.actors import Actor, Role
@@ -31,7 +32,7 @@ from yikatong.registry.operations import (
 )
 
 ActorRole = Role
-"""The role codes an actor may hold (the same as :data:`yikatong.actors.Role`)."""
+"""The role codes an actor may hold (the same as [`yikatong.actors.Role`][])."""
 
 __all__ = [
     "ACCOUNT_KINDS",

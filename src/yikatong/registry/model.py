@@ -1,7 +1,8 @@
 """The one-card account registry's records: accounts, their history, and the kinds and lengths they allow.
 
-A new declaration is a new :class:`Account` record, never an edit; every operation appends an :class:`AccountEvent`.
-The operations that produce them live in :mod:`yikatong.registry.operations`.
+A new declaration is a new [`Account`][yikatong.registry.Account] record, never an edit; every operation appends an
+[`AccountEvent`][yikatong.registry.AccountEvent]. The operations that produce them live in
+[`yikatong.registry.operations`][].
 """
 
 from __future__ import annotations

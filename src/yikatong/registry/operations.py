@@ -3,11 +3,11 @@
 A person declares an account at the village; the town of the person's residence reviews it and enters it. Once
 confirmed, an account changes only by a new declaration: the old active account stays active until the new one is
 approved, then it is closed as superseded. Nothing is overwritten: every operation appends an
-:class:`AccountEvent` naming who did it, in which role, and when.
+[`AccountEvent`][yikatong.registry.AccountEvent] naming who did it, in which role, and when.
 
 This module is pure: each operation is a function from the person's current records to the new record and the
-event. :class:`yikatong.adapters.memory_registry.MemoryRegistry` (and any host implementation of
-:class:`yikatong.ports.AccountRegistry`) stores what these functions return.
+event. [`yikatong.adapters.memory_registry.MemoryRegistry`][yikatong.adapters.MemoryRegistry] (and any host
+implementation of [`yikatong.ports.AccountRegistry`][]) stores what these functions return.
 
 Rules enforced here:
 
@@ -18,9 +18,10 @@ Rules enforced here:
 * The clerk who entered a declaration may not approve it (maker-checker, as for batches); a village clerk cannot
   review at all.
 * A person has at most one active account; an account number held open by another person cannot be declared.
-* Account numbers are digits only. Accepted lengths per kind (see :data:`ACCOUNT_LENGTHS`): bank cards 13–19 digits
-  (UnionPay debit cards), social-security cards 13–19 (their financial account is a UnionPay card number), passbooks
-  10–25 (rural credit cooperative and bank passbook account numbers run from 10 to over 20 digits).
+* Account numbers are digits only. Accepted lengths per kind (see
+  [`ACCOUNT_LENGTHS`][yikatong.registry.ACCOUNT_LENGTHS]): bank cards 13–19 digits (UnionPay debit cards),
+  social-security cards 13–19 (their financial account is a UnionPay card number), passbooks 10–25 (rural credit
+  cooperative and bank passbook account numbers run from 10 to over 20 digits).
 """
 
 from __future__ import annotations
@@ -67,7 +68,8 @@ def id_number_ok(id_number: str) -> bool:
 
 
 def account_format_ok(account: str, kind: AccountKind) -> bool:
-    """True when ``account`` is all digits with a length accepted for ``kind`` (see :data:`ACCOUNT_LENGTHS`)."""
+    """True when ``account`` is all digits with a length accepted for ``kind`` (see
+    [`ACCOUNT_LENGTHS`][yikatong.registry.ACCOUNT_LENGTHS])."""
     low, high = ACCOUNT_LENGTHS[kind]
     return bool(_DIGITS.match(account)) and low <= len(account) <= high
 

@@ -2,7 +2,7 @@
 
 Two small group-bys over the batch (per account its distinct payees, per payee its distinct accounts), joined back
 so evidence can name the other rows; ``ACCOUNT_SHARED`` and ``PERSON_MULTIPLE_ACCOUNTS`` (in
-:mod:`yikatong.rules.accounts`) read them, together with what the registry records.
+[`yikatong.rules.accounts`][]) read them, together with what the registry records.
 """
 
 from __future__ import annotations

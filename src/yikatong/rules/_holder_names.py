@@ -1,9 +1,9 @@
 """Holder names: how close the account holder's name in the registry is to the payee's name on the roster.
 
-``HOLDER_NAME_MISMATCH`` (in :mod:`yikatong.rules.accounts`) reads the score this derivation adds. Names are compared
-on their keys (:mod:`yikatong.rules._names`) with ``rapidfuzz.fuzz.ratio``; for household items only the head's own
+``HOLDER_NAME_MISMATCH`` (in [`yikatong.rules.accounts`][]) reads the score this derivation adds. Names are compared
+on their keys (``yikatong.rules._names``) with ``rapidfuzz.fuzz.ratio``; for household items only the head's own
 row is compared, since other members' names are not the holder's. The near-duplicate rule scores its pairs with the
-same :func:`name_scores`.
+same [`name_scores`][yikatong.rules.accounts.name_scores].
 """
 
 from __future__ import annotations

@@ -10,7 +10,7 @@ body, so the birth-date, region, sex and age rules judge a 15-digit number exact
 duplicate key of a 15-digit number equals that of its upgrade (the same person). ``ID_CHECKSUM`` never fires on
 a 15-digit number: it has no check character to be wrong.
 
-Columns added by :data:`ID_PARSE`:
+Columns added by [`ID_PARSE`][yikatong.rules.ID_PARTS]:
 
 ``_id_missing``      null or blank ID
 ``_id_ok_format``    ``[0-9]{17}[0-9X]`` or ``[0-9]{15}``

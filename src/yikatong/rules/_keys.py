@@ -65,4 +65,4 @@ def _add_id_key(lf: pl.LazyFrame, env: RuleEnv) -> pl.LazyFrame:
 
 
 ID_KEY = Derivation(name="id_key", apply=_add_id_key)
-"""Adds ``_id_key`` (Int64, see :func:`id_key_expr`) for the row's own ID."""
+"""Adds ``_id_key`` (Int64, see ``id_key_expr``) for the row's own ID."""

@@ -7,7 +7,7 @@ Two sources of false differences are removed before any name is compared (holder
 * traditional and simplified forms of common name characters (``張偉`` vs ``张伟``): traditional forms are mapped
   to simplified ones.
 
-The table :data:`TRADITIONAL_TO_SIMPLIFIED` holds pairs from the traditional/simplified correspondence table
+The table ``TRADITIONAL_TO_SIMPLIFIED`` holds pairs from the traditional/simplified correspondence table
 (规范字与繁体字、异体字对照表) appended to the 《通用规范汉字表》 (State Council, 2013), restricted to characters
 common in personal names and surnames. Characters whose traditional form is itself a distinct simplified-era
 surname or name character (``於``/``于``, ``徵``/``征``, ``乾``/``干``, ``後``/``后``, ``瀋``/``沈``) are left out on
@@ -66,5 +66,5 @@ def name_key(name: str) -> str:
 
 
 def name_key_expr(expr: pl.Expr) -> pl.Expr:
-    """Vectorized :func:`name_key` (one Aho-Corasick pass over the column)."""
+    """Vectorized ``name_key`` (one Aho-Corasick pass over the column)."""
     return expr.str.replace_all(r"\s+", "").str.replace_many(_FROM, _TO).str.to_uppercase()

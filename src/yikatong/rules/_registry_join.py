@@ -59,7 +59,7 @@ def registry_rows(registry: pl.LazyFrame) -> pl.LazyFrame:
 
 
 def account_owners(reg: pl.LazyFrame) -> pl.LazyFrame:
-    """Per account of :func:`registry_rows`, its distinct holders: ``account, _owner_n, _owner_min, _owner_max``."""
+    """Per account of ``registry_rows``, its distinct holders: ``account, _owner_n, _owner_min, _owner_max``."""
     return reg.group_by("account").agg(
         pl.col("_rkey").n_unique().cast(pl.Int64).alias("_owner_n"),
         pl.col("_rkey").min().alias("_owner_min"),
@@ -68,7 +68,7 @@ def account_owners(reg: pl.LazyFrame) -> pl.LazyFrame:
 
 
 def owner_other_expr() -> pl.Expr:
-    """True where the paid account is registered to anyone but the payee (from :func:`account_owners` joined on
+    """True where the paid account is registered to anyone but the payee (from ``account_owners`` joined on
     ``_pay_account``), null where the account is not in the registry."""
     return (
         (pl.col("_owner_n") > 1)

@@ -2,8 +2,8 @@
 
 A rule never loops over rows. It declares the roster columns and the context inputs it needs; when one is missing
 the engine skips it and says why. Work that several rules share (parsing the ID once, joining the registry once) is
-a :class:`Derivation`: a named step that adds private ``_``-prefixed columns to the frame, applied once however many
-rules ask for it.
+a [`Derivation`][yikatong.rules.Derivation]: a named step that adds private ``_``-prefixed columns to the frame, applied
+once however many rules ask for it.
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ the roster keeps rows sharing the key together; the rule code never matters to i
     the account paid into, which the registry join works out (rules reading ``_pay_account``, ``_acct_payees``,
     ``_acct_rows``, ``_owner_other``).
 ``near``
-    the near-duplicate blocks of :mod:`yikatong.rules.near` (rules reading ``_near_n``, ``_near_evidence``).
+    the near-duplicate blocks of [`yikatong.rules.near`][] (rules reading ``_near_n``, ``_near_evidence``).
 ``batch``
     the whole batch: the hit is one boolean about the batch, reported with a null ``row_id``.
 """
@@ -73,7 +73,7 @@ class Finding:
         hit: Boolean expression, true where the rule fires. Null counts as "does not fire"; a rule that wants null
             to fire says so in its expression (``is_null()``).
         evidence: String expression naming the value, list or other row at fault. Evaluated only on the rows that
-            hit, so it may be expensive. Never a full ID or account number (use :mod:`yikatong.privacy`).
+            hit, so it may be expensive. Never a full ID or account number (use [`yikatong.privacy`][]).
         severity: Optional per-row severity (``"block"``/``"review"``/``"fix"``) for rules whose severity depends on
             the row (a holder-name score between two thresholds). It replaces the default, but an item's catalogue
             override still wins.
@@ -96,9 +96,9 @@ class Derivation:
     apply: Callable[[pl.LazyFrame, RuleEnv], pl.LazyFrame]
     after: tuple[Derivation, ...] = ()
     facts: tuple[tuple[str, Callable[[], pl.Expr]], ...] = ()
-    """Figures of the whole roster this step reads from :attr:`RuleEnv.facts` when a runner sees only part of the
+    """Figures of the whole roster this step reads from ``RuleEnv.facts`` when a runner sees only part of the
     roster: ``(name, aggregation)`` pairs, each aggregation one value over the prepared roster (the batch median).
-    A runner computes them over every row first; :func:`~yikatong.rules.validate` lets the step compute them."""
+    A runner computes them over every row first; [`validate`][yikatong.validate] lets the step compute them."""
 
 
 def _no_skip(env: RuleEnv) -> str | None:
@@ -115,15 +115,15 @@ class Rule:
         severity: Default severity; the item's catalogue entry may override it.
         message_zh: Chinese message shown to department users.
         message_en: English message.
-        build: Returns the rule's :class:`Finding` for this item and period.
+        build: Returns the rule's [`Finding`][yikatong.rules.Finding] for this item and period.
         columns: Roster columns the rule needs; missing ones skip it.
-        inputs: Context inputs the rule needs (see :meth:`ValidationContext.available_inputs`); missing ones
-            skip it.
+        inputs: Context inputs the rule needs (see
+            [`ValidationContext.available_inputs`][yikatong.ValidationContext.available_inputs]); missing ones skip it.
         derivations: Shared preparation steps, applied before ``build``'s expressions are evaluated.
         applies: Returns a reason to skip the rule for this item (no age range, no cap), or None to run it.
         batch_level: True for rules about the batch as a whole (``BATCH_TOTAL_MISMATCH``): their hit is a
             single boolean, reported with a null ``row_id``. The same as ``key="batch"``.
-        key: What the rule's cross-row state is grouped by (see :data:`Key`), or a function of the environment
+        key: What the rule's cross-row state is grouped by (see ``Key``), or a function of the environment
             giving it (a rule whose windows depend on the item). The runners route rules by it: rows sharing the
             key meet in one part. ``"row"`` by default.
     """
@@ -145,7 +145,7 @@ class Rule:
         """The key this rule's state is grouped by for ``env`` (``"batch"`` for a batch-level rule).
 
         Raises:
-            ValueError: when the rule declares a key that is not one of :data:`KEYS`.
+            ValueError: when the rule declares a key that is not one of ``KEYS``.
         """
         if self.batch_level:
             return "batch"

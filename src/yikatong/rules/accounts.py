@@ -1,6 +1,6 @@
 """Account rules 一人一卡: is the payee's account registered, active, well formed, theirs, and theirs alone?
 
-All rules read the columns of the shared registry derivation (:mod:`yikatong.rules._registry_join`); for household
+All rules read the columns of the shared registry derivation (``yikatong.rules._registry_join``); for household
 items they judge the household head's account. Decisions taken where ``docs/domain.md`` leaves room:
 
 * ``ACCOUNT_NOT_REGISTERED``: the payee has no account at all in the registry. A payee whose accounts are all
@@ -8,7 +8,7 @@ items they judge the household head's account. Decisions taken where ``docs/doma
 * ``ACCOUNT_MISMATCH``: the roster names an account other than the active one. A roster row without an account
   is paid into the registered account and is not a mismatch.
 * ``ACCOUNT_FORMAT``: the account paid (the roster's, else the registered active one) must be digits, of a length
-  accepted for its kind (:data:`yikatong.registry.ACCOUNT_LENGTHS`); when the kind is unknown (the roster's
+  accepted for its kind ([`yikatong.registry.ACCOUNT_LENGTHS`][]); when the kind is unknown (the roster's
   account is not in the registry) any length accepted for some kind passes (10–25). No account at all fails.
 * ``ACCOUNT_LUHN``: only for cards and social-security cards (or an unknown kind of card length 13–19); passbook
   account numbers carry no Luhn digit.

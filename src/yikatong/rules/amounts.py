@@ -48,7 +48,8 @@ def yuan_expr(fen: pl.Expr) -> pl.Expr:
 
 
 def format_yuan(fen: int) -> str:
-    """Integer fen as plain yuan text, written like :func:`yuan_expr` (no thousands separators)."""
+    """Integer fen as plain yuan text, written like [`yuan_expr`][yikatong.rules.amounts.yuan_expr] (no thousands
+    separators)."""
     sign = "-" if fen < 0 else ""
     return f"{sign}{abs(fen) // 100}.{abs(fen) % 100:02d}"
 

@@ -47,9 +47,10 @@ class ValidationContext:
             optionally ``reason``.
         declared_count: The row count the department declared for the batch.
         declared_total_fen: The total amount (fen) the department declared for the batch.
-        waived_controls: Mandatory controls (:attr:`yikatong.catalog.SubsidyItem.required_controls`) that finance
+        waived_controls: Mandatory controls
+            ([`yikatong.catalog.SubsidyItem.required_controls`][yikatong.SubsidyItem.required_controls]) that finance
             waived for this batch, each with its reason: their absence is reported, not ``CONTROL_MISSING``.
-        form: The roster file as :func:`yikatong.ingest.read_form` read it: the report lists its non-payee lines,
+        form: The roster file as [`yikatong.ingest.read_form`][] read it: the report lists its non-payee lines,
             and the amount (and count) of its 合计 line is the declared total (count) when ``declared_total_fen``
             (``declared_count``) is not given.
     """
@@ -108,7 +109,7 @@ class ValidationContext:
                 )
 
     def supplied_controls(self) -> frozenset[str]:
-        """The controls present (see :data:`yikatong.catalog.CONTROLS`): ``registry``, ``ledger``,
+        """The controls present (see [`yikatong.catalog.CONTROLS`][]): ``registry``, ``ledger``,
         ``bank_verification`` and each reference list by its name."""
         names: set[str] = set(self.reference)
         for name in ("registry", "ledger", "bank_verification"):

@@ -3,10 +3,10 @@
 A rule whose input is missing is skipped, and a skipped check pays everyone it would have stopped: without the
 registry nobody's account is checked, without the ledger nobody is found already paid, without the deceased list
 the dead are paid. So an item lists its ``mandatory_controls`` (and the lists it requires or excludes count too,
-see :attr:`~yikatong.catalog.SubsidyItem.required_controls`). When one is not supplied, ``CONTROL_MISSING`` is a
+see [`required_controls`][yikatong.SubsidyItem.required_controls]). When one is not supplied, ``CONTROL_MISSING`` is a
 batch-level block naming it, in Chinese and in English: the batch cannot be dispatched. Finance may waive a
-control for one batch with a reason (maker-checker, audited; see :meth:`yikatong.workflow.Service.waive_control`);
-a waived control is listed in the report's :class:`ControlReport`, never silently dropped.
+control for one batch with a reason (maker-checker, audited; see [`yikatong.workflow.Service.waive_control`][]);
+a waived control is listed in the report's [`ControlReport`][yikatong.rules.ControlReport], never silently dropped.
 """
 
 from __future__ import annotations
@@ -42,8 +42,8 @@ class ControlReport:
     """Which controls a validation had, and which mandatory ones it lacked.
 
     Attributes:
-        required: The item's mandatory controls (:attr:`~yikatong.catalog.SubsidyItem.required_controls`).
-        supplied: Every control the validation had, mandatory or not, in :data:`~yikatong.catalog.CONTROLS` order.
+        required: The item's mandatory controls ([`required_controls`][yikatong.SubsidyItem.required_controls]).
+        supplied: Every control the validation had, mandatory or not, in [`CONTROLS`][yikatong.catalog.CONTROLS] order.
         missing: Mandatory controls neither supplied nor waived: each is ``CONTROL_MISSING``.
         waived: Mandatory controls not supplied that finance waived for the batch, with the reason given.
     """

@@ -1,12 +1,12 @@
 """A department's own rules, written in its catalogue as SQL checks, turned into rules of the one plan.
 
-Each ``[[item.rules]]`` entry of the catalogue (:class:`yikatong.catalog.ItemRule`) becomes a :class:`Rule` whose
-hit is "the check is false" (a check that gives null does not fire), whose evidence names the values of the columns
-the check reads (never an ID, account or name), and whose needed columns are those columns, so a roster without one
-of them skips the rule and the report says why. These rules look at one row at a time: they need no other row, so
-every runner (in memory, partitioned) runs them wherever it runs row rules.
+Each ``[[item.rules]]`` entry of the catalogue ([`yikatong.catalog.ItemRule`][yikatong.ItemRule]) becomes a
+[`Rule`][yikatong.rules.Rule] whose hit is "the check is false" (a check that gives null does not fire), whose evidence
+names the values of the columns the check reads (never an ID, account or name), and whose needed columns are those
+columns, so a roster without one of them skips the rule and the report says why. These rules look at one row at a time:
+they need no other row, so every runner (in memory, partitioned) runs them wherever it runs row rules.
 
-:func:`item_rules` is what :func:`yikatong.validate` adds to the library's rules for each item.
+[`item_rules`][yikatong.rules.item_rules] is what [`yikatong.validate`][] adds to the library's rules for each item.
 """
 
 from __future__ import annotations
@@ -41,7 +41,7 @@ def expression_rule(spec: ItemRule, item: SubsidyItem) -> Rule:
     """The rule a catalogue entry describes, its check compiled against ``item``'s parameters.
 
     Raises:
-        ExpressionError: when the check cannot be compiled (a catalogue loaded through :class:`~yikatong.Catalog`
+        ExpressionError: when the check cannot be compiled (a catalogue loaded through [`Catalog`][yikatong.Catalog]
             was already refused for it).
     """
     check = compile_check(spec.check, params=item.parameters())

@@ -1,7 +1,7 @@
 """The engine: compile an item's rule set into one lazy plan and run it once.
 
 Row rules become boolean columns added in one ``with_columns``; cross-row rules are window expressions in the same
-step; rules that need other frames get them through shared :class:`~yikatong.rules._rule.Derivation` joins. The
+step; rules that need other frames get them through shared [`Derivation`][yikatong.rules.Derivation] joins. The
 verdicts, the issues and the examples are three branches of the same plan, collected together with
 ``collect_all`` so the shared part is computed once.
 """
@@ -56,19 +56,19 @@ def validate(
     """Validate a roster against one subsidy item for one period.
 
     Args:
-        roster: A frame in the canonical schema (see :mod:`yikatong.schema`), as :func:`yikatong.read_roster`
+        roster: A frame in the canonical schema (see [`yikatong.schema`][]), as [`yikatong.read_roster`][]
             returns it. A LazyFrame of any size works; nothing is collected before the single run.
         item: The catalogue entry: its standard, caps, lists and severity overrides drive the rules.
-        period: The period paid for (``"2026-11"``, ``"2026-Q4"``, ``"2026"``) or a :class:`Period`.
+        period: The period paid for (``"2026-11"``, ``"2026-Q4"``, ``"2026"``) or a [`Period`][yikatong.Period].
         context: Registry, reference lists, ledger, bank verification and declared totals. Rules needing what is
             not supplied are skipped, and the report says so.
         engine: ``"in-memory"`` or ``"streaming"`` (Polars' streaming engine, for rosters larger than memory).
-        rules: The rules to run; defaults to every rule of the library (:data:`yikatong.rules.RULES`). The item's
+        rules: The rules to run; defaults to every rule of the library ([`yikatong.rules.RULES`][]). The item's
             own rules of the catalogue (``[[item.rules]]``) run in any case.
         example_limit: Example rows kept per code in the report.
 
     Returns:
-        A :class:`ValidationReport` with one verdict per roster row.
+        A [`ValidationReport`][yikatong.ValidationReport] with one verdict per roster row.
 
     Raises:
         ReferenceDataError: when a context frame lacks a column the rules read.
@@ -180,7 +180,7 @@ class Plan:
         verdicts: ``row_id, verdict`` for every row.
         ranks: ``row_id, _rank`` for every row: the verdict as the Int8 rank of the row's worst finding (``-1`` none,
             ``0`` fix, ``1`` review, ``2`` block), for a caller that merges verdicts with findings made elsewhere.
-        issues: Every finding (row-level and batch-level) in :data:`ISSUES_SCHEMA`.
+        issues: Every finding (row-level and batch-level) in ``ISSUES_SCHEMA``.
     """
 
     base: pl.LazyFrame
@@ -197,7 +197,8 @@ def build_plan(
     derive: bool = True,
     extra: Sequence[Derivation] = (),
 ) -> Plan:
-    """Compile ``active`` into one lazy plan over ``lf`` (a frame from :func:`prepare_roster`).
+    """Compile ``active`` into one lazy plan over ``lf`` (a frame from
+    [`prepare_roster`][yikatong.rules.engine.prepare_roster]).
 
     With ``derive=False`` the derivations are not applied: the caller's frame already has the columns they add
     (the partitioned runner prepares them itself for the rules it evaluates apart). ``extra`` names derivations to
@@ -257,7 +258,7 @@ def build_plan(
 
 
 def _evidence(finding: Finding) -> pl.Expr:
-    """A finding's evidence as text, every long number in it masked (:func:`yikatong.privacy.scrub`): evidence
+    """A finding's evidence as text, every long number in it masked ([`yikatong.privacy.scrub`][]): evidence
     may echo a cell, and a cell may hold an ID or a card number that slipped into the wrong column."""
     if finding.evidence is None:
         return pl.lit("").alias("evidence")

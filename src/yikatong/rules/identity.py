@@ -1,12 +1,12 @@
 """Identity rules (GB 11643-1999): the ID number, the birth date and region in it, sex, age and the name.
 
-Every rule reads the private columns of the shared ID parse (:mod:`yikatong.rules._idparse`), so the ID is parsed
+Every rule reads the private columns of the shared ID parse (``yikatong.rules._idparse``), so the ID is parsed
 once however many rules run. A rule about the ID's contents fires only on a well-formed ID: a missing or malformed
 one is already blocked by ``ID_MISSING`` / ``ID_FORMAT`` and nothing more can be read from it. A 15-digit ID is
 upgraded first, and the other rules judge its upgraded form.
 
 Decisions:
-- ``ID_FORMAT`` is judged on the ID as the roster holds it: :func:`yikatong.read_roster` has already normalised
+- ``ID_FORMAT`` is judged on the ID as the roster holds it: [`yikatong.read_roster`][] has already normalised
   full-width digits, a lower-case ``x`` and stray spaces (``ID_NORMALISED``), so any of them left in a frame built
   elsewhere is a format error. Its evidence never shows what may be birth digits.
 - ``ID_BIRTH_DATE`` fires when the eight birth digits are not a real date, the year is before 1800, or the date is

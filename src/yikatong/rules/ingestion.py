@@ -1,4 +1,4 @@
-"""Ingestion rules: what :func:`yikatong.read_roster` found while reading, as flags on each row.
+"""Ingestion rules: what [`yikatong.read_roster`][] found while reading, as flags on each row.
 
 The reader does the work (it must, to keep every line); these rules turn its flags into issues so that a roster
 read from a file and one built by a host system are judged the same way.

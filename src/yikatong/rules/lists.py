@@ -1,6 +1,6 @@
 """Reference-list screening: deceased persons, public employees, and the lists an item requires or excludes.
 
-Every list is a left join on the integer ID key (:mod:`yikatong.rules._keys`) inside the same lazy plan; each list
+Every list is a left join on the integer ID key (``yikatong.rules._keys``) inside the same lazy plan; each list
 is reduced to one row per person first, so the roster keeps exactly its rows. A list the item needs but the caller
 did not supply skips the rule, and the skip reason names the list.
 """

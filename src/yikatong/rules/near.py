@@ -2,7 +2,7 @@
 
 Rows are grouped on equality keys (blocks); only rows sharing a block are paired (a lazy self-join per block kind),
 and only those pairs are scored with rapidfuzz (``process.cpdist`` over the pair columns, in ``map_batches``). Name
-comparison uses the name keys of :mod:`yikatong.rules._names` (minority-name dots and traditional forms removed);
+comparison uses the name keys of ``yikatong.rules._names`` (minority-name dots and traditional forms removed);
 birth date is ID characters 7–14, region characters 1–6. Only well-formed 18-character IDs take part.
 
 Block kinds and when a pair in them is reported:
@@ -23,8 +23,9 @@ Block kinds and when a pair in them is reported:
     and spares scoring the birth-date namesakes of an elderly roster (about 1.3 million candidate pairs per million
     rows of a 高龄津贴 roster without it).
 
-A block larger than ``max_block`` rows is not paired (it would cost its square); :func:`near_duplicates` reports
-such blocks so that a user can look at them. Severity is review.
+A block larger than ``max_block`` rows is not paired (it would cost its square);
+[`near_duplicates`][yikatong.rules.near.near_duplicates] reports such blocks so that a user can look at them. Severity
+is review.
 """
 
 from __future__ import annotations
@@ -68,7 +69,7 @@ _ID18 = r"^[0-9]{17}[0-9X]$"
 
 @frozen
 class NearDuplicates:
-    """What :func:`near_duplicates` found.
+    """What [`near_duplicates`][yikatong.rules.near.near_duplicates] found.
 
     Attributes:
         pairs: ``row_id``, ``other_row_id`` (``row_id < other_row_id``), ``blocks`` (the block kinds that paired
@@ -214,15 +215,17 @@ def near_pairs(
     name_min: float = NAME_MIN,
     part: tuple[int, int] | None = None,
 ) -> tuple[pl.LazyFrame, pl.LazyFrame]:
-    """The reported pairs and the oversize-block summary, as lazy frames (see :class:`NearDuplicates`).
+    """The reported pairs and the oversize-block summary, as lazy frames (see
+    [`NearDuplicates`][yikatong.rules.near.NearDuplicates]).
 
     Every row's block keys are exploded into one frame, paired by a single self-join on the key, scored, and
     filtered by the rule of the pair's block kind; the kept pairs are then merged, naming every kind that found
     them.
 
-    With ``part=(k, n)`` only the blocks of part ``k`` of ``n`` are paired (see :func:`near_parts`): a runner that
-    sent every row to the parts of its blocks gets every pair from exactly the parts of the blocks that found it,
-    and :func:`merge_pairs` of all parts' pairs is the pairs of the whole roster.
+    With ``part=(k, n)`` only the blocks of part ``k`` of ``n`` are paired (see
+    [`near_parts`][yikatong.rules.near.near_parts]): a runner that sent every row to the parts of its blocks gets every
+    pair from exactly the parts of the blocks that found it, and [`merge_pairs`][yikatong.rules.near.merge_pairs] of all
+    parts' pairs is the pairs of the whole roster.
     """
     prepared = _prepare(lf, columns).with_columns(_seq_masked(0), _seq_masked(1), _seq_masked(2))
     pairs, big = _candidates(prepared, max_block, part)
@@ -288,8 +291,8 @@ def near_parts(lf: pl.LazyFrame, columns: frozenset[str], n: int) -> pl.LazyFram
 
 
 def merge_pairs(pairs: pl.LazyFrame) -> pl.LazyFrame:
-    """Pairs found in several parts (:func:`near_pairs` with ``part``) as one row per pair, naming every block
-    kind that found it; the scores are the pair's own, the same in every part."""
+    """Pairs found in several parts ([`near_pairs`][yikatong.rules.near.near_pairs] with ``part``) as one row per pair,
+    naming every block kind that found it; the scores are the pair's own, the same in every part."""
     return pairs.group_by("row_id", "other_row_id").agg(
         pl.col("blocks").str.split(";").explode().unique().sort().str.join(";"),
         pl.col("name_score").max(),

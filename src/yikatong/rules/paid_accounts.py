@@ -4,7 +4,7 @@ With a registry, a row is paid into the payee's active registered account (the h
 items), never into the account the roster names: a roster account that differs is ``ACCOUNT_MISMATCH``, and a blank
 one is simply paid into the registered account. Without a registry there is nothing else to pay into than the
 roster's account, which the workflow accepts only where the registry is not a mandatory control of the item (or
-finance waived it for the batch; see :mod:`yikatong.rules.controls`).
+finance waived it for the batch; see [`yikatong.rules.controls`][]).
 """
 
 from __future__ import annotations
@@ -30,7 +30,8 @@ PAID_ACCOUNTS_SCHEMA: Final[dict[str, pl.DataType]] = {
     "pay_account": pl.String(),
     "account_source": pl.String(),
 }
-"""Columns of :func:`paid_accounts`: ``pay_account`` is null where there is no account to pay into."""
+"""Columns of [`paid_accounts`][yikatong.rules.paid_accounts.paid_accounts]: ``pay_account`` is null where there is no
+account to pay into."""
 
 
 def paid_accounts(
@@ -52,9 +53,9 @@ def paid_accounts(
     A first-generation 15-digit ID is looked up under its 18-digit upgrade, as the ledger keys it.
 
     Returns:
-        One row per roster row in :data:`PAID_ACCOUNTS_SCHEMA`: with a registry the payee's active registered
-        account (null when the payee has none) and ``account_source`` ``registry``; without one the roster's
-        account (null when blank) and ``roster``.
+        One row per roster row in [`PAID_ACCOUNTS_SCHEMA`][yikatong.rules.paid_accounts.PAID_ACCOUNTS_SCHEMA]: with a
+        registry the payee's active registered account (null when the payee has none) and ``account_source``
+        ``registry``; without one the roster's account (null when blank) and ``roster``.
     """
     lf = prepare_roster(roster)
     # A first-generation 15-digit ID is the same person as its upgrade, under which the registry holds them.

@@ -1,10 +1,11 @@
 """Validate a roster larger than memory: split it by payee onto disk, validate each part, merge the results.
 
-:func:`validate` evaluates the whole rule set as one plan; its cross-row rules (windows over the person, the payee,
-the account) hold state for every row, so a roster of a hundred million rows does not fit in one machine's memory
-even with the streaming engine. :func:`validate_partitioned` gives the same report with memory bounded by one part:
+[`validate`][yikatong.validate] evaluates the whole rule set as one plan; its cross-row rules (windows over the person,
+the payee, the account) hold state for every row, so a roster of a hundred million rows does not fit in one machine's
+memory even with the streaming engine. [`validate_partitioned`][yikatong.validate_partitioned] gives the same report
+with memory bounded by one part:
 
-The rules route themselves by the key each declares (:mod:`yikatong.rules.routing`); this runner names no rule.
+The rules route themselves by the key each declares ([`yikatong.rules.routing`][]); this runner names no rule.
 
 1. **Whole-roster figures first.** The facts the rules' derivations declare (the batch median of valid amounts) and
    the batch-level rules are computed over the whole roster by small streaming aggregations.
@@ -21,8 +22,8 @@ The rules route themselves by the key each declares (:mod:`yikatong.rules.routin
 5. **Merge.** Issues are concatenated; a row's verdict is raised by the findings of the other splits; examples
    are the first rows per code.
 
-The report equals :func:`validate`'s, row for row, when ``row_id`` grows with the roster's order (as
-:func:`~yikatong.read_roster` numbers it): verdicts come out sorted by ``row_id``.
+The report equals [`validate`][yikatong.validate]'s, row for row, when ``row_id`` grows with the roster's order (as
+[`read_roster`][yikatong.read_roster] numbers it): verdicts come out sorted by ``row_id``.
 
 The working files (about the size of the roster and registry as Parquet) go to a temporary folder, under
 ``workdir`` when given, and are removed at the end.
@@ -105,13 +106,15 @@ def validate_partitioned(
         period: The period paid for.
         context: Registry, reference lists, ledger, bank verification and declared totals (lazy scans welcome).
         rules: The rules to run; defaults to every rule of the library.
-        partitions: Number of parts; by default one per :data:`DEFAULT_PART_ROWS` roster rows. Peak memory
-            follows the part size, so more parts means less memory.
+        partitions: Number of parts; by default one per
+            [`DEFAULT_PART_ROWS`][yikatong.rules.partitioned.DEFAULT_PART_ROWS] roster rows. Peak memory follows the
+            part size, so more parts means less memory.
         workdir: Folder for the working files (the system's temporary folder by default).
         example_limit: Example rows kept per code.
 
     Returns:
-        The :class:`ValidationReport` :func:`validate` would give (verdicts sorted by ``row_id``).
+        The [`ValidationReport`][yikatong.ValidationReport] [`validate`][yikatong.validate] would give (verdicts sorted
+        by ``row_id``).
 
     Raises:
         ReferenceDataError: when a context frame lacks a column the rules read.

@@ -18,6 +18,7 @@ RULES: tuple[Rule, ...] = (
     *amounts.RULES,
     *controls.RULES,
 )
+"""Every rule of the library, in catalogue order (the order ``docs/rules.md`` lists them in)."""
 
 
 def rules_by_code() -> dict[str, Rule]:

@@ -31,7 +31,7 @@ ISSUES_SCHEMA: dict[str, pl.DataType] = {
 
 @frozen
 class ValidationReport:
-    """What :func:`yikatong.validate` found.
+    """What [`yikatong.validate`][] found.
 
     Attributes:
         item: The item code validated against.
@@ -100,7 +100,8 @@ class ValidationReport:
         )
 
     def verdict_counts(self) -> dict[str, int]:
-        """Deprecated: use the :attr:`counts_by_verdict` property (every derived value of a report is a property)."""
+        """Deprecated: use the [`counts_by_verdict`][yikatong.ValidationReport.counts_by_verdict] property (every
+        derived value of a report is a property)."""
         warnings.warn(
             "ValidationReport.verdict_counts() is deprecated; use the counts_by_verdict property",
             DeprecationWarning,
@@ -109,7 +110,8 @@ class ValidationReport:
         return self.counts_by_verdict
 
     def code_counts(self) -> pl.DataFrame:
-        """Deprecated: use the :attr:`counts_by_code` property (every derived value of a report is a property)."""
+        """Deprecated: use the [`counts_by_code`][yikatong.ValidationReport.counts_by_code] property (every derived
+        value of a report is a property)."""
         warnings.warn(
             "ValidationReport.code_counts() is deprecated; use the counts_by_code property",
             DeprecationWarning,
@@ -151,7 +153,7 @@ class ValidationReport:
         return paths
 
     def write_json(self, path: str | os.PathLike[str]) -> Path:
-        """Write :attr:`summary` as UTF-8 JSON (Chinese kept readable)."""
+        """Write [`summary`][yikatong.ValidationReport.summary] as UTF-8 JSON (Chinese kept readable)."""
         p = Path(path)
         p.parent.mkdir(parents=True, exist_ok=True)
         p.write_text(json.dumps(self.summary, ensure_ascii=False, indent=2) + "\n", encoding="utf-8")

@@ -1,9 +1,9 @@
 """How the runners that split a roster route the rules: by the key each rule declares, never by its code.
 
-:func:`validate` evaluates every rule over the whole roster. A runner that splits the roster (onto disk with
-:func:`~yikatong.rules.validate_partitioned`, across a cluster with ``validate_distributed``) must put every row
-sharing a rule's key into the same part. :func:`route` reads each active rule's :data:`~yikatong.rules.Key` for the
-item and roster at hand and groups the rules into *splits*:
+[`validate`][yikatong.validate] evaluates every rule over the whole roster. A runner that splits the roster (onto disk
+with [`validate_partitioned`][yikatong.validate_partitioned], across a cluster with ``validate_distributed``) must put
+every row sharing a rule's key into the same part. [`route`][yikatong.rules.routing.route] reads each active rule's
+``Key`` for the item and roster at hand and groups the rules into *splits*:
 
 - the **main** split, by the payee (the person paid: the household head for household items), where every row goes
   and the rules keyed by ``row`` and by the payee run; the registry is split the same way, by holder;
@@ -68,10 +68,10 @@ KEYS_SCHEMA: Final = pl.Schema({"row_id": pl.Int64(), "_payee_key": pl.Int64(), 
 """What the main split hands to the ``account`` split: each row's payee and the account it pays into."""
 
 RANKS_SCHEMA: Final = pl.Schema({"row_id": pl.Int64(), "_rank": pl.Int8()})
-"""The main parts' verdicts, as the Int8 rank of each row's worst finding (see :attr:`Plan.ranks`)."""
+"""The main parts' verdicts, as the Int8 rank of each row's worst finding (see ``Plan.ranks``)."""
 
 HOLDERS_SCHEMA: Final = pl.Schema({"_rkey": pl.Int64(), "_pay_account": pl.String()})
-"""The registry as the ``account`` split reads it (:func:`account_holders`)."""
+"""The registry as the ``account`` split reads it ([`account_holders`][yikatong.rules.routing.account_holders])."""
 
 
 @frozen
@@ -185,7 +185,8 @@ def split_context(routing: Routing, split: Split, env: RuleEnv) -> dict[str, pl.
 
 
 def part_context(ctx: ValidationContext, parts: dict[str, pl.LazyFrame]) -> ValidationContext:
-    """``ctx`` with the frames of one part (named as :func:`split_context` names them) in place of the whole."""
+    """``ctx`` with the frames of one part (named as [`split_context`][yikatong.rules.routing.split_context] names them)
+    in place of the whole."""
     reference = dict(ctx.reference)
     changes: dict[str, object] = {}
     for name, frame in parts.items():
@@ -228,8 +229,8 @@ def account_issues(
     keys: pl.LazyFrame, holders: pl.LazyFrame | None, env: RuleEnv, rules: Sequence[Rule]
 ) -> pl.DataFrame:
     """The findings of the ``account`` rules over one part of the ``account`` split: every row paying into an
-    account of the part (``keys``, :data:`KEYS_SCHEMA`) and every registry holder of it (``holders``, from
-    :func:`account_holders`; None without a registry)."""
+    account of the part (``keys``, [`KEYS_SCHEMA`][yikatong.rules.routing.KEYS_SCHEMA]) and every registry holder of it
+    (``holders``, from [`account_holders`][yikatong.rules.routing.account_holders]; None without a registry)."""
     lf = keys.join(
         batch_spread(keys, "_pay_account", "_payee_key", "_acct_payees", "_acct_rows"), on="_pay_account", how="left"
     )
@@ -243,7 +244,7 @@ def account_issues(
 
 def near_part_pairs(rows: pl.LazyFrame, env: RuleEnv, part: int, n: int) -> pl.DataFrame:
     """The near-duplicate pairs of the blocks of part ``part`` of ``n`` (``rows``: that part of
-    :func:`~yikatong.rules.near.near_parts`)."""
+    [`near_parts`][yikatong.rules.near.near_parts])."""
     pairs, _ = near_pairs(rows, env.columns, part=(part, n))
     return pairs.collect()
 
@@ -267,8 +268,9 @@ def whole_roster_plans(
 def merge_parts(
     ranks: pl.LazyFrame, issues: pl.LazyFrame, extra: Sequence[pl.DataFrame]
 ) -> tuple[pl.DataFrame, pl.DataFrame]:
-    """The report's issues and verdicts from the main parts' ``ranks`` (:data:`RANKS_SCHEMA`) and ``issues``, and
-    the findings of the other splits and the batch rules (``extra``), which raise the verdicts of their rows.
+    """The report's issues and verdicts from the main parts' ``ranks``
+    ([`RANKS_SCHEMA`][yikatong.rules.routing.RANKS_SCHEMA]) and ``issues``, and the findings of the other splits and the
+    batch rules (``extra``), which raise the verdicts of their rows.
 
     Returns:
         The issues sorted by ``row_id`` and code (batch-level last) and the verdicts sorted by ``row_id``.

@@ -1,4 +1,4 @@
-"""One randomized batch life cycle for :mod:`yikatong.simulation`, with its corrections.
+"""One randomized batch life cycle for [`yikatong.simulation`][], with its corrections.
 
 Each step goes through ``World.step``, which checks every invariant afterwards. The choices
 are drawn from the life cycle's own seeded generator: cancellations, send-backs (with a faulty outside world more

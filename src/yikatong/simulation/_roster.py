@@ -2,7 +2,7 @@
 
 Everything is built with Polars expressions keyed by seeded hashes, so a seed gives the same world and no row is
 built by a Python loop. IDs carry valid GB 11643 check digits and card numbers valid Luhn digits unless a defect
-says otherwise. This is deliberately small: :mod:`yikatong.synth` is the full generator for benchmarks.
+says otherwise. This is deliberately small: [`yikatong.synth`][] is the full generator for benchmarks.
 """
 
 from __future__ import annotations
@@ -146,7 +146,8 @@ def roster(
     """A roster of ``rows`` rows for ``item`` drawn from ``people``, with defects at ``defect_rate``.
 
     Returns:
-        The roster in :data:`~yikatong.schema.ROSTER_SCHEMA`, and the truth: ``row_id, defect`` (null when clean).
+        The roster in [`ROSTER_SCHEMA`][yikatong.schema.ROSTER_SCHEMA], and the truth: ``row_id, defect`` (null when
+        clean).
     """
     take = min(rows, people.height)
     picked = people.sample(n=take, seed=rng.getrandbits(32), shuffle=True).with_row_index("row_id", offset=1)

@@ -1,7 +1,7 @@
-"""One simulated county for :mod:`yikatong.simulation`: the ports wired to a service, and every check after a step.
+"""One simulated county for [`yikatong.simulation`][]: the ports wired to a service, and every check after a step.
 
 A world holds a population, their one-card accounts, an in-memory store, a simulated bank and treasury (with or
-without faults), a disclosure sink and a fixed clock, all seeded. :meth:`World.step` runs one workflow call as a
+without faults), a disclosure sink and a fixed clock, all seeded. ``World.step`` runs one workflow call as a
 given actor, keeps the message of a refusal, makes sure a refusal changed nothing, and checks every invariant.
 """
 
@@ -133,8 +133,8 @@ class World:
         people: Population size.
         faults: Faults the bank and treasury inject (None: a well-behaved outside world).
         logs: Where log lines are being captured.
-        all_rules: Validate by every rule of the library rather than :data:`SIM_RULES`.
-        keep_texts: Keep every text scanned in :attr:`archive` (for tests that scan it again their own way).
+        all_rules: Validate by every rule of the library rather than ``SIM_RULES``.
+        keep_texts: Keep every text scanned in ``archive`` (for tests that scan it again their own way).
     """
 
     def __init__(

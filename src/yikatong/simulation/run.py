@@ -1,4 +1,5 @@
-"""The simulation run: :func:`simulate` drives many seeded life cycles and gathers the violations they find."""
+"""The simulation run: [`simulate`][yikatong.simulation.simulate] drives many seeded life cycles and gathers the
+violations they find."""
 
 from __future__ import annotations
 
@@ -31,7 +32,7 @@ class SimulationReport:
             ``replay`` command; empty when every invariant held.
         counts: Batches, rows paid and failed, corrections, refusals, reconciliation exceptions, injected faults,
             and ``money``: where every fen funded went, ``funded_fen`` = ``paid_fen`` − ``reversed_fen`` +
-            ``held_fen`` + ``refunded_fen`` (:mod:`yikatong.workflow.funds`).
+            ``held_fen`` + ``refunded_fen`` ([`yikatong.workflow.funds`][]).
     """
 
     seed: int
@@ -76,14 +77,15 @@ def simulate(
         seed: Seed of every random choice; the same arguments give the same report.
         lifecycles: Number of original batches.
         rows: Rows per roster (before in-batch duplicates are injected).
-        faults: Switch on every fault of the simulated bank and treasury (:meth:`Faults.typical`).
+        faults: Switch on every fault of the simulated bank and treasury
+            ([`Faults.typical`][yikatong.adapters.Faults.typical]).
         lifecycles_per_world: Life cycles that share one county (store, people, bank, treasury), so later
             batches meet people already paid for the same item and period.
         all_rules: Validate by every rule of the library instead of the rules the simulated defects trip
-            (:data:`yikatong.simulation._world.SIM_RULE_CODES`); much slower, the same workflow.
+            (``yikatong.simulation._world.SIM_RULE_CODES``); much slower, the same workflow.
 
     Returns:
-        A :class:`SimulationReport`.
+        A [`SimulationReport`][yikatong.simulation.SimulationReport].
 
     Raises:
         ValueError: when ``lifecycles`` is negative or ``rows`` or ``lifecycles_per_world`` is below 1.

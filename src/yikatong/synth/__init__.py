@@ -18,11 +18,11 @@ Xiushan's 27 towns and streets with their villages; households; one Luhn-valid a
 catalogue's standard.
 
 Truth semantics. Each defective row carries exactly one injected kind, named by the rule code it must trigger; kinds
-never overlap on a row except as listed in :data:`ALSO_MUST` (consequences that are certain) and :data:`ALSO_MAY`
-(consequences a correct rule set may or may not report, such as an account lookup failing for an ID Excel
-mangled). ``truth.expected`` says which: score recall on ``must``; do not count ``may`` as false positives.
-Pair kinds (``DUP_IN_BATCH``, ``DUP_NEAR``, ``ACCOUNT_SHARED``) mark both rows of the pair. Rows absent from the
-truth are clean against every rule — with three deliberate traps a correct rule set must not flag: a registry
+never overlap on a row except as listed in [`ALSO_MUST`][yikatong.synth.ALSO_MUST] (consequences that are certain) and
+[`ALSO_MAY`][yikatong.synth.ALSO_MAY] (consequences a correct rule set may or may not report, such as an account lookup
+failing for an ID Excel mangled). ``truth.expected`` says which: score recall on ``must``; do not count ``may`` as false
+positives. Pair kinds (``DUP_IN_BATCH``, ``DUP_NEAR``, ``ACCOUNT_SHARED``) mark both rows of the pair. Rows absent from
+the truth are clean against every rule — with three deliberate traps a correct rule set must not flag: a registry
 holder name written without the minority-name dot, a same-period ledger entry that ``failed`` or was ``returned``,
 and public employees receiving an item that is not means-tested. Natural coincidences (two people of the same name
 and birth date in different villages) are not in the truth.

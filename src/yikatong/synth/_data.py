@@ -28,9 +28,10 @@ class SynthData:
     Attributes:
         roster: The roster with a department's export headers (姓名, 性别, 身份证号, 乡镇(街道), 村(社区), 户主身份证号,
             一卡通账号, [类别], [数量], 补贴金额, [项目代码]); every column text, one row per data row.
-        truth: ``row_id`` (1-based, as :func:`yikatong.read_roster` numbers rows), ``defect`` (a rule code) and
-            ``expected`` (``must`` / ``may``; see :mod:`yikatong.synth`). It describes the CSV file: the
-            ``ROW_MALFORMED`` rows exist only there (use :meth:`truth_for` for other formats).
+        truth: ``row_id`` (1-based, as [`yikatong.read_roster`][] numbers rows), ``defect`` (a rule code) and
+            ``expected`` (``must`` / ``may``; see [`yikatong.synth`][]). It describes the CSV file: the
+            ``ROW_MALFORMED`` rows exist only there (use [`truth_for`][yikatong.synth.SynthData.truth_for] for other
+            formats).
         registry: One-card accounts: ``id_number, account, account_kind, bank, holder_name, status``.
         references: Reference lists by name (``deceased`` with ``death_date``, ``disabled`` with ``grade``,
             ``public_employee``, ``supported``, ``dibao``, ``registered_poor``).
@@ -81,7 +82,8 @@ class SynthData:
             ``reference:<name>``).
 
         Raises:
-            ValueError: for an unknown format or encoding, or an XLSX roster larger than :data:`XLSX_MAX_ROWS`.
+            ValueError: for an unknown format or encoding, or an XLSX roster larger than
+                [`XLSX_MAX_ROWS`][yikatong.synth.XLSX_MAX_ROWS].
         """
         if format not in ("csv", "parquet", "xlsx"):
             raise ValueError(f"unknown roster format {format!r}: choose csv, parquet or xlsx")

@@ -1,7 +1,7 @@
 """Frame helpers: change a few rows of a large frame without evaluating the change on every row.
 
 A defect touches a few percent of the rows. Writing it as ``when(kind == …).then(expensive).otherwise(col)`` would
-evaluate ``expensive`` on all ten million rows; :func:`patch` evaluates it on the affected rows only and scatters the
+evaluate ``expensive`` on all ten million rows; ``patch`` evaluates it on the affected rows only and scatters the
 result back. Random streams are keyed by the row number, so a value drawn on the subset equals the value the same
 stream gives that row in the whole frame.
 """

@@ -51,9 +51,9 @@ def generate(
     Args:
         rows: Number of roster rows (≥ 1).
         catalog: The subsidy catalogue the items come from.
-        period: The payment period of the roster (``"2026-11"`` or a :class:`~yikatong.period.Period`). An item
+        period: The payment period of the roster (``"2026-11"`` or a [`Period`][yikatong.Period]). An item
             paid by another kind of period is paid for its period holding this one's first day (``2026`` for an
-            annual item on a ``2026-11`` roster); :attr:`SynthData.item_periods` names them.
+            annual item on a ``2026-11`` roster); ``SynthData.item_periods`` names them.
         item: The item of a single-item roster.
         items: Several items in one roster (rows split evenly, each item a contiguous block, a ``项目代码``
             column added); overrides ``item``.

@@ -121,7 +121,7 @@ def account_number(kind: pl.Expr, bank: pl.Expr, serial: pl.Expr) -> pl.Expr:
 
     Args:
         kind: ``card`` (19 digits), ``social_security`` (19 digits) or ``passbook`` (17 digits).
-        bank: Index into :data:`BANKS`.
+        bank: Index into ``BANKS``.
         serial: A non-negative serial number below 10¹².
     """
     s = serial.cast(pl.Int64)

@@ -132,8 +132,8 @@ def assign_kinds(
 
     Args:
         frame: Has ``_i`` (0-based row).
-        specs: Per item, its first row and row count; blocks start at multiples of :data:`BLOCK`.
-        counts: Per item, the rows per kind (:func:`kind_counts`).
+        specs: Per item, its first row and row count; blocks start at multiples of ``BLOCK``.
+        counts: Per item, the rows per kind (``kind_counts``).
         rng: The random streams (only its keys are used: picking rows is a shuffle, not a per-row draw).
     """
     n = frame.height

@@ -188,7 +188,7 @@ def assign_sequences(
     """Add ``_body`` (the 17 leading digits of the true ID) to both frames, unique across both.
 
     The person's rank among the people sharing region, birth date and sex (one sort, no grouping; the row order is
-    itself random with respect to region and birth date) picks the sequence from :func:`_sequence_table`.
+    itself random with respect to region and birth date) picks the sequence from ``_sequence_table``.
 
     A roster generated in ``parts`` separate calls uses every ``parts``-th sequence, offset by ``part``, so IDs
     of different parts never coincide.

@@ -2,7 +2,7 @@
 
 Towns and streets are the 27 township-level divisions of 秀山土家族苗族自治县 in the statistical division codes
 (4 streets, 17 towns, 6 townships). Village and community names are plausible local toponyms of the area, not an
-authoritative list. Region codes are real GB/T 2260 codes (checked against :func:`yikatong.regions.region_codes` by
+authoritative list. Region codes are real GB/T 2260 codes (checked against [`yikatong.regions.region_codes`][] by
 the tests): Xiushan's current 500241 and its Sichuan-era 512330 (1983–1996), the neighbouring counties of Chongqing,
 Guizhou and Hunan, and the rest of Chongqing for rosters larger than one county.
 """

@@ -1,7 +1,7 @@
 """pytest for the contract kits, or an error that says how to get it.
 
 The kits are pytest test classes, so they need pytest; the library itself does not. Importing a kit without pytest
-raises :class:`ImportError` naming the extra that brings it in, instead of a bare "No module named 'pytest'".
+raises ``ImportError`` naming the extra that brings it in, instead of a bare "No module named 'pytest'".
 """
 
 from __future__ import annotations

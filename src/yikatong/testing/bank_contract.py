@@ -1,7 +1,8 @@
-"""Contract tests for :class:`yikatong.ports.Bank`: what every paying-bank adapter must do.
+"""Contract tests for [`yikatong.ports.Bank`][]: what every paying-bank adapter must do.
 
-A host checks its own bank adapter by subclassing :class:`BankContract` in one of its test modules and overriding
-the ``bank_harness`` fixture; pytest then collects and runs every ``test_*`` method against it::
+A host checks its own bank adapter by subclassing [`BankContract`][yikatong.testing.bank_contract.BankContract] in one
+of its test modules and overriding the ``bank_harness`` fixture; pytest then collects and runs every ``test_*`` method
+against it::
 
     # tests/test_my_bank.py (in the host's code base)
     import polars as pl
@@ -23,7 +24,7 @@ the ``bank_harness`` fixture; pytest then collects and runs every ``test_*`` met
 
 The harness is all the kit needs: the bank, people the bank knows (``payees``: ``id_number``, ``name``,
 ``account``; three or more), optionally people it must reject or fail, and ``settle``, called between attempts so a
-bank that answers later (a file exchange, a queue, a sandbox batch job) can. A :class:`TimeoutError` from the bank is
+bank that answers later (a file exchange, a queue, a sandbox batch job) can. A ``TimeoutError`` from the bank is
 retried up to ``max_rounds`` times, as the workflow does. ``paid_fen`` (optional) reports the money the bank side
 really paid for a batch, so the kit can check that a repeated order was not paid twice. ``fund`` (optional) makes an
 order's money arrive at the bank, for a bank that pays an order only once it is funded; the kit calls it right after
@@ -34,10 +35,10 @@ columns, passes known payees and rejects the rejected with a reason; an order ge
 order's amounts, failed rows with a code and a reason; submitting the same order again pays nothing more; results
 never name a row outside the order, never contradict each other and only grow; an unknown batch has no results; a
 different order under a batch number already used never gets its new rows paid; an order whose control total does
-not match its rows is refused with :class:`ValueError` without a full account or ID in the message; an order
+not match its rows is refused with ``ValueError`` without a full account or ID in the message; an order
 withdrawn before its money arrived is never paid and has no results; withdrawing a paid order is refused with
-:class:`~yikatong.errors.WithdrawalRefused` and changes none of its results; withdrawing twice, or a batch never
-submitted, changes nothing.
+[`WithdrawalRefused`][yikatong.errors.WithdrawalRefused] and changes none of its results; withdrawing twice, or a batch
+never submitted, changes nothing.
 
 The kit needs pytest (the ``[testing]`` extra of yikatong).
 """
@@ -70,10 +71,10 @@ RESULT_COLUMNS: dict[str, pl.DataType] = {
     "reason_code": pl.String(),
     "reason": pl.String(),
 }
-"""The columns and types of :meth:`yikatong.ports.Bank.results`."""
+"""The columns and types of [`yikatong.ports.Bank.results`][]."""
 
 VERIFY_COLUMNS: dict[str, pl.DataType] = {"row_id": pl.Int64(), "verified": pl.Boolean(), "reason": pl.String()}
-"""The columns and types of :meth:`yikatong.ports.Bank.verify_accounts`."""
+"""The columns and types of [`yikatong.ports.Bank.verify_accounts`][]."""
 
 _T = TypeVar("_T")
 _PEOPLE = ("id_number", "name", "account")
@@ -178,11 +179,12 @@ def _assert_no_personal_data(message: str, people: pl.DataFrame) -> None:
 
 
 class BankContract:
-    """The contract every :class:`yikatong.ports.Bank` passes. Subclass it and override ``bank_harness``."""
+    """The contract every [`yikatong.ports.Bank`][] passes. Subclass it and override ``bank_harness``."""
 
     @pytest.fixture
     def bank_harness(self) -> BankHarness:
-        """Override in the subclass: a :class:`BankHarness` around a fresh adapter."""
+        """Override in the subclass: a [`BankHarness`][yikatong.testing.bank_contract.BankHarness] around a fresh
+        adapter."""
         raise NotImplementedError("override the bank_harness fixture in your BankContract subclass")
 
     def test_bank_satisfies_the_port(self, bank_harness: BankHarness) -> None:

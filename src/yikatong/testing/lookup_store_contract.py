@@ -1,6 +1,6 @@
 """Contract tests for a store that serves residents' look-ups: ``append_audit`` and ``ledger_of``.
 
-:class:`yikatong.adapters.StoreResidentLookup` needs, beyond the :class:`~yikatong.ports.Store` port, a store that
+[`yikatong.adapters.StoreResidentLookup`][] needs, beyond the [`Store`][yikatong.ports.Store] port, a store that
 appends an audit entry changing no batch (the record of a look-up) and, optionally, finds one person's ledger
 entries without reading the others. A host whose store offers them checks them as it checks the port::
 

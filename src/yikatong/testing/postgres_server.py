@@ -1,15 +1,15 @@
 """A throwaway PostgreSQL server from the machine's own binaries, for tests and benchmarks.
 
-:func:`throwaway_server` runs ``initdb`` on a new temporary folder, starts ``postgres`` on a free loopback port with
-``pg_ctl``, yields a connection URL, and stops the server and removes the folder on exit. Nothing outside the
-folder is touched: no system cluster, no service manager, no password.
+[`throwaway_server`][yikatong.testing.postgres_server.throwaway_server] runs ``initdb`` on a new temporary folder,
+starts ``postgres`` on a free loopback port with ``pg_ctl``, yields a connection URL, and stops the server and removes
+the folder on exit. Nothing outside the folder is touched: no system cluster, no service manager, no password.
 
 PostgreSQL refuses to run as root. When the current user is root, the server runs as an existing unprivileged
 account (``postgres`` when the Debian package made one, else ``nobody``) through ``runuser``, in a folder owned by
 that account.
 
 Binaries are looked up in ``$YIKATONG_PG_BINDIR``, then ``/usr/lib/postgresql/<version>/bin`` (newest first), then
-on ``PATH``; :func:`find_bindir` returns None when there are none.
+on ``PATH``; [`find_bindir`][yikatong.testing.postgres_server.find_bindir] returns None when there are none.
 """
 
 from __future__ import annotations
@@ -91,8 +91,10 @@ def throwaway_server(*, settings: dict[str, str] | None = None, bindir: Path | N
     """Run a private PostgreSQL server for the duration of the ``with`` block.
 
     Args:
-        settings: Server settings (``-c name=value``); default :data:`FAST_SETTINGS`.
-        bindir: The folder with ``initdb``/``pg_ctl``; default :func:`find_bindir`.
+        settings: Server settings (``-c name=value``); default
+            [`FAST_SETTINGS`][yikatong.testing.postgres_server.FAST_SETTINGS].
+        bindir: The folder with ``initdb``/``pg_ctl``; default
+            [`find_bindir`][yikatong.testing.postgres_server.find_bindir].
 
     Yields:
         A ``postgresql://`` URL of the server's ``postgres`` database, as superuser ``yikatong`` over loopback TCP.

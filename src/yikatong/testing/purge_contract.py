@@ -1,4 +1,4 @@
-"""Contract tests for :meth:`yikatong.ports.Store.purge`, part of the store contract kit.
+"""Contract tests for [`yikatong.ports.Store.purge`][], part of the store contract kit.
 
 A purge empties the personal columns of one batch's rows and replaces its ledger IDs by the hashes given, together
 with the batch's new header and the purge's audit entry, all or nothing: a purge that carries data, names other
@@ -64,7 +64,7 @@ def _hashes(store: Store, batch_id: str) -> pl.DataFrame:
 
 
 class PurgeContract:
-    """The purge tests every :class:`yikatong.ports.Store` passes (mixed into the store contract)."""
+    """The purge tests every [`yikatong.ports.Store`][] passes (mixed into the store contract)."""
 
     def test_a_purge_empties_the_personal_columns_and_keeps_the_rest(self, store: Store, reopen: Reopen) -> None:
         _settled(store, "B1")

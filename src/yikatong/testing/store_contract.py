@@ -1,7 +1,8 @@
-"""Contract tests for :class:`yikatong.ports.Store`: what every store implementation must do.
+"""Contract tests for [`yikatong.ports.Store`][]: what every store implementation must do.
 
-A host checks its own store by subclassing :class:`StoreContract` in one of its test modules and overriding the
-``store`` fixture; pytest then collects and runs every ``test_*`` method against it::
+A host checks its own store by subclassing [`StoreContract`][yikatong.testing.store_contract.StoreContract] in one of
+its test modules and overriding the ``store`` fixture; pytest then collects and runs every ``test_*`` method against
+it::
 
     # tests/test_my_store.py (in the host's code base)
     import pytest
@@ -26,11 +27,11 @@ What is checked: creation and optimistic versions; refusal of a stale or malform
 period) holds at most one active (``sent``/``paid``) entry, within one change and across batches, and that a failed
 entry frees the key; audit entries appended only as a continuing hash chain; exceptions appended in order; loaders
 returning copies; and, with ``reopen``, that everything reloads equal; and purges of personal detail
-(:mod:`yikatong.testing.purge_contract`). Retrying a change that was already committed
+([`yikatong.testing.purge_contract`][]). Retrying a change that was already committed
 is refused (its version is stale) and changes nothing, which is what makes a restarted service safe.
 
 The kit needs pytest (the ``[testing]`` extra of yikatong); it builds its data with
-:mod:`yikatong.testing.store_data`.
+[`yikatong.testing.store_data`][].
 """
 
 from __future__ import annotations
@@ -87,7 +88,7 @@ def _step(store: Store, batch_id: str, **fields: object) -> Change:
 
 
 class StoreContract(PurgeContract):
-    """The tests every :class:`yikatong.ports.Store` passes. Override ``store`` (and optionally ``reopen``)."""
+    """The tests every [`yikatong.ports.Store`][] passes. Override ``store`` (and optionally ``reopen``)."""
 
     @pytest.fixture
     def store(self) -> Store:

@@ -1,6 +1,6 @@
-"""Small, valid values for exercising a :class:`yikatong.ports.Store`: headers, rows, ledger entries, audit entries.
+"""Small, valid values for exercising a [`yikatong.ports.Store`][]: headers, rows, ledger entries, audit entries.
 
-Used by :mod:`yikatong.testing.store_contract` and by tests that drive a store directly (crash tests, benchmarks).
+Used by [`yikatong.testing.store_contract`][] and by tests that drive a store directly (crash tests, benchmarks).
 The ID and account numbers are obviously synthetic (``ID-P1``): a store stores them as given.
 """
 
@@ -72,7 +72,7 @@ def header(
 
 
 def make_rows(batch_id: str, n: int, *, item: str = "GDLS", first_row_id: int = 1) -> pl.DataFrame:
-    """``n`` rows of a batch in :data:`~yikatong.ports.ROW_SCHEMA`, all ``pending``, sorted by ``row_id``."""
+    """``n`` rows of a batch in [`ROW_SCHEMA`][yikatong.records.ROW_SCHEMA], all ``pending``, sorted by ``row_id``."""
     ids = pl.int_range(first_row_id, first_row_id + n, dtype=pl.Int64, eager=True)
     frame = pl.DataFrame({"row_id": ids}).with_columns(
         pl.lit(batch_id).alias("batch_id"),
@@ -111,7 +111,7 @@ def state_updates(
     note: str | None = None,
     deadline: bool = False,
 ) -> pl.DataFrame:
-    """Row updates in :data:`~yikatong.ports.ROW_UPDATE_SCHEMA` moving ``row_ids`` to ``status``."""
+    """Row updates in [`ROW_UPDATE_SCHEMA`][yikatong.records.ROW_UPDATE_SCHEMA] moving ``row_ids`` to ``status``."""
     n = len(row_ids)
     return pl.DataFrame(
         {
@@ -149,7 +149,7 @@ def ledger_frame(entries: Sequence[tuple[Any, ...]]) -> pl.DataFrame:
 
 
 def exception_frame(batch_id: str, row_id: int) -> pl.DataFrame:
-    """One reconciliation exception in :data:`~yikatong.ports.EXCEPTION_SCHEMA`."""
+    """One reconciliation exception in [`EXCEPTION_SCHEMA`][yikatong.records.EXCEPTION_SCHEMA]."""
     return pl.DataFrame(
         [
             {

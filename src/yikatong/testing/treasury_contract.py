@@ -1,7 +1,8 @@
-"""Contract tests for :class:`yikatong.ports.Treasury`: what every treasury adapter must do.
+"""Contract tests for [`yikatong.ports.Treasury`][]: what every treasury adapter must do.
 
 A host checks its own treasury adapter (the budget integration system 预算管理一体化, a zero-balance account
-service…) by subclassing :class:`TreasuryContract` and overriding the ``treasury_harness`` fixture::
+service…) by subclassing [`TreasuryContract`][yikatong.testing.treasury_contract.TreasuryContract] and overriding the
+``treasury_harness`` fixture::
 
     # tests/test_my_treasury.py (in the host's code base)
     import pytest
@@ -19,16 +20,16 @@ service…) by subclassing :class:`TreasuryContract` and overriding the ``treasu
             )
 
 The kit files requests for batch numbers of its own (``CONTRACT-T-…``) with positive amounts, through both routes
-and both filers, and polls :meth:`~yikatong.ports.Treasury.funding_status` with ``settle`` between polls (up to
-``max_rounds``), retrying a :class:`TimeoutError` as the workflow does. The treasury under test must fund every such
+and both filers, and polls [`funding_status`][yikatong.ports.Treasury.funding_status] with ``settle`` between polls (up
+to ``max_rounds``), retrying a ``TimeoutError`` as the workflow does. The treasury under test must fund every such
 request (a sandbox that rejects them cannot be checked).
 
-What is checked: the port is satisfied; an unknown batch raises :class:`KeyError`; a request ends ``funded`` with
+What is checked: the port is satisfied; an unknown batch raises ``KeyError``; a request ends ``funded`` with
 exactly the requested amount, by either route and either filer; a pending status carries no money; filing the same
 request again never funds it twice; batches are funded independently; a request for no money is refused with
-:class:`ValueError`; a refund (:meth:`~yikatong.ports.Treasury.refund`) of a funded batch is counted once however
+``ValueError``; a refund ([`refund`][yikatong.ports.Treasury.refund]) of a funded batch is counted once however
 often it is filed, refunds of one batch add up, and a refund of no money or a different refund under a used
-``refund_id`` is refused with :class:`ValueError`.
+``refund_id`` is refused with ``ValueError``.
 
 The kit needs pytest (the ``[testing]`` extra of yikatong).
 """
@@ -76,7 +77,7 @@ class TreasuryHarness:
     refunded_fen: Callable[[str], int] | None = None
 
     def refund(self, refund: Refund) -> None:
-        """File a refund, retrying on :class:`TimeoutError` as the workflow does."""
+        """File a refund, retrying on ``TimeoutError`` as the workflow does."""
         for _ in range(self.max_rounds):
             try:
                 self.treasury.refund(refund)
@@ -87,7 +88,7 @@ class TreasuryHarness:
         raise AssertionError(f"the treasury timed out {self.max_rounds} times in a row")
 
     def file(self, request: FundingRequest) -> None:
-        """File a request, retrying on :class:`TimeoutError` as the workflow does."""
+        """File a request, retrying on ``TimeoutError`` as the workflow does."""
         for _ in range(self.max_rounds):
             try:
                 self.treasury.request_funding(request)
@@ -125,11 +126,12 @@ def _request(amount_fen: int = 1_234_567, *, route: str = "treasury", filed_by: 
 
 
 class TreasuryContract:
-    """The contract every :class:`yikatong.ports.Treasury` passes. Subclass it and override ``treasury_harness``."""
+    """The contract every [`yikatong.ports.Treasury`][] passes. Subclass it and override ``treasury_harness``."""
 
     @pytest.fixture
     def treasury_harness(self) -> TreasuryHarness:
-        """Override in the subclass: a :class:`TreasuryHarness` around a fresh adapter."""
+        """Override in the subclass: a [`TreasuryHarness`][yikatong.testing.treasury_contract.TreasuryHarness] around a
+        fresh adapter."""
         raise NotImplementedError("override the treasury_harness fixture in your TreasuryContract subclass")
 
     def test_treasury_satisfies_the_port(self, treasury_harness: TreasuryHarness) -> None:

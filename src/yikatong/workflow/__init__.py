@@ -1,9 +1,9 @@
 """The disbursement workflow: batch state machine, row statuses, roles, audit chain, reconciliation, service.
 
-Start with :func:`build_service`; every port is a keyword argument. The pieces are usable on their own: the
-machine (:mod:`~yikatong.workflow.machine`), the row-status table (:mod:`~yikatong.workflow.statuses`), the audit
-chain (:mod:`~yikatong.workflow.audit`), reconciliation (:mod:`~yikatong.workflow.reconcile`), corrections and
-disclosure.
+Start with [`build_service`][yikatong.build_service]; every port is a keyword argument. The pieces are usable on their
+own: the machine ([`machine`][yikatong.workflow.machine]), the row-status table
+([`statuses`][yikatong.workflow.statuses]), the audit chain ([`audit`][yikatong.workflow.audit]), reconciliation
+([`reconcile`][yikatong.workflow.reconcile]), corrections and disclosure.
 """
 
 from yikatong.workflow._purge import PurgeDecision, Purger

@@ -27,7 +27,7 @@ def accounts_for_dispatch(passed: pl.DataFrame, current: pl.DataFrame | None) ->
 
     Args:
         passed: The rows that passed validation (and review).
-        current: :func:`yikatong.rules.paid_accounts` of those rows against the registry as it is now, or None
+        current: [`yikatong.rules.paid_accounts`][] of those rows against the registry as it is now, or None
             when the service has no registry.
 
     Returns:

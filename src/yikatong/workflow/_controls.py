@@ -59,7 +59,7 @@ class ControlSteps(ServiceCore):
         Args:
             batch_id: A batch not yet validated (``draft`` or ``submitted``).
             control: A control the batch's item makes mandatory (see
-                :attr:`~yikatong.catalog.SubsidyItem.required_controls`).
+                [`required_controls`][yikatong.SubsidyItem.required_controls]).
             actor: The finance user proposing (the maker of the waiver).
             reason: Why the batch may go without it (required; audited).
 

@@ -33,7 +33,7 @@ DEFAULT_WINDOW_DAYS = 7
 
 
 class RegistrySource(Protocol):
-    """What validation needs of an :class:`~yikatong.ports.AccountRegistry`: its current snapshot."""
+    """What validation needs of an [`AccountRegistry`][yikatong.ports.AccountRegistry]: its current snapshot."""
 
     def snapshot(self) -> pl.LazyFrame:
         """Accounts: ``id_number, account, account_kind, bank, holder_name, status``."""
@@ -41,7 +41,7 @@ class RegistrySource(Protocol):
 
 
 class ReferenceSource(Protocol):
-    """What validation needs of :class:`~yikatong.ports.ReferenceData`: the lists it has."""
+    """What validation needs of [`ReferenceData`][yikatong.ports.ReferenceData]: the lists it has."""
 
     def available(self) -> frozenset[ReferenceListName]:
         """Names of the lists available."""
@@ -53,7 +53,7 @@ class ReferenceSource(Protocol):
 
 
 class ServiceCore:
-    """Holds the ports and the two primitives every step uses: :meth:`_fire` and :meth:`_commit`."""
+    """Holds the ports and the two primitives every step uses: ``_fire`` and ``_commit``."""
 
     def __init__(
         self,
@@ -131,9 +131,9 @@ class ServiceCore:
         order: pl.DataFrame | None = None,
         create: bool = False,
     ) -> BatchRecord:
-        """Commit one step as one :class:`~yikatong.ports.Change` with its audit entry; return the new header.
+        """Commit one step as one [`Change`][yikatong.records.Change] with its audit entry; return the new header.
 
-        The entry carries the digests of what the step leaves stored (:mod:`yikatong.workflow.digests`): the
+        The entry carries the digests of what the step leaves stored ([`yikatong.workflow.digests`][]): the
         header, the rows and ledger entries it wrote, and ``order`` (the pay order's rows, at dispatch).
         """
         new = evolve(

@@ -1,10 +1,10 @@
 """Deadlines that bind: returned rows expire past their correction deadline; finance may extend them.
 
 A returned row waits in the department's correction queue until its deadline, a county date (the clock's zone).
-:meth:`DeadlineSteps.expire_overdue` moves every returned row whose deadline has passed to ``expired``, unless a live
-correction batch already carries it; a correction batch may carry neither. Only an extension brings an expired row
-back: one finance user requests it (rows, new deadline, reason) and another approves it (maker-checker); both steps
-are in the audit log, and the approval reads the request from there.
+[`DeadlineSteps.expire_overdue`][yikatong.workflow.Service.expire_overdue] moves every returned row whose deadline has
+passed to ``expired``, unless a live correction batch already carries it; a correction batch may carry neither. Only an
+extension brings an expired row back: one finance user requests it (rows, new deadline, reason) and another approves it
+(maker-checker); both steps are in the audit log, and the approval reads the request from there.
 """
 
 from __future__ import annotations
@@ -58,7 +58,8 @@ class Worklist:
 
     Attributes:
         as_of: The county date the list was made for.
-        due: Returned rows whose deadline has not passed (:data:`~yikatong.workflow.corrections.QUEUE_COLUMNS`).
+        due: Returned rows whose deadline has not passed
+            ([`QUEUE_COLUMNS`][yikatong.workflow.corrections.QUEUE_COLUMNS]).
         overdue: Rows past their deadline: ``expired`` rows, and returned rows the expiry has not reached yet.
     """
 
@@ -294,7 +295,7 @@ class DeadlineSteps(ServiceCore):
             as_of: The county date (default: today by the clock).
 
         Returns:
-            :data:`~yikatong.workflow.corrections.QUEUE_COLUMNS`, earliest deadline first, IDs masked.
+            [`QUEUE_COLUMNS`][yikatong.workflow.corrections.QUEUE_COLUMNS], earliest deadline first, IDs masked.
 
         Raises:
             PermissionDenied: a bank or the treasury, or a department or town asking for another's rows.
@@ -311,7 +312,8 @@ class DeadlineSteps(ServiceCore):
         town: str | None = None,
         as_of: dt.date | None = None,
     ) -> pl.DataFrame:
-        """The part of :meth:`correction_queue` past its deadline (expired rows included)."""
+        """The part of [`correction_queue`][yikatong.workflow.Service.correction_queue] past its deadline (expired rows
+        included)."""
         queue = self.correction_queue(actor=actor, department=department, town=town, as_of=as_of)
         return queue.filter(pl.col("overdue"))
 
@@ -339,7 +341,7 @@ class DeadlineSteps(ServiceCore):
     ) -> WorkView:
         """The reader's correction queue with deadline states, batch results and rows still held.
 
-        The service's clock gives the county date and zone; see :func:`yikatong.workflow.work_views.work_view`,
+        The service's clock gives the county date and zone; see [`yikatong.workflow.work_views.work_view`][],
         which this calls over the service's store.
         """
         return work_view(

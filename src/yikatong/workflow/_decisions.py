@@ -1,7 +1,7 @@
 """Waivers of mandatory controls and extensions of correction deadlines, read back from the audit log.
 
 Both are decided by two finance users (maker-checker) and exist only as far as the log says so
-(:mod:`yikatong.workflow._controls`, :mod:`yikatong.workflow._deadlines`); the summary and the supervision export
+(``yikatong.workflow._controls``, ``yikatong.workflow._deadlines``); the summary and the supervision export
 list them from here.
 """
 

@@ -198,7 +198,7 @@ class DispatchSteps(ServiceCore):
     def send_back(self, batch_id: str, *, actor: Actor, reason: str) -> BatchRecord:
         """Finance sends a batch back through its original channel (原渠道退回) with a reason; it edits no data.
 
-        A dispatched batch's order is withdrawn from the bank (:meth:`~yikatong.ports.Bank.withdraw`), and money a
+        A dispatched batch's order is withdrawn from the bank ([`withdraw`][yikatong.ports.Bank.withdraw]), and money a
         correction batch drew from its corrected batch is released to it.
 
         Raises:

@@ -14,7 +14,7 @@ __all__ = ["canonical_id_expr", "ledger_entries", "roster_of", "stored_rows"]
 
 
 def stored_rows(roster: pl.DataFrame, *, batch_id: str, at: dt.datetime) -> pl.DataFrame:
-    """The roster as stored batch rows (:data:`~yikatong.ports.ROW_SCHEMA`), every row ``pending``.
+    """The roster as stored batch rows ([`ROW_SCHEMA`][yikatong.records.ROW_SCHEMA]), every row ``pending``.
 
     Missing optional columns become nulls (flags false); a roster without ``row_id`` is numbered from 1.
 
@@ -46,14 +46,14 @@ def stored_rows(roster: pl.DataFrame, *, batch_id: str, at: dt.datetime) -> pl.D
 
 
 def roster_of(rows: pl.DataFrame) -> pl.DataFrame:
-    """Stored rows back as a roster in :data:`~yikatong.schema.ROSTER_SCHEMA` (for validation)."""
+    """Stored rows back as a roster in [`ROSTER_SCHEMA`][yikatong.schema.ROSTER_SCHEMA] (for validation)."""
     return rows.select(list(ROSTER_SCHEMA))
 
 
 def ledger_entries(
     rows: pl.DataFrame, *, item: str, period: str, status: str | pl.Expr, at: dt.datetime
 ) -> pl.DataFrame:
-    """Ledger entries (:data:`~yikatong.ports.LEDGER_SCHEMA`) for ``rows`` of one batch."""
+    """Ledger entries ([`LEDGER_SCHEMA`][yikatong.records.LEDGER_SCHEMA]) for ``rows`` of one batch."""
     status_expr = pl.lit(status) if isinstance(status, str) else status
     return rows.select(
         "batch_id",

@@ -1,7 +1,7 @@
-"""The frame checks behind :func:`yikatong.workflow.invariants.check_invariants`, as lazy queries.
+"""The frame checks behind [`yikatong.workflow.invariants.check_invariants`][], as lazy queries.
 
 Each check is a LazyFrame of violations (``invariant``, ``batch_id``, ``detail``); all of them are collected in
-one :func:`polars.collect_all`, so a check after every step of a simulation costs one query plan, not dozens of
+one ``polars.collect_all``, so a check after every step of a simulation costs one query plan, not dozens of
 small eager operations. Details name batches, row ids, counts and amounts only.
 """
 
@@ -85,7 +85,7 @@ def frame_checks(
     final: bool,
     treasury_refunds: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
-    """Every frame check of invariants 1–4 and 7, collected at once, in :data:`VIOLATION_SCHEMA`."""
+    """Every frame check of invariants 1–4 and 7, collected at once, in ``VIOLATION_SCHEMA``."""
     missing = [pl.lit(0, pl.Int64).alias(c) for c in ("drawn_fen", "refunded_fen") if c not in batches.columns]
     batches = batches.with_columns(missing)
     b = batches.lazy()

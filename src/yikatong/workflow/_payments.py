@@ -36,7 +36,7 @@ class ResultsOutcome:
             reversed).
         duplicates: Results that repeated a recorded one (nothing changed).
         exceptions: New reconciliation exceptions (refused, never applied), in
-            :data:`~yikatong.ports.EXCEPTION_SCHEMA`.
+            [`EXCEPTION_SCHEMA`][yikatong.records.EXCEPTION_SCHEMA].
         repeated_exceptions: Refused results already recorded earlier.
     """
 
@@ -171,7 +171,8 @@ class PaymentSteps(MoneySteps):
         different amount, or contradicting a final result is recorded as a reconciliation exception and never
         applied. When every sent row has a final result the batch is settled. A paid row of a correction batch
         marks the row it corrects ``reissued``. A ``reversed`` result (退汇) moves a paid row to ``reversed``: its
-        ledger entry no longer counts as paid, its money is held, and :meth:`return_failures` returns it.
+        ledger entry no longer counts as paid, its money is held, and
+        [`return_failures`][yikatong.workflow.Service.return_failures] returns it.
 
         Raises:
             PermissionDenied: not the batch's bank.
@@ -245,7 +246,7 @@ class PaymentSteps(MoneySteps):
         return pl.concat([step.join(second.select(keys), on=keys, how="anti"), second])
 
     def poll_results(self, batch_id: str, *, actor: Actor) -> ResultsOutcome:
-        """Fetch the bank's results for the batch and :meth:`record_results` them.
+        """Fetch the bank's results for the batch and [`record_results`][yikatong.workflow.Service.record_results] them.
 
         Raises:
             PermissionDenied, IllegalTransition: checked before the bank is asked.

@@ -1,16 +1,16 @@
-"""Purging payee detail past its retention: :class:`Purger`, and the service's steps that use it (rules in
-:mod:`yikatong.workflow.purge`).
+"""Purging payee detail past its retention: [`Purger`][yikatong.workflow.Purger], and the service's steps that use it
+(rules in [`yikatong.workflow.purge`][]).
 
 Retention is a policy the catalogue sets per item (``retention_years``); applying it is mechanical, so the purge is
 a step of the ``system`` actor, like expiring correction deadlines, run by a scheduled job or by ``yikatong
-purge``. A batch is purged only when it is over (:data:`~yikatong.workflow.purge.PURGE_STATES`, every row in
-:data:`~yikatong.workflow.purge.PURGE_ROW_STATUSES`, no money of it held at the bank, no correction of it still
-running), its retention has passed, the service holds the keys (the ledger keeps keyed hashes, never plain ones),
+purge``. A batch is purged only when it is over ([`PURGE_STATES`][yikatong.workflow.purge.PURGE_STATES], every row in
+[`PURGE_ROW_STATUSES`][yikatong.workflow.purge.PURGE_ROW_STATUSES], no money of it held at the bank, no correction of it
+still running), its retention has passed, the service holds the keys (the ledger keeps keyed hashes, never plain ones),
 and the store still holds exactly what the audit log last recorded of it: a purge never erases the traces of an
 edit. The purge is one audited change; its entry records the batch's totals and the digests of what stays.
 
-:class:`Purger` needs only the store, the catalogue, the clock and the keys, so a scheduled job (or ``yikatong
-purge``) runs it without a bank or a treasury; :class:`PurgeSteps` gives the service the same methods.
+[`Purger`][yikatong.workflow.Purger] needs only the store, the catalogue, the clock and the keys, so a scheduled job (or
+``yikatong purge``) runs it without a bank or a treasury; ``PurgeSteps`` gives the service the same methods.
 """
 
 from __future__ import annotations
@@ -55,7 +55,7 @@ PURGE_PLAN_SCHEMA: Final[dict[str, pl.DataType]] = {
     "kept_until": pl.Date(),  # the last day of the retention (null when the item keeps its detail for ever)
     "reason": pl.String(),
 }
-"""Columns of :meth:`PurgeSteps.purge`'s answer: one row per batch considered."""
+"""Columns of [`PurgeSteps.purge`][yikatong.workflow.Service.purge]'s answer: one row per batch considered."""
 
 
 @frozen
@@ -162,8 +162,9 @@ class Purger:
 
         Raises:
             PermissionDenied: an actor other than the system.
-            IllegalTransition: the batch may not be purged (:meth:`purge_decision` says why), or its stored data
-                differs from what the audit log last recorded (run ``yikatong audit verify``).
+            IllegalTransition: the batch may not be purged ([`purge_decision`][yikatong.workflow.Purger.purge_decision]
+                says why), or its stored data differs from what the audit log last recorded (run ``yikatong audit
+                verify``).
             StoreError: the store refused the purge; nothing changed.
         """
         actor = actor or Actor.system()
@@ -225,7 +226,7 @@ class Purger:
             dry_run: Decide only; purge nothing.
 
         Returns:
-            One row per batch considered (:data:`PURGE_PLAN_SCHEMA`): ``purged`` (``purgeable`` in a dry run),
+            One row per batch considered (``PURGE_PLAN_SCHEMA``): ``purged`` (``purgeable`` in a dry run),
             ``kept`` with the reason, or ``already_purged``.
 
         Raises:
@@ -264,19 +265,22 @@ class Purger:
 
 
 class PurgeSteps(ServiceCore):
-    """The service's purge methods: :class:`Purger` over the service's store, catalogue, clock and keys."""
+    """The service's purge methods: [`Purger`][yikatong.workflow.Purger] over the service's store, catalogue, clock and
+    keys."""
 
     def _purger(self) -> Purger:
         return Purger(store=self.store, catalog=self.catalog, clock=self.clock, keys=self.keys)
 
     def purge_decision(self, batch_id: str) -> PurgeDecision:
-        """Whether ``batch_id`` may be purged today, and if not why (:meth:`Purger.purge_decision`)."""
+        """Whether ``batch_id`` may be purged today, and if not why
+        ([`Purger.purge_decision`][yikatong.workflow.Purger.purge_decision])."""
         return self._purger().purge_decision(batch_id)
 
     def purge_batch(self, batch_id: str, *, actor: Actor | None = None) -> BatchRecord:
-        """Remove the payee detail of one batch past its retention (:meth:`Purger.purge_batch`)."""
+        """Remove the payee detail of one batch past its retention
+        ([`Purger.purge_batch`][yikatong.workflow.Purger.purge_batch])."""
         return self._purger().purge_batch(batch_id, actor=actor)
 
     def purge(self, *, actor: Actor | None = None, before: str | None = None, dry_run: bool = False) -> pl.DataFrame:
-        """Purge every batch past its retention (:meth:`Purger.purge`)."""
+        """Purge every batch past its retention ([`Purger.purge`][yikatong.workflow.Purger.purge])."""
         return self._purger().purge(actor=actor, before=before, dry_run=dry_run)

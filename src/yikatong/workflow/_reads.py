@@ -88,7 +88,7 @@ class ReadSteps(ServiceCore):
 
         A town gets only its residents' rows and a bank only the rows of its pay order. ID numbers, accounts and
         household-head IDs are masked unless ``reason`` is given by a role that needs them
-        (:data:`FULL_DATA_ROLES`); that read is recorded in the audit log with the reason before the rows are
+        (``FULL_DATA_ROLES``); that read is recorded in the audit log with the reason before the rows are
         returned.
 
         Raises:
@@ -126,7 +126,7 @@ class ReadSteps(ServiceCore):
         self, period: str | Period, *, actor: Actor, groups: str | Sequence[str] = DEFAULT_GROUPS
     ) -> PeriodSummary:
         """The period's 汇总表 (finance, audit, the system), on the service's catalogue and county calendar; see
-        :func:`yikatong.workflow.summary.summarise_period`.
+        [`yikatong.workflow.summary.summarise_period`][].
 
         Raises:
             PermissionDenied: another role.
@@ -138,7 +138,7 @@ class ReadSteps(ServiceCore):
 
     def supervision(self, period: str | Period, *, actor: Actor) -> SupervisionExport:
         """What the audit office supervises in the period, masked (audit, the system); see
-        :func:`yikatong.workflow.supervision.supervision_tables`.
+        [`yikatong.workflow.supervision.supervision_tables`][].
 
         Raises:
             PermissionDenied: another role.

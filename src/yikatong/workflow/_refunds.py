@@ -1,6 +1,6 @@
 """Money a batch holds at the bank, and giving back what no correction can use (缴回国库).
 
-See :mod:`yikatong.workflow.funds` for the figures; this module adds the steps over the store and the treasury.
+See [`yikatong.workflow.funds`][] for the figures; this module adds the steps over the store and the treasury.
 """
 
 from __future__ import annotations
@@ -28,7 +28,7 @@ class MoneySteps(ServiceCore):
 
     def held_fen(self, batch_id: str) -> int:
         """Money of the batch the bank holds: failed, reversed or unanswered rows, less what its corrections drew
-        and what was refunded (see :mod:`yikatong.workflow.funds`)."""
+        and what was refunded (see [`yikatong.workflow.funds`][])."""
         record = self.store.batch(batch_id)
         family = [record, *(b for b in self.store.batches() if b.corrects == batch_id)]
         money = batch_money(records_frame(family), self._batch_ledger(record))
@@ -65,8 +65,8 @@ class MoneySteps(ServiceCore):
     def refund(self, batch_id: str, *, actor: Actor | None = None, as_of: dt.date | None = None) -> BatchRecord:
         """Give back to the treasury the batch's money no correction reused by the deadline (缴回国库).
 
-        The amount is :meth:`refundable_fen`; the refund is filed under an id derived from the batch's version, so
-        filing again after a timeout is not counted twice.
+        The amount is [`refundable_fen`][yikatong.workflow.Service.refundable_fen]; the refund is filed under an id
+        derived from the batch's version, so filing again after a timeout is not counted twice.
 
         Raises:
             IllegalTransition: the batch is not settled or published, or nothing is refundable.

@@ -1,7 +1,7 @@
 """Each payment's share of its batch's money: what of it the treasury funded, what a correction drew from held
 money, what went back to the treasury, and what the bank still holds.
 
-The treasury funds a batch, not a row, and refunds come back per batch (:mod:`yikatong.workflow.funds`). A summary
+The treasury funds a batch, not a row, and refunds come back per batch ([`yikatong.workflow.funds`][]). A summary
 per item, town and month needs those batch figures per row, and its totals must still equal the batch headers to
 the fen. So the batch figures are laid over the batch's payments in a fixed order, each payment taking at most its
 own amount:
@@ -47,7 +47,7 @@ ENTRY_COLUMNS: Final[dict[str, pl.DataType]] = {
     "passed_on_fen": pl.Int64(),
     "outstanding_fen": pl.Int64(),
 }
-"""Columns of :func:`payment_entries`: one row per payment sent to a bank (withdrawn ones left out)."""
+"""Columns of ``payment_entries``: one row per payment sent to a bank (withdrawn ones left out)."""
 
 _BATCH_COLUMNS: Final[dict[str, pl.DataType]] = {
     "batch_id": pl.String(),
@@ -73,12 +73,12 @@ def _share(cap: pl.Expr, before: pl.Expr) -> pl.Expr:
 def payment_entries(
     batches: tuple[BatchRecord, ...], months: dict[str, str], ledger: pl.DataFrame, rows: pl.DataFrame
 ) -> pl.DataFrame:
-    """One row per payment of ``batches`` (:data:`ENTRY_COLUMNS`) with its share of its batch's money.
+    """One row per payment of ``batches`` (``ENTRY_COLUMNS``) with its share of its batch's money.
 
     Args:
         batches: The batches to cover.
         months: Per batch id, the month (``YYYY-MM``) the batch is summarised under.
-        ledger: Ledger entries of at least these batches (:data:`~yikatong.records.LEDGER_SCHEMA`).
+        ledger: Ledger entries of at least these batches ([`LEDGER_SCHEMA`][yikatong.records.LEDGER_SCHEMA]).
         rows: ``batch_id, row_id, town, village, status, corrects_row_id`` of the batches' rows.
     """
     heads = pl.DataFrame(

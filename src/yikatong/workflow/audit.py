@@ -1,12 +1,12 @@
 """The audit log: append-only, one keyed hash chain over every transition and decision.
 
 Each entry's hash covers the previous entry's hash and a canonical JSON of the entry's other fields (sorted keys,
-no whitespace, UTF-8, times in ISO 8601 UTC). With a key (:meth:`yikatong.ports.Keys.audit_key`) the hash is
+no whitespace, UTF-8, times in ISO 8601 UTC). With a key ([`yikatong.ports.Keys.audit_key`][]) the hash is
 HMAC-SHA256, so someone who rewrites the store cannot recompute the chain; without one it is plain SHA-256, which
 catches damage and careless edits but not a deliberate rewrite. Changing, removing or reordering any entry breaks
-the chain at that point, and :func:`verify` says where. Truncating the tail leaves a valid chain; to detect it, keep
-the head hash somewhere else (a report, the bank, the treasury; ``yikatong audit anchor`` prints it) and pass it as
-``anchor``.
+the chain at that point, and [`verify`][yikatong.workflow.verify] says where. Truncating the tail leaves a valid chain;
+to detect it, keep the head hash somewhere else (a report, the bank, the treasury; ``yikatong audit anchor`` prints it)
+and pass it as ``anchor``.
 """
 
 from __future__ import annotations
@@ -115,7 +115,7 @@ def make_entry(
 
     Args:
         previous: The current head of the log.
-        at: The time from the workflow's :class:`~yikatong.ports.Clock` (timezone-aware).
+        at: The time from the workflow's [`Clock`][yikatong.ports.Clock] (timezone-aware).
         actor: The user; ``role`` the role acted in; ``action`` the trigger or decision.
         batch_id: The batch concerned; ``from_state``/``to_state`` its states around the step.
         reason: The reason the actor gave.
@@ -149,7 +149,8 @@ def _fields(entry: AuditEntry) -> dict[str, Any]:
 def chain(
     previous: AuditEntry | None, drafts: Sequence[Mapping[str, Any]], *, key: bytes | None = None
 ) -> tuple[AuditEntry, ...]:
-    """Chain several entries (keyword arguments of :func:`make_entry` without ``previous``) after ``previous``."""
+    """Chain several entries (keyword arguments of [`make_entry`][yikatong.workflow.audit.make_entry] without
+    ``previous``) after ``previous``."""
     out: list[AuditEntry] = []
     head = previous
     for draft in drafts:
@@ -160,7 +161,7 @@ def chain(
 
 @frozen
 class AuditVerification:
-    """The result of :func:`verify`.
+    """The result of [`verify`][yikatong.workflow.verify].
 
     Attributes:
         ok: True when the chain is intact (and matches the anchor, when one was given).
@@ -197,7 +198,8 @@ def verify(
         start_seq: The ``seq`` the first given entry must have (1 for a whole log).
 
     Returns:
-        An :class:`AuditVerification` naming the first bad entry, if any. Never raises for a tampered log.
+        An [`AuditVerification`][yikatong.workflow.AuditVerification] naming the first bad entry, if any. Never raises
+        for a tampered log.
     """
     seqs = [e.seq for e in entries]
     for index, entry in enumerate(entries):

@@ -42,6 +42,7 @@ QUEUE_COLUMNS: tuple[str, ...] = (
     "deadline",
     "overdue",
 )
+"""The columns of a correction queue, in order (the ID number masked, ``overdue`` a Boolean)."""
 
 
 def correction_deadline(at: dt.datetime, days: int, *, zone: str = COUNTY_ZONE) -> dt.date:
@@ -123,7 +124,7 @@ def correction_queue(returned: pl.DataFrame, *, as_of: dt.date) -> pl.DataFrame:
         as_of: The day the queue is looked at.
 
     Returns:
-        :data:`QUEUE_COLUMNS`, earliest deadline first; the ID masked.
+        [`QUEUE_COLUMNS`][yikatong.workflow.corrections.QUEUE_COLUMNS], earliest deadline first; the ID masked.
     """
     return (
         returned.select(

@@ -4,7 +4,7 @@ The audit chain alone proves the log was not edited; these digests tie the log t
 step carries, under ``details["digests"]``, the digest of the batch header as stored after the step, of the payee
 rows of every batch whose rows the step wrote, of the ledger entries of every batch whose ledger it wrote, and (at
 dispatch) of the pay order sent to the bank. Someone who edits a stored row, a ledger entry or a funded amount must
-then also edit the entry, which breaks the keyed chain (:mod:`yikatong.workflow.audit`).
+then also edit the entry, which breaks the keyed chain ([`yikatong.workflow.audit`][]).
 
 A digest is HMAC-SHA256 under the audit key (plain SHA-256 without one) over an unambiguous encoding of the frame:
 the column names, then per row each value length-prefixed (nulls marked), so no two different frames encode alike.
@@ -57,7 +57,8 @@ def _as_text(name: str, dtype: pl.DataType) -> pl.Expr:
 def frame_digest(frame: pl.DataFrame, *, key: bytes | None) -> str:
     """The digest of a frame: HMAC-SHA256 under ``key`` (SHA-256 without one), base64url.
 
-    The frame is hashed as given: callers fix its column order and row order (see :func:`rows_digest`).
+    The frame is hashed as given: callers fix its column order and row order (see
+    [`rows_digest`][yikatong.workflow.digests.rows_digest]).
     """
     mac = hashlib.sha256() if key is None else hmac.new(key, digestmod=hashlib.sha256)
     mac.update(canonical_json({"columns": frame.columns, "rows": frame.height}).encode("utf-8"))
@@ -75,17 +76,19 @@ def _text(digest: bytes) -> str:
 
 
 def rows_digest(rows: pl.DataFrame, *, key: bytes | None) -> str:
-    """The digest of one batch's stored rows (:data:`~yikatong.ports.ROW_SCHEMA`, in ``row_id`` order)."""
+    """The digest of one batch's stored rows ([`ROW_SCHEMA`][yikatong.records.ROW_SCHEMA], in ``row_id`` order)."""
     return frame_digest(rows.select(list(ROW_SCHEMA)).sort("row_id"), key=key)
 
 
 def ledger_digest(entries: pl.DataFrame, *, key: bytes | None) -> str:
-    """The digest of one batch's ledger entries (:data:`~yikatong.ports.LEDGER_SCHEMA`, in ``row_id`` order)."""
+    """The digest of one batch's ledger entries ([`LEDGER_SCHEMA`][yikatong.records.LEDGER_SCHEMA], in ``row_id``
+    order)."""
     return frame_digest(entries.select(list(LEDGER_SCHEMA)).sort("row_id"), key=key)
 
 
 def order_digest(rows: pl.DataFrame, *, key: bytes | None) -> str:
-    """The digest of a pay order: its rows' :data:`ORDER_COLUMNS` in ``row_id`` order (count and total follow)."""
+    """The digest of a pay order: its rows' [`ORDER_COLUMNS`][yikatong.workflow.digests.ORDER_COLUMNS] in ``row_id``
+    order (count and total follow)."""
     return frame_digest(rows.select(ORDER_COLUMNS).sort("row_id"), key=key)
 
 

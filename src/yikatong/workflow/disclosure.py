@@ -42,7 +42,9 @@ NOTICE_COLUMNS: tuple[str, ...] = (
     "amount_fen",
     "pay_date",
 )
+"""The columns of a public notice's rows, in order: one row per payee listed, the name masked."""
 TOTALS_COLUMNS: tuple[str, ...] = ("town", "village", "payees", "amount_fen", "minors_withheld")
+"""The columns of a notice's totals, one row per village (minors are counted there, never named)."""
 
 _PER: dict[str, str] = {"month": "月", "quarter": "季", "year": "年", "once": "次"}
 
@@ -91,8 +93,9 @@ def build_notice(
             time on 11-27 is 11-27, though it is still 11-26 in UTC).
 
     Returns:
-        A :class:`~yikatong.ports.DisclosureNotice` with :data:`NOTICE_COLUMNS` rows and :data:`TOTALS_COLUMNS`
-        totals, sorted by town, village and masked name.
+        A [`DisclosureNotice`][yikatong.records.DisclosureNotice] with
+        [`NOTICE_COLUMNS`][yikatong.workflow.disclosure.NOTICE_COLUMNS] rows and
+        [`TOTALS_COLUMNS`][yikatong.workflow.disclosure.TOTALS_COLUMNS] totals, sorted by town, village and masked name.
     """
     paid = rows.filter(pl.col("status") == "paid").with_columns(
         local_date_expr(pl.col("updated_at"), zone).alias("pay_date"),

@@ -13,8 +13,9 @@ draws and what was passed on cancel::
 
     funded = paid − reversed + held + refunded
 
-(*paid* counts every payment made, *reversed* the payments whose money came back). :func:`batch_money` computes
-the figures from the batch headers and the ledger alone; :func:`money_totals` sums them.
+(*paid* counts every payment made, *reversed* the payments whose money came back).
+[`batch_money`][yikatong.workflow.funds.batch_money] computes the figures from the batch headers and the ledger alone;
+[`money_totals`][yikatong.workflow.funds.money_totals] sums them.
 """
 
 from __future__ import annotations
@@ -65,10 +66,11 @@ MONEY_COLUMNS: Final[tuple[str, ...]] = (
     "refunded_fen",
     "held_fen",
 )
-"""Columns of :func:`batch_money`: ``paid_fen`` counts every payment made (reversed ones included)."""
+"""Columns of [`batch_money`][yikatong.workflow.funds.batch_money]: ``paid_fen`` counts every payment made (reversed
+ones included)."""
 
 MONEY_TOTALS: Final[tuple[str, ...]] = ("funded_fen", "paid_fen", "reversed_fen", "held_fen", "refunded_fen")
-"""Keys of :func:`money_totals`: funded = paid − reversed + held + refunded."""
+"""Keys of [`money_totals`][yikatong.workflow.funds.money_totals]: funded = paid − reversed + held + refunded."""
 
 
 def records_frame(records: Iterable[BatchRecord]) -> pl.DataFrame:
@@ -80,11 +82,12 @@ def records_frame(records: Iterable[BatchRecord]) -> pl.DataFrame:
 
 
 def batch_money_lazy(batches: pl.LazyFrame, ledger: pl.LazyFrame) -> pl.LazyFrame:
-    """Per batch, where its money is (:data:`MONEY_COLUMNS`), from the headers and the ledger, as one lazy query.
+    """Per batch, where its money is ([`MONEY_COLUMNS`][yikatong.workflow.funds.MONEY_COLUMNS]), from the headers and
+    the ledger, as one lazy query.
 
     Args:
         batches: ``batch_id``, ``state``, ``corrects``, ``funded_fen``, ``drawn_fen``, ``refunded_fen`` (see
-            :func:`records_frame`).
+            [`records_frame`][yikatong.workflow.funds.records_frame]).
         ledger: Ledger entries (``batch_id``, ``amount_fen``, ``status``) of at least these batches.
 
     Returns:
@@ -127,11 +130,13 @@ def batch_money_lazy(batches: pl.LazyFrame, ledger: pl.LazyFrame) -> pl.LazyFram
 
 
 def batch_money(batches: pl.DataFrame, ledger: pl.DataFrame) -> pl.DataFrame:
-    """:func:`batch_money_lazy` collected: one row per batch in :data:`MONEY_COLUMNS`."""
+    """[`batch_money_lazy`][yikatong.workflow.funds.batch_money_lazy] collected: one row per batch in
+    [`MONEY_COLUMNS`][yikatong.workflow.funds.MONEY_COLUMNS]."""
     return batch_money_lazy(batches.lazy(), ledger.lazy()).collect()
 
 
 def money_totals(money: pl.DataFrame) -> dict[str, int]:
-    """The county's money in total (:data:`MONEY_TOTALS`), from :func:`batch_money`: funded = paid − reversed +
-    held + refunded. Only money the treasury put up counts as funded; draws between batches cancel out."""
+    """The county's money in total ([`MONEY_TOTALS`][yikatong.workflow.funds.MONEY_TOTALS]), from
+    [`batch_money`][yikatong.workflow.funds.batch_money]: funded = paid − reversed + held + refunded. Only money the
+    treasury put up counts as funded; draws between batches cancel out."""
     return {name: int(money[name].sum()) for name in MONEY_TOTALS}

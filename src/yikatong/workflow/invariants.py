@@ -1,14 +1,14 @@
 """The invariants of the disbursement workflow, checked against what a store holds.
 
-``docs/architecture.md`` lists seven invariants; :func:`check_invariants` checks each of them against a
-:class:`Snapshot` of a :class:`~yikatong.ports.Store` (optionally against what the bank and the treasury really did,
-and against texts the workflow produced) and returns the violations it found, each naming its invariant. It never
-raises for a broken store: a broken store is what it is there to find. Tests and ``yikatong simulate`` call it after
-every step; a host may run it as a nightly audit.
+``docs/architecture.md`` lists seven invariants; [`check_invariants`][yikatong.workflow.invariants.check_invariants]
+checks each of them against a [`Snapshot`][yikatong.workflow.invariants.Snapshot] of a [`Store`][yikatong.ports.Store]
+(optionally against what the bank and the treasury really did, and against texts the workflow produced) and returns the
+violations it found, each naming its invariant. It never raises for a broken store: a broken store is what it is there
+to find. Tests and ``yikatong simulate`` call it after every step; a host may run it as a nightly audit.
 
 1. ``paid_once``: no (person, item, period) is paid twice, across all batches (in the ledger, in the row statuses,
    and in the bank's real payments when given); with the audit key, purged ledger entries are compared by their
-   keyed hash (:mod:`yikatong.workflow.purge`).
+   keyed hash ([`yikatong.workflow.purge`][]).
 2. ``money``: funded + drawn from the corrected batch = Σ sent; after settlement Σ paid + Σ failed + Σ reversed =
    Σ sent; row and ledger amounts and outcomes agree.
 3. ``terminal_status``: every row of a batch that is over ends in exactly one terminal status; correction rows carry
@@ -19,7 +19,7 @@ every step; a host may run it as a nightly audit.
 6. ``no_personal_data``: no full ID or account number of any stored row appears in texts the workflow produced.
 7. ``money_held``: every fen funded is paid (net of reversals), held at the bank, or refunded: funded = paid −
    reversed + held + refunded in total; no batch passes on or refunds more than the bank holds of it; refunds only
-   from settled batches, agreeing with the treasury's books when given (:mod:`yikatong.workflow.funds`).
+   from settled batches, agreeing with the treasury's books when given ([`yikatong.workflow.funds`][]).
 
 Violation details count and name batches and row ids only: never personal data.
 """
@@ -67,7 +67,7 @@ class Violation:
 
     Attributes:
         invariant: The invariant's number in ``docs/architecture.md`` (1–7).
-        name: Its name (:data:`INVARIANTS`).
+        name: Its name ([`INVARIANTS`][yikatong.workflow.invariants.INVARIANTS]).
         batch_id: The batch concerned ("" when the violation is not about one batch).
         detail: What is wrong: counts, batch and row ids, masked values; never a full ID or account number.
     """
@@ -92,8 +92,8 @@ class Snapshot:
             ``refunded_fen`` (the last two taken as 0 when absent): one row per batch.
         rows: Every batch's rows: ``batch_id``, ``row_id``, ``id_number``, ``account``, ``amount_fen``, ``status``,
             ``deadline``, ``note``, ``corrects_row_id``.
-        ledger: The payment ledger (:data:`~yikatong.ports.LEDGER_SCHEMA`).
-        exceptions: Reconciliation exceptions (:data:`~yikatong.ports.EXCEPTION_SCHEMA`).
+        ledger: The payment ledger ([`LEDGER_SCHEMA`][yikatong.records.LEDGER_SCHEMA]).
+        exceptions: Reconciliation exceptions ([`EXCEPTION_SCHEMA`][yikatong.records.EXCEPTION_SCHEMA]).
         audit: The audit log, in order.
     """
 
@@ -126,7 +126,7 @@ def check_invariants(
     """Check every invariant and return the violations found (an empty list when all hold).
 
     Args:
-        snapshot: A :class:`Snapshot`, or a store to take one of.
+        snapshot: A [`Snapshot`][yikatong.workflow.invariants.Snapshot], or a store to take one of.
         bank_truth: What the bank really did: ``batch_id``, ``row_id``, ``outcome``, ``amount_fen``, one row per
             row it accepted, and a Boolean ``delivered`` (its result was released). When given, the store's
             outcomes must agree with it and no person may have been really paid twice.
@@ -163,7 +163,7 @@ def check_invariants(
 
 
 def _comparable_ledger(ledger: pl.DataFrame, key: bytes | None) -> pl.DataFrame:
-    """The ledger with every ID as purged entries keep it (:func:`~yikatong.workflow.purge.purged_id`) once some
+    """The ledger with every ID as purged entries keep it ([`purged_id`][yikatong.workflow.purge.purged_id]) once some
     entry was purged, so a person paid in a purged batch and again in a live one is still seen twice."""
     ids = ledger.get_column("id_number")
     if key is None or not ids.str.starts_with(PURGED_ID_PREFIX).fill_null(False).any():

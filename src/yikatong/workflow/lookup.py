@@ -3,18 +3,21 @@
 A resident gives a name and an ID number; the answer is their payments across items and periods (item, period,
 amount, pay date, status, the masked account) and where to raise an objection (the department responsible for the
 item, the town that collected the row, the catalogue's contact). The pieces here are what every implementation of
-:class:`~yikatong.ports.ResidentLookup` shares:
+[`ResidentLookup`][yikatong.ports.ResidentLookup] shares:
 
-* :func:`parse_query` checks and normalises the question (a blank name, an ID that is not one: refused without
-  repeating the number);
-* :func:`payments_answer` turns the person's stored rows into the answer, keeping only rows whose name matches
+* [`parse_query`][yikatong.workflow.lookup.parse_query] checks and normalises the question (a blank name, an ID that is
+  not one: refused without repeating the number);
+* [`payments_answer`][yikatong.workflow.lookup.payments_answer] turns the person's stored rows into the answer, keeping
+  only rows whose name matches
   too: a name that does not go with the ID gives the same empty answer as an ID never paid, so the look-up cannot
   be used to find out who exists;
-* :func:`lookup_hash` and :func:`lookup_entry` record the look-up in the audit chain: who asked, through which
-  channel, a keyed hash of the ID number (never the number), and how many payments were found;
-* :func:`chain_key` tells which key the store's chain is written with, so the entry continues it.
+* [`lookup_hash`][yikatong.workflow.lookup.lookup_hash] and [`lookup_entry`][yikatong.workflow.lookup.lookup_entry]
+  record the look-up in the audit chain: who asked, through which channel, a keyed hash of the ID number (never the
+  number), and how many payments were found;
+* [`chain_key`][yikatong.workflow.lookup.chain_key] tells which key the store's chain is written with, so the entry
+  continues it.
 
-The store-backed implementation is :class:`yikatong.adapters.StoreResidentLookup`.
+The store-backed implementation is [`yikatong.adapters.StoreResidentLookup`][].
 """
 
 from __future__ import annotations
@@ -163,8 +166,10 @@ def lookup_entry(
     found: int,
     key: bytes | None,
 ) -> AuditEntry:
-    """The audit entry of one look-up, chained after ``head``: ``action`` :data:`LOOKUP_ACTION`, ``role``
-    :data:`LOOKUP_ROLE`, ``details`` the channel, the ID's :func:`lookup_hash` and the number of payments found."""
+    """The audit entry of one look-up, chained after ``head``: ``action``
+    [`LOOKUP_ACTION`][yikatong.workflow.lookup.LOOKUP_ACTION], ``role``
+    [`LOOKUP_ROLE`][yikatong.workflow.lookup.LOOKUP_ROLE], ``details`` the channel, the ID's
+    [`lookup_hash`][yikatong.workflow.lookup.lookup_hash] and the number of payments found."""
     return make_entry(
         previous=head,
         at=at,
@@ -187,7 +192,7 @@ def payments_answer(
     """The answer to ``query`` from the person's stored rows.
 
     Args:
-        rows: Stored rows (:data:`~yikatong.records.ROW_SCHEMA`) that may be the person's, with the batch's
+        rows: Stored rows ([`ROW_SCHEMA`][yikatong.records.ROW_SCHEMA]) that may be the person's, with the batch's
             ``item``, ``period`` and ``department`` columns added. Rows of another ID or another name are dropped.
         query: The checked question.
         catalog: For the item's name and objection contact (an item missing from it shows its code and the
@@ -196,8 +201,8 @@ def payments_answer(
         zone: The county's time zone: the pay date is the county date the row was paid.
 
     Returns:
-        :data:`~yikatong.records.RESIDENT_PAYMENT_SCHEMA`, newest period first, then item; empty when nothing
-        matches.
+        [`RESIDENT_PAYMENT_SCHEMA`][yikatong.records.RESIDENT_PAYMENT_SCHEMA], newest period first, then item; empty
+        when nothing matches.
     """
     items = pl.DataFrame(
         {

@@ -1,11 +1,13 @@
 """The batch life cycle as a ``transitions`` state machine.
 
-One :class:`BatchFlow` per batch step: built from the stored :class:`~yikatong.ports.BatchRecord`, it fires one
-trigger and reports the new state; the service then commits the step as one store change. Every transition carries
-callable conditions: the first checks the actor (role, department ownership, town jurisdiction, bank, maker-checker,
-a reason where one is required) and raises :class:`~yikatong.errors.PermissionDenied`; the others are the step's
-own guards (e.g. "validation blocked the batch"). A trigger not allowed from the current state raises
-:class:`~yikatong.errors.IllegalTransition`. Nothing is stored by the machine, so a refusal changes nothing.
+One [`BatchFlow`][yikatong.workflow.machine.BatchFlow] per batch step: built from the stored
+[`BatchRecord`][yikatong.records.BatchRecord], it fires one trigger and reports the new state; the service then commits
+the step as one store change. Every transition carries callable conditions: the first checks the actor (role, department
+ownership, town jurisdiction, bank, maker-checker, a reason where one is required) and raises
+[`PermissionDenied`][yikatong.errors.PermissionDenied]; the others are the step's own guards (e.g. "validation blocked
+the batch"). A trigger not allowed from the current state raises
+[`IllegalTransition`][yikatong.errors.IllegalTransition]. Nothing is stored by the machine, so a refusal changes
+nothing.
 """
 
 from __future__ import annotations
@@ -53,7 +55,7 @@ class TransitionSpec:
         roles: Roles allowed to fire it.
         checker: True when the maker-checker rule applies (an approval step).
         reason: True when the actor must give a reason.
-        guard: Name of a step guard that must hold (see :class:`Step`), or None.
+        guard: Name of a step guard that must hold (see [`Step`][yikatong.workflow.machine.Step]), or None.
         town_filed: True when a ``town`` user may fire it only for an item the catalogue marks town-filed.
     """
 
@@ -137,7 +139,8 @@ class BatchFlow:
     """The model of the machine: one batch's state, with one method per trigger.
 
     The trigger methods below are replaced by the machine (``model_override=True``); calling one fires the trigger.
-    Use :meth:`fire`, which turns the machine's refusals into the library's exceptions.
+    Use [`fire`][yikatong.workflow.machine.BatchFlow.fire], which turns the machine's refusals into the library's
+    exceptions.
 
     Args:
         record: The batch.

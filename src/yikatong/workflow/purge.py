@@ -1,16 +1,18 @@
 """Retention: which batches may lose their payee detail, and how a purged batch is recognised and compared.
 
-A catalogue item may set ``retention_years``; the payee detail (:data:`~yikatong.records.PURGED_COLUMNS`: names,
-ID numbers, accounts, categories, household heads) of its finished batches is kept that long and may then be
-purged (:meth:`yikatong.workflow.Service.purge_batch`). What stays: the batch header, every row's amount, status,
+A catalogue item may set ``retention_years``; the payee detail ([`PURGED_COLUMNS`][yikatong.records.PURGED_COLUMNS]:
+names, ID numbers, accounts, categories, household heads) of its finished batches is kept that long and may then be
+purged ([`yikatong.workflow.Service.purge_batch`][]). What stays: the batch header, every row's amount, status,
 town and village, the ledger entries with their amounts and statuses, and the whole audit log.
 
-A purged ledger entry keeps, in place of the ID number, :func:`purged_id`: ``#`` and the HMAC-SHA256 of the
-canonical ID under a key derived from the audit key. The duplicate-payment checks (``DUP_ALREADY_PAID``, the
-annual caps, dispatch's one payment per person, item and period) hash the IDs in front of them the same way and
-find the purged entries again (:func:`resolve_purged_ids`); nobody without the key can tell whose they are.
+A purged ledger entry keeps, in place of the ID number, [`purged_id`][yikatong.workflow.purge.purged_id]: ``#`` and the
+HMAC-SHA256 of the canonical ID under a key derived from the audit key. The duplicate-payment checks
+(``DUP_ALREADY_PAID``, the annual caps, dispatch's one payment per person, item and period) hash the IDs in front of
+them the same way and find the purged entries again
+([`resolve_purged_ids`][yikatong.workflow.purge.resolve_purged_ids]); nobody without the key can tell whose they are.
 
-A batch counts as purged when the (keyed) audit log holds its ``purge`` entry (:func:`purge_entries`).
+A batch counts as purged when the (keyed) audit log holds its ``purge`` entry
+([`purge_entries`][yikatong.workflow.purge.purge_entries]).
 """
 
 from __future__ import annotations
@@ -44,7 +46,8 @@ PURGE_ACTION: Final = "purge"
 """The audit action of a purge."""
 
 PURGE_STATES: Final[tuple[str, ...]] = ("settled", "published", "cancelled", "rejected", "sent_back")
-"""Batch states in which a batch is over and may be purged (with every row in :data:`PURGE_ROW_STATUSES`)."""
+"""Batch states in which a batch is over and may be purged (with every row in
+[`PURGE_ROW_STATUSES`][yikatong.workflow.purge.PURGE_ROW_STATUSES])."""
 
 PURGE_ROW_STATUSES: Final[tuple[str, ...]] = ("paid", "reissued", "withdrawn", "expired")
 """Row statuses of a batch that may be purged: paid, paid again by a correction, never paid, or past correction.
@@ -58,7 +61,7 @@ def purged_id(id_number: str, *, key: bytes) -> str:
 
     Args:
         id_number: The canonical ID number (as the ledger holds it).
-        key: The audit key (:meth:`yikatong.ports.Keys.audit_key`).
+        key: The audit key ([`yikatong.ports.Keys.audit_key`][]).
     """
     mac = hmac.new(key, _PURPOSE + id_number.encode("utf-8"), hashlib.sha256).digest()
     return PURGED_ID_PREFIX + base64.urlsafe_b64encode(mac).rstrip(b"=").decode("ascii")
@@ -88,7 +91,8 @@ def resolve_purged_ids(ledger: pl.LazyFrame, ids: Iterable[str | None], *, key: 
 
 
 def purged_rows(rows: pl.DataFrame) -> pl.DataFrame:
-    """``rows`` with :data:`~yikatong.records.PURGED_COLUMNS` emptied (null), every other column as it was."""
+    """``rows`` with [`PURGED_COLUMNS`][yikatong.records.PURGED_COLUMNS] emptied (null), every other column as it
+    was."""
     return rows.with_columns(pl.lit(None, ROW_SCHEMA[c]).alias(c) for c in PURGED_COLUMNS if c in rows.columns)
 
 

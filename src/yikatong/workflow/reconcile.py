@@ -41,7 +41,7 @@ RESULT_SCHEMA: Final[dict[str, pl.DataType]] = {
     "reason_code": pl.String(),
     "reason": pl.String(),
 }
-"""Bank results as :meth:`yikatong.ports.Bank.results` returns them."""
+"""Bank results as [`yikatong.ports.Bank.results`][] returns them."""
 
 _FINAL: Final = ("paid", "failed", "reversed")
 
@@ -61,7 +61,7 @@ class ReconcilePlan:
     Attributes:
         apply: Results to apply: ``row_id, outcome, reason_code, reason`` and ``from`` (the ledger status they move
             from: ``sent``, or ``paid`` for a reversal).
-        exceptions: New reconciliation exceptions in :data:`~yikatong.ports.EXCEPTION_SCHEMA`.
+        exceptions: New reconciliation exceptions in [`EXCEPTION_SCHEMA`][yikatong.records.EXCEPTION_SCHEMA].
         duplicates: Results that repeat a recorded final result (ignored).
         repeated_exceptions: Refused results already recorded as exceptions earlier (ignored).
     """
@@ -98,13 +98,14 @@ def classify_results(
     """Split a delivery of bank results into results to apply, duplicates and exceptions.
 
     Args:
-        results: The bank's results (:data:`RESULT_SCHEMA`; ``reason_code``/``reason`` optional).
+        results: The bank's results ([`RESULT_SCHEMA`][yikatong.workflow.reconcile.RESULT_SCHEMA];
+            ``reason_code``/``reason`` optional).
         ledger: The batch's ledger entries (``row_id``, ``amount_fen``, ``status``).
-        known: Exceptions already recorded for the batch (:data:`~yikatong.ports.EXCEPTION_SCHEMA`).
+        known: Exceptions already recorded for the batch ([`EXCEPTION_SCHEMA`][yikatong.records.EXCEPTION_SCHEMA]).
         batch_id: The batch; ``at`` the time of the delivery.
 
     Returns:
-        A :class:`ReconcilePlan`.
+        A [`ReconcilePlan`][yikatong.workflow.reconcile.ReconcilePlan].
 
     Raises:
         ValueError: when the results lack ``row_id``, ``outcome`` or ``amount_fen``.

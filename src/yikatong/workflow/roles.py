@@ -1,8 +1,8 @@
 """Who may do what: actors, roles, ownership, jurisdiction and the maker-checker rule.
 
-The roles and the one :class:`~yikatong.actors.Actor` type live in :mod:`yikatong.actors`; this module says
-what each role may do. Every check raises :class:`~yikatong.errors.PermissionDenied` and is called inside a batch
-transition, before anything changes.
+The roles and the one [`Actor`][yikatong.Actor] type live in [`yikatong.actors`][]; this module says
+what each role may do. Every check raises [`PermissionDenied`][yikatong.errors.PermissionDenied] and is called inside a
+batch transition, before anything changes.
 """
 
 from __future__ import annotations

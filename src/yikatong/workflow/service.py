@@ -1,9 +1,10 @@
 """The workflow service: the one composition root, with one method per step of the life cycle.
 
-Build it with :func:`build_service` (or :class:`Service`), passing every port as a keyword argument; nothing is
-opened or read at import. Each method loads the batch, fires its trigger through the batch's state machine (which
-checks the actor), computes the step's row moves, ledger entries and audit entry as frames, and commits them to the
-:class:`~yikatong.ports.Store` as one change. A refusal raises before the commit, so it changes nothing.
+Build it with [`build_service`][yikatong.build_service] (or [`Service`][yikatong.Service]), passing every port as a
+keyword argument; nothing is opened or read at import. Each method loads the batch, fires its trigger through the
+batch's state machine (which checks the actor), computes the step's row moves, ledger entries and audit entry as frames,
+and commits them to the [`Store`][yikatong.ports.Store] as one change. A refusal raises before the commit, so it changes
+nothing.
 """
 
 from __future__ import annotations
@@ -41,7 +42,7 @@ __all__ = [
 class Service(
     CreationSteps, IntakeSteps, DispatchSteps, PaymentSteps, DeadlineSteps, ControlSteps, ReadSteps, PurgeSteps
 ):
-    """The disbursement workflow over the ports (see :func:`build_service` for the arguments).
+    """The disbursement workflow over the ports (see [`build_service`][yikatong.build_service] for the arguments).
 
     Each group of steps lives in its own module: creation, intake (submit, validate, review), dispatch (and
     cancel/send back), payments (funding to publication), deadlines, controls, reads and purges; this class joins them.
@@ -49,7 +50,8 @@ class Service(
 
     # -- reading ------------------------------------------------------------------------------------------------
     def verify_audit(self, *, anchor: str | None = None) -> AuditVerification:
-        """Verify the store's whole audit chain with the service's audit key (see :func:`~.audit.verify`)."""
+        """Verify the store's whole audit chain with the service's audit key (see
+        [`verify`][yikatong.workflow.verify])."""
         return verify(self.store.audit(), key=self.audit_key, anchor=anchor)
 
 
@@ -70,24 +72,24 @@ def build_service(
     history: pl.LazyFrame | pl.DataFrame | None = None,
     keys: Keys | None = None,
 ) -> Service:
-    """The composition root: a :class:`Service` over the given ports (every one a keyword argument).
+    """The composition root: a [`Service`][yikatong.Service] over the given ports (every one a keyword argument).
 
     Args:
-        store: A :class:`~yikatong.ports.Store`.
-        bank: A :class:`~yikatong.ports.Bank`; ``treasury`` a :class:`~yikatong.ports.Treasury`.
-        disclosure: A :class:`~yikatong.ports.DisclosureSink`; ``clock`` a :class:`~yikatong.ports.Clock`.
-        catalog: The :class:`~yikatong.catalog.Catalog`.
-        registry: Optional :class:`~yikatong.ports.AccountRegistry` (validation uses its snapshot).
-        reference: Optional :class:`~yikatong.ports.ReferenceData` (every list it has is used).
+        store: A [`Store`][yikatong.ports.Store].
+        bank: A [`Bank`][yikatong.ports.Bank]; ``treasury`` a [`Treasury`][yikatong.ports.Treasury].
+        disclosure: A [`DisclosureSink`][yikatong.ports.DisclosureSink]; ``clock`` a [`Clock`][yikatong.ports.Clock].
+        catalog: The [`Catalog`][yikatong.Catalog].
+        registry: Optional [`AccountRegistry`][yikatong.ports.AccountRegistry] (validation uses its snapshot).
+        reference: Optional [`ReferenceData`][yikatong.ports.ReferenceData] (every list it has is used).
         correction_days: Default correction deadline in days (an item's ``correction_days`` wins).
         disclosure_window_days: Default days a public notice stays up.
         verify_accounts: Ask the bank to verify accounts (联网核查) during validation (default True).
         rules: The rules validation runs (default: every rule of the library).
         history: Payments made outside this store (before it existed, or by another system), in the ledger
-            shape ``id_number, item, period, amount_fen, status`` (:func:`yikatong.ingest.load_ledger` reads
+            shape ``id_number, item, period, amount_fen, status`` ([`yikatong.ingest.load_ledger`][] reads
             one from a file). Validation sees them with the store's own ledger, so ``DUP_ALREADY_PAID``,
             ``DUP_EXCLUSIVE_ITEMS`` and the yearly cap count them.
-        keys: The deployment's :class:`~yikatong.ports.Keys`: the audit chain is then HMAC-SHA256 under
+        keys: The deployment's [`Keys`][yikatong.ports.Keys]: the audit chain is then HMAC-SHA256 under
             ``keys.audit_key()``, so a rewrite of the store cannot be hidden by recomputing hashes. Without keys the
             chain is plain SHA-256 (it catches damage, not a deliberate rewrite). Give the store the same keys to
             encrypt personal data at rest.

@@ -1,9 +1,10 @@
 """Row statuses, moved as whole Polars columns by a table of legal moves.
 
 A step never edits rows one by one: it states the moves it wants as a frame (``batch_id, row_id, to`` and the new
-``note``/``reason_code``/``deadline``/``verdict`` where they change), :func:`plan_moves` joins that frame with the
-current statuses and with :data:`LEGAL_MOVES`, and either returns the new row states for the store or raises
-:class:`~yikatong.errors.IllegalTransition` without changing anything.
+``note``/``reason_code``/``deadline``/``verdict`` where they change),
+[`plan_moves`][yikatong.workflow.statuses.plan_moves] joins that frame with the current statuses and with
+[`LEGAL_MOVES`][yikatong.workflow.LEGAL_MOVES], and either returns the new row states for the store or raises
+[`IllegalTransition`][yikatong.errors.IllegalTransition] without changing anything.
 
 The moves::
 
@@ -19,7 +20,7 @@ The moves::
     expired  → returned                              (finance extended the deadline, maker-checker)
 
 ``withdrawn`` ends a row whose batch was rejected, cancelled or sent back. A row ends in exactly one of
-:data:`FINAL_STATUSES`.
+[`FINAL_STATUSES`][yikatong.workflow.FINAL_STATUSES].
 """
 
 from __future__ import annotations
@@ -90,7 +91,7 @@ _OPTIONAL: Final[tuple[str, ...]] = ("verdict", "note", "reason_code", "deadline
 
 
 def legal_moves_frame() -> pl.DataFrame:
-    """:data:`LEGAL_MOVES` as a frame ``status, to``."""
+    """[`LEGAL_MOVES`][yikatong.workflow.LEGAL_MOVES] as a frame ``status, to``."""
     return pl.DataFrame(list(LEGAL_MOVES), schema={"status": pl.String, "to": pl.String}, orient="row")
 
 
@@ -99,19 +100,20 @@ def plan_moves(current: pl.DataFrame, moves: pl.DataFrame, *, at: dt.datetime) -
 
     Args:
         current: Stored rows: at least ``batch_id``, ``row_id`` and the columns of
-            :data:`~yikatong.ports.ROW_STATE_SCHEMA`.
+            [`ROW_STATE_SCHEMA`][yikatong.records.ROW_STATE_SCHEMA].
         moves: ``batch_id``, ``row_id``, ``to``; optionally ``verdict``, ``note``, ``reason_code``, ``deadline``,
             ``pay_account``, ``account_source`` (a column given replaces the stored value, nulls included; a column
             left out keeps it).
         at: The time of the step (becomes ``updated_at``).
 
     Returns:
-        One row per move in :data:`~yikatong.ports.ROW_UPDATE_SCHEMA`, ready for
-        :attr:`~yikatong.ports.Change.row_updates`.
+        One row per move in [`ROW_UPDATE_SCHEMA`][yikatong.records.ROW_UPDATE_SCHEMA], ready for
+        ``row_updates``.
 
     Raises:
-        IllegalTransition: when a move names an unknown row, names a row twice, or is not in :data:`LEGAL_MOVES`;
-            the message gives the count and one example row id (never personal data).
+        IllegalTransition: when a move names an unknown row, names a row twice, or is not in
+            [`LEGAL_MOVES`][yikatong.workflow.LEGAL_MOVES]; the message gives the count and one example row id (never
+            personal data).
     """
     missing = {"batch_id", "row_id", "to"} - set(moves.columns)
     if missing:
@@ -149,7 +151,8 @@ def plan_moves(current: pl.DataFrame, moves: pl.DataFrame, *, at: dt.datetime) -
 
 
 def apply_updates(rows: pl.DataFrame, updates: pl.DataFrame) -> pl.DataFrame:
-    """Rows with ``updates`` (:data:`~yikatong.ports.ROW_UPDATE_SCHEMA`) applied: what a store holds afterwards."""
+    """Rows with ``updates`` ([`ROW_UPDATE_SCHEMA`][yikatong.records.ROW_UPDATE_SCHEMA]) applied: what a store holds
+    afterwards."""
     if updates.is_empty():
         return rows
     keys = ["batch_id", "row_id"]

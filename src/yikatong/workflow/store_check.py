@@ -1,16 +1,16 @@
 """Verifying a whole store against its audit log: the chain, the digests it carries, and the invariants.
 
-:func:`verify_store` is what ``yikatong audit verify`` runs. It checks, through the :class:`~yikatong.ports.Store`
-port only (so every adapter can be checked the same way):
+[`verify_store`][yikatong.workflow.verify_store] is what ``yikatong audit verify`` runs. It checks, through the
+[`Store`][yikatong.ports.Store] port only (so every adapter can be checked the same way):
 
 * the keyed hash chain (and the anchor, when one is given);
 * that a store holding batches has a log at all, and that every batch has an entry recording its current header;
 * that each batch's header, payee rows and ledger entries, as stored now, have the digests the last entry recording
   them carries, and that the rows a dispatch sent have the digest of the order the bank received;
-* for a purged batch (:mod:`yikatong.workflow.purge`), whose order can no longer be recomputed (its names, IDs and
+* for a purged batch ([`yikatong.workflow.purge`][]), whose order can no longer be recomputed (its names, IDs and
   accounts are gone): that its rows and ledger still add up to the totals its purge entry recorded, and that it
   holds no payee detail any more;
-* the invariants of :func:`~yikatong.workflow.invariants.check_invariants`.
+* the invariants of [`check_invariants`][yikatong.workflow.invariants.check_invariants].
 
 Problems name batches and what differs, never personal data.
 """
@@ -59,7 +59,7 @@ class StoreProblem:
 
 @frozen
 class StoreVerification:
-    """The result of :func:`verify_store`.
+    """The result of [`verify_store`][yikatong.workflow.verify_store].
 
     Attributes:
         chain: The chain's own verification.
@@ -118,12 +118,12 @@ def verify_store(store: Store, *, key: bytes | None = None, anchor: str | None =
 
     Args:
         store: The store to check (open it read-only: nothing is written).
-        key: The audit key the store was written with (:meth:`yikatong.ports.Keys.audit_key`); None for a store
+        key: The audit key the store was written with ([`yikatong.ports.Keys.audit_key`][]); None for a store
             written without keys. Without the key, a rewrite that recomputed every hash cannot be told apart.
         anchor: The head hash recorded outside the store (``yikatong audit anchor``); a cut tail is then found.
 
     Returns:
-        A :class:`StoreVerification`; never raises for a tampered store.
+        A [`StoreVerification`][yikatong.workflow.StoreVerification]; never raises for a tampered store.
 
     Raises:
         StoreError: the store cannot be read at all.
@@ -166,8 +166,8 @@ def verify_store(store: Store, *, key: bytes | None = None, anchor: str | None =
 
 
 def batch_problems(store: Store, record: BatchRecord, *, key: bytes | None) -> list[StoreProblem]:
-    """What :func:`verify_store` finds wrong with one batch's header, rows, ledger entries and order (not the chain
-    or the invariants): what a step that rewrites the batch, such as a purge, checks first."""
+    """What [`verify_store`][yikatong.workflow.verify_store] finds wrong with one batch's header, rows, ledger entries
+    and order (not the chain or the invariants): what a step that rewrites the batch, such as a purge, checks first."""
     ledger = store.ledger(item=record.item, period=record.period)
     return _check_batch(store, record.batch_id, batch_digest(record, key=key), _recorded(store.audit()), ledger, key)
 

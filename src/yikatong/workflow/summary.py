@@ -1,9 +1,9 @@
 """汇总上报: a period's payments and money per item, town, village, department and month, for finance to report.
 
-:func:`summarise_period` reads the store (never writes it) and returns a :class:`PeriodSummary`: the figures per
-chosen grouping, per item and month (for the chart), per batch, and in total; the waivers of mandatory controls
-and the extensions of correction deadlines decided for the period's batches; and the audit log's head, so that a
-printed report can be matched with the log it came from.
+[`summarise_period`][yikatong.workflow.summary.summarise_period] reads the store (never writes it) and returns a
+[`PeriodSummary`][yikatong.workflow.summary.PeriodSummary]: the figures per chosen grouping, per item and month (for the
+chart), per batch, and in total; the waivers of mandatory controls and the extensions of correction deadlines decided
+for the period's batches; and the audit log's head, so that a printed report can be matched with the log it came from.
 
 A batch belongs to the month it was sent to the bank in (报盘, its ``dispatch`` in the audit log, on the county
 calendar), whatever period it pays for: a yearly subsidy paid out in November is in November's report, and a
@@ -12,11 +12,11 @@ those of its three months, ``2026`` the whole year's. A batch's figures are its 
 audit head printed with it): results, reversals and refunds that came after its month count in its month. The
 batch's own payment period is the ``period`` column.
 
-The figures (:data:`SUMMARY_FIGURES`) come from the payment ledger and the batch headers only, so the totals are the
-ledger's to the fen: ``sent = paid + failed + reversed + awaiting results`` and ``funded + drawn = paid +
-outstanding + refunded + passed_on`` (``paid`` net of reversals); when a period holds the corrections of its own
-failures, draws and what was passed on cancel and ``funded = paid + outstanding + refunded``. How batch-level
-funding and refunds are shared among towns and months is said in :mod:`yikatong.workflow._summary_money`. No ID
+The figures ([`SUMMARY_FIGURES`][yikatong.workflow.summary.SUMMARY_FIGURES]) come from the payment ledger and the batch
+headers only, so the totals are the ledger's to the fen: ``sent = paid + failed + reversed + awaiting results`` and
+``funded + drawn = paid + outstanding + refunded + passed_on`` (``paid`` net of reversals); when a period holds the
+corrections of its own failures, draws and what was passed on cancel and ``funded = paid + outstanding + refunded``. How
+batch-level funding and refunds are shared among towns and months is said in ``yikatong.workflow._summary_money``. No ID
 number, account or name appears in any table.
 """
 
@@ -95,13 +95,14 @@ class PeriodSummary:
 
     Attributes:
         period: The report's period.
-        groups: The grouping of :attr:`table`.
-        table: One row per group (:attr:`groups` columns, ``item_name`` when a catalogue was given, then
-            :data:`SUMMARY_FIGURES`), sorted by the group columns.
-        monthly: Per ``item`` and ``month``: :data:`SUMMARY_FIGURES` (the chart of monthly amounts).
+        groups: The grouping of ``table``.
+        table: One row per group (``groups`` columns, ``item_name`` when a catalogue was given, then
+            [`SUMMARY_FIGURES`][yikatong.workflow.summary.SUMMARY_FIGURES]), sorted by the group columns.
+        monthly: Per ``item`` and ``month``: [`SUMMARY_FIGURES`][yikatong.workflow.summary.SUMMARY_FIGURES] (the chart
+            of monthly amounts).
         batches: Per batch: ``batch_id, item, department, period, state, corrects``, then ``sent_fen,
             funded_fen, drawn_fen, paid_fen, failed_fen, reversed_fen, refunded_fen, passed_on_fen, held_fen``.
-        totals: One row: :data:`SUMMARY_FIGURES` over the whole period.
+        totals: One row: [`SUMMARY_FIGURES`][yikatong.workflow.summary.SUMMARY_FIGURES] over the whole period.
         waivers: Waivers of mandatory controls of the period's batches: ``batch_id, item, control, reason,
             proposed_by, approved_by`` (null while awaiting approval), ``at``.
         extensions: Extensions of correction deadlines: ``batch_id, item, rows, until, reason, requested_by,
@@ -120,7 +121,7 @@ class PeriodSummary:
     head: AuditEntry | None
 
     def total(self, figure: str) -> int:
-        """One figure of :attr:`totals` (``"paid_fen"``…)."""
+        """One figure of ``totals`` (``"paid_fen"``…)."""
         return int(self.totals[figure][0])
 
 
@@ -198,8 +199,9 @@ def summarise_period(
         store: The store to read (it is only read).
         period: ``YYYY``, ``YYYY-Qn`` or ``YYYY-MM`` (a day ``YYYY-MM-DD`` too); the batches sent to the bank
             within it are summarised.
-        actor: The reader: finance, audit or the system (:data:`SUMMARY_READERS`).
-        groups: The grouping of :attr:`PeriodSummary.table` (default item × town × month), any of ``item``,
+        actor: The reader: finance, audit or the system
+            ([`SUMMARY_READERS`][yikatong.workflow.summary.SUMMARY_READERS]).
+        groups: The grouping of ``PeriodSummary.table`` (default item × town × month), any of ``item``,
             ``town``, ``village``, ``department``, ``month``.
         catalog: When given, the tables name each item (``item_name``).
         zone: The county's time zone: the calendar a dispatch's month is read on.

@@ -1,14 +1,15 @@
 """What the audit office supervises, per period: batches, exceptions, reviews, waivers, extensions, withdrawals and
 reversals, as Polars frames with every ID number, account and name masked.
 
-:func:`supervision_tables` reads the store (never writes it). The period selects by when things happened, on the
-county calendar: a batch is in the export when any entry of the audit log about it falls in the period; each
-review, waiver, extension, withdrawal, reversal and refused bank result is listed when it happened in the period.
-The rows of :attr:`SupervisionExport.exceptions` are those of the period's batches that are not paid, or not yet:
-blocked, awaiting review, failed, reversed, returned for correction, expired, as they stand now.
+[`supervision_tables`][yikatong.workflow.supervision.supervision_tables] reads the store (never writes it). The period
+selects by when things happened, on the county calendar: a batch is in the export when any entry of the audit log about
+it falls in the period; each review, waiver, extension, withdrawal, reversal and refused bank result is listed when it
+happened in the period. The rows of ``SupervisionExport.exceptions`` are those of the period's batches that are not
+paid, or not yet: blocked, awaiting review, failed, reversed, returned for correction, expired, as they stand now.
 
-Only the audit office and the system may export it (:data:`SUPERVISION_READERS`): it lists rows of every
-department and town, masked (first 6 and last 4 of an ID, last 4 of an account, the given name starred).
+Only the audit office and the system may export it
+([`SUPERVISION_READERS`][yikatong.workflow.supervision.SUPERVISION_READERS]): it lists rows of every department and
+town, masked (first 6 and last 4 of an ID, last 4 of an account, the given name starred).
 """
 
 from __future__ import annotations
@@ -109,9 +110,9 @@ class SupervisionExport:
             state, prepared_by, corrects, town, bank, funding_route, reason, created_at, updated_at``) and where its
             money is (``funded_fen, drawn_fen, sent_fen, paid_fen, failed_fen, reversed_fen, refunded_fen,
             held_fen``; ``paid_fen`` counts every payment made, reversed ones included).
-        exceptions: Rows of those batches in :data:`EXCEPTION_STATUSES`: ``batch_id, item, row_id, source_line,
-            town, village, name, id_number, account, pay_account`` (masked), ``amount_fen, status, verdict,
-            reason_code, note, deadline, updated_at``.
+        exceptions: Rows of those batches in [`EXCEPTION_STATUSES`][yikatong.workflow.supervision.EXCEPTION_STATUSES]:
+            ``batch_id, item, row_id, source_line, town, village, name, id_number, account, pay_account`` (masked),
+            ``amount_fen, status, verdict, reason_code, note, deadline, updated_at``.
         bank_exceptions: Bank results refused in the period (reconciliation exceptions, never applied).
         reviews: One row per manual review decision: ``batch_id, item, row_id, decision`` (passed/blocked),
             ``note, reviewer, at``.
@@ -222,7 +223,8 @@ def supervision_tables(
     Args:
         store: The store to read (it is only read).
         period: ``YYYY``, ``YYYY-Qn``, ``YYYY-MM`` or a day ``YYYY-MM-DD``.
-        actor: The reader: the audit office or the system (:data:`SUPERVISION_READERS`).
+        actor: The reader: the audit office or the system
+            ([`SUPERVISION_READERS`][yikatong.workflow.supervision.SUPERVISION_READERS]).
         zone: The county's time zone: the calendar the period is read on.
 
     Returns:

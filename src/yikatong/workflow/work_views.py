@@ -1,9 +1,9 @@
 """Work views: what a department or a town has on its desk, read from the store alone.
 
 A county clerk opens the day with three questions: which rows must we correct, and by when; how did our batches
-go; which rows are still held back from payment. :func:`work_view` answers them for one department or one town
-from the :class:`~yikatong.ports.Store` port only (no bank, treasury or registry needed), so a host, the command
-line (``yikatong queue``) and :meth:`Service.worklist <yikatong.workflow.service.Service.worklist>` share it.
+go; which rows are still held back from payment. [`work_view`][yikatong.workflow.work_views.work_view] answers them for
+one department or one town from the [`Store`][yikatong.ports.Store] port only (no bank, treasury or registry needed), so
+a host, the command line (``yikatong queue``) and [`Service.worklist`][yikatong.workflow.Service.worklist] share it.
 
 Reads follow the roles of ``docs/security.md``: a department sees its own batches, a town the rows of its own
 residents (whatever the department), finance, audit and the system every row; a bank or the treasury has no work
@@ -53,8 +53,9 @@ DEADLINE_STATES: Final = ("due", "due_soon", "overdue", "expired")
 """The values of ``deadline_state`` in the work queue."""
 
 WORK_QUEUE_COLUMNS: Final[tuple[str, ...]] = (*QUEUE_COLUMNS, "deadline_state", "days_left")
-"""The work queue: :data:`~yikatong.workflow.corrections.QUEUE_COLUMNS` plus ``deadline_state`` (one of
-:data:`DEADLINE_STATES`) and ``days_left`` (days from the view's date to the deadline; negative once passed)."""
+"""The work queue: [`QUEUE_COLUMNS`][yikatong.workflow.corrections.QUEUE_COLUMNS] plus ``deadline_state`` (one of
+[`DEADLINE_STATES`][yikatong.workflow.work_views.DEADLINE_STATES]) and ``days_left`` (days from the view's date to the
+deadline; negative once passed)."""
 
 HELD_STATUSES: Final = ("review", "blocked", "failed", "reversed")
 """Row statuses that hold a row back from payment without being in the correction queue yet: awaiting a review
@@ -78,7 +79,8 @@ HELD_COLUMNS: Final[tuple[str, ...]] = (
     "note",
     "since",
 )
-"""Rows still held (:data:`HELD_STATUSES`); ``since`` is the county date their status last moved."""
+"""Rows still held ([`HELD_STATUSES`][yikatong.workflow.work_views.HELD_STATUSES]); ``since`` is the county date their
+status last moved."""
 
 _COUNTED: Final = (
     ("paid", ("paid",)),
@@ -102,8 +104,9 @@ BATCH_RESULT_COLUMNS: Final[tuple[str, ...]] = (
     *(f"{name}_{what}" for name, _ in _COUNTED for what in ("rows", "fen")),
 )
 """One line per batch: its header, its rows (a town's view: its residents' rows only) and their amount, and per
-outcome the rows and fen: ``paid``, ``in_progress`` (pending, passed, sent), ``held`` (:data:`HELD_STATUSES`),
-``returned`` (in the correction queue), ``expired``, ``reissued`` (paid by a correction), ``withdrawn``."""
+outcome the rows and fen: ``paid``, ``in_progress`` (pending, passed, sent), ``held``
+([`HELD_STATUSES`][yikatong.workflow.work_views.HELD_STATUSES]), ``returned`` (in the correction queue), ``expired``,
+``reissued`` (paid by a correction), ``withdrawn``."""
 
 _ENDED: Final = ("cancelled", "rejected", "sent_back")
 _READERS: Final = ("department", "town", "finance", "audit", "system")
@@ -117,9 +120,11 @@ class WorkView:
         as_of: The county date the view was made for.
         department: The department it is limited to (None: every department the reader may see).
         town: The town it is limited to (None: every town).
-        queue: The correction queue, :data:`WORK_QUEUE_COLUMNS`, earliest deadline first.
-        batches: The results of the batches, :data:`BATCH_RESULT_COLUMNS`, in creation order.
-        held: The rows still held, :data:`HELD_COLUMNS`.
+        queue: The correction queue, [`WORK_QUEUE_COLUMNS`][yikatong.workflow.work_views.WORK_QUEUE_COLUMNS], earliest
+            deadline first.
+        batches: The results of the batches,
+            [`BATCH_RESULT_COLUMNS`][yikatong.workflow.work_views.BATCH_RESULT_COLUMNS], in creation order.
+        held: The rows still held, [`HELD_COLUMNS`][yikatong.workflow.work_views.HELD_COLUMNS].
     """
 
     as_of: dt.date
@@ -204,13 +209,13 @@ def scoped_correction_queue(
     department: str | None = None,
     town: str | None = None,
 ) -> pl.DataFrame:
-    """The correction queue as ``actor`` may read it: :data:`~yikatong.workflow.corrections.QUEUE_COLUMNS`.
+    """The correction queue as ``actor`` may read it: [`QUEUE_COLUMNS`][yikatong.workflow.corrections.QUEUE_COLUMNS].
 
     Rows ``returned`` or ``expired``, not carried by a live correction batch (the correction's own row is listed
     instead, if it comes back too), earliest deadline first, IDs masked.
 
     Raises:
-        PermissionDenied: as :func:`queue_scope`.
+        PermissionDenied: as [`queue_scope`][yikatong.workflow.work_views.queue_scope].
     """
     department, town = queue_scope(actor, department, town)
     _, rows, carried = _read(store, department)
@@ -305,7 +310,8 @@ def work_view(
 
     Args:
         store: The store to read (only read: nothing is written).
-        actor: The reader; limits what is seen (see the module text and :func:`queue_scope`).
+        actor: The reader; limits what is seen (see the module text and
+            [`queue_scope`][yikatong.workflow.work_views.queue_scope]).
         as_of: The county date of the view (deadlines are compared with it).
         department: Only batches of this department (a department reader: its own, always).
         town: Only rows of this town (a town reader: its own, always).
@@ -315,7 +321,7 @@ def work_view(
             (for a name typed by a person, where a typing mistake must not look like an empty desk).
 
     Returns:
-        A :class:`WorkView` of Polars frames, IDs and accounts masked.
+        A [`WorkView`][yikatong.workflow.work_views.WorkView] of Polars frames, IDs and accounts masked.
 
     Raises:
         PermissionDenied: the reader may not see this view (a bank, the treasury, a village user, or another

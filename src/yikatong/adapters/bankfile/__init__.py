@@ -1,14 +1,14 @@
 """Bank file exchange: 代发 order files out, result files back, through a folder the host names.
 
-* :mod:`~yikatong.adapters.bankfile.layout` — a bank's file layout, loaded from TOML; two example layouts ship in
-  the package (``layouts/``, loaded by :func:`builtin_layout`).
-* :mod:`~yikatong.adapters.bankfile.writer` — the outgoing order and verification request files.
-* :mod:`~yikatong.adapters.bankfile.reader` — result and verification response files, refused whole when they do
+* [`layout`][yikatong.adapters.bankfile.layout] — a bank's file layout, loaded from TOML; two example layouts ship in
+  the package (``layouts/``, loaded by [`builtin_layout`][yikatong.adapters.builtin_layout]).
+* [`writer`][yikatong.adapters.bankfile.writer] — the outgoing order and verification request files.
+* [`reader`][yikatong.adapters.bankfile.reader] — result and verification response files, refused whole when they do
   not add up.
-* :mod:`~yikatong.adapters.bankfile.adapter` — :class:`FileExchangeBank`, the :class:`yikatong.ports.Bank` over the
-  folder.
-* :mod:`~yikatong.adapters.bankfile.peer` — :class:`BankFilePeer`, the bank's side of the exchange for tests and
-  rehearsals.
+* [`adapter`][yikatong.adapters.bankfile.adapter] — [`FileExchangeBank`][yikatong.adapters.FileExchangeBank], the
+  [`yikatong.ports.Bank`][] over the folder.
+* [`peer`][yikatong.adapters.bankfile.peer] — [`BankFilePeer`][yikatong.adapters.BankFilePeer], the bank's side of the
+  exchange for tests and rehearsals.
 """
 
 from yikatong.adapters.bankfile.adapter import FileExchangeBank

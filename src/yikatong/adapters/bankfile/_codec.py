@@ -1,9 +1,9 @@
 """Records to bytes and back, as the layout says, one vectorized Polars pass per field.
 
-:func:`render` turns a frame of string columns into the bytes of a whole file; :func:`parse` turns the bytes of a
+``render`` turns a frame of string columns into the bytes of a whole file; ``parse`` turns the bytes of a
 file into a frame of string columns, refusing the file at the first thing that does not fit the layout. Neither
-knows what the fields mean: :mod:`~yikatong.adapters.bankfile.writer` and
-:mod:`~yikatong.adapters.bankfile.reader` do.
+knows what the fields mean: [`writer`][yikatong.adapters.bankfile.writer] and
+[`reader`][yikatong.adapters.bankfile.reader] do.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""A :class:`yikatong.ports.Bank` over a folder of exchange files: the common way county banks take 代发 orders.
+"""A [`yikatong.ports.Bank`][] over a folder of exchange files: the common way county banks take 代发 orders.
 
 The host names a folder and moves files between it and its bank by SFTP, a bank client, or a USB key::
 
@@ -11,18 +11,22 @@ The host names a folder and moves files between it and its bank by SFTP, a bank 
 Every file names the paying bank (its code in the file name and in the header), and ``sent/`` keeps each order under
 the bank's code: a batch paid through several banks sends one order to each, and several banks may share a folder.
 
-* :meth:`FileExchangeBank.submit` writes the order file atomically (temporary file, fsync, rename). Submitting the
-  same batch again writes nothing new; a different order under the same batch id is refused.
-* :meth:`FileExchangeBank.withdraw` takes an order back while its file still waits in ``outbox/``: the file is
-  removed and the batch marked withdrawn, so it is never placed again. Once the host has carried the file to the
-  bank, the exchange has no way to take it back and withdrawal is refused: ask the bank to cancel it.
-* :meth:`FileExchangeBank.results` reads every result file of the batch found in ``inbox/`` (a bank may send
-  several partial files), each checked whole by :func:`~yikatong.adapters.bankfile.reader.read_result`. A file that
-  does not add up is moved to ``refused/`` and :class:`~yikatong.errors.BankFileError` is raised: nothing of it is
-  applied, and the next call goes on without it.
-* :meth:`FileExchangeBank.verify_accounts` (联网核查) is a file exchange too: the first call writes a verification
-  request and raises :class:`TimeoutError` until the response is in ``inbox/``; the same call then returns it.
-  The request id is derived from the rows, so asking again for the same rows finds the same response.
+* [`FileExchangeBank.submit`][yikatong.adapters.FileExchangeBank.submit] writes the order file atomically (temporary
+  file, fsync, rename). Submitting the same batch again writes nothing new; a different order under the same batch id is
+  refused.
+* [`FileExchangeBank.withdraw`][yikatong.adapters.FileExchangeBank.withdraw] takes an order back while its file still
+  waits in ``outbox/``: the file is removed and the batch marked withdrawn, so it is never placed again. Once the host
+  has carried the file to the bank, the exchange has no way to take it back and withdrawal is refused: ask the bank to
+  cancel it.
+* [`FileExchangeBank.results`][yikatong.adapters.FileExchangeBank.results] reads every result file of the batch found in
+  ``inbox/`` (a bank may send several partial files), each checked whole by
+  [`read_result`][yikatong.adapters.bankfile.read_result]. A file that does not add up is moved to ``refused/`` and
+  [`BankFileError`][yikatong.errors.BankFileError] is raised: nothing of it is applied, and the next call goes on
+  without it.
+* [`FileExchangeBank.verify_accounts`][yikatong.adapters.FileExchangeBank.verify_accounts] (联网核查) is a file exchange
+  too: the first call writes a verification request and raises ``TimeoutError`` until the response is in ``inbox/``; the
+  same call then returns it. The request id is derived from the rows, so asking again for the same rows finds the same
+  response.
 """
 
 from __future__ import annotations
@@ -133,12 +137,13 @@ class FileExchangeBank:
 
     Args:
         folder: The exchange folder; created when missing.
-        layout: The bank's file layout (:func:`~yikatong.adapters.bankfile.layout.load_layout`).
+        layout: The bank's file layout ([`load_layout`][yikatong.adapters.load_layout]).
         bank_code: The paying bank's code (``CQRCB``, ``PSBC``…); the layout's ``code`` when ``None``.
         clock: Time source for file dates (taken in Beijing time); the system clock when ``None``.
 
     Raises:
-        BankLayoutError: no bank code, or a layout file that does not name the bank (see :func:`bank_code_for`).
+        BankLayoutError: no bank code, or a layout file that does not name the bank (see
+            [`bank_code_for`][yikatong.adapters.bankfile.adapter.bank_code_for]).
     """
 
     def __init__(
@@ -254,7 +259,7 @@ class FileExchangeBank:
         """The results of a batch found so far in ``inbox/``, every file checked whole against the order.
 
         Returns:
-            The frame of :meth:`yikatong.ports.Bank.results`; empty when no result file is in yet or the batch was
+            The frame of [`yikatong.ports.Bank.results`][]; empty when no result file is in yet or the batch was
             never submitted here. Results repeated across files are returned as they are.
 
         Raises:
@@ -294,7 +299,7 @@ class FileExchangeBank:
     def verify_accounts(self, rows: pl.DataFrame) -> pl.DataFrame:
         """Account verification 联网核查 by a request file and the bank's response file.
 
-        The first call for a set of rows writes the request into ``outbox/`` and raises :class:`TimeoutError`; once
+        The first call for a set of rows writes the request into ``outbox/`` and raises ``TimeoutError``; once
         the host has brought the response into ``inbox/``, the same call returns it.
 
         Returns:

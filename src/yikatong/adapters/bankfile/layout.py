@@ -8,8 +8,8 @@ control total. Fixed widths count **bytes of the encoding**, so a Chinese charac
 UTF-8; a value never gets cut, it is refused when it does not fit.
 
 A layout is untrusted input (a file edited by people), so it is parsed with pydantic; a bad one raises
-:class:`~yikatong.errors.BankLayoutError` naming the file and the field. Two example layouts ship in the package
-(``yikatong/adapters/bankfile/layouts/``, loaded by :func:`builtin_layout`).
+[`BankLayoutError`][yikatong.errors.BankLayoutError] naming the file and the field. Two example layouts ship in the
+package (``yikatong/adapters/bankfile/layouts/``, loaded by [`builtin_layout`][yikatong.adapters.builtin_layout]).
 """
 
 from __future__ import annotations
@@ -104,7 +104,7 @@ class FieldSpec(_Model):
     """One field of a record.
 
     Attributes:
-        name: What the field carries (:data:`FieldName`).
+        name: What the field carries ([`FieldName`][yikatong.adapters.bankfile.layout.FieldName]).
         width: Width in bytes of the encoding; required in fixed-width files, ignored in delimited ones.
         align: ``left`` (text, padded on the right) or ``right`` (padded on the left); numbers default to right.
         pad: The single ASCII padding character (``" "``, or ``"0"`` for zero-filled numbers).
@@ -342,7 +342,8 @@ BUILTIN_LAYOUTS: tuple[str, ...] = ("delimited-gb18030", "fixed-width-gb18030")
 
 
 def builtin_layout(name: str) -> BankLayout:
-    """One of the layouts shipped with the package, for demos and rehearsals: see :data:`BUILTIN_LAYOUTS`.
+    """One of the layouts shipped with the package, for demos and rehearsals: see
+    [`BUILTIN_LAYOUTS`][yikatong.adapters.bankfile.BUILTIN_LAYOUTS].
 
     Raises:
         BankLayoutError: when no shipped layout has that name.

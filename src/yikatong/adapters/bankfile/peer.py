@@ -1,9 +1,9 @@
-"""The bank's side of a file exchange, played by any :class:`yikatong.ports.Bank`: for tests, demos and dry runs.
+"""The bank's side of a file exchange, played by any [`yikatong.ports.Bank`][]: for tests, demos and dry runs.
 
-:class:`BankFilePeer` does what the paying bank does with the exchange folder: it takes order files and verification
-requests from ``outbox/`` (moving them to ``bank/received/``, as a transfer would), hands them to a bank — usually
-:class:`~yikatong.adapters.simulated_bank.SimulatedBank` — and writes what that bank answers as result files and
-verification responses in ``inbox/``, in the layout's own format. A host can point it at a copy of its folder to
+[`BankFilePeer`][yikatong.adapters.BankFilePeer] does what the paying bank does with the exchange folder: it takes order
+files and verification requests from ``outbox/`` (moving them to ``bank/received/``, as a transfer would), hands them to
+a bank — usually [`SimulatedBank`][yikatong.adapters.SimulatedBank] — and writes what that bank answers as result files
+and verification responses in ``inbox/``, in the layout's own format. A host can point it at a copy of its folder to
 rehearse the whole exchange without a bank.
 """
 
@@ -38,7 +38,7 @@ def _status_code(section: FileSection, outcome: str) -> str:
 
 
 class BankFilePeer:
-    """Answers the files a :class:`~yikatong.adapters.bankfile.adapter.FileExchangeBank` writes.
+    """Answers the files a [`FileExchangeBank`][yikatong.adapters.FileExchangeBank] writes.
 
     Args:
         folder: The exchange folder (the same one the adapter uses).

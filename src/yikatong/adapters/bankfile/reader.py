@@ -4,8 +4,8 @@ A result file from the bank is checked whole before anything of it is returned: 
 truncated last line, the shape of every record, the header and trailer control count and totals (overall and per
 outcome where the layout carries them), the batch it names, unknown status codes, rows that are not in the order,
 rows that appear twice, and amounts or accounts that differ from the order. Any of these raises
-:class:`~yikatong.errors.BankFileError` naming the file and the line; a file is returned only when all of it is good,
-so nothing of a refused file is ever applied.
+[`BankFileError`][yikatong.errors.BankFileError] naming the file and the line; a file is returned only when all of it is
+good, so nothing of a refused file is ever applied.
 """
 
 from __future__ import annotations
@@ -27,10 +27,10 @@ RESULT_SCHEMA: dict[str, pl.DataType] = {
     "reason_code": pl.String(),
     "reason": pl.String(),
 }
-"""The frame :meth:`yikatong.ports.Bank.results` returns."""
+"""The frame [`yikatong.ports.Bank.results`][] returns."""
 
 VERIFY_SCHEMA: dict[str, pl.DataType] = {"row_id": pl.Int64(), "verified": pl.Boolean(), "reason": pl.String()}
-"""The frame :meth:`yikatong.ports.Bank.verify_accounts` returns."""
+"""The frame [`yikatong.ports.Bank.verify_accounts`][] returns."""
 
 _COUNTS = {"count": None, "paid_count": "paid", "failed_count": "failed", "reversed_count": "reversed"}
 _TOTALS = {"total": None, "paid_total": "paid", "failed_total": "failed", "reversed_total": "reversed"}
@@ -194,8 +194,9 @@ def read_result(
             ``amount_fen``.
 
     Returns:
-        The frame of :meth:`yikatong.ports.Bank.results` (:data:`RESULT_SCHEMA`), in file order; a ``reversed`` row
-        (退汇) carries its reason code like a failed one.
+        The frame of [`yikatong.ports.Bank.results`][]
+        ([`RESULT_SCHEMA`][yikatong.adapters.bankfile.reader.RESULT_SCHEMA]), in file order; a ``reversed`` row (退汇)
+        carries its reason code like a failed one.
 
     Raises:
         BankFileError: when anything of the file does not add up; nothing of it is returned then.
@@ -269,7 +270,8 @@ def read_verify_response(
     """Read a verification response, checked whole: every requested row answered exactly once, nothing else.
 
     Returns:
-        :data:`VERIFY_SCHEMA`: ``row_id``, ``verified``, ``reason`` (null when verified), one row per requested row.
+        [`VERIFY_SCHEMA`][yikatong.adapters.bankfile.reader.VERIFY_SCHEMA]: ``row_id``, ``verified``, ``reason`` (null
+        when verified), one row per requested row.
 
     Raises:
         BankFileError: when the file does not add up, answers a row twice, answers an unknown row or leaves a

@@ -1,4 +1,5 @@
-"""Validation on a Dask cluster (the ``[dask]`` extra): :func:`validate_distributed` and :func:`connect`.
+"""Validation on a Dask cluster (the ``[dask]`` extra):
+[`validate_distributed`][yikatong.adapters.dask.validate_distributed] and [`connect`][yikatong.adapters.dask.connect].
 
 Importing this package imports ``dask.distributed``; nothing else in yikatong imports it, so the library works
 without the extra installed.

@@ -5,7 +5,7 @@ package not installed on the cluster) is a set of functions. Pickled as Python p
 name, a worker would have to import ``village_rules`` itself, which it cannot when the module sits in the client's
 folder or was never installed on the workers. So what carries such rules (the shipped environment, the routing) is
 pickled once here with ``cloudpickle``, the modules of those rules registered to travel by value; the workers unpickle
-it with plain :func:`pickle.loads` and get the very objects back.
+it with plain ``pickle.loads`` and get the very objects back.
 
 Rules of the library, and of modules under ``yikatong``, still travel by name: every worker has the library.
 """

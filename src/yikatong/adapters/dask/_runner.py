@@ -1,7 +1,7 @@
 """``validate_distributed``: the partitioned runner's steps as Dask tasks, the parts spread over a cluster.
 
-The steps are those of :func:`~yikatong.rules.validate_partitioned` and the routing is the same
-(:mod:`yikatong.rules.routing`); only where the parts live differs: in the workers' memory (spilled to their disks
+The steps are those of [`validate_partitioned`][yikatong.validate_partitioned] and the routing is the same
+([`yikatong.rules.routing`][]); only where the parts live differs: in the workers' memory (spilled to their disks
 by Dask when it runs short) instead of in files on one machine.
 
 1. Each roster piece (a Parquet file, or a partition of a Dask DataFrame) is read by a worker and kept there.
@@ -9,10 +9,12 @@ by Dask when it runs short) instead of in files on one machine.
 3. For each split, every piece is cut into the parts of the split (a task per piece), and every part gathers its
    cuts from all pieces (a task per part; only that part's cut travels), with the context frames split the same way.
 4. The same plan runs on each part; the account and near-duplicate splits follow as in the partitioned runner.
-5. Ranks, issues and pairs are gathered on the client and merged as :func:`validate_partitioned` merges them.
+5. Ranks, issues and pairs are gathered on the client and merged as
+   [`validate_partitioned`][yikatong.validate_partitioned] merges them.
 
 A task whose worker dies is run again elsewhere (Dask keeps every task's recipe: the pieces are re-read from their
-files); when a task keeps failing the run stops with :class:`DistributedRunError` and no report.
+files); when a task keeps failing the run stops with [`DistributedRunError`][yikatong.adapters.dask.DistributedRunError]
+and no report.
 """
 
 from __future__ import annotations
@@ -73,7 +75,7 @@ def validate_distributed(
     storage_options: Mapping[str, Any] | None = None,
     progress: Progress | None = None,
 ) -> ValidationReport:
-    """Validate a roster on a Dask cluster; the report equals :func:`~yikatong.rules.validate`'s.
+    """Validate a roster on a Dask cluster; the report equals [`validate`][yikatong.validate]'s.
 
     Args:
         roster: The roster in the canonical schema: Parquet paths (a path, a glob, a folder's files, or a list of
@@ -88,16 +90,17 @@ def validate_distributed(
         context_paths: Context frames as Parquet paths (a path, a glob or a list; local or a URL Polars reads:
             ``s3://``, ``gs://``, ``az://``, ``https://``), by name: ``registry``, ``ledger``,
             ``bank_verification``, ``reference:<list>``. They replace those of ``context`` and are read by the
-            workers; each must already have the columns the rules read (as :mod:`yikatong.ingest` loads them).
+            workers; each must already have the columns the rules read (as [`yikatong.ingest`][] loads them).
         rules: The rules to run; defaults to every rule of the library.
-        partitions: Parts per split; by default one per :data:`DEFAULT_PART_ROWS` rows, and at least one per
-            worker.
+        partitions: Parts per split; by default one per
+            [`DEFAULT_PART_ROWS`][yikatong.rules.partitioned.DEFAULT_PART_ROWS] rows, and at least one per worker.
         example_limit: Example rows kept per code.
         storage_options: Options of the fsspec file system of ``roster``'s URLs (credentials, endpoint).
         progress: Called with ``(step, done, total)`` as tasks finish.
 
     Returns:
-        The :class:`ValidationReport` :func:`validate` would give (verdicts sorted by ``row_id``).
+        The [`ValidationReport`][yikatong.ValidationReport] [`validate`][yikatong.validate] would give (verdicts sorted
+        by ``row_id``).
 
     Raises:
         DistributedRunError: when the cluster cannot finish the run; nothing is reported.
@@ -168,7 +171,7 @@ class _Run:
                 self.progress(step, finished, total)
 
     def wait(self, step: str, futures: Sequence[Future]) -> list[Any]:
-        """Wait for ``futures`` as :meth:`done` does; their results, here, in order."""
+        """Wait for ``futures`` as ``done`` does; their results, here, in order."""
         self.done(step, futures)
         return list(self.client.gather(list(futures)))
 

@@ -1,7 +1,7 @@
 """What the cluster's workers run: plain functions over Polars frames, no Dask in sight.
 
-Every function here is a task of :func:`~yikatong.adapters.dask.validate_distributed`. Frames travel between
-workers as Polars DataFrames (pickled as Arrow IPC); no task converts the data to pandas.
+Every function here is a task of [`validate_distributed`][yikatong.adapters.dask.validate_distributed]. Frames travel
+between workers as Polars DataFrames (pickled as Arrow IPC); no task converts the data to pandas.
 """
 
 from __future__ import annotations

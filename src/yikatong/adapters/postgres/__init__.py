@@ -1,8 +1,10 @@
 """The server-database store: PostgreSQL through psycopg 3 (install the ``yikatong[postgres]`` extra).
 
-* :class:`PostgresStore` implements :class:`yikatong.ports.Store`.
-* :class:`PostgresRegistry` implements :class:`yikatong.ports.AccountRegistry` (in the same schema or another).
-* :data:`SCHEMA_VERSION` and :data:`MIGRATIONS` are the schema steps.
+* [`PostgresStore`][yikatong.adapters.postgres.PostgresStore] implements [`yikatong.ports.Store`][].
+* [`PostgresRegistry`][yikatong.adapters.postgres.PostgresRegistry] implements [`yikatong.ports.AccountRegistry`][] (in
+  the same schema or another).
+* [`SCHEMA_VERSION`][yikatong.adapters.postgres.SCHEMA_VERSION] and
+  [`MIGRATIONS`][yikatong.adapters.postgres.MIGRATIONS] are the schema steps.
 
 Both pass the same contract kits as the embedded SQLite store. Only PostgreSQL itself (15) is tested; databases that
 speak its protocol (Kingbase, openGauss, HighGo) are not, see ``docs/postgres.md``.

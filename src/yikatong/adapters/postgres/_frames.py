@@ -168,7 +168,7 @@ class Session:
         return self._conn
 
     def close(self) -> None:
-        """Close the connection; later use raises :class:`~yikatong.errors.StoreError`."""
+        """Close the connection; later use raises [`StoreError`][yikatong.errors.StoreError]."""
         self._closed = True
         if self._conn is not None:
             self._conn.close()
@@ -176,7 +176,7 @@ class Session:
 
     @contextlib.contextmanager
     def reading(self) -> Iterator[Connection]:
-        """The connection for a read; a database error becomes a :class:`~yikatong.errors.StoreError`."""
+        """The connection for a read; a database error becomes a [`StoreError`][yikatong.errors.StoreError]."""
         try:
             yield self.connection
         except psycopg.Error as exc:

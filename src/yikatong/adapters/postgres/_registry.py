@@ -1,9 +1,9 @@
 """The one-card account registry 一人一卡 in a PostgreSQL schema.
 
-:class:`PostgresRegistry` implements :class:`yikatong.ports.AccountRegistry` with the pure rules of
-:mod:`yikatong.registry`, like the embedded registry: each operation runs in one transaction that first takes the
-``accounts`` table's SHARE ROW EXCLUSIVE lock (one registry writer at a time, so "this account number is already
-someone else's" is decided on current data), reads the person's records, asks the rules for the new records and
+[`PostgresRegistry`][yikatong.adapters.postgres.PostgresRegistry] implements [`yikatong.ports.AccountRegistry`][] with
+the pure rules of [`yikatong.registry`][], like the embedded registry: each operation runs in one transaction that first
+takes the ``accounts`` table's SHARE ROW EXCLUSIVE lock (one registry writer at a time, so "this account number is
+already someone else's" is decided on current data), reads the person's records, asks the rules for the new records and
 events, and writes both before ``COMMIT``; a refused or interrupted operation leaves nothing behind. Records change
 only in their status and review time, events are only appended (triggers refuse UPDATE, DELETE and TRUNCATE on the
 history), and a partial UNIQUE index keeps one active account per person even against a write that bypasses the
@@ -65,7 +65,7 @@ _INSERT_EVENT: Final = (
 
 
 class PostgresRegistry:
-    """A :class:`yikatong.ports.AccountRegistry` in a PostgreSQL schema (the store's schema or another).
+    """A [`yikatong.ports.AccountRegistry`][] in a PostgreSQL schema (the store's schema or another).
 
     Args:
         conninfo: A ``postgresql://`` URL or libpq connection string.
@@ -192,7 +192,7 @@ class PostgresRegistry:
         holder_name: str,
         town: str,
     ) -> Account:
-        """Enter a first declaration (see :meth:`yikatong.ports.AccountRegistry.declare`)."""
+        """Enter a first declaration (see [`yikatong.ports.AccountRegistry.declare`][])."""
 
         def work(cur: Cursor) -> Account:
             records = self._records(cur, id_number)
@@ -225,7 +225,7 @@ class PostgresRegistry:
         bank: str,
         holder_name: str,
     ) -> Account:
-        """Declare a replacement account (see :meth:`yikatong.ports.AccountRegistry.change`)."""
+        """Declare a replacement account (see [`yikatong.ports.AccountRegistry.change`][])."""
 
         def work(cur: Cursor) -> Account:
             records = self._known(cur, id_number)
@@ -249,7 +249,7 @@ class PostgresRegistry:
         return self._transaction(work)
 
     def review(self, actor: Actor, *, id_number: str, account: str, approve: bool, note: str = "") -> Account:
-        """Approve or reject a pending declaration (see :meth:`yikatong.ports.AccountRegistry.review`)."""
+        """Approve or reject a pending declaration (see [`yikatong.ports.AccountRegistry.review`][])."""
 
         def work(cur: Cursor) -> Account:
             records = self._known(cur, id_number)

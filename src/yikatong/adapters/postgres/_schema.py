@@ -3,12 +3,12 @@
 A yikatong store on a server database lives in one PostgreSQL schema (``yikatong`` unless the host names another),
 whose ``meta`` table says ``application = yikatong`` and carries the ``schema_version``. Opening checks both before
 writing anything: a schema that holds other tables, another application's ``meta``, or a newer version is refused
-with a :class:`~yikatong.errors.StoreError` and left as it was.
+with a [`StoreError`][yikatong.errors.StoreError] and left as it was.
 
 Migrations are numbered steps of SQL statements. Creating a store and bringing an older one to
-:data:`SCHEMA_VERSION` both run every pending step and the ``meta`` update in one transaction (PostgreSQL's DDL is
-transactional), under an advisory lock on the schema's name, so a crash or a failing step leaves the previous
-version and two processes opening a new store at once create it once.
+[`SCHEMA_VERSION`][yikatong.adapters.postgres.SCHEMA_VERSION] both run every pending step and the ``meta`` update in one
+transaction (PostgreSQL's DDL is transactional), under an advisory lock on the schema's name, so a crash or a failing
+step leaves the previous version and two processes opening a new store at once create it once.
 
 The database enforces what the workflow relies on, whatever a client does: a partial UNIQUE index keeps one active
 (``sent``/``paid``) ledger entry per person, item and period; triggers refuse UPDATE, DELETE and TRUNCATE on the audit
@@ -364,7 +364,7 @@ def open_schema(
         schema: The PostgreSQL schema of the store.
         create: Create the store when the schema does not exist or is empty.
         read_only: Check only: a missing store or an older version is refused instead of written.
-        migrations: The schema steps (the default is :data:`MIGRATIONS`).
+        migrations: The schema steps (the default is [`MIGRATIONS`][yikatong.adapters.postgres.MIGRATIONS]).
 
     Raises:
         StoreError: the schema is not a yikatong store, is newer than this library, is missing (and ``create`` is

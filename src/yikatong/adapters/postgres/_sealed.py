@@ -1,6 +1,6 @@
 """Personal data at rest in the PostgreSQL store: its seal mark, and the sealed forms of rows, states and ledger.
 
-What is sealed, and how, is every SQL store's (:mod:`yikatong.adapters._sealing`, shared with the embedded store).
+What is sealed, and how, is every SQL store's (``yikatong.adapters._sealing``, shared with the embedded store).
 Here it meets the PostgreSQL tables (schema step 6):
 
 * a sealed store keeps each batch's immutable columns as one sealed Parquet blob in ``row_data`` (``batch_rows``
@@ -39,7 +39,7 @@ _STATE_READ = {"batch_id": pl.String(), "row_id": pl.Int64(), **ROW_STATE_SCHEMA
 
 
 def open_sealing(conn: Connection, schema: str, keys: Keys | None, *, read_only: bool) -> Sealing:
-    """The store's :class:`~yikatong.adapters._sealing.Sealing`, marking a new store sealed when keys are given.
+    """The store's ``Sealing``, marking a new store sealed when keys are given.
 
     Raises:
         StoreError: a wrong key, or keys given to write into a clear store that already holds batches.
@@ -112,7 +112,7 @@ def purge_batch_data(
 
 
 def read_sealed_rows(conn: Connection, sealing: Sealing, batch_id: str) -> pl.DataFrame:
-    """A sealed batch's rows in :data:`~yikatong.records.ROW_SCHEMA`, sorted by ``row_id`` (empty when unknown).
+    """A sealed batch's rows in [`ROW_SCHEMA`][yikatong.records.ROW_SCHEMA], sorted by ``row_id`` (empty when unknown).
 
     Raises:
         StoreError: the row data is missing, damaged or does not open, or disagrees with the row states.

@@ -1,18 +1,18 @@
-"""The server-database store: :class:`yikatong.ports.Store` on PostgreSQL (psycopg 3).
+"""The server-database store: [`yikatong.ports.Store`][] on PostgreSQL (psycopg 3).
 
-Each :meth:`PostgresStore.commit` is one transaction. It first takes the audit table's SHARE ROW EXCLUSIVE lock,
-which one writer holds at a time (the audit log is one hash chain across all batches, so commits are a sequence
-anyway) while readers go on, then locks the batch's header row and compares versions. Two processes firing the same
-step on one batch therefore queue: the first commits, the second then finds the batch one version on and is refused
-with a :class:`~yikatong.errors.StoreError`, having written nothing. A connection that dies mid-commit (a killed
-backend, a dropped network) is rolled back by the server: nothing partial is ever visible.
+Each [`PostgresStore.commit`][yikatong.adapters.postgres.PostgresStore.commit] is one transaction. It first takes the
+audit table's SHARE ROW EXCLUSIVE lock, which one writer holds at a time (the audit log is one hash chain across all
+batches, so commits are a sequence anyway) while readers go on, then locks the batch's header row and compares versions.
+Two processes firing the same step on one batch therefore queue: the first commits, the second then finds the batch one
+version on and is refused with a [`StoreError`][yikatong.errors.StoreError], having written nothing. A connection that
+dies mid-commit (a killed backend, a dropped network) is rolled back by the server: nothing partial is ever visible.
 
 Bulk rows go in with ``COPY``; row-state moves and ledger entries are copied into temporary tables and applied with
 one ``UPDATE … FROM`` or ``INSERT … ON CONFLICT`` each. The database enforces the ledger's one active entry per
-(person, item, period) and the append-only audit log itself (see :mod:`yikatong.adapters.postgres._schema`).
+(person, item, period) and the append-only audit log itself (see ``yikatong.adapters.postgres._schema``).
 
 A store created with keys seals personal data at rest as the embedded store does (row data, approved accounts, the
-ledger's ID numbers indexed by a keyed hash): see :mod:`yikatong.adapters.postgres._sealed`.
+ledger's ID numbers indexed by a keyed hash): see ``yikatong.adapters.postgres._sealed``.
 """
 
 from __future__ import annotations
@@ -71,7 +71,7 @@ _LEDGER_READ: Final = {**LEDGER_SCHEMA, "id_sealed": pl.Binary()}
 
 
 class PostgresStore:
-    """A :class:`yikatong.ports.Store` in a PostgreSQL schema.
+    """A [`yikatong.ports.Store`][] in a PostgreSQL schema.
 
     Args:
         conninfo: A ``postgresql://`` URL or libpq connection string (credentials as libpq takes them: in the URL,
@@ -79,7 +79,7 @@ class PostgresStore:
         schema: The PostgreSQL schema holding the store's tables; created when missing and ``create`` is True.
         create: Create the store when the schema does not exist (or is empty).
         read_only: Every transaction is read-only (for audits and verification); nothing is migrated.
-        keys: The deployment's :class:`~yikatong.ports.Keys`. A store created with keys seals personal data at
+        keys: The deployment's [`Keys`][yikatong.ports.Keys]. A store created with keys seals personal data at
             rest (AES-256-GCM under ``keys.data_key()``: every batch's row data, the approved accounts, and the
             ledger's ID numbers, which it indexes by a keyed hash); reading it needs the same keys.
 
@@ -113,7 +113,8 @@ class PostgresStore:
 
     @property
     def connection(self) -> Connection:
-        """The open connection (read it for ad-hoc queries; write only through :meth:`commit`).
+        """The open connection (read it for ad-hoc queries; write only through
+        [`commit`][yikatong.adapters.postgres.PostgresStore.commit]).
 
         Raises:
             StoreError: when the store was closed.
@@ -135,7 +136,7 @@ class PostgresStore:
     # -- writing ------------------------------------------------------------------------------------------------
 
     def commit(self, change: Change) -> None:
-        """Apply a change in one transaction (see :class:`yikatong.ports.Change` for the refusals).
+        """Apply a change in one transaction (see [`yikatong.ports.Change`][yikatong.records.Change] for the refusals).
 
         Raises:
             StoreError: the change is refused, loses a race with another writer, or cannot be written (the
@@ -173,7 +174,7 @@ class PostgresStore:
 
     def purge(self, change: Change, *, ledger_ids: pl.DataFrame) -> None:
         """Empty the personal detail of one batch with ``change``, in one transaction (see
-        :meth:`yikatong.ports.Store.purge`).
+        [`yikatong.ports.Store.purge`][]).
 
         The old row versions stay in the table files until PostgreSQL vacuums them: run ``VACUUM`` on
         ``batch_rows`` (or ``row_data``), ``row_state`` and ``ledger`` after a purge (autovacuum does so in time).
@@ -327,7 +328,7 @@ class PostgresStore:
         return tuple(batch_from_row(r) for r in rows)
 
     def rows(self, batch_id: str) -> pl.DataFrame:
-        """The batch's rows in :data:`yikatong.ports.ROW_SCHEMA`, sorted by ``row_id`` (empty when unknown).
+        """The batch's rows in [`ROW_SCHEMA`][yikatong.records.ROW_SCHEMA], sorted by ``row_id`` (empty when unknown).
 
         Raises:
             StoreError: a sealed batch's row data is missing, damaged or does not open (no key, another key).
@@ -340,7 +341,7 @@ class PostgresStore:
             return copy_out(cur, source.format(batch_id), ROW_SCHEMA)
 
     def ledger(self, *, item: str | None = None, period: str | None = None) -> pl.DataFrame:
-        """Ledger entries in :data:`yikatong.ports.LEDGER_SCHEMA`, optionally of one item and/or period."""
+        """Ledger entries in [`LEDGER_SCHEMA`][yikatong.records.LEDGER_SCHEMA], optionally of one item and/or period."""
         source = sql.SQL(
             "ledger WHERE ({0}::text IS NULL OR item = {0}) AND ({1}::text IS NULL OR period = {1}) "
             "ORDER BY batch_id, row_id"
@@ -350,7 +351,7 @@ class PostgresStore:
         return self.sealing.open_ledger_frame(stored)
 
     def ledger_of(self, id_number: str) -> pl.DataFrame:
-        """The ledger entries of one person (the 18-character ID), in :data:`yikatong.ports.LEDGER_SCHEMA`.
+        """The ledger entries of one person (the 18-character ID), in [`LEDGER_SCHEMA`][yikatong.records.LEDGER_SCHEMA].
 
         A sealed store finds them by the ID's keyed look-up hash and opens only those entries.
 
@@ -368,7 +369,7 @@ class PostgresStore:
         return self.sealing.open_ledger_frame(stored)
 
     def exceptions(self, batch_id: str | None = None) -> pl.DataFrame:
-        """Reconciliation exceptions in :data:`yikatong.ports.EXCEPTION_SCHEMA`, oldest first."""
+        """Reconciliation exceptions in [`EXCEPTION_SCHEMA`][yikatong.records.EXCEPTION_SCHEMA], oldest first."""
         source = sql.SQL("recon_exceptions WHERE {0}::text IS NULL OR batch_id = {0} ORDER BY seq").format(batch_id)
         with self._session.reading() as conn, conn.cursor() as cur:
             return copy_out(cur, source, EXCEPTION_SCHEMA)

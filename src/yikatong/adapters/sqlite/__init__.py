@@ -1,9 +1,11 @@
 """The embedded store: one SQLite file (WAL, one transaction per change) with Parquet side files for large rows.
 
-* :class:`SqliteStore` implements :class:`yikatong.ports.Store`.
-* :class:`SqliteRegistry` implements :class:`yikatong.ports.AccountRegistry` (in the same file or another);
-  :func:`check_registry` checks its history chain and records.
-* :data:`APPLICATION_ID` and :data:`SCHEMA_VERSION` identify a store file; :data:`MIGRATIONS` lists the schema steps.
+* [`SqliteStore`][yikatong.adapters.SqliteStore] implements [`yikatong.ports.Store`][].
+* [`SqliteRegistry`][yikatong.adapters.SqliteRegistry] implements [`yikatong.ports.AccountRegistry`][] (in the same file
+  or another); ``check_registry`` checks its history chain and records.
+* [`APPLICATION_ID`][yikatong.adapters.sqlite.APPLICATION_ID] and
+  [`SCHEMA_VERSION`][yikatong.adapters.sqlite.SCHEMA_VERSION] identify a store file;
+  [`MIGRATIONS`][yikatong.adapters.sqlite.MIGRATIONS] lists the schema steps.
 """
 
 from yikatong.adapters.sqlite._registry import SqliteRegistry

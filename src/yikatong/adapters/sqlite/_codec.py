@@ -148,7 +148,7 @@ def _when(text: str) -> dt.datetime:
 
 
 def batch_to_row(batch: BatchRecord) -> tuple[Any, ...]:
-    """SQL parameters of a batch header, in :data:`BATCH_COLUMNS` order."""
+    """SQL parameters of a batch header, in ``BATCH_COLUMNS`` order."""
     return (
         batch.batch_id,
         batch.item,
@@ -174,7 +174,7 @@ def batch_to_row(batch: BatchRecord) -> tuple[Any, ...]:
 
 
 def batch_from_row(row: sqlite3.Row | Sequence[Any]) -> BatchRecord:
-    """A batch header from an SQL row of :data:`BATCH_COLUMNS`."""
+    """A batch header from an SQL row of ``BATCH_COLUMNS``."""
     (
         batch_id,
         item,
@@ -222,7 +222,7 @@ def batch_from_row(row: sqlite3.Row | Sequence[Any]) -> BatchRecord:
 
 
 def audit_to_row(entry: AuditEntry) -> tuple[Any, ...]:
-    """SQL parameters of an audit entry, in :data:`AUDIT_COLUMNS` order."""
+    """SQL parameters of an audit entry, in ``AUDIT_COLUMNS`` order."""
     return (
         entry.seq,
         _iso(entry.at),
@@ -240,7 +240,7 @@ def audit_to_row(entry: AuditEntry) -> tuple[Any, ...]:
 
 
 def audit_from_row(row: Sequence[Any]) -> AuditEntry:
-    """An audit entry from an SQL row of :data:`AUDIT_COLUMNS`."""
+    """An audit entry from an SQL row of ``AUDIT_COLUMNS``."""
     seq, at, actor, role, action, batch_id, from_state, to_state, reason, details, prev_hash, hash_ = row
     return AuditEntry(
         seq=seq,

@@ -8,7 +8,7 @@ in the same ``BEGIN IMMEDIATE`` transaction that holds the store's write lock, s
 * killed after the rename, before the commit: an unreferenced file is left, the transaction never committed;
 * killed after the commit: the file is complete and referenced.
 
-Leftovers of the first two cases are removed by :meth:`RowFiles.collect_garbage`, which the store runs under the
+Leftovers of the first two cases are removed by ``RowFiles.collect_garbage``, which the store runs under the
 write lock when it opens. Reading checks the SHA-256, so a damaged or swapped file is reported, never used.
 """
 

@@ -1,9 +1,9 @@
-"""The embedded store's schema, step by step: each :class:`Migration` is a list of SQL statements that takes the
-store from one schema version to the next.
+"""The embedded store's schema, step by step: each [`Migration`][yikatong.adapters.sqlite.Migration] is a list of SQL
+statements that takes the store from one schema version to the next.
 
-:data:`MIGRATIONS` is the whole history, oldest first; a new store runs every step, an older one the steps it lacks
-(``connect_store`` in ``_schema.py`` runs them). A step, once released, never changes: a later schema is a new
-step.
+[`MIGRATIONS`][yikatong.adapters.sqlite.MIGRATIONS] is the whole history, oldest first; a new store runs every step, an
+older one the steps it lacks (``connect_store`` in ``_schema.py`` runs them). A step, once released, never changes: a
+later schema is a new step.
 """
 
 from __future__ import annotations

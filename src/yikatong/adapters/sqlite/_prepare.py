@@ -1,6 +1,6 @@
 """A checked change as the embedded store's SQL parameters, made before the write lock is taken.
 
-The checks themselves are every SQL store's (:func:`yikatong.adapters._change.check_change`); here the checked
+The checks themselves are every SQL store's (``yikatong.adapters._change.check_change``); here the checked
 frames become Parquet bytes and parameter tuples in the order of the SQLite tables' columns.
 """
 

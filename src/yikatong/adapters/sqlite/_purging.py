@@ -1,4 +1,4 @@
-"""Purging one batch of the embedded store (:meth:`~yikatong.adapters.sqlite.SqliteStore.purge`): its row data
+"""Purging one batch of the embedded store ([`purge`][yikatong.adapters.SqliteStore.purge]): its row data
 rewritten without the personal columns, its approved accounts emptied, its ledger IDs replaced by their hashes.
 
 The caller holds the write transaction (and ``PRAGMA secure_delete``); a side file is replaced by a new one, the old

@@ -1,16 +1,16 @@
 """The one-card account registry 一人一卡 in the embedded store's database file.
 
-:class:`SqliteRegistry` implements :class:`yikatong.ports.AccountRegistry` with the pure rules of
-:mod:`yikatong.registry`: each operation reads the person's records inside a ``BEGIN IMMEDIATE`` transaction, asks
+[`SqliteRegistry`][yikatong.adapters.SqliteRegistry] implements [`yikatong.ports.AccountRegistry`][] with the pure rules
+of [`yikatong.registry`][]: each operation reads the person's records inside a ``BEGIN IMMEDIATE`` transaction, asks
 the rules for the new records and events, and writes both before ``COMMIT``, so a refused or interrupted operation
 leaves nothing behind. Records are replaced only in their status and review time, events only appended (a trigger
 refuses UPDATE and DELETE on the history), and a partial UNIQUE index keeps one active account per person even
 against a write that bypasses the rules.
 
-Given :class:`~yikatong.ports.Keys`, a new registry is sealed (ID numbers, accounts and holder names under
+Given [`Keys`][yikatong.ports.Keys], a new registry is sealed (ID numbers, accounts and holder names under
 AES-256-GCM, looked up by keyed hash) and its events are chained with the audit key, each carrying the digest of the
-records it left; :func:`~yikatong.adapters.sqlite.check_registry` finds an insider's edits (see
-:mod:`._registry_sealing`).
+records it left; ``check_registry`` finds an insider's edits (see
+``_registry_sealing``).
 """
 
 from __future__ import annotations
@@ -44,7 +44,7 @@ SNAPSHOT_SCHEMA: Final[dict[str, pl.DataType]] = {
     "town": pl.String(),
     "declared_at": pl.Datetime("us", "UTC"),
 }
-"""Columns of :meth:`SqliteRegistry.snapshot`."""
+"""Columns of [`SqliteRegistry.snapshot`][yikatong.adapters.SqliteRegistry.snapshot]."""
 
 _RECORD_COLUMNS: Final = (
     "id_number",
@@ -61,20 +61,21 @@ _RECORD_COLUMNS: Final = (
 )
 _EVENT_COLUMNS: Final = ("id_number", "account", "action", "status", "at", "user", "role", "town", "note")
 EVENT_STORED: Final = ("seq", *_EVENT_COLUMNS, "sealed", "records_digest", "hash")
-"""The stored columns of an event, as :meth:`RegistrySealing.event_row` gives them."""
+"""The stored columns of an event, as ``RegistrySealing.event_row`` gives them."""
 _RECORD_SELECT: Final = f"SELECT {', '.join(_RECORD_COLUMNS)}, sealed FROM accounts"
 _OPEN: Final = ("pending", "active", "frozen")
 _T = TypeVar("_T")
 
 
 class SqliteRegistry:
-    """A :class:`yikatong.ports.AccountRegistry` in a store file (the same file as :class:`SqliteStore` or another).
+    """A [`yikatong.ports.AccountRegistry`][] in a store file (the same file as
+    [`SqliteStore`][yikatong.adapters.SqliteStore] or another).
 
     Args:
         path: The store file; created when missing and ``create`` is True.
         clock: The time source recorded in every event.
         create: Create the store file when it does not exist.
-        keys: The deployment's :class:`~yikatong.ports.Keys`. A registry started with keys is sealed and its event
+        keys: The deployment's [`Keys`][yikatong.ports.Keys]. A registry started with keys is sealed and its event
             chain keyed; reading it needs the same keys.
         read_only: Open for reading only (for audits): nothing on disk is changed; operations are refused.
 
@@ -207,7 +208,7 @@ class SqliteRegistry:
         holder_name: str,
         town: str,
     ) -> Account:
-        """Enter a first declaration (see :meth:`yikatong.ports.AccountRegistry.declare`)."""
+        """Enter a first declaration (see [`yikatong.ports.AccountRegistry.declare`][])."""
 
         def work(conn: sqlite3.Connection) -> Account:
             records = self._records(conn, id_number)
@@ -240,7 +241,7 @@ class SqliteRegistry:
         bank: str,
         holder_name: str,
     ) -> Account:
-        """Declare a replacement account (see :meth:`yikatong.ports.AccountRegistry.change`)."""
+        """Declare a replacement account (see [`yikatong.ports.AccountRegistry.change`][])."""
 
         def work(conn: sqlite3.Connection) -> Account:
             records = self._known(conn, id_number)
@@ -264,7 +265,7 @@ class SqliteRegistry:
         return self._transaction(work)
 
     def review(self, actor: Actor, *, id_number: str, account: str, approve: bool, note: str = "") -> Account:
-        """Approve or reject a pending declaration (see :meth:`yikatong.ports.AccountRegistry.review`)."""
+        """Approve or reject a pending declaration (see [`yikatong.ports.AccountRegistry.review`][])."""
 
         def work(conn: sqlite3.Connection) -> Account:
             records = self._known(conn, id_number)

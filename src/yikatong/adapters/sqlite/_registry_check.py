@@ -1,7 +1,7 @@
 """Checking an account registry file against its own event chain: what ``yikatong audit verify`` runs on it.
 
-The events form one chain (:func:`~yikatong.adapters.sqlite._registry_sealing.event_link`), each carrying the digest
-of its person's records as it left them. :func:`check_registry` walks the chain in ``seq`` order and then compares
+The events form one chain (``event_link``), each carrying the digest
+of its person's records as it left them. ``check_registry`` walks the chain in ``seq`` order and then compares
 every person's records, as stored now, with the digest of their last event:
 
 * an event edited, removed or moved breaks the chain (``chain``);

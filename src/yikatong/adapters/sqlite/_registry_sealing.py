@@ -1,6 +1,6 @@
 """The account registry at rest: sealed values, keyed look-ups, and the registry's own keyed event chain.
 
-A registry opened with :class:`~yikatong.ports.Keys` on a file without accounts becomes *sealed*: its ``meta`` table
+A registry opened with [`Keys`][yikatong.ports.Keys] on a file without accounts becomes *sealed*: its ``meta`` table
 says so (``registry_cipher``) with the key's check value, and from then on
 
 * ``accounts.id_number`` and ``accounts.account`` (and the same columns of ``account_events``) hold keyed look-up
@@ -8,7 +8,7 @@ says so (``registry_cipher``) with the key's check value, and from then on
   holder's name are in ``sealed`` (AES-256-GCM, bound to the row: a value moved to another row no longer opens);
 * every event carries ``records_digest``, the digest of the person's records as the event left them, and ``hash``,
   its link in a chain over all events (HMAC-SHA256 under the audit key; plain SHA-256 in a registry without keys),
-  so an account record changed, an event edited, removed or reordered is found by :func:`check_registry`.
+  so an account record changed, an event edited, removed or reordered is found by ``check_registry``.
 
 A registry without keys keeps the values in clear and chains its events with SHA-256 (events written before schema 7
 have no link: they are counted as history from before the chain). Keys given to a clear registry that already holds
@@ -210,7 +210,7 @@ class RegistrySealing:
         """An event from its stored row (``seq``, event columns, ``sealed``, digest, link).
 
         Raises:
-            StoreError: as :meth:`open_record`.
+            StoreError: as ``open_record``.
         """
         seq, *columns = row[:10]
         sealed = row[10]

@@ -1,13 +1,14 @@
 """The embedded store's database file: identity, schema version, running the migrations, and safe opening.
 
-A yikatong store is an SQLite database whose header carries :data:`APPLICATION_ID` (``PRAGMA application_id``) and
-whose ``PRAGMA user_version`` is the schema version. Opening a file checks both before writing a single byte, so a
-file that is not a store (random bytes, an empty file, another program's SQLite database) or that was written by a
-newer yikatong is refused with a :class:`~yikatong.errors.StoreError` and left exactly as it was.
+A yikatong store is an SQLite database whose header carries [`APPLICATION_ID`][yikatong.adapters.sqlite.APPLICATION_ID]
+(``PRAGMA application_id``) and whose ``PRAGMA user_version`` is the schema version. Opening a file checks both before
+writing a single byte, so a file that is not a store (random bytes, an empty file, another program's SQLite database) or
+that was written by a newer yikatong is refused with a [`StoreError`][yikatong.errors.StoreError] and left exactly as it
+was.
 
 Migrations are numbered steps, each a list of SQL statements (they live in ``_migrations.py``); an older store is
-brought to :data:`SCHEMA_VERSION` in one ``BEGIN IMMEDIATE`` transaction, so a crash mid-migration leaves the old
-version.
+brought to [`SCHEMA_VERSION`][yikatong.adapters.sqlite.SCHEMA_VERSION] in one ``BEGIN IMMEDIATE`` transaction, so a
+crash mid-migration leaves the old version.
 A new store is built in a temporary file beside the target and then linked into place, so a crash while creating
 never leaves a half-made store under the real name.
 """
@@ -99,7 +100,8 @@ def _check_identity(conn: sqlite3.Connection, path: Path) -> int:
 
 
 def _apply_migrations(conn: sqlite3.Connection, path: Path, start: int, *, created: bool) -> None:
-    """Bring the schema from ``start`` to :data:`SCHEMA_VERSION` inside the caller's transaction."""
+    """Bring the schema from ``start`` to [`SCHEMA_VERSION`][yikatong.adapters.sqlite.SCHEMA_VERSION] inside the
+    caller's transaction."""
     for step in MIGRATIONS[start:]:
         for statement in step.statements:
             conn.execute(statement)
@@ -150,7 +152,8 @@ def connect_store(
     read_only: bool = False,
     on_open: Callable[[sqlite3.Connection], None] | None = None,
 ) -> sqlite3.Connection:
-    """Open (or create) a store file and return a configured connection at :data:`SCHEMA_VERSION`.
+    """Open (or create) a store file and return a configured connection at
+    [`SCHEMA_VERSION`][yikatong.adapters.sqlite.SCHEMA_VERSION].
 
     Args:
         path: The database file.

@@ -1,6 +1,6 @@
 """The embedded store's sealing: its ``meta`` read and marked in the SQLite file, the rest shared.
 
-What is sealed, and how, is every SQL store's (:mod:`yikatong.adapters._sealing`): row data as one sealed Parquet blob
+What is sealed, and how, is every SQL store's (``yikatong.adapters._sealing``): row data as one sealed Parquet blob
 per batch (inline in ``row_data`` or as a side file), approved accounts in ``row_state.pay_account``, and the
 ledger's ID numbers as a look-up hash in ``id_number`` beside the sealed ID in ``id_sealed`` (schema 6).
 """
@@ -18,7 +18,7 @@ __all__ = ["CIPHER_NAME", "Sealing", "open_sealing"]
 
 
 def open_sealing(conn: sqlite3.Connection, path: Path, keys: Keys | None, *, read_only: bool) -> Sealing:
-    """The store's :class:`~yikatong.adapters._sealing.Sealing`, marking a new store sealed when keys are given.
+    """The store's ``Sealing``, marking a new store sealed when keys are given.
 
     Raises:
         StoreError: a wrong key, or keys given to write into a clear store that already holds batches.

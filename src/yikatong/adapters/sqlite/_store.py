@@ -1,14 +1,14 @@
-"""The embedded store: :class:`yikatong.ports.Store` on one SQLite file (WAL) plus Parquet side files.
+"""The embedded store: [`yikatong.ports.Store`][] on one SQLite file (WAL) plus Parquet side files.
 
-Each :meth:`SqliteStore.commit` is one ``BEGIN IMMEDIATE`` … ``COMMIT`` transaction with ``synchronous=FULL``: a
-process killed at any instant leaves the store as it was before the change or after it, and the next open sees
-one of the two. The payment ledger's partial UNIQUE index on (``id_number``, ``item``, ``period``) where the entry
-is ``sent`` or ``paid`` makes a second active payment for the same key impossible whatever the caller does; the
-audit table refuses UPDATE and DELETE by trigger.
+Each [`SqliteStore.commit`][yikatong.adapters.SqliteStore.commit] is one ``BEGIN IMMEDIATE`` … ``COMMIT`` transaction
+with ``synchronous=FULL``: a process killed at any instant leaves the store as it was before the change or after it, and
+the next open sees one of the two. The payment ledger's partial UNIQUE index on (``id_number``, ``item``, ``period``)
+where the entry is ``sent`` or ``paid`` makes a second active payment for the same key impossible whatever the caller
+does; the audit table refuses UPDATE and DELETE by trigger.
 
 Row data: the columns of a batch row that never change are written once, as Parquet; small batches inline in the
 database, larger ones (more than ``inline_rows_max`` rows) as a side file in ``<store>-rows/`` written atomically
-(see :mod:`yikatong.adapters.sqlite._files`). Row states, the ledger, the audit log and exceptions are tables.
+(see ``yikatong.adapters.sqlite._files``). Row states, the ledger, the audit log and exceptions are tables.
 """
 
 from __future__ import annotations
@@ -65,16 +65,16 @@ _PAY_ACCOUNT: Final = STATE_SQL_COLUMNS.index("pay_account")  # sealed in a seal
 
 
 class SqliteStore:
-    """A :class:`yikatong.ports.Store` in one SQLite database file.
+    """A [`yikatong.ports.Store`][] in one SQLite database file.
 
     Args:
         path: The database file. A missing file becomes a new store when ``create`` is True.
         create: Create the store when the file does not exist.
         read_only: Open for reading only: nothing on disk is changed (for audits and verification).
         inline_rows_max: Batches with more rows keep their row data in a Parquet side file.
-        keys: The deployment's :class:`~yikatong.ports.Keys`. A store created with keys seals personal data at
+        keys: The deployment's [`Keys`][yikatong.ports.Keys]. A store created with keys seals personal data at
             rest (AES-256-GCM under ``keys.data_key()``: every batch's row data, and the ledger's ID numbers, which
-            it indexes by a keyed hash); reading it needs the same keys. See :mod:`._sealing`.
+            it indexes by a keyed hash); reading it needs the same keys. See ``_sealing``.
 
     Raises:
         StoreError: the file is not a yikatong store, comes from a newer yikatong, or is missing with
@@ -110,7 +110,8 @@ class SqliteStore:
 
     @property
     def connection(self) -> sqlite3.Connection:
-        """The open connection (read it for ad-hoc queries; write only through :meth:`commit`).
+        """The open connection (read it for ad-hoc queries; write only through
+        [`commit`][yikatong.adapters.SqliteStore.commit]).
 
         Raises:
             StoreError: when the store was closed.
@@ -144,7 +145,7 @@ class SqliteStore:
     # -- writing ------------------------------------------------------------------------------------------------
 
     def commit(self, change: Change) -> None:
-        """Apply a change in one transaction (see :class:`yikatong.ports.Change` for the refusals).
+        """Apply a change in one transaction (see [`yikatong.ports.Change`][yikatong.records.Change] for the refusals).
 
         Raises:
             StoreError: the change is refused or cannot be written; nothing was applied.
@@ -184,7 +185,7 @@ class SqliteStore:
 
     def purge(self, change: Change, *, ledger_ids: pl.DataFrame) -> None:
         """Empty the personal detail of one batch with ``change``, in one transaction (see
-        :meth:`yikatong.ports.Store.purge`).
+        [`yikatong.ports.Store.purge`][]).
 
         The batch's row data is rewritten without the personal columns (sealed again in a sealed store; a side file
         is replaced and the old one removed), the approved accounts and the ledger's ID numbers are replaced, all
@@ -321,7 +322,7 @@ class SqliteStore:
         return tuple(batch_from_row(r) for r in self.connection.execute(f"{_BATCH_SELECT} ORDER BY seq"))
 
     def rows(self, batch_id: str) -> pl.DataFrame:
-        """The batch's rows in :data:`yikatong.ports.ROW_SCHEMA`, sorted by ``row_id`` (empty when unknown).
+        """The batch's rows in [`ROW_SCHEMA`][yikatong.records.ROW_SCHEMA], sorted by ``row_id`` (empty when unknown).
 
         Raises:
             StoreError: when the batch's row data is missing or damaged.
@@ -352,7 +353,7 @@ class SqliteStore:
         return joined.select(list(ROW_SCHEMA)).sort("row_id")
 
     def ledger(self, *, item: str | None = None, period: str | None = None) -> pl.DataFrame:
-        """Ledger entries in :data:`yikatong.ports.LEDGER_SCHEMA`, optionally of one item and/or period."""
+        """Ledger entries in [`LEDGER_SCHEMA`][yikatong.records.LEDGER_SCHEMA], optionally of one item and/or period."""
         rows = self.connection.execute(
             f"SELECT {', '.join(_LEDGER_STORED)} FROM ledger "
             "WHERE (?1 IS NULL OR item = ?1) AND (?2 IS NULL OR period = ?2) ORDER BY batch_id, row_id",
@@ -361,7 +362,7 @@ class SqliteStore:
         return frame_from_sql(self.sealing.open_ledger(rows), LEDGER_SCHEMA, LEDGER_SQL_COLUMNS)
 
     def ledger_of(self, id_number: str) -> pl.DataFrame:
-        """The ledger entries of one person (the 18-character ID), in :data:`yikatong.ports.LEDGER_SCHEMA`.
+        """The ledger entries of one person (the 18-character ID), in [`LEDGER_SCHEMA`][yikatong.records.LEDGER_SCHEMA].
 
         A sealed store finds them by the ID's keyed look-up hash and opens only those entries.
 
@@ -377,7 +378,7 @@ class SqliteStore:
         return frame_from_sql(self.sealing.open_ledger(rows), LEDGER_SCHEMA, LEDGER_SQL_COLUMNS)
 
     def exceptions(self, batch_id: str | None = None) -> pl.DataFrame:
-        """Reconciliation exceptions in :data:`yikatong.ports.EXCEPTION_SCHEMA`, oldest first."""
+        """Reconciliation exceptions in [`EXCEPTION_SCHEMA`][yikatong.records.EXCEPTION_SCHEMA], oldest first."""
         rows = self.connection.execute(
             f"SELECT {', '.join(EXCEPTION_SQL_COLUMNS)} FROM recon_exceptions "
             "WHERE ?1 IS NULL OR batch_id = ?1 ORDER BY seq",

@@ -1,9 +1,10 @@
 """The 汇总表 people read: ``.xlsx`` for the finance bureau's files and the report upward, ``.html`` to read and
 print anywhere.
 
-:func:`write_summary_report` writes either, chosen by the file's suffix (``yikatong report --out`` calls it);
-:func:`summary_xlsx_bytes` and :func:`summary_html` give the contents. The figures come from
-:func:`yikatong.workflow.summary.summarise_period`.
+[`write_summary_report`][yikatong.adapters.summary_report.write_summary_report] writes either, chosen by the file's
+suffix (``yikatong report --out`` calls it); [`summary_xlsx_bytes`][yikatong.adapters.summary_report.summary_xlsx_bytes]
+and [`summary_html`][yikatong.adapters.summary_report.summary_html] give the contents. The figures come from
+[`yikatong.workflow.summary.summarise_period`][].
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from yikatong.workflow.summary import PeriodSummary
 __all__ = ["HEADINGS", "SUFFIXES", "default_title", "summary_html", "summary_xlsx_bytes", "write_summary_report"]
 
 SUFFIXES = (".xlsx", ".html")
-"""The file kinds :func:`write_summary_report` writes."""
+"""The file kinds [`write_summary_report`][yikatong.adapters.summary_report.write_summary_report] writes."""
 
 
 def default_title(summary: PeriodSummary) -> str:
@@ -31,9 +32,9 @@ def write_summary_report(summary: PeriodSummary, path: str | os.PathLike[str], /
     """Write the summary to ``path``: XLSX for ``.xlsx``, a self-contained page for ``.html``.
 
     Args:
-        summary: :func:`yikatong.workflow.summary.summarise_period`'s result.
+        summary: [`yikatong.workflow.summary.summarise_period`][]'s result.
         path: The file to write (its folder must exist); an existing file is replaced.
-        title: The heading (default :func:`default_title`).
+        title: The heading (default [`default_title`][yikatong.adapters.summary_report.default_title]).
 
     Returns:
         The path written.

@@ -112,7 +112,7 @@ def summary_html(summary: PeriodSummary, *, title: str) -> str:
     """The page as text.
 
     Args:
-        summary: :func:`yikatong.workflow.summary.summarise_period`'s result.
+        summary: [`yikatong.workflow.summary.summarise_period`][]'s result.
         title: The page heading (escaped).
     """
     t = {name: summary.total(name) for name in summary.totals.columns}

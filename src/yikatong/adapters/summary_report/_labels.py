@@ -1,6 +1,6 @@
 """How the 汇总表 names its columns and shows its money: Chinese headings, yuan with two decimals.
 
-The library's frames speak English column names and integer fen (:mod:`yikatong.workflow.summary`); the files a
+The library's frames speak English column names and integer fen ([`yikatong.workflow.summary`][]); the files a
 finance bureau sends upward speak Chinese and yuan. Both writers (XLSX and HTML) take their headings from here.
 """
 

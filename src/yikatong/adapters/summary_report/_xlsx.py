@@ -3,7 +3,7 @@
 Sheets: 汇总 (the chosen grouping with a 合计 line, and the audit head at the foot), 分月分项目 (per item and
 month), 批次 (per batch: where its money is), 豁免 (waivers of mandatory controls) and 延期 (extensions of correction
 deadlines). Frozen headers, filters, widths that fit Chinese text, money as numbers in yuan (``#,##0.00``), every
-text cell written as text (:mod:`yikatong._spreadsheet`), pages set up to print landscape, one page wide.
+text cell written as text (``yikatong._spreadsheet``), pages set up to print landscape, one page wide.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ def _display_width(text: str) -> int:
 
 
 def _sheet(book: Workbook, title: str, frame: pl.DataFrame, *, first_row: int = 0) -> tuple[Worksheet, int]:
-    """Write ``frame`` (already :func:`shown`) under ``first_row``; returns the sheet and the row after it."""
+    """Write ``frame`` (already ``shown``) under ``first_row``; returns the sheet and the row after it."""
     sheet = book.add_worksheet(title)
     header = book.add_format({"bold": True, "bg_color": "#DDE6F0", "border": 1, "text_wrap": True})
     yuan = book.add_format({"num_format": "#,##0.00"})
@@ -56,7 +56,7 @@ def summary_xlsx_bytes(summary: PeriodSummary, *, title: str) -> bytes:
     """The summary as XLSX bytes.
 
     Args:
-        summary: :func:`yikatong.workflow.summary.summarise_period`'s result.
+        summary: [`yikatong.workflow.summary.summarise_period`][]'s result.
         title: The heading written above the main table.
     """
     buffer = io.BytesIO()

@@ -1,14 +1,15 @@
 """The supervision export: what the audit office supervises in a period, as one read-only XLSX workbook.
 
-:func:`write_supervision_export` writes it (``yikatong export supervision --out`` calls it);
-:func:`supervision_xlsx_bytes` gives its bytes. The tables come from
-:func:`yikatong.workflow.supervision.supervision_tables`, every ID number, account and name masked.
+[`write_supervision_export`][yikatong.adapters.supervision_export.write_supervision_export] writes it (``yikatong export
+supervision --out`` calls it); [`supervision_xlsx_bytes`][yikatong.adapters.supervision_export.supervision_xlsx_bytes]
+gives its bytes. The tables come from [`yikatong.workflow.supervision.supervision_tables`][], every ID number, account
+and name masked.
 
 A cover sheet (封面) names the period, the audit log's head (to match the file with the log it came from) and the
 rows of each sheet; then one sheet each: 批次, 异常行, 银行结果异常, 人工复核, 豁免, 延期, 撤回退回, 退汇. Every
 sheet is protected with a password nobody is told (the file is for reading: copy cells out to work on them) and the
 workbook asks to be opened read-only; every text cell is written as text, never as a formula
-(:mod:`yikatong._spreadsheet`).
+(``yikatong._spreadsheet``).
 """
 
 from __future__ import annotations
@@ -39,7 +40,8 @@ SHEET_TITLES: Final[dict[str, str]] = {
     "withdrawals": "撤回退回",
     "reversals": "退汇",
 }
-"""Sheet titles by table (:meth:`SupervisionExport.sheets`); the cover sheet is 封面."""
+"""Sheet titles by table ([`SupervisionExport.sheets`][yikatong.workflow.supervision.SupervisionExport.sheets]); the
+cover sheet is 封面."""
 
 _MORE_HEADINGS: Final = {
     "prepared_by": "经办人",
@@ -145,7 +147,7 @@ def supervision_xlsx_bytes(export: SupervisionExport, *, title: str | None = Non
     """The export as XLSX bytes: the cover sheet, then one protected sheet per table.
 
     Args:
-        export: :func:`yikatong.workflow.supervision.supervision_tables`'s result.
+        export: [`yikatong.workflow.supervision.supervision_tables`][]'s result.
         title: The cover's heading (default ``"一卡通"资金监督检查导出 <period>``).
     """
     buffer = io.BytesIO()

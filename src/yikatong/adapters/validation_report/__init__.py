@@ -1,8 +1,11 @@
 """The validation report people read: ``report.xlsx`` for the clerk, ``report.html`` for anyone, and
 ``issues.parquet`` with each finding's source line, written beside ``verdicts.parquet``.
 
-:func:`write_validation_report` writes them all (``yikatong validate --out DIR`` calls it); :func:`line_table`,
-:func:`rule_table`, :func:`town_table` and :func:`control_table` give the same tables as Polars frames.
+[`write_validation_report`][yikatong.adapters.validation_report.write_validation_report] writes them all (``yikatong
+validate --out DIR`` calls it); [`line_table`][yikatong.adapters.validation_report.line_table],
+[`rule_table`][yikatong.adapters.validation_report.rule_table],
+[`town_table`][yikatong.adapters.validation_report.town_table] and
+[`control_table`][yikatong.adapters.validation_report.control_table] give the same tables as Polars frames.
 """
 
 from __future__ import annotations
@@ -51,8 +54,8 @@ def write_validation_report(
     ``report-internal.xlsx``: the department's own copy with full IDs and accounts, for correcting its rows.
 
     Args:
-        report: The result of :func:`yikatong.validate` (or a runner giving the same report).
-        roster: The roster that was validated (the frame :func:`yikatong.read_roster` returned).
+        report: The result of [`yikatong.validate`][] (or a runner giving the same report).
+        roster: The roster that was validated (the frame [`yikatong.read_roster`][] returned).
         directory: Where to write.
         title: The heading of ``report.html`` (default: the item and period).
         internal_copy: Also write the unmasked ``report-internal.xlsx``.

@@ -92,10 +92,10 @@ def html_page(
 
     Args:
         report: The validation result (verdict counts, examples, skipped rules).
-        rules: :func:`~yikatong.adapters.validation_report.rule_table`.
-        towns: :func:`~yikatong.adapters.validation_report.town_table`.
-        controls: :func:`~yikatong.adapters.validation_report.control_table` (shown when the item has mandatory
-            controls or the validation had any).
+        rules: [`rule_table`][yikatong.adapters.validation_report.rule_table].
+        towns: [`town_table`][yikatong.adapters.validation_report.town_table].
+        controls: [`control_table`][yikatong.adapters.validation_report.control_table] (shown when the item has
+            mandatory controls or the validation had any).
         title: The page heading (escaped).
     """
     counts = report.counts_by_verdict

@@ -4,7 +4,7 @@ Four sheets: 问题清单 (every roster line with its source line, the office's 
 finding in plain Chinese), 规则统计 (rows per rule and severity), 分乡镇 (per town and village) and 控制项 (the
 controls the validation had, lacked, or had waived by finance, with the reason). Each has a frozen
 header, filters and column widths that fit Chinese text; every text cell is written as text, never as a formula
-(:mod:`yikatong._spreadsheet`).
+(``yikatong._spreadsheet``).
 """
 
 from __future__ import annotations
@@ -49,10 +49,10 @@ def xlsx_bytes(lines: pl.DataFrame, rules: pl.DataFrame, towns: pl.DataFrame, co
     """The four sheets as XLSX bytes.
 
     Args:
-        lines: :func:`~yikatong.adapters.validation_report.line_table`.
-        rules: :func:`~yikatong.adapters.validation_report.rule_table`.
-        towns: :func:`~yikatong.adapters.validation_report.town_table` (``金额(分)`` shown in yuan).
-        controls: :func:`~yikatong.adapters.validation_report.control_table`.
+        lines: [`line_table`][yikatong.adapters.validation_report.line_table].
+        rules: [`rule_table`][yikatong.adapters.validation_report.rule_table].
+        towns: [`town_table`][yikatong.adapters.validation_report.town_table] (``金额(分)`` shown in yuan).
+        controls: [`control_table`][yikatong.adapters.validation_report.control_table].
     """
     buffer = io.BytesIO()
     book = workbook(buffer)
