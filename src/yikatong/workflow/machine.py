@@ -155,45 +155,59 @@ class BatchFlow:
         self.state = record.state
 
     def submit(self, step: Step) -> bool:
+        """Fire ``submit``: the department (or a town) submits its draft batch for validation."""
         raise NotImplementedError  # replaced by the machine
 
     def validate(self, step: Step) -> bool:
+        """Fire ``validate``: the rules have run; a batch-level block rejects the batch."""
         raise NotImplementedError  # replaced by the machine
 
     def confirm_reviews(self, step: Step) -> bool:
+        """Fire ``confirm_reviews``: a checker, not the maker, has decided every review row."""
         raise NotImplementedError  # replaced by the machine
 
     def dispatch(self, step: Step) -> bool:
+        """Fire ``dispatch``: the passing rows are sent to the bank as one pay order."""
         raise NotImplementedError  # replaced by the machine
 
     def request_funding(self, step: Step) -> bool:
+        """Fire ``request_funding``: the department asks the treasury for the batch's money."""
         raise NotImplementedError  # replaced by the machine
 
     def refuse_funding(self, step: Step) -> bool:
+        """Fire ``refuse_funding``: the treasury refuses the funding request."""
         raise NotImplementedError  # replaced by the machine
 
     def fund(self, step: Step) -> bool:
+        """Fire ``fund``: the treasury reports the batch funded."""
         raise NotImplementedError  # replaced by the machine
 
     def disburse(self, step: Step) -> bool:
+        """Fire ``disburse``: the bank pays the order out."""
         raise NotImplementedError  # replaced by the machine
 
     def record_results(self, step: Step) -> bool:
+        """Fire ``record_results``: the bank's results for the batch's rows arrive."""
         raise NotImplementedError  # replaced by the machine
 
     def return_failures(self, step: Step) -> bool:
+        """Fire ``return_failures``: failed and reversed rows go back to the department for correction."""
         raise NotImplementedError  # replaced by the machine
 
     def publish(self, step: Step) -> bool:
+        """Fire ``publish``: the masked public notice (公示) goes out."""
         raise NotImplementedError  # replaced by the machine
 
     def refund(self, step: Step) -> bool:
+        """Fire ``refund``: money that was not paid goes back to the treasury."""
         raise NotImplementedError  # replaced by the machine
 
     def cancel(self, step: Step) -> bool:
+        """Fire ``cancel``: the department cancels its batch before funding was requested."""
         raise NotImplementedError  # replaced by the machine
 
     def send_back(self, step: Step) -> bool:
+        """Fire ``send_back``: finance sends the batch back through its original channel (原渠道退回)."""
         raise NotImplementedError  # replaced by the machine
 
     def authorize(self, spec: TransitionSpec, event: EventData) -> bool:
