@@ -12,9 +12,11 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from tests.postgres import new_schema
 from tests.unit._workflow_fakes import World, make_id, make_roster, over_store
 from yikatong.adapters.clock import FixedClock
 from yikatong.adapters.keys import KEY_ENV, SecretKeys
+from yikatong.adapters.postgres import PostgresStore
 from yikatong.adapters.resident_lookup import StoreResidentLookup
 from yikatong.adapters.sqlite import SqliteStore
 from yikatong.catalog import Catalog
@@ -201,3 +203,45 @@ def test_a_missing_store_is_refused_and_not_created(tmp_path: Path, capsys: pyte
     assert _lookup(missing, key_file, "张三", "--id-number", make_id("19400101", 1)) == 2
     assert "no store file at" in capsys.readouterr().err
     assert not missing.exists()
+
+
+def test_a_clear_store_stays_clear_and_its_unkeyed_chain_still_verifies(
+    tmp_path: Path, catalog: Catalog, capsys: pytest.CaptureFixture[str]
+) -> None:
+    path = tmp_path / "clear.yikatong"
+    key_file = tmp_path / "county.key"
+    key_file.write_bytes(SECRET)
+    roster = make_roster(2)
+    world = World(catalog)
+    with SqliteStore(path) as opened:
+        over_store(world, opened, catalog)
+        world.to("settled", roster)
+    assert _lookup(path, key_file, roster["name"][0], "--id-number", roster["id_number"][0]) == 0
+    assert "1 payments found" in capsys.readouterr().out
+    assert main(["audit", "verify", "--store", str(path)]) == 0
+    with SqliteStore(path, read_only=True) as opened:
+        assert not opened.sealing.sealed
+        assert opened.audit_head() is not None
+        assert opened.audit_head().action == "resident_lookup"  # type: ignore[union-attr]
+
+
+def test_a_store_on_a_postgresql_server_is_looked_up_by_its_url(
+    postgres_server: str, catalog: Catalog, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    schema = new_schema()
+    key_file = tmp_path / "county.key"
+    key_file.write_bytes(SECRET)
+    roster = make_roster(3)
+    world = World(catalog)
+    with PostgresStore(postgres_server, schema=schema, keys=KEYS) as opened:
+        over_store(world, opened, catalog, keys=KEYS)
+        world.to("settled", roster, failed=(3,))
+    name, id_number = roster["name"][2], roster["id_number"][2]
+    store = ["--store", postgres_server, "--schema", schema, "--key-file", str(key_file)]
+    code = main(["lookup", *store, "--name", name, "--id-number", id_number, "--json"])
+    assert code == 0
+    (line,) = capsys.readouterr().out.splitlines()
+    assert json.loads(line)["status"] == "failed"
+    with PostgresStore(postgres_server, schema=schema, keys=KEYS, read_only=True) as opened:
+        assert verify_store(opened, key=KEYS.audit_key()).ok
+        assert opened.audit_head().action == "resident_lookup"  # type: ignore[union-attr]

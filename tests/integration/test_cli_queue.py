@@ -8,8 +8,10 @@ from pathlib import Path
 import polars as pl
 import pytest
 
+from tests.postgres import new_schema
 from tests.unit._workflow_fakes import World, make_roster, over_store
 from yikatong.adapters.keys import KEY_ENV, SecretKeys
+from yikatong.adapters.postgres import PostgresStore
 from yikatong.adapters.sqlite import SqliteStore
 from yikatong.catalog import Catalog
 from yikatong.cli import main
@@ -168,3 +170,20 @@ def test_the_store_is_not_changed_by_a_view(store: tuple[Path, Path, pl.DataFram
     before = path.read_bytes()
     assert _queue(path, "--town", "清溪场镇", "--key-file", str(key_file)) == 0
     assert path.read_bytes() == before
+
+
+def test_a_store_on_a_postgresql_server_is_read_by_its_url(
+    postgres_server: str, catalog: Catalog, tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    schema = new_schema()
+    key_file = tmp_path / "county.key"
+    key_file.write_bytes(SECRET)
+    world = World(catalog)
+    with PostgresStore(postgres_server, schema=schema, keys=SecretKeys(SECRET)) as opened:
+        over_store(world, opened, catalog, keys=SecretKeys(SECRET))
+        batch_id = world.to("settled", make_roster(4), failed=(1, 2))
+        world.service.return_failures(batch_id)
+    store = ["--store", postgres_server, "--schema", schema, "--key-file", str(key_file)]
+    code = main(["queue", *store, "--town", "中和街道", "--as-of", DEADLINE.isoformat()])
+    assert code == 0
+    assert "correction queue 2 rows: due soon 2" in capsys.readouterr().out

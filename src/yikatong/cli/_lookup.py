@@ -28,7 +28,7 @@ from yikatong.adapters.keys import KEY_ENV
 from yikatong.adapters.resident_lookup import StoreResidentLookup
 from yikatong.cli._catalog import load_catalog
 from yikatong.cli._common import CliInputError, fail, say
-from yikatong.cli._store import one_line, open_store, read_keys
+from yikatong.cli._store import add_store_options, one_line, open_store, read_keys, shown
 from yikatong.errors import StoreError
 from yikatong.money import format_yuan
 
@@ -45,7 +45,7 @@ def _default_user() -> str:
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     """Add the ``lookup`` sub-command."""
     p = sub.add_parser("lookup", help="a resident's own payments by name and ID number (each look-up audited)")
-    p.add_argument("--store", type=Path, required=True, help="the store file (SQLite)")
+    add_store_options(p)
     p.add_argument("--name", required=True, help="the person's name")
     p.add_argument(
         "--id-number",
@@ -56,9 +56,6 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument("--catalog", type=Path, help="subsidy catalogue (TOML; default: the example shipped in the package)")
     p.add_argument("--contact", default="", help="where to raise objections when an item's catalogue entry names none")
     p.add_argument("--json", action="store_true", help="print the payments as JSON lines instead of text")
-    p.add_argument(
-        "--key-file", type=Path, help=f"the file holding the store's secret (default: the {KEY_ENV} variable)"
-    )
     p.set_defaults(handler=run_lookup)
 
 
@@ -82,7 +79,7 @@ def run_lookup(args: argparse.Namespace) -> int:
             )
         catalog = load_catalog(args.catalog)
         id_number = _id_number(args.id_number)
-        with open_store(args.store, keys, read_only=False) as store:
+        with open_store(args.store, keys, schema=args.schema, read_only=False) as store:
             lookup = StoreResidentLookup(
                 store, keys=keys, catalog=catalog, clock=SystemClock(), default_contact=args.contact
             )
@@ -97,7 +94,7 @@ def run_lookup(args: argparse.Namespace) -> int:
                 return fail(one_line(exc))
             except StoreError as exc:
                 raise CliInputError(
-                    f"无法查询数据库 {args.store.name}", f"cannot answer from {args.store.name}", [one_line(exc)]
+                    f"无法查询数据库 {shown(args.store)}", f"cannot answer from {shown(args.store)}", [one_line(exc)]
                 ) from None
     except CliInputError as exc:
         return exc.report()

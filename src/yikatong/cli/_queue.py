@@ -20,10 +20,9 @@ import datetime as dt
 from pathlib import Path
 
 from yikatong.actors import Actor
-from yikatong.adapters.keys import KEY_ENV
 from yikatong.adapters.work_view_files import WORK_VIEW_SUFFIXES, write_work_view
 from yikatong.cli._common import CliInputError, at_least, fail, say, text
-from yikatong.cli._store import one_line, open_store, read_keys
+from yikatong.cli._store import add_store_options, one_line, open_store, read_keys, shown
 from yikatong.errors import PermissionDenied, StoreError
 from yikatong.localtime import COUNTY_ZONE, local_date
 from yikatong.money import format_yuan
@@ -56,7 +55,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "queue", help="a town's or department's work: correction queue with deadlines, batch results, rows held"
     )
-    p.add_argument("--store", type=Path, required=True, help="the store file (SQLite)")
+    add_store_options(p)
     p.add_argument("--town", type=_name, help="the town (乡镇/街道): its residents' rows")
     p.add_argument("--department", type=_name, help="the department (业务主管部门): its batches")
     p.add_argument("--as-of", type=_date, help="the county date of the view, YYYY-MM-DD (default: today)")
@@ -67,9 +66,6 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         help=f"days before a deadline from which a row is due soon (default {DUE_SOON_DAYS})",
     )
     p.add_argument("--out", type=Path, help="also write the view: FILE.xlsx (three sheets) or FILE.csv (three files)")
-    p.add_argument(
-        "--key-file", type=Path, help=f"the file holding the store's secret (default: the {KEY_ENV} variable)"
-    )
     p.set_defaults(handler=run_queue)
 
 
@@ -92,7 +88,7 @@ def run_queue(args: argparse.Namespace) -> int:
             )
         keys = read_keys(args.key_file)
         as_of = args.as_of or local_date(dt.datetime.now(dt.UTC), COUNTY_ZONE)
-        with open_store(args.store, keys) as store:
+        with open_store(args.store, keys, schema=args.schema) as store:
             try:
                 view = work_view(
                     store,
@@ -105,7 +101,7 @@ def run_queue(args: argparse.Namespace) -> int:
                 )
             except StoreError as exc:
                 raise CliInputError(
-                    f"无法读取数据库 {args.store.name}", f"cannot read the store {args.store.name}", [one_line(exc)]
+                    f"无法读取数据库 {shown(args.store)}", f"cannot read the store {shown(args.store)}", [one_line(exc)]
                 ) from None
             except (ValueError, PermissionDenied) as exc:
                 return fail(one_line(exc))
