@@ -12,7 +12,6 @@ rules.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Callable, Sequence
 from types import TracebackType
 from typing import Final, TypeVar
@@ -21,14 +20,13 @@ import polars as pl
 import psycopg
 from psycopg import sql
 
+from yikatong.adapters._registry_flow import SNAPSHOT_SCHEMA, RegistryFlow
 from yikatong.adapters._registry_rows import account_from_row, event_from_row
 from yikatong.adapters.postgres._frames import Connection, Session, copy_out
 from yikatong.adapters.postgres._schema import open_schema
 from yikatong.adapters.postgres._store import DEFAULT_SCHEMA
-from yikatong.adapters.sqlite._registry import SNAPSHOT_SCHEMA
 from yikatong.ports import Clock
-from yikatong.registry import Account, AccountEvent, AccountKind, Actor
-from yikatong.registry import operations as rules
+from yikatong.registry import Account, AccountEvent
 
 __all__ = ["PostgresRegistry"]
 
@@ -64,8 +62,11 @@ _INSERT_EVENT: Final = (
 )
 
 
-class PostgresRegistry:
+class PostgresRegistry(RegistryFlow[Cursor]):
     """A [`yikatong.ports.AccountRegistry`][] in a PostgreSQL schema (the store's schema or another).
+
+    The operations (declare, change, review, close, freeze, unfreeze) are the shared flow's
+    (`yikatong/adapters/_registry_flow.py`); this class reads and writes the tables under the ``accounts`` lock.
 
     Args:
         conninfo: A ``postgresql://`` URL or libpq connection string.
@@ -172,126 +173,6 @@ class PostgresRegistry:
                 (e.id_number, e.account, e.action, e.status, e.at.isoformat(), e.user, e.role, e.town, e.note)
                 for e in events
             ],
-        )
-
-    def _known(self, cur: Cursor, id_number: str) -> list[Account]:
-        records = self._records(cur, id_number)
-        rules.require_declared(records)
-        return records
-
-    # -- operations --------------------------------------------------------------------------------------------
-
-    def declare(
-        self,
-        actor: Actor,
-        *,
-        id_number: str,
-        account: str,
-        kind: AccountKind,
-        bank: str,
-        holder_name: str,
-        town: str,
-    ) -> Account:
-        """Enter a first declaration (see [`yikatong.ports.AccountRegistry.declare`][])."""
-
-        def work(cur: Cursor) -> Account:
-            records = self._records(cur, id_number)
-            rules.require_first_declaration(records)
-            record, event = rules.declare(
-                records,
-                self._open_elsewhere(cur, id_number, account),
-                actor=actor,
-                id_number=id_number,
-                account=account,
-                kind=kind,
-                bank=bank,
-                holder_name=holder_name,
-                town=town,
-                at=self._clock.now(),
-            )
-            self._insert(cur, record)
-            self._append(cur, [event])
-            return record
-
-        return self._transaction(work)
-
-    def change(
-        self,
-        actor: Actor,
-        *,
-        id_number: str,
-        account: str,
-        kind: AccountKind,
-        bank: str,
-        holder_name: str,
-    ) -> Account:
-        """Declare a replacement account (see [`yikatong.ports.AccountRegistry.change`][])."""
-
-        def work(cur: Cursor) -> Account:
-            records = self._known(cur, id_number)
-            rules.require_changeable(records)
-            record, event = rules.declare(
-                records,
-                self._open_elsewhere(cur, id_number, account),
-                actor=actor,
-                id_number=id_number,
-                account=account,
-                kind=kind,
-                bank=bank,
-                holder_name=holder_name,
-                town=records[-1].town,
-                at=self._clock.now(),
-            )
-            self._insert(cur, record)
-            self._append(cur, [event])
-            return record
-
-        return self._transaction(work)
-
-    def review(self, actor: Actor, *, id_number: str, account: str, approve: bool, note: str = "") -> Account:
-        """Approve or reject a pending declaration (see [`yikatong.ports.AccountRegistry.review`][])."""
-
-        def work(cur: Cursor) -> Account:
-            records = self._known(cur, id_number)
-            changes, events = rules.review(
-                records, actor=actor, account=account, approve=approve, at=self._clock.now(), note=note
-            )
-            for index in sorted(changes, key=lambda i: changes[i].status == "active"):  # release before taking
-                self._replace(cur, changes[index])
-            self._append(cur, events)
-            return changes[max(changes)] if approve else next(iter(changes.values()))
-
-        return self._transaction(work)
-
-    def _single(
-        self,
-        id_number: str,
-        step: Callable[[list[Account], dt.datetime], tuple[int, Account, AccountEvent]],
-    ) -> Account:
-        def work(cur: Cursor) -> Account:
-            _, record, event = step(self._known(cur, id_number), self._clock.now())
-            self._replace(cur, record)
-            self._append(cur, [event])
-            return record
-
-        return self._transaction(work)
-
-    def close(self, actor: Actor, *, id_number: str, account: str, note: str) -> Account:
-        """Close an active or frozen account, with a reason."""
-        return self._single(
-            id_number, lambda records, at: rules.close(records, actor=actor, account=account, at=at, note=note)
-        )
-
-    def freeze(self, actor: Actor, *, id_number: str, account: str, note: str) -> Account:
-        """Freeze an active account."""
-        return self._single(
-            id_number, lambda records, at: rules.freeze(records, actor=actor, account=account, at=at, note=note)
-        )
-
-    def unfreeze(self, actor: Actor, *, id_number: str, account: str, note: str) -> Account:
-        """Lift a freeze."""
-        return self._single(
-            id_number, lambda records, at: rules.unfreeze(records, actor=actor, account=account, at=at, note=note)
         )
 
     # -- reading -----------------------------------------------------------------------------------------------

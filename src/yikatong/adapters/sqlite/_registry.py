@@ -15,7 +15,6 @@ records it left; ``check_registry`` finds an insider's edits (see
 
 from __future__ import annotations
 
-import datetime as dt
 import os
 import sqlite3
 from collections.abc import Callable, Sequence
@@ -25,26 +24,14 @@ from typing import Final, TypeVar
 
 import polars as pl
 
+from yikatong.adapters._registry_flow import SNAPSHOT_SCHEMA, RegistryFlow
 from yikatong.adapters.sqlite._registry_sealing import CHAIN_START, RegistrySealing, event_link, records_digest
 from yikatong.adapters.sqlite._schema import connect_store
 from yikatong.errors import StoreError
 from yikatong.ports import Clock, Keys
-from yikatong.registry import Account, AccountEvent, AccountKind, Actor
-from yikatong.registry import operations as rules
+from yikatong.registry import Account, AccountEvent
 
 __all__ = ["SNAPSHOT_SCHEMA", "SqliteRegistry"]
-
-SNAPSHOT_SCHEMA: Final[dict[str, pl.DataType]] = {
-    "id_number": pl.String(),
-    "account": pl.String(),
-    "account_kind": pl.String(),
-    "bank": pl.String(),
-    "holder_name": pl.String(),
-    "status": pl.String(),
-    "town": pl.String(),
-    "declared_at": pl.Datetime("us", "UTC"),
-}
-"""Columns of [`SqliteRegistry.snapshot`][yikatong.adapters.SqliteRegistry.snapshot]."""
 
 _RECORD_COLUMNS: Final = (
     "id_number",
@@ -67,8 +54,11 @@ _OPEN: Final = ("pending", "active", "frozen")
 _T = TypeVar("_T")
 
 
-class SqliteRegistry:
+class SqliteRegistry(RegistryFlow[sqlite3.Connection]):
     """A [`yikatong.ports.AccountRegistry`][] in a store file (the same file as
+
+    The operations (declare, change, review, close, freeze, unfreeze) are the shared flow's
+    (`yikatong/adapters/_registry_flow.py`); this class reads and writes the records and the keyed event chain.
     [`SqliteStore`][yikatong.adapters.SqliteStore] or another).
 
     Args:
@@ -188,126 +178,6 @@ class SqliteRegistry:
         conn.executemany(
             f"INSERT INTO account_events ({', '.join(EVENT_STORED)}) VALUES ({', '.join('?' * len(EVENT_STORED))})",
             rows,
-        )
-
-    def _known(self, conn: sqlite3.Connection, id_number: str) -> list[Account]:
-        records = self._records(conn, id_number)
-        rules.require_declared(records)
-        return records
-
-    # -- operations --------------------------------------------------------------------------------------------
-
-    def declare(
-        self,
-        actor: Actor,
-        *,
-        id_number: str,
-        account: str,
-        kind: AccountKind,
-        bank: str,
-        holder_name: str,
-        town: str,
-    ) -> Account:
-        """Enter a first declaration (see [`yikatong.ports.AccountRegistry.declare`][])."""
-
-        def work(conn: sqlite3.Connection) -> Account:
-            records = self._records(conn, id_number)
-            rules.require_first_declaration(records)
-            record, event = rules.declare(
-                records,
-                self._open_elsewhere(conn, id_number, account),
-                actor=actor,
-                id_number=id_number,
-                account=account,
-                kind=kind,
-                bank=bank,
-                holder_name=holder_name,
-                town=town,
-                at=self._clock.now(),
-            )
-            self._insert(conn, record)
-            self._append(conn, [event])
-            return record
-
-        return self._transaction(work)
-
-    def change(
-        self,
-        actor: Actor,
-        *,
-        id_number: str,
-        account: str,
-        kind: AccountKind,
-        bank: str,
-        holder_name: str,
-    ) -> Account:
-        """Declare a replacement account (see [`yikatong.ports.AccountRegistry.change`][])."""
-
-        def work(conn: sqlite3.Connection) -> Account:
-            records = self._known(conn, id_number)
-            rules.require_changeable(records)
-            record, event = rules.declare(
-                records,
-                self._open_elsewhere(conn, id_number, account),
-                actor=actor,
-                id_number=id_number,
-                account=account,
-                kind=kind,
-                bank=bank,
-                holder_name=holder_name,
-                town=records[-1].town,
-                at=self._clock.now(),
-            )
-            self._insert(conn, record)
-            self._append(conn, [event])
-            return record
-
-        return self._transaction(work)
-
-    def review(self, actor: Actor, *, id_number: str, account: str, approve: bool, note: str = "") -> Account:
-        """Approve or reject a pending declaration (see [`yikatong.ports.AccountRegistry.review`][])."""
-
-        def work(conn: sqlite3.Connection) -> Account:
-            records = self._known(conn, id_number)
-            changes, events = rules.review(
-                records, actor=actor, account=account, approve=approve, at=self._clock.now(), note=note
-            )
-            for index in sorted(changes, key=lambda i: changes[i].status == "active"):  # release before taking
-                self._replace(conn, changes[index])
-            self._append(conn, events)
-            return changes[max(changes)] if approve else next(iter(changes.values()))
-
-        return self._transaction(work)
-
-    def _single(
-        self,
-        id_number: str,
-        step: Callable[[list[Account], dt.datetime], tuple[int, Account, AccountEvent]],
-    ) -> Account:
-        def work(conn: sqlite3.Connection) -> Account:
-            _, record, event = step(self._known(conn, id_number), self._clock.now())
-            self._replace(conn, record)
-            self._append(conn, [event])
-            return record
-
-        return self._transaction(work)
-
-    def close(self, actor: Actor, *, id_number: str, account: str, note: str) -> Account:
-        """Close an active or frozen account, with a reason."""
-        return self._single(
-            id_number, lambda records, at: rules.close(records, actor=actor, account=account, at=at, note=note)
-        )
-
-    def freeze(self, actor: Actor, *, id_number: str, account: str, note: str) -> Account:
-        """Freeze an active account."""
-        return self._single(
-            id_number, lambda records, at: rules.freeze(records, actor=actor, account=account, at=at, note=note)
-        )
-
-    def unfreeze(self, actor: Actor, *, id_number: str, account: str, note: str) -> Account:
-        """Lift a freeze."""
-        return self._single(
-            id_number, lambda records, at: rules.unfreeze(records, actor=actor, account=account, at=at, note=note)
         )
 
     # -- reading -----------------------------------------------------------------------------------------------
