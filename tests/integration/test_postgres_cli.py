@@ -113,11 +113,16 @@ def test_the_demo_store_in_postgres_is_sealed_no_id_or_account_readable_in_any_t
     assert not [v for v in people if v in every]
 
 
-def test_audit_verify_without_the_key_does_not_pass(postgres_server: str, demo: tuple[str, Path]) -> None:
+def test_audit_verify_without_the_key_cannot_open_the_sealed_store_and_says_so_on_one_line(
+    postgres_server: str, demo: tuple[str, Path]
+) -> None:
     schema, _ = demo
     code, printed, err = _main("audit", "verify", "--store", postgres_server, "--schema", schema)
-    assert code != 0
-    assert (printed + err).strip()
+    assert code == 2
+    assert not printed
+    message = _one_chinese_first_line(err)
+    assert "需要密钥" in message
+    assert "--key-file" in message
 
 
 _FIRST_PAID = "(SELECT batch_id, row_id FROM ledger WHERE status = 'paid' ORDER BY batch_id, row_id LIMIT 1)"
