@@ -1,9 +1,9 @@
 """Measuring one benchmark step: a fresh Python process per step, its wall time, rows per second and peak memory.
 
 Each measured step runs in its own child process (``python -m benchmarks._harness STEP JSON``) so that the peak
-resident memory of one step is not inherited by the next one: the child reports its own ``ru_maxrss`` (the peak
-RSS of the whole process, data loading included) and the RSS just before the timed part, so the working memory of
-the timed part alone is visible too. The child writes one JSON object to a result file; the parent reads it.
+resident memory of one step is not inherited by the next one: the child reports its own peak RSS (``VmHWM``, the
+high-water mark of the whole process, data loading included) and the RSS just before the timed part, so the working
+memory of the timed part alone is visible too. The child writes one JSON object to a result file; the parent reads it.
 """
 
 from __future__ import annotations
@@ -40,7 +40,19 @@ def rss_mb() -> float:
 
 
 def peak_rss_mb() -> float:
-    """Peak resident memory of this process so far, MiB (``ru_maxrss`` is in KiB on Linux)."""
+    """Peak resident memory of this process so far, MiB.
+
+    On Linux this is ``VmHWM`` from ``/proc/self/status``: the high-water mark of this process's own memory. Not
+    ``ru_maxrss``, which Linux carries across ``fork`` and ``exec`` (the kernel folds the old memory's peak into
+    it), so a step started by a parent that once held gigabytes would report the parent's peak as its own.
+    Elsewhere ``ru_maxrss`` is the best there is.
+    """
+    try:
+        for line in Path("/proc/self/status").read_text(encoding="ascii").splitlines():
+            if line.startswith("VmHWM:"):
+                return float(line.split()[1]) / 1024  # kB
+    except OSError:
+        pass
     return float(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) / 1024
 
 

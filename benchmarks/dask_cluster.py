@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import resource
 import time
 from pathlib import Path
 from typing import Any
@@ -40,7 +39,9 @@ def _pieces(data: Dataset, rows: int) -> Path:
 
 
 def _worker_peak_mb() -> float:
-    return float(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss) / 1024
+    from benchmarks._harness import peak_rss_mb
+
+    return peak_rss_mb()
 
 
 def distributed(
