@@ -5,12 +5,14 @@ Run::
     python -m benchmarks.bench_store [--rows 100000] [--dir DIR]              # the embedded SQLite store
     python -m benchmarks.bench_store --rows 1000000 --postgres throwaway       # SQLite, then PostgreSQL, compared
     python -m benchmarks.bench_store --rows 1000000 --postgres postgresql://… # the same on a server of your own
+    python -m benchmarks.bench_store --rows 100000 --postgres throwaway --sealed  # both stores sealed with keys
 
 Each figure is one ``commit`` (one transaction) or one load. The SQLite file is written in a temporary folder
 unless ``--dir`` is given. ``--postgres throwaway`` starts a private server from the machine's PostgreSQL binaries
 with durable settings (``fsync`` and ``synchronous_commit`` on, as a production server runs) and removes it
 afterwards; a URL uses that server (a new schema is made and dropped). The last lines compare the three steps a batch
-takes before the bank has it (create, validate, dispatch) on both stores.
+takes before the bank has it (create, validate, dispatch) on both stores. ``--sealed`` creates both stores with keys,
+so they seal row data, approved accounts and ledger IDs at rest (AES-256-GCM) as the demo's stores do.
 """
 
 from __future__ import annotations
@@ -24,14 +26,16 @@ from pathlib import Path
 
 import polars as pl
 
+from yikatong.adapters.keys import SecretKeys
 from yikatong.adapters.sqlite import SqliteStore
-from yikatong.ports import Store
+from yikatong.ports import Keys, Store
 from yikatong.records import Change
 from yikatong.testing.store_data import audit_entries, header, make_rows, state_updates
 
 __all__ = ["main", "run"]
 
 _BEFORE_BANK = ("create", "validate", "dispatch")
+_BENCH_KEYS = SecretKeys(b"benchmark secret, never for real money")
 
 
 def _timed(label: str, action: Callable[[], object]) -> float:
@@ -84,21 +88,21 @@ def run(store: Store, rows: int) -> dict[str, float]:
     return times
 
 
-def _sqlite(folder: Path, rows: int) -> dict[str, float]:
-    print(f"SQLite ({folder})", flush=True)
-    store = SqliteStore(folder / "bench.yikatong")
+def _sqlite(folder: Path, rows: int, keys: Keys | None) -> dict[str, float]:
+    print(f"SQLite ({folder}){' sealed' if keys else ''}", flush=True)
+    store = SqliteStore(folder / "bench.yikatong", keys=keys)
     try:
         return run(store, rows)
     finally:
         store.close()
 
 
-def _postgres(url: str, rows: int) -> dict[str, float]:
+def _postgres(url: str, rows: int, keys: Keys | None) -> dict[str, float]:
     from yikatong.adapters.postgres import PostgresStore
 
     schema = f"bench_{uuid.uuid4().hex[:12]}"
-    print(f"PostgreSQL (schema {schema})", flush=True)
-    store = PostgresStore(url, schema=schema)
+    print(f"PostgreSQL (schema {schema}){' sealed' if keys else ''}", flush=True)
+    store = PostgresStore(url, schema=schema, keys=keys)
     try:
         version = store.connection.execute("SHOW server_version").fetchone()
         print(f"server {version[0] if version else '?'}", flush=True)
@@ -122,20 +126,22 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rows", type=int, default=100_000)
     parser.add_argument("--dir", type=Path, default=None, help="folder for the SQLite file (default a temporary one)")
     parser.add_argument("--postgres", default=None, help="'throwaway' or a postgresql:// URL: also time PostgreSQL")
+    parser.add_argument("--sealed", action="store_true", help="create the stores with keys (personal data sealed)")
     args = parser.parse_args(argv)
+    keys = _BENCH_KEYS if args.sealed else None
     with tempfile.TemporaryDirectory() as scratch:
         folder = args.dir or Path(scratch)
         folder.mkdir(parents=True, exist_ok=True)
-        sqlite = _sqlite(folder, args.rows)
+        sqlite = _sqlite(folder, args.rows, keys)
     if args.postgres is None:
         return 0
     if args.postgres == "throwaway":
         from yikatong.testing.postgres_server import DEFAULT_SETTINGS, throwaway_server
 
         with throwaway_server(settings=DEFAULT_SETTINGS) as url:
-            postgres = _postgres(url, args.rows)
+            postgres = _postgres(url, args.rows, keys)
     else:
-        postgres = _postgres(args.postgres, args.rows)
+        postgres = _postgres(args.postgres, args.rows, keys)
     _compare(sqlite, postgres)
     return 0
 
