@@ -7,6 +7,8 @@ from pathlib import Path
 
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from tests.unit._workflow_fakes import (
     AUDITOR,
@@ -282,3 +284,22 @@ def test_a_view_is_not_written_to_another_kind_of_file(world: World, tmp_path: P
     with pytest.raises(ValueError, match=r"\.xlsx or \.csv"):
         write_work_view(view, tmp_path / "queue.pdf")
     assert not list(tmp_path.iterdir())
+
+
+@settings(max_examples=12)
+@given(failed=st.sets(st.integers(min_value=1, max_value=6), max_size=5), returned_now=st.booleans())
+def test_every_row_and_fen_of_a_batch_is_in_exactly_one_outcome(
+    catalog: Catalog, failed: set[int], returned_now: bool
+) -> None:
+    world = World(catalog)
+    batch_id = world.to("settled", two_towns(), failed=tuple(sorted(failed)))
+    if returned_now:
+        world.service.return_failures(batch_id)
+    view = work_view(world.store, actor=FINANCE, as_of=DEADLINE)
+    line = view.batches.row(0, named=True)
+    parts = [c for c in BATCH_RESULT_COLUMNS if c.endswith("_rows")]
+    assert sum(line[c] for c in parts) == line["rows"] == 6
+    assert sum(line[c.replace("_rows", "_fen")] for c in parts) == line["amount_fen"] == 6 * 10_000
+    assert line["paid_rows"] == 6 - len(failed)
+    waiting = view.queue if returned_now else view.held
+    assert sorted(waiting["row_id"].to_list()) == sorted(failed)
