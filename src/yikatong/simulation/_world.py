@@ -237,6 +237,7 @@ class World:
             treasury_refunds=self.treasury.refunds.select("batch_id", "amount_fen"),
             texts=texts,
             final=final,
+            engine="python",
         )
         for v in found:
             self.violations.append((f"{v.invariant}_{v.name}", label, f"{v.batch_id}: {v.detail}"))

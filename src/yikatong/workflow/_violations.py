@@ -6,7 +6,7 @@ from typing import Final
 
 import polars as pl
 
-__all__ = ["SETTLED_STATES", "VIOLATION_SCHEMA", "as_text", "violations"]
+__all__ = ["EXAMPLES", "SETTLED_STATES", "VIOLATION_SCHEMA", "as_text", "violations"]
 
 VIOLATION_SCHEMA: Final[dict[str, pl.DataType]] = {
     "invariant": pl.Int64(),
@@ -15,7 +15,8 @@ VIOLATION_SCHEMA: Final[dict[str, pl.DataType]] = {
 }
 
 SETTLED_STATES: Final = ["settled", "published"]
-_EXAMPLES: Final = 5
+EXAMPLES: Final = 5
+"""How many examples each check reports at most."""
 
 
 def as_text(name: str) -> pl.Expr:
@@ -30,4 +31,4 @@ def violations(lf: pl.LazyFrame, invariant: int, *parts: str | pl.Expr, batch: p
         pl.lit(invariant, pl.Int64).alias("invariant"),
         (pl.col("batch_id") if batch is None else batch).cast(pl.String).fill_null("").alias("batch_id"),
         detail.alias("detail"),
-    ).head(_EXAMPLES)
+    ).head(EXAMPLES)
