@@ -18,8 +18,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from tests.idnumbers import luhn_ok as _luhn_ok
+from yikatong.adapters.clock import SystemClock
 from yikatong.adapters.keys import keys_from_file
-from yikatong.adapters.sqlite import SqliteStore
+from yikatong.adapters.sqlite import SqliteRegistry, SqliteStore, check_registry
 from yikatong.cli import main
 from yikatong.demo import prepare_folder
 from yikatong.demo._month import _luhn_card
@@ -197,6 +198,20 @@ def test_audit_verify_passes_on_the_demo_store(demo: DemoRun) -> None:
     assert report["ok"] is True
     assert report["entries"] == demo.summary["audit"]["entries"]
     assert report["head_hash"] == demo.summary["audit"]["head_hash"]
+
+
+def test_the_towns_new_cards_are_in_the_sealed_registry_of_the_demo_store(demo: DemoRun) -> None:
+    keys = keys_from_file(demo.out / "demo.key")
+    path = demo.out / "yikatong.db"
+    with SqliteRegistry(path, clock=SystemClock(), create=False, read_only=True, keys=keys) as registry:
+        assert registry.sealing.sealed
+        snapshot = registry.snapshot().collect()
+        assert snapshot.height > 0
+        assert set(snapshot["status"]) == {"active"}
+        assert check_registry(registry) == []
+        cells = registry.connection.execute("SELECT id_number, account, holder_name FROM accounts").fetchall()
+    clear = set(snapshot["id_number"]) | set(snapshot["account"]) | set(snapshot["holder_name"])
+    assert not clear & {value for row in cells for value in row}
 
 
 def _texts(out: Path, stdout: str) -> dict[str, str]:

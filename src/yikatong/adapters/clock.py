@@ -56,6 +56,10 @@ class FixedClock:
         self._now = current + self._step
         return current
 
+    def peek(self) -> dt.datetime:
+        """The current reading, without moving the clock by its step."""
+        return self._now
+
     def advance(self, delta: dt.timedelta) -> None:
         """Move the clock forward (or back, with a negative delta)."""
         self._now += delta

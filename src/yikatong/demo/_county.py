@@ -2,9 +2,11 @@
 
 Everything is the project's own adapters: the embedded SQLite store (or a PostgreSQL one the caller names), the
 simulated paying bank reached through the bank file exchange (so real order, verification and result files are left
-in the output folder), the simulated treasury, disclosure files and a fixed clock. The account registry and the
-reference lists are the county's exports, held as frames (the demo's people come from
-[`yikatong.synth.generate`][]).
+in the output folder), the simulated treasury, disclosure files and a fixed clock. The account registry as
+validation reads it and the reference lists are the county's exports, held as frames (the demo's people come from
+[`yikatong.synth.generate`][]); the new cards towns enter during the month are declared and approved in a sealed
+[`SqliteRegistry`][yikatong.adapters.sqlite.SqliteRegistry] inside the store file, whose history ``yikatong audit
+verify`` checks with the store.
 """
 
 from __future__ import annotations
@@ -22,14 +24,14 @@ from yikatong.adapters.faults import Faults
 from yikatong.adapters.memory_reference import MemoryReference
 from yikatong.adapters.simulated_bank import SimulatedBank
 from yikatong.adapters.simulated_treasury import SimulatedTreasury
-from yikatong.adapters.sqlite import SqliteStore
+from yikatong.adapters.sqlite import SqliteRegistry, SqliteStore
 from yikatong.adapters.store_location import ClosableStore
 from yikatong.catalog import Catalog
 from yikatong.ports import Keys
 from yikatong.workflow.roles import Actor
 from yikatong.workflow.service import Service, build_service
 
-__all__ = ["BANK_CODE", "PAYMENT_FAULTS", "County", "FrameRegistry", "Staff"]
+__all__ = ["BANK_CODE", "PAYMENT_FAULTS", "County", "CountyTime", "FrameRegistry", "Staff"]
 
 BANK_CODE: Final = "CQRCB"
 """The paying bank of every demo batch (重庆农村商业银行)."""
@@ -72,6 +74,20 @@ class FrameRegistry:
         self.frame = pl.concat([closed, added.cast(dict(closed.schema))])  # type: ignore[arg-type]
 
 
+class CountyTime:
+    """The county's clock read without moving it: the registry's events carry the county's time, and entering cards
+    leaves the workflow's timeline as it is (so the same month in a server store, which keeps no registry, ends at
+    the same audit head)."""
+
+    def __init__(self, clock: FixedClock) -> None:
+        self._clock = clock
+        self.zone = clock.zone
+
+    def now(self) -> dt.datetime:
+        """The county clock's current reading."""
+        return self._clock.peek()
+
+
 class Staff:
     """The people acting for one department: a maker who prepares batches and a checker who approves them."""
 
@@ -111,9 +127,11 @@ class County:
     ) -> None:
         self.clock = FixedClock(start.replace(tzinfo=_BEIJING), step=dt.timedelta(seconds=1))
         self.store_path: Path | None = None
+        self.accounts: SqliteRegistry | None = None
         if store is None:
             self.store_path = out / "yikatong.db"
             store = SqliteStore(self.store_path, keys=keys)  # sealed: no ID, account or name in clear on disk
+            self.accounts = SqliteRegistry(self.store_path, clock=CountyTime(self.clock), keys=keys, create=False)
         self.store: ClosableStore = store
         self.treasury = SimulatedTreasury(seed=seed)
         self.simulated_bank = SimulatedBank(
@@ -154,6 +172,28 @@ class County:
         """Move the county's clock on (work happens over days, not seconds)."""
         self.clock.advance(dt.timedelta(days=days, hours=hours))
 
+    def declare_new_cards(self, new: pl.DataFrame) -> None:
+        """Towns enter new cards (``id_number, account, holder_name, town``): each declared by the town's clerk
+        and approved by its checker in the store file's registry (when the store is a file), then in force for
+        validation."""
+        if self.accounts is not None:
+            for person, card, holder, town in new.select("id_number", "account", "holder_name", "town").iter_rows():
+                clerk = Actor(f"{town}-经办员", "town", town=town)
+                checker = Actor(f"{town}-审核员", "town", town=town)
+                bank = "重庆农村商业银行"
+                if self.accounts.records(person):
+                    self.accounts.change(
+                        clerk, id_number=person, account=card, kind="card", bank=bank, holder_name=holder
+                    )
+                else:
+                    self.accounts.declare(
+                        clerk, id_number=person, account=card, kind="card", bank=bank, holder_name=holder, town=town
+                    )
+                self.accounts.review(checker, id_number=person, account=card, approve=True)
+        self.registry.replace_accounts(new)
+
     def close(self) -> None:
-        """Close the store (its file or connection)."""
+        """Close the store (its file or connection) and the registry."""
+        if self.accounts is not None:
+            self.accounts.release()
         self.store.close()

@@ -225,10 +225,12 @@ class Month:
             )
             if fixed.is_empty():
                 continue
-            new_cards.append(fixed.filter("_new").select("id_number", "account", pl.col("name").alias("holder_name")))
+            new_cards.append(
+                fixed.filter("_new").select("id_number", "account", pl.col("name").alias("holder_name"), "town")
+            )
             plans.append((bid, fixed))
         if new_cards:
-            self.county.registry.replace_accounts(pl.concat(new_cards))
+            self.county.declare_new_cards(pl.concat(new_cards))
             self.progress.step("换卡", "new cards declared", f"{sum(f.height for f in new_cards)} people")
         created: list[str] = []
         largest = max(plans, key=lambda p: p[1].height)[0] if plans else None
