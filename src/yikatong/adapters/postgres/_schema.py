@@ -261,7 +261,13 @@ _V6 = Migration(
     ),
 )
 
-MIGRATIONS: Final[tuple[Migration, ...]] = (_V1, _V2, _V3, _V4, _V5, _V6)
+_V7 = Migration(
+    7,
+    "the ledger indexed by person, so a resident's look-up reads only that person's entries",
+    ("CREATE INDEX ledger_person ON ledger (id_number)",),
+)
+
+MIGRATIONS: Final[tuple[Migration, ...]] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7)
 """Every schema step, oldest first; ``MIGRATIONS[i].version == i + 1``."""
 
 SCHEMA_VERSION: Final = MIGRATIONS[-1].version
