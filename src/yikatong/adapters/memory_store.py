@@ -179,7 +179,9 @@ class MemoryStore:
 
     def rows(self, batch_id: str) -> pl.DataFrame:
         """The batch's rows (empty in [`ROW_SCHEMA`][yikatong.records.ROW_SCHEMA] when unknown)."""
-        return self._rows.get(batch_id, pl.DataFrame(schema=ROW_SCHEMA)).clone()
+        rows = self._rows.get(batch_id)
+        # build the empty frame only when needed: constructing one costs more than cloning a batch's rows
+        return pl.DataFrame(schema=ROW_SCHEMA) if rows is None else rows.clone()
 
     def ledger(self, *, item: str | None = None, period: str | None = None) -> pl.DataFrame:
         """Ledger entries, optionally of one item and/or period."""
