@@ -10,7 +10,9 @@ Every figure comes from a fresh child process running the CLI exactly as a user 
 checkout's ``src`` and once with ``src`` as it was at ``--baseline`` (``git archive``), alternating so both meet the
 same load. It prints wall time and CPU time (user + system of the child, from ``getrusage(RUSAGE_CHILDREN)``):
 on a shared machine CPU time is the steadier figure. Life cycles per second are given net of start-up (the same
-command with ``--batches 0``), both per wall second and per CPU second, and the load average at the start.
+command with ``--batches 0``), both per wall second and per CPU second, and the load average at the start. A third
+run switches every invariant check off (``World.check`` replaced in the child) to show what the workflow alone
+costs: the ceiling any faster check can reach.
 """
 
 from __future__ import annotations
@@ -30,6 +32,14 @@ from typing import Any
 __all__ = ["main", "timed"]
 
 _ROOT = Path(__file__).resolve().parent.parent
+_UNCHECKED = (
+    "import sys\n"
+    "from yikatong.simulation import _world\n"
+    "_world.World.check = lambda self, label, final=False: []\n"
+    "from yikatong.cli import main\n"
+    "sys.exit(main(sys.argv[1:]))\n"
+)
+"""The CLI with every invariant check switched off: what the workflow itself costs (the ceiling of any check)."""
 
 
 def timed(command: list[str], *, src: Path, cwd: Path) -> dict[str, float]:
@@ -87,6 +97,12 @@ def main(argv: list[str] | None = None) -> None:
                 runs = results[name]
                 runs.setdefault("start", []).append(timed([*simulate, "0"], src=src, cwd=work))
                 runs.setdefault("simulate", []).append(timed([*simulate, str(args.lifecycles)], src=src, cwd=work))
+                if name == "this":
+                    unchecked = [sys.executable, "-c", _UNCHECKED, *simulate[3:], str(args.lifecycles)]
+                    results.setdefault("this, no checks", {}).setdefault("simulate", []).append(
+                        timed(unchecked, src=src, cwd=work)
+                    )
+                    results["this, no checks"]["start"] = runs["start"]
                 if not args.skip_demo:
                     out = work / f"demo-{name}"
                     runs.setdefault("demo", []).append(
@@ -116,6 +132,8 @@ def _print_demo(results: dict[str, Any]) -> None:
     print("| library | wall s | CPU s |")
     print("|---|---:|---:|")
     for name, runs in results.items():
+        if "demo" not in runs:
+            continue
         run = _best(runs["demo"])
         print(f"| {name} | {run['wall']:.1f} | {run['cpu']:.1f} |")
 
