@@ -132,7 +132,7 @@ def test_an_output_that_is_neither_xlsx_nor_html_is_refused(
 def test_a_missing_store_is_refused(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     code = main(["report", "--store", str(tmp_path / "none.db"), "--period", "2026", "--out", str(tmp_path / "x.html")])
     assert code == 2
-    assert "store not found" in capsys.readouterr().err
+    assert "no store file at" in capsys.readouterr().err
 
 
 def test_a_sealed_store_without_its_key_or_with_another_is_refused(
@@ -158,7 +158,7 @@ def test_a_sealed_store_without_its_key_or_with_another_is_refused(
         ]
     )
     assert code == 2
-    assert "cannot read yikatong.db" in capsys.readouterr().err
+    assert "the key is not this store's key" in capsys.readouterr().err
     assert not out.exists()
 
 
@@ -214,12 +214,12 @@ def test_the_export_of_a_missing_store_or_with_the_wrong_key_is_refused(
     out = tmp_path / "x.xlsx"
     missing = ["export", "supervision", "--store", str(tmp_path / "none.db"), "--period", "2026", "--out", str(out)]
     assert main(missing) == 2
-    assert "store not found" in capsys.readouterr().err
+    assert "no store file at" in capsys.readouterr().err
     assert _export(demo, "--period", "2026", "--out", str(out), key=False) == 2
     assert "cannot read yikatong.db" in capsys.readouterr().err
     wrong = tmp_path / "wrong.key"
     wrong.write_text("another county's secret, long enough to be a key\n", encoding="utf-8")
     argv = ["export", "supervision", "--store", str(demo / "yikatong.db"), "--key-file", str(wrong)]
     assert main([*argv, "--period", "2026", "--out", str(out)]) == 2
-    assert "cannot read yikatong.db" in capsys.readouterr().err
+    assert "the key is not this store's key" in capsys.readouterr().err
     assert not out.exists()

@@ -291,6 +291,7 @@ def test_report_and_supervision_export_read_the_demo_store_in_postgres(
         str(tmp_path / "x.html"),
     )
     assert code == 2
-    assert "cannot read" in err
+    assert "cannot open the store" in err
+    assert "no_such_schema" in err
     secret = urlsplit(postgres_server).password
     assert secret is None or secret not in err  # a URL's password is never printed

@@ -30,8 +30,9 @@ from attrs import evolve
 from yikatong.adapters.clock import SystemClock
 from yikatong.adapters.keys import KEY_ENV, SecretKeys, keys_from_env, keys_from_file
 from yikatong.adapters.sqlite import SqliteRegistry, check_registry
-from yikatong.adapters.store_location import DEFAULT_SCHEMA, is_server_url, open_store, safe_location
+from yikatong.adapters.store_location import is_server_url, open_store, safe_location
 from yikatong.cli._common import fail
+from yikatong.cli._store import add_store_options
 from yikatong.errors import StoreError
 from yikatong.workflow.store_check import StoreProblem, StoreVerification, verify_store
 
@@ -55,17 +56,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     )
     a = actions.add_parser("anchor", help="print the audit log's head to record outside the store")
     for action in (v, a):
-        action.add_argument(
-            "--store", required=True, help="the store: an SQLite file, or a postgresql:// URL of a server database"
-        )
-        action.add_argument(
-            "--schema",
-            default=DEFAULT_SCHEMA,
-            help=f"the PostgreSQL schema of the store when --store is a URL (default {DEFAULT_SCHEMA})",
-        )
-        action.add_argument(
-            "--key-file", type=Path, help=f"the file holding the store's secret (default: the {KEY_ENV} variable)"
-        )
+        add_store_options(action)
         action.add_argument("--json", action="store_true", help="print one JSON object instead of text")
         action.add_argument(
             "--registry",

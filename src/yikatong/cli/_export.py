@@ -19,7 +19,8 @@ from pathlib import Path
 
 from yikatong.adapters.supervision_export import SHEET_TITLES, write_supervision_export
 from yikatong.cli._common import CliInputError, fail, say, warn
-from yikatong.cli._report import add_store_options, read_store
+from yikatong.cli._report import read_store
+from yikatong.cli._store import add_store_options
 from yikatong.period import Period
 from yikatong.workflow.roles import Actor
 from yikatong.workflow.supervision import SupervisionExport, supervision_tables

@@ -22,11 +22,11 @@ import sqlite3
 from pathlib import Path
 
 from yikatong.adapters.clock import SystemClock
-from yikatong.adapters.keys import KEY_ENV, SecretKeys, keys_from_env, keys_from_file
-from yikatong.adapters.sqlite import SqliteStore
-from yikatong.adapters.store_location import DEFAULT_SCHEMA, is_server_url, open_store, safe_location
+from yikatong.adapters.keys import KEY_ENV
+from yikatong.adapters.store_location import is_server_url, safe_location
 from yikatong.cli._catalog import load_catalog
 from yikatong.cli._common import CliInputError, fail, say
+from yikatong.cli._store import add_store_options, open_store, read_keys
 from yikatong.errors import IllegalTransition, StoreError
 from yikatong.period import Period
 from yikatong.workflow import Purger
@@ -48,22 +48,12 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p = sub.add_parser(
         "purge", help="remove the payee detail of finished batches past their retention, keeping totals and audit"
     )
-    p.add_argument(
-        "--store", required=True, help="the store: an SQLite file, or a postgresql:// URL of a server database"
-    )
-    p.add_argument(
-        "--schema",
-        default=DEFAULT_SCHEMA,
-        help=f"the PostgreSQL schema of the store when --store is a URL (default {DEFAULT_SCHEMA})",
-    )
+    add_store_options(p)
     p.add_argument(
         "--catalog", type=Path, help="subsidy catalogue (TOML) whose items set retention_years (default: the example)"
     )
     p.add_argument("--before", type=_period, metavar="PERIOD", help="only batches of periods ending before PERIOD")
     p.add_argument("--dry-run", action="store_true", help="list what would be purged; change nothing")
-    p.add_argument(
-        "--key-file", type=Path, help=f"the file holding the store's secret (default: the {KEY_ENV} variable)"
-    )
     p.add_argument("--json", action="store_true", help="print one JSON object per batch instead of text")
     p.set_defaults(handler=run_purge)
 
@@ -72,23 +62,15 @@ def run_purge(args: argparse.Namespace) -> int:
     """Purge (or list, with ``--dry-run``); print one line per batch; return the exit code."""
     try:
         catalog = load_catalog(args.catalog)
-        keys = keys_from_file(args.key_file) if args.key_file is not None else keys_from_env()
+        keys = read_keys(args.key_file)
         if keys is None:
             raise CliInputError(
                 f"清除需要数据库密钥（--key-file 或 {KEY_ENV}）",
                 f"purging needs the store's secret (--key-file or {KEY_ENV})",
             )
-        store_keys: SecretKeys | None = keys
-        if not is_server_url(args.store):
-            with SqliteStore(Path(args.store), create=False, read_only=True) as probe:
-                if not probe.sealing.sealed:
-                    store_keys = None  # a clear store stays clear: the keys serve the audit chain and the hashes
-        store = open_store(args.store, keys=store_keys, schema=args.schema, create=False, read_only=args.dry_run)
-        try:
+        with open_store(args.store, keys, schema=args.schema, read_only=args.dry_run) as store:
             purger = Purger(store=store, catalog=catalog, clock=SystemClock(), keys=keys)
             plan = purger.purge(before=args.before, dry_run=args.dry_run)
-        finally:
-            store.close()
     except CliInputError as exc:
         return exc.report()
     except (StoreError, IllegalTransition, OSError, sqlite3.Error, ValueError) as exc:

@@ -20,59 +20,38 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import TypeVar
 
-from yikatong.adapters.keys import KEY_ENV, keys_from_env, keys_from_file
-from yikatong.adapters.store_location import DEFAULT_SCHEMA, ClosableStore, is_server_url, open_store, safe_location
+from yikatong.adapters.store_location import ClosableStore, is_server_url, safe_location
 from yikatong.adapters.summary_report import SUFFIXES, write_summary_report
 from yikatong.cli._catalog import load_catalog
 from yikatong.cli._common import CliInputError, fail, say, warn
+from yikatong.cli._store import add_store_options, one_line, open_store, read_keys, shown
 from yikatong.errors import StoreError
 from yikatong.money import format_yuan
 from yikatong.period import Period
 from yikatong.workflow.roles import Actor
 from yikatong.workflow.summary import DEFAULT_GROUPS, PeriodSummary, parse_groups, summarise_period
 
-__all__ = ["add_store_options", "read_store", "register", "run"]
+__all__ = ["read_store", "register", "run"]
 
 _T = TypeVar("_T")
-
-
-def add_store_options(p: argparse.ArgumentParser) -> None:
-    """``--store`` (an SQLite file or a ``postgresql://`` URL), ``--schema`` and ``--key-file``."""
-    p.add_argument(
-        "--store", required=True, help="the store: an SQLite file, or a postgresql:// URL of a server database"
-    )
-    p.add_argument(
-        "--schema",
-        default=DEFAULT_SCHEMA,
-        help=f"the PostgreSQL schema of the store when --store is a URL (default {DEFAULT_SCHEMA})",
-    )
-    p.add_argument(
-        "--key-file", type=Path, help=f"the file holding the store's secret (default: the {KEY_ENV} variable)"
-    )
 
 
 def read_store(args: argparse.Namespace, read: Callable[[ClosableStore], _T]) -> _T:
     """``read`` over the store of ``--store``, opened read-only with the key of ``--key-file`` or the environment.
 
     Raises:
-        CliInputError: the store is missing or cannot be read (not a store, a sealed store without its key or
-            with another, a server that does not answer), or ``read`` refused a value (``ValueError``).
+        CliInputError: the store is missing or cannot be opened (not a store, a sealed store without its key or
+            with another, a server that does not answer), or cannot be read, or ``read`` refused a value
+            (``ValueError``).
     """
-    where = Path(args.store).name
+    where = shown(args.store)
     if is_server_url(args.store):
-        where = f"{safe_location(args.store)} (schema {args.schema})"
-    elif not Path(args.store).is_file():
-        raise CliInputError(f"找不到数据库：{args.store}", f"store not found: {args.store}")
-    try:
-        keys = keys_from_file(args.key_file) if args.key_file is not None else keys_from_env()
-        store = open_store(args.store, keys=keys, schema=args.schema, create=False, read_only=True)
+        where = f"{where} (schema {args.schema})"
+    with open_store(args.store, read_keys(args.key_file), schema=args.schema) as store:
         try:
             return read(store)
-        finally:
-            store.close()
-    except (StoreError, OSError, sqlite3.Error, ValueError) as exc:
-        text = safe_location(" ".join(str(exc).split()) or type(exc).__name__)
-        raise CliInputError(f"无法读取 {where}", f"cannot read {where}", [text]) from None
+        except (StoreError, OSError, sqlite3.Error, ValueError) as exc:
+            raise CliInputError(f"无法读取 {where}", f"cannot read {where}", [safe_location(one_line(exc))]) from None
 
 
 def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
