@@ -17,7 +17,9 @@ import pytest
 from psycopg import sql
 
 from tests.postgres import new_schema
-from yikatong.adapters.keys import KEY_ENV
+from yikatong.adapters.clock import SystemClock
+from yikatong.adapters.keys import KEY_ENV, keys_from_file
+from yikatong.adapters.postgres import PostgresRegistry, check_registry
 from yikatong.cli import main
 from yikatong.ingest import read_roster
 from yikatong.money import format_yuan
@@ -111,6 +113,24 @@ def test_the_demo_store_in_postgres_is_sealed_no_id_or_account_readable_in_any_t
     people = [v for v in [*roster["id_number"], *roster["account"]] if v is not None and len(v) >= 12]
     assert len(people) > ROWS
     assert not [v for v in people if v in every]
+
+
+def test_the_towns_new_cards_are_in_the_sealed_registry_of_the_demo_schema(
+    postgres_server: str, demo: tuple[str, Path]
+) -> None:
+    schema, out = demo
+    keys = keys_from_file(out / "demo.key")
+    with PostgresRegistry(
+        postgres_server, clock=SystemClock(), schema=schema, create=False, read_only=True, keys=keys
+    ) as registry:
+        assert registry.sealing.sealed
+        snapshot = registry.snapshot().collect()
+        assert snapshot.height > 0
+        assert set(snapshot["status"]) == {"active"}
+        assert check_registry(registry) == []
+        cells = registry.connection.execute("SELECT id_number, account, holder_name FROM accounts").fetchall()
+    clear = set(snapshot["id_number"]) | set(snapshot["account"]) | set(snapshot["holder_name"])
+    assert not clear & {value for row in cells for value in row}
 
 
 def test_audit_verify_without_the_key_cannot_open_the_sealed_store_and_says_so_on_one_line(

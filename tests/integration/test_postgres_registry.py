@@ -9,10 +9,12 @@ import psycopg
 import pytest
 from polars.testing import assert_frame_equal
 
+from tests.integration.test_registry_at_rest import KEYS
 from tests.integration.test_sqlite_registry import CARDS, CLERKS, PEOPLE, TOWNS, _clock, _operation, _outcome
 from tests.postgres import new_schema
+from yikatong.adapters.keys import SecretKeys
 from yikatong.adapters.memory_registry import MemoryRegistry
-from yikatong.adapters.postgres import PostgresRegistry, PostgresStore
+from yikatong.adapters.postgres import PostgresRegistry, PostgresStore, check_registry
 from yikatong.errors import StoreError
 from yikatong.ports import AccountRegistry
 
@@ -25,16 +27,21 @@ def test_the_postgres_registry_satisfies_the_port(postgres_server: str) -> None:
         assert snap.height == 0
 
 
+@pytest.mark.parametrize("keys", [None, KEYS], ids=["clear", "sealed"])
 @pytest.mark.parametrize("seed", range(4))
-def test_random_operations_give_the_same_results_as_the_memory_registry(postgres_server: str, seed: int) -> None:
+def test_random_operations_give_the_same_results_as_the_memory_registry(
+    postgres_server: str, seed: int, keys: SecretKeys | None
+) -> None:
     rng = random.Random(seed)
     memory = MemoryRegistry(clock=_clock())
     schema = new_schema()
-    with PostgresRegistry(postgres_server, clock=_clock(), schema=schema) as registry:
+    with PostgresRegistry(postgres_server, clock=_clock(), schema=schema, keys=keys) as registry:
+        assert registry.sealing.sealed is (keys is not None)
         for step in range(120):
             name, args = _operation(rng, memory)
             assert _outcome(registry, name, args) == _outcome(memory, name, args), f"seed {seed} step {step}: {name}"
-    with PostgresRegistry(postgres_server, clock=_clock(), schema=schema, create=False) as reopened:
+    with PostgresRegistry(postgres_server, clock=_clock(), schema=schema, create=False, keys=keys) as reopened:
+        assert check_registry(reopened) == []
         order = ["id_number", "account"]
         assert_frame_equal(reopened.snapshot().collect().sort(order), memory.snapshot().collect().sort(order))
         for person in PEOPLE:

@@ -15,6 +15,7 @@ from yikatong.adapters.keys import SecretKeys
 from yikatong.adapters.sqlite import SqliteRegistry, SqliteStore, check_registry
 from yikatong.cli import main
 from yikatong.errors import StoreError
+from yikatong.ports import AccountRegistry
 from yikatong.registry import Actor
 
 SECRET = b"county registry secret, long enough"
@@ -40,7 +41,7 @@ def _clock() -> FixedClock:
     return FixedClock(dt.datetime(2026, 11, 2, 9, 0, tzinfo=dt.UTC), step=dt.timedelta(minutes=7))
 
 
-def _fill(registry: SqliteRegistry) -> None:
+def _fill(registry: AccountRegistry) -> None:
     """Four people declared and approved; the first changes card (approved) and is then frozen."""
     for person, card, name in zip(PEOPLE, CARDS, NAMES, strict=False):
         registry.declare(CLERK, id_number=person, account=card, kind="card", bank="农商行", holder_name=name, town=TOWN)

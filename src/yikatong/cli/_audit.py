@@ -7,8 +7,8 @@ store, and the workflow's invariants ([`yikatong.workflow.store_check.verify_sto
 notary.
 
 ``--store`` takes an SQLite store file or a ``postgresql://`` URL (the store in schema ``--schema``, default
-``yikatong``). The account registry is checked too (its event chain and records,
-``yikatong.adapters.sqlite.check_registry``): the store file's own when it holds one, or ``--registry FILE``.
+``yikatong``). The account registry is checked too (its event chain and records, ``check_registry``): the store's own
+when it holds one (in the store file, or in the PostgreSQL schema), or ``--registry FILE``.
 The store is opened read-only, so an audit office can run the check on a copy, or on the live store,
 without changing its content (SQLite may leave its empty ``-wal``/``-shm`` companion files beside it).
 
@@ -27,9 +27,10 @@ from pathlib import Path
 
 from attrs import evolve
 
+from yikatong.adapters._registry_check import CheckedRegistry, check_registry
 from yikatong.adapters.clock import SystemClock
 from yikatong.adapters.keys import KEY_ENV, SecretKeys, keys_from_env, keys_from_file
-from yikatong.adapters.sqlite import SqliteRegistry, check_registry
+from yikatong.adapters.sqlite import SqliteRegistry
 from yikatong.adapters.store_location import is_server_url, open_store, safe_location
 from yikatong.cli._common import fail
 from yikatong.cli._store import add_store_options
@@ -94,19 +95,24 @@ def _check(args: argparse.Namespace, anchor: str | None) -> StoreVerification | 
 
 
 def _registry_problems(args: argparse.Namespace, keys: SecretKeys | None) -> list[StoreProblem]:
-    """The account registry's problems: the ``--registry`` file, else the store file's own registry if it has one."""
-    path: Path | None = args.registry
-    if path is None and not is_server_url(args.store):
-        path = Path(args.store)
-    if path is None:
-        return []
+    """The account registry's problems: the ``--registry`` file, else the store's own registry if it has one (in
+    the store file, or in the store's PostgreSQL schema)."""
+    if args.registry is None and is_server_url(args.store):
+        from yikatong.adapters.postgres import PostgresRegistry  # only with the [postgres] extra, as open_store
+
+        with PostgresRegistry(
+            args.store, clock=SystemClock(), schema=args.schema, create=False, read_only=True, keys=keys
+        ) as server:
+            return _problems(server) if server.holds_accounts() else []
+    path = Path(args.store) if args.registry is None else Path(args.registry)
     with SqliteRegistry(path, clock=SystemClock(), create=False, read_only=True, keys=keys) as registry:
-        held = registry.connection.execute(
-            "SELECT EXISTS (SELECT 1 FROM account_events) OR EXISTS (SELECT 1 FROM accounts)"
-        ).fetchone()[0]
-        if args.registry is None and not held and not registry.sealing.sealed:
+        if args.registry is None and not registry.holds_accounts():
             return []
-        return [StoreProblem("registry", "", p.message) for p in check_registry(registry)]
+        return _problems(registry)
+
+
+def _problems(registry: CheckedRegistry) -> list[StoreProblem]:
+    return [StoreProblem("registry", "", p.message) for p in check_registry(registry)]
 
 
 def _report(result: StoreVerification) -> dict[str, object]:

@@ -5,15 +5,17 @@ simulated paying bank reached through the bank file exchange (so real order, ver
 in the output folder), the simulated treasury, disclosure files and a fixed clock. The account registry as
 validation reads it and the reference lists are the county's exports, held as frames (the demo's people come from
 [`yikatong.synth.generate`][]); the new cards towns enter during the month are declared and approved in a sealed
-[`SqliteRegistry`][yikatong.adapters.sqlite.SqliteRegistry] inside the store file, whose history ``yikatong audit
-verify`` checks with the store.
+[`SqliteRegistry`][yikatong.adapters.sqlite.SqliteRegistry] inside the store file (or a sealed
+[`PostgresRegistry`][yikatong.adapters.postgres.PostgresRegistry] in the PostgreSQL store's schema), whose history
+``yikatong audit verify`` checks with the store.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
-from typing import Final
+from typing import Final, Protocol
 
 import polars as pl
 
@@ -27,11 +29,12 @@ from yikatong.adapters.simulated_treasury import SimulatedTreasury
 from yikatong.adapters.sqlite import SqliteRegistry, SqliteStore
 from yikatong.adapters.store_location import ClosableStore
 from yikatong.catalog import Catalog
-from yikatong.ports import Keys
+from yikatong.ports import AccountRegistry, Clock, Keys
+from yikatong.registry import Account
 from yikatong.workflow.roles import Actor
 from yikatong.workflow.service import Service, build_service
 
-__all__ = ["BANK_CODE", "PAYMENT_FAULTS", "County", "CountyTime", "FrameRegistry", "Staff"]
+__all__ = ["BANK_CODE", "PAYMENT_FAULTS", "County", "CountyAccounts", "CountyTime", "FrameRegistry", "Staff"]
 
 BANK_CODE: Final = "CQRCB"
 """The paying bank of every demo batch (重庆农村商业银行)."""
@@ -74,10 +77,19 @@ class FrameRegistry:
         self.frame = pl.concat([closed, added.cast(dict(closed.schema))])  # type: ignore[arg-type]
 
 
+class CountyAccounts(AccountRegistry, Protocol):
+    """The sealed account registry the towns enter new cards in (the store file's, or the server store's)."""
+
+    def records(self, id_number: str) -> tuple[Account, ...]:
+        """Every declaration record of the person, oldest first."""
+
+    def release(self) -> None:
+        """Close the registry's connection."""
+
+
 class CountyTime:
     """The county's clock read without moving it: the registry's events carry the county's time, and entering cards
-    leaves the workflow's timeline as it is (so the same month in a server store, which keeps no registry, ends at
-    the same audit head)."""
+    leaves the workflow's timeline as it is (so the registry's writes never change the store's audit head)."""
 
     def __init__(self, clock: FixedClock) -> None:
         self._clock = clock
@@ -110,6 +122,8 @@ class County:
         keys: The county's keys: the audit chain is keyed with them, and the store's personal data sealed.
         store: The store to work in, empty (opened with ``keys``; closed by ``close``); default a new SQLite
             file ``yikatong.db`` in ``out``.
+        accounts: With ``store``: opens the store's sealed account registry on the county's clock (closed by
+            ``close``). Without ``store`` the registry is the one inside ``yikatong.db``.
     """
 
     def __init__(
@@ -124,14 +138,17 @@ class County:
         start: dt.datetime,
         keys: Keys,
         store: ClosableStore | None = None,
+        accounts: Callable[[Clock], CountyAccounts] | None = None,
     ) -> None:
         self.clock = FixedClock(start.replace(tzinfo=_BEIJING), step=dt.timedelta(seconds=1))
         self.store_path: Path | None = None
-        self.accounts: SqliteRegistry | None = None
+        self.accounts: CountyAccounts | None = None
         if store is None:
             self.store_path = out / "yikatong.db"
             store = SqliteStore(self.store_path, keys=keys)  # sealed: no ID, account or name in clear on disk
             self.accounts = SqliteRegistry(self.store_path, clock=CountyTime(self.clock), keys=keys, create=False)
+        elif accounts is not None:
+            self.accounts = accounts(CountyTime(self.clock))
         self.store: ClosableStore = store
         self.treasury = SimulatedTreasury(seed=seed)
         self.simulated_bank = SimulatedBank(
@@ -174,8 +191,7 @@ class County:
 
     def declare_new_cards(self, new: pl.DataFrame) -> None:
         """Towns enter new cards (``id_number, account, holder_name, town``): each declared by the town's clerk
-        and approved by its checker in the store file's registry (when the store is a file), then in force for
-        validation."""
+        and approved by its checker in the store's registry (when it has one), then in force for validation."""
         if self.accounts is not None:
             for person, card, holder, town in new.select("id_number", "account", "holder_name", "town").iter_rows():
                 clerk = Actor(f"{town}-经办员", "town", town=town)

@@ -6,7 +6,7 @@ import datetime as dt
 import json
 import re
 import shutil
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any, Final
 
@@ -16,12 +16,13 @@ from yikatong.adapters.keys import SecretKeys, keys_from_env
 from yikatong.adapters.store_location import DEFAULT_SCHEMA, ClosableStore, open_store, safe_location
 from yikatong.adapters.summary_report import write_summary_report
 from yikatong.catalog import Catalog
-from yikatong.demo._county import County
+from yikatong.demo._county import County, CountyAccounts
 from yikatong.demo._month import run_month
 from yikatong.demo._progress import Progress
 from yikatong.demo._summary import collect, render
 from yikatong.ingest import load_ledger, read_roster
 from yikatong.period import Period
+from yikatong.ports import Clock
 from yikatong.synth import generate
 from yikatong.workflow.roles import Actor
 from yikatong.workflow.summary import summarise_period
@@ -151,6 +152,17 @@ def _open_empty(location: str, *, keys: SecretKeys, schema: str) -> ClosableStor
     return opened
 
 
+def _server_accounts(location: str, *, keys: SecretKeys, schema: str) -> Callable[[Clock], CountyAccounts]:
+    """Opens the sealed account registry in the PostgreSQL store's schema on a given clock."""
+
+    def open_registry(clock: Clock) -> CountyAccounts:
+        from yikatong.adapters.postgres import PostgresRegistry  # only with the [postgres] extra, as open_store
+
+        return PostgresRegistry(location, clock=clock, schema=schema, keys=keys, create=False)
+
+    return open_registry
+
+
 def run_demo(
     out: str | Path,
     *,
@@ -226,6 +238,7 @@ def run_demo(
             start=start,
             keys=keys,
             store=server,
+            accounts=None if store is None else _server_accounts(store, keys=keys, schema=schema),
         )
     except BaseException:
         if server is not None:

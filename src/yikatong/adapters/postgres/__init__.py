@@ -2,7 +2,8 @@
 
 * [`PostgresStore`][yikatong.adapters.postgres.PostgresStore] implements [`yikatong.ports.Store`][].
 * [`PostgresRegistry`][yikatong.adapters.postgres.PostgresRegistry] implements [`yikatong.ports.AccountRegistry`][] (in
-  the same schema or another).
+  the same schema or another), sealed and its history chained when given keys; ``check_registry`` checks its history
+  chain and records (the same check as the embedded registry's).
 * [`SCHEMA_VERSION`][yikatong.adapters.postgres.SCHEMA_VERSION] and
   [`MIGRATIONS`][yikatong.adapters.postgres.MIGRATIONS] are the schema steps.
 
@@ -10,6 +11,7 @@ Both pass the same contract kits as the embedded SQLite store. Only PostgreSQL i
 speak its protocol (Kingbase, openGauss, HighGo) are not, see ``docs/postgres.md``.
 """
 
+from yikatong.adapters._registry_check import RegistryProblem, check_registry
 from yikatong.adapters.postgres._registry import PostgresRegistry
 from yikatong.adapters.postgres._schema import APPLICATION, MIGRATIONS, SCHEMA_VERSION, Migration
 from yikatong.adapters.postgres._store import DEFAULT_SCHEMA, PostgresStore
@@ -22,4 +24,6 @@ __all__ = [
     "Migration",
     "PostgresRegistry",
     "PostgresStore",
+    "RegistryProblem",
+    "check_registry",
 ]

@@ -8,24 +8,28 @@ events, and writes both before ``COMMIT``; a refused or interrupted operation le
 only in their status and review time, events are only appended (triggers refuse UPDATE, DELETE and TRUNCATE on the
 history), and a partial UNIQUE index keeps one active account per person even against a write that bypasses the
 rules.
+
+Given [`Keys`][yikatong.ports.Keys], a new registry is sealed as the embedded one is (ID numbers, accounts and holder
+names under AES-256-GCM, looked up by keyed hash) and its events are chained with the audit key, each carrying the
+digest of the records it left (``yikatong/adapters/_registry_sealing.py``); ``check_registry`` finds an insider's
+edits, and ``yikatong audit verify --store postgresql://…`` runs it on the registry in the store's schema.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from types import TracebackType
-from typing import Final, TypeVar
+from typing import Any, Final, TypeVar
 
 import polars as pl
 import psycopg
-from psycopg import sql
 
 from yikatong.adapters._registry_flow import SNAPSHOT_SCHEMA, RegistryFlow
-from yikatong.adapters._registry_rows import account_from_row, event_from_row
-from yikatong.adapters.postgres._frames import Connection, Session, copy_out
+from yikatong.adapters._registry_sealing import CHAIN_START, RegistrySealing, event_link, records_digest
+from yikatong.adapters.postgres._frames import Connection, Session
 from yikatong.adapters.postgres._schema import open_schema
 from yikatong.adapters.postgres._store import DEFAULT_SCHEMA
-from yikatong.ports import Clock
+from yikatong.ports import Clock, Keys
 from yikatong.registry import Account, AccountEvent
 
 __all__ = ["PostgresRegistry"]
@@ -46,19 +50,21 @@ _RECORD_COLUMNS: Final = (
     "reviewed_at",
 )
 _EVENT_COLUMNS: Final = ("id_number", "account", "action", "status", "at", '"user"', "role", "town", "note")
+_EVENT_STORED: Final = ("seq", *_EVENT_COLUMNS, "sealed", "records_digest", "hash")
+_RECORD_STORED: Final = (*_RECORD_COLUMNS, "sealed")
 _T = TypeVar("_T")
-_SNAPSHOT_SOURCE: Final = sql.SQL(
-    "(SELECT a.id_number, a.account, a.kind AS account_kind, a.bank, a.holder_name, a.status, a.town, a.declared_at, "
-    "a.seq FROM accounts a JOIN (SELECT id_number, account, MAX(seq) AS seq FROM accounts "
-    "WHERE status <> 'rejected' GROUP BY id_number, account) latest USING (id_number, account, seq)) AS snapshot "
-    "ORDER BY id_number, seq"
-)
-_SELECT_RECORDS: Final = f"SELECT {', '.join(_RECORD_COLUMNS)} FROM accounts"
+_SELECT_RECORDS: Final = f"SELECT {', '.join(_RECORD_STORED)} FROM accounts"
+_SELECT_EVENTS: Final = f"SELECT {', '.join(_EVENT_STORED)} FROM account_events"
 _INSERT_RECORD: Final = (
-    f"INSERT INTO accounts ({', '.join(_RECORD_COLUMNS)}) VALUES ({', '.join(['%s'] * len(_RECORD_COLUMNS))})"
+    f"INSERT INTO accounts ({', '.join(_RECORD_STORED)}) VALUES ({', '.join(['%s'] * len(_RECORD_STORED))})"
 )
 _INSERT_EVENT: Final = (
-    f"INSERT INTO account_events ({', '.join(_EVENT_COLUMNS)}) VALUES ({', '.join(['%s'] * len(_EVENT_COLUMNS))})"
+    f"INSERT INTO account_events ({', '.join(_EVENT_STORED)}) VALUES ({', '.join(['%s'] * len(_EVENT_STORED))})"
+)
+_LATEST: Final = (
+    f"SELECT {', '.join(f'a.{c}' for c in _RECORD_STORED)} FROM accounts a JOIN (SELECT id_number, account, "
+    "MAX(seq) AS seq FROM accounts WHERE status <> 'rejected' GROUP BY id_number, account) latest "
+    "USING (id_number, account, seq)"
 )
 
 
@@ -73,20 +79,74 @@ class PostgresRegistry(RegistryFlow[Cursor]):
         clock: The time source recorded in every event.
         schema: The PostgreSQL schema; created when missing and ``create`` is True.
         create: Create the store's tables when the schema does not exist (or is empty).
+        keys: The deployment's [`Keys`][yikatong.ports.Keys]. A registry started with keys is sealed and its event
+            chain keyed; reading it needs the same keys.
+        read_only: Open for reading only (for audits): every transaction is read-only; operations are refused.
 
     Raises:
-        StoreError: the database cannot be reached, the schema is not a yikatong store or is newer than this library.
+        StoreError: the database cannot be reached, the schema is not a yikatong store or is newer than this library;
+            the key is not the registry's; keys are given to a registry that holds accounts written without them.
     """
 
-    def __init__(self, conninfo: str, /, *, clock: Clock, schema: str = DEFAULT_SCHEMA, create: bool = True) -> None:
+    def __init__(
+        self,
+        conninfo: str,
+        /,
+        *,
+        clock: Clock,
+        schema: str = DEFAULT_SCHEMA,
+        create: bool = True,
+        keys: Keys | None = None,
+        read_only: bool = False,
+    ) -> None:
         self.schema = schema
         self._clock = clock
-        self._session = Session(conninfo, schema, read_only=False, what=f"PostgreSQL registry {schema}")
+        what = f"PostgreSQL registry {schema}"
+        self._session = Session(conninfo, schema, read_only=read_only, what=what)
         try:
-            open_schema(self._session.connection, schema, create=create)
+            open_schema(self._session.connection, schema, create=create and not read_only, read_only=read_only)
+            with self._session.reading() as conn:
+                rows = conn.execute(
+                    "SELECT key, value FROM meta WHERE key IN ('registry_cipher', 'registry_key_check')"
+                ).fetchall()
+            meta = {str(k): str(v) for k, v in rows}
+            self.sealing = RegistrySealing(what, meta, keys, mark=self._mark_sealed, read_only=read_only)
         except BaseException:
             self._session.close()
             raise
+
+    def _mark_sealed(self, entries: Sequence[tuple[str, str]]) -> bool:
+        """Mark a registry without accounts sealed (False when it already holds accounts)."""
+        try:
+            with self.connection.transaction(), self.connection.cursor() as cur:
+                cur.execute("LOCK TABLE accounts IN SHARE ROW EXCLUSIVE MODE")  # no account is declared meanwhile
+                if cur.execute("SELECT 1 FROM accounts LIMIT 1").fetchone() is not None:
+                    return False
+                cur.executemany(
+                    "INSERT INTO meta (key, value) VALUES (%s, %s) "
+                    "ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+                    list(entries),
+                )
+        except psycopg.Error as exc:
+            raise self._session.failed(exc, "无法写入加密设置", "cannot write the seal mark") from exc
+        return True
+
+    def stored_rows(self) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+        """Every stored event row (by ``seq``) and record row (by person and ``seq``), read in one snapshot: what
+        ``check_registry`` checks."""
+        with self._session.reading() as conn, conn.transaction(), conn.cursor() as cur:
+            cur.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            events = cur.execute(f"{_SELECT_EVENTS} ORDER BY seq".encode()).fetchall()
+            records = cur.execute(f"{_SELECT_RECORDS} ORDER BY id_number, seq".encode()).fetchall()
+        return [_plain(r) for r in events], [_plain(r) for r in records]
+
+    def holds_accounts(self) -> bool:
+        """True when the registry has records or events (or is sealed): a store without one has nothing to check."""
+        with self._session.reading() as conn:
+            held = conn.execute(
+                "SELECT EXISTS (SELECT 1 FROM account_events) OR EXISTS (SELECT 1 FROM accounts)"
+            ).fetchone()
+        return bool(held and held[0]) or self.sealing.sealed
 
     @property
     def connection(self) -> Connection:
@@ -120,79 +180,76 @@ class PostgresRegistry(RegistryFlow[Cursor]):
         except psycopg.Error as exc:
             raise self._session.failed(exc, "账户库写入失败，未做任何更改", "registry write failed") from exc
 
-    @staticmethod
-    def _records(cur: Cursor, id_number: str) -> list[Account]:
-        rows = cur.execute(f"{_SELECT_RECORDS} WHERE id_number = %s ORDER BY seq".encode(), (id_number,))
-        return [account_from_row(r) for r in rows.fetchall()]
+    def _records(self, cur: Cursor, id_number: str) -> list[Account]:
+        rows = cur.execute(
+            f"{_SELECT_RECORDS} WHERE id_number = %s ORDER BY seq".encode(), (self.sealing.key(id_number),)
+        ).fetchall()
+        return [self.sealing.open_record(_plain(r)) for r in rows]
 
-    @staticmethod
-    def _open_elsewhere(cur: Cursor, id_number: str, account: str) -> list[Account]:
+    def _open_elsewhere(self, cur: Cursor, id_number: str, account: str) -> list[Account]:
         rows = cur.execute(
             f"{_SELECT_RECORDS} WHERE account = %s AND id_number <> %s "
             "AND status IN ('pending', 'active', 'frozen')".encode(),
-            (account, id_number),
-        )
-        return [account_from_row(r) for r in rows]
+            (self.sealing.key(account), self.sealing.key(id_number)),
+        ).fetchall()
+        return [self.sealing.open_record(_plain(r)) for r in rows]
 
-    @staticmethod
-    def _insert(cur: Cursor, record: Account) -> None:
-        cur.execute(
-            _INSERT_RECORD.encode(),
-            (
-                record.id_number,
-                record.seq,
-                record.account,
-                record.kind,
-                record.bank,
-                record.holder_name,
-                record.town,
-                record.status,
-                record.declared_at.isoformat(),
-                record.declared_by,
-                None if record.reviewed_at is None else record.reviewed_at.isoformat(),
-            ),
-        )
+    def _insert(self, cur: Cursor, record: Account) -> None:
+        cur.execute(_INSERT_RECORD.encode(), self.sealing.record_row(record))
 
-    @staticmethod
-    def _replace(cur: Cursor, record: Account) -> None:
+    def _replace(self, cur: Cursor, record: Account) -> None:
         cur.execute(
             "UPDATE accounts SET status = %s, reviewed_at = %s WHERE id_number = %s AND seq = %s",
             (
                 record.status,
                 None if record.reviewed_at is None else record.reviewed_at.isoformat(),
-                record.id_number,
+                self.sealing.key(record.id_number),
                 record.seq,
             ),
         )
 
-    @staticmethod
-    def _append(cur: Cursor, events: Sequence[AccountEvent]) -> None:
-        cur.executemany(
-            _INSERT_EVENT.encode(),
-            [
-                (e.id_number, e.account, e.action, e.status, e.at.isoformat(), e.user, e.role, e.town, e.note)
-                for e in events
-            ],
-        )
+    def _append(self, cur: Cursor, events: Sequence[AccountEvent]) -> None:
+        """Append events after the records they describe were written: each links to the last event and carries
+        the digest of its person's records as they now are (the ``accounts`` lock keeps the head where it is)."""
+        head = cur.execute("SELECT seq, hash FROM account_events ORDER BY seq DESC LIMIT 1").fetchone()
+        seq, link = (0, CHAIN_START) if head is None else (int(str(head[0])), str(head[1] or CHAIN_START))
+        key = self.sealing.chain_key
+        rows = []
+        for event in events:
+            seq += 1
+            digest = records_digest(self._records(cur, event.id_number), key=key)
+            link = event_link(link, seq, event, digest, key=key)
+            rows.append(self.sealing.event_row(seq, event, digest, link))
+        cur.executemany(_INSERT_EVENT.encode(), rows)
 
     # -- reading -----------------------------------------------------------------------------------------------
 
     def snapshot(self) -> pl.LazyFrame:
         """Current accounts, one row per (person, account number): its latest record that was not rejected."""
-        with self._session.reading() as conn, conn.cursor() as cur:
-            raw = copy_out(cur, _SNAPSHOT_SOURCE, {**SNAPSHOT_SCHEMA, "declared_at": pl.String()})
+        with self._session.reading() as conn:
+            rows = conn.execute(_LATEST.encode()).fetchall()
+        records = sorted((self.sealing.open_record(_plain(r)) for r in rows), key=lambda r: (r.id_number, r.seq))
+        current = [
+            (r.id_number, r.account, r.kind, r.bank, r.holder_name, r.status, r.town, r.declared_at.isoformat())
+            for r in records
+        ]
+        raw = pl.DataFrame(current, schema={**SNAPSHOT_SCHEMA, "declared_at": pl.String()}, orient="row")
         return raw.lazy().with_columns(pl.col("declared_at").str.to_datetime(time_unit="us", time_zone="UTC"))
 
     def history(self, id_number: str) -> tuple[AccountEvent, ...]:
         """Every event about the person's accounts, oldest first."""
         with self._session.reading() as conn:
             rows = conn.execute(
-                f"SELECT {', '.join(_EVENT_COLUMNS)} FROM account_events WHERE id_number = %s ORDER BY seq".encode(),
-                (id_number,),
+                f"{_SELECT_EVENTS} WHERE id_number = %s ORDER BY seq".encode(), (self.sealing.key(id_number),)
             ).fetchall()
-        return tuple(event_from_row(r) for r in rows)
+        return tuple(self.sealing.open_event(_plain(r)) for r in rows)
 
     def records(self, id_number: str) -> tuple[Account, ...]:
         """Every declaration record of the person, oldest first (for inspection and tests)."""
         with self._session.reading() as conn, conn.cursor() as cur:
             return tuple(self._records(cur, id_number))
+
+
+def _plain(row: Sequence[object]) -> tuple[Any, ...]:
+    """A stored row with ``bytea`` values as ``bytes`` (psycopg may give a memoryview)."""
+    return tuple(bytes(v) if isinstance(v, memoryview) else v for v in row)

@@ -12,7 +12,8 @@ step leaves the previous version and two processes opening a new store at once c
 
 The database enforces what the workflow relies on, whatever a client does: a partial UNIQUE index keeps one active
 (``sent``/``paid``) ledger entry per person, item and period; triggers refuse UPDATE, DELETE and TRUNCATE on the audit
-log and on the account history; a partial UNIQUE index keeps one active account per person.
+log and on the account history; a partial UNIQUE index keeps one active account per person (on the keyed look-up
+hashes in a sealed registry, schema step 8).
 """
 
 from __future__ import annotations
@@ -267,7 +268,23 @@ _V7 = Migration(
     ("CREATE INDEX ledger_person ON ledger (id_number)",),
 )
 
-MIGRATIONS: Final[tuple[Migration, ...]] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7)
+# Schema 8: the account registry at rest, as the embedded store's schema 7. A sealed registry keeps keyed look-up
+# hashes in ``id_number`` and ``account`` and the values themselves (with the holder's name) in ``sealed``; every event
+# carries the digest of the person's records after it and its link in the registry's own keyed hash chain. An event's
+# ``seq`` is its place in that chain, given by the registry (under its lock), no longer by an identity column.
+_V8 = Migration(
+    8,
+    "the account registry sealed at rest, its events chained and carrying the digest of the records they leave",
+    (
+        "ALTER TABLE accounts ADD COLUMN sealed bytea",
+        "ALTER TABLE account_events ADD COLUMN sealed bytea",
+        "ALTER TABLE account_events ADD COLUMN records_digest text",
+        "ALTER TABLE account_events ADD COLUMN hash text",
+        "ALTER TABLE account_events ALTER COLUMN seq DROP IDENTITY",
+    ),
+)
+
+MIGRATIONS: Final[tuple[Migration, ...]] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8)
 """Every schema step, oldest first; ``MIGRATIONS[i].version == i + 1``."""
 
 SCHEMA_VERSION: Final = MIGRATIONS[-1].version

@@ -8,8 +8,8 @@
   [`MIGRATIONS`][yikatong.adapters.sqlite.MIGRATIONS] lists the schema steps.
 """
 
+from yikatong.adapters._registry_check import RegistryProblem, check_registry
 from yikatong.adapters.sqlite._registry import SqliteRegistry
-from yikatong.adapters.sqlite._registry_check import RegistryProblem, check_registry
 from yikatong.adapters.sqlite._schema import APPLICATION_ID, MIGRATIONS, SCHEMA_VERSION, Migration
 from yikatong.adapters.sqlite._store import DEFAULT_INLINE_ROWS_MAX, SqliteStore
 

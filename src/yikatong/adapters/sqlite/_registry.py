@@ -10,7 +10,7 @@ against a write that bypasses the rules.
 Given [`Keys`][yikatong.ports.Keys], a new registry is sealed (ID numbers, accounts and holder names under
 AES-256-GCM, looked up by keyed hash) and its events are chained with the audit key, each carrying the digest of the
 records it left; ``check_registry`` finds an insider's edits (see
-``_registry_sealing``).
+``yikatong/adapters/_registry_sealing.py``).
 """
 
 from __future__ import annotations
@@ -20,18 +20,18 @@ import sqlite3
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from types import TracebackType
-from typing import Final, TypeVar
+from typing import Any, Final, TypeVar
 
 import polars as pl
 
 from yikatong.adapters._registry_flow import SNAPSHOT_SCHEMA, RegistryFlow
-from yikatong.adapters.sqlite._registry_sealing import CHAIN_START, RegistrySealing, event_link, records_digest
+from yikatong.adapters._registry_sealing import CHAIN_START, RegistrySealing, event_link, records_digest
 from yikatong.adapters.sqlite._schema import connect_store
 from yikatong.errors import StoreError
 from yikatong.ports import Clock, Keys
 from yikatong.registry import Account, AccountEvent
 
-__all__ = ["SNAPSHOT_SCHEMA", "SqliteRegistry"]
+__all__ = ["EVENT_STORED", "RECORD_STORED", "SNAPSHOT_SCHEMA", "SqliteRegistry"]
 
 _RECORD_COLUMNS: Final = (
     "id_number",
@@ -49,6 +49,8 @@ _RECORD_COLUMNS: Final = (
 _EVENT_COLUMNS: Final = ("id_number", "account", "action", "status", "at", "user", "role", "town", "note")
 EVENT_STORED: Final = ("seq", *_EVENT_COLUMNS, "sealed", "records_digest", "hash")
 """The stored columns of an event, as ``RegistrySealing.event_row`` gives them."""
+RECORD_STORED: Final = (*_RECORD_COLUMNS, "sealed")
+"""The stored columns of a record, as ``RegistrySealing.record_row`` gives them."""
 _RECORD_SELECT: Final = f"SELECT {', '.join(_RECORD_COLUMNS)}, sealed FROM accounts"
 _OPEN: Final = ("pending", "active", "frozen")
 _T = TypeVar("_T")
@@ -88,10 +90,50 @@ class SqliteRegistry(RegistryFlow[sqlite3.Connection]):
         self._clock = clock
         self._conn: sqlite3.Connection | None = connect_store(self.path, create=create, read_only=read_only)
         try:
-            self.sealing = RegistrySealing(self._conn, self.path, keys, read_only=read_only)
+            meta = dict(
+                self._conn.execute("SELECT key, value FROM meta WHERE key IN ('registry_cipher', 'registry_key_check')")
+            )
+            self.sealing = RegistrySealing(self.path.name, meta, keys, mark=self._mark_sealed, read_only=read_only)
         except BaseException:
             self.release()
             raise
+
+    def _mark_sealed(self, entries: Sequence[tuple[str, str]]) -> bool:
+        """Mark a registry without accounts sealed (False when it already holds accounts)."""
+        conn = self.connection
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            if conn.execute("SELECT 1 FROM accounts LIMIT 1").fetchone() is not None:
+                conn.execute("ROLLBACK")
+                return False
+            conn.executemany("INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)", entries)
+            conn.execute("COMMIT")
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        return True
+
+    def stored_rows(self) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+        """Every stored event row (``EVENT_STORED``, by ``seq``) and record row (``RECORD_STORED``, by person and
+        ``seq``), read in one transaction: what ``check_registry`` checks."""
+        conn = self.connection
+        conn.execute("BEGIN")
+        try:
+            events = conn.execute(f"SELECT {', '.join(EVENT_STORED)} FROM account_events ORDER BY seq").fetchall()
+            records = conn.execute(
+                f"SELECT {', '.join(RECORD_STORED)} FROM accounts ORDER BY id_number, seq"
+            ).fetchall()
+        finally:
+            conn.execute("COMMIT")
+        return events, records
+
+    def holds_accounts(self) -> bool:
+        """True when the registry has records or events (or is sealed): a store without one has nothing to check."""
+        held = self.connection.execute(
+            "SELECT EXISTS (SELECT 1 FROM account_events) OR EXISTS (SELECT 1 FROM accounts)"
+        ).fetchone()
+        return bool(held[0]) or self.sealing.sealed
 
     @property
     def connection(self) -> sqlite3.Connection:

@@ -1,6 +1,7 @@
 """The account registry at rest: sealed values, keyed look-ups, and the registry's own keyed event chain.
 
-A registry opened with [`Keys`][yikatong.ports.Keys] on a file without accounts becomes *sealed*: its ``meta`` table
+The same for every SQL registry (the embedded file from its schema step 7, PostgreSQL from its step 8). A registry
+opened with [`Keys`][yikatong.ports.Keys] on a store without accounts becomes *sealed*: its ``meta`` table
 says so (``registry_cipher``) with the key's check value, and from then on
 
 * ``accounts.id_number`` and ``accounts.account`` (and the same columns of ``account_events``) hold keyed look-up
@@ -10,9 +11,9 @@ says so (``registry_cipher``) with the key's check value, and from then on
   its link in a chain over all events (HMAC-SHA256 under the audit key; plain SHA-256 in a registry without keys),
   so an account record changed, an event edited, removed or reordered is found by ``check_registry``.
 
-A registry without keys keeps the values in clear and chains its events with SHA-256 (events written before schema 7
-have no link: they are counted as history from before the chain). Keys given to a clear registry that already holds
-accounts are refused: its records would be half clear, half sealed.
+A registry without keys keeps the values in clear and chains its events with SHA-256 (events written before those
+steps have no link: they are counted as history from before the chain). Keys given to a clear registry that already
+holds accounts are refused: its records would be half clear, half sealed.
 """
 
 from __future__ import annotations
@@ -21,9 +22,7 @@ import base64
 import hashlib
 import hmac
 import json
-import sqlite3
-from collections.abc import Sequence
-from pathlib import Path
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, Final
 
 from yikatong.adapters._registry_rows import account_from_row, event_from_row
@@ -95,19 +94,31 @@ def event_link(prev: str, seq: int, event: AccountEvent, digest: str, *, key: by
 class RegistrySealing:
     """The registry's sealing state and the conversions between its records and the rows it stores.
 
+    The same for every SQL registry (the embedded file and PostgreSQL): the registry reads its ``meta`` entries and
+    supplies how a new registry is marked sealed.
+
     Args:
-        conn: The registry's open connection (schema 7 or later).
-        path: The file (for messages).
+        name: How messages name the registry (a file name, or the PostgreSQL schema).
+        meta: The registry's ``registry_cipher`` and ``registry_key_check`` entries, as stored.
         keys: The keys given to the registry, if any.
+        mark: Writes the given ``meta`` entries in one transaction unless the registry already holds accounts;
+            returns whether it wrote them. Called only for a new registry opened with keys, not read-only.
         read_only: Nothing is written, not even the seal mark.
 
     Raises:
         StoreError: a wrong key, or keys given to a clear registry that already holds accounts.
     """
 
-    def __init__(self, conn: sqlite3.Connection, path: Path, keys: Keys | None, *, read_only: bool = False) -> None:
-        self.name = path.name
-        meta = dict(conn.execute("SELECT key, value FROM meta WHERE key IN ('registry_cipher', 'registry_key_check')"))
+    def __init__(
+        self,
+        name: str,
+        meta: Mapping[str, str],
+        keys: Keys | None,
+        *,
+        mark: Callable[[Sequence[tuple[str, str]]], bool],
+        read_only: bool = False,
+    ) -> None:
+        self.name = name
         self.sealed = meta.get("registry_cipher") == REGISTRY_CIPHER
         self.cipher = FieldCipher(keys) if keys is not None else None
         self.chain_key: bytes | None = None
@@ -122,21 +133,11 @@ class RegistrySealing:
         if read_only:
             self.cipher = None
             return
-        conn.execute("BEGIN IMMEDIATE")
-        try:
-            if conn.execute("SELECT 1 FROM accounts LIMIT 1").fetchone() is not None:
-                raise StoreError(
-                    f"{self.name}: 账户库创建时未加密且已有账户，不能改为加密写入 / the registry holds accounts "
-                    "written without encryption; open it without keys, or start a new store file with keys"
-                )
-            conn.executemany(
-                "INSERT OR REPLACE INTO meta (key, value) VALUES (?, ?)",
-                [("registry_cipher", REGISTRY_CIPHER), ("registry_key_check", self.cipher.check_value)],
+        if not mark([("registry_cipher", REGISTRY_CIPHER), ("registry_key_check", self.cipher.check_value)]):
+            raise StoreError(
+                f"{self.name}: 账户库创建时未加密且已有账户，不能改为加密写入 / the registry holds accounts "
+                "written without encryption; open it without keys, or start a new store with keys"
             )
-            conn.execute("COMMIT")
-        except BaseException:
-            conn.execute("ROLLBACK")
-            raise
         self.sealed = True
         self.chain_key = keys.audit_key() if keys is not None else None
 

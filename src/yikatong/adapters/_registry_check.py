@@ -1,4 +1,7 @@
-"""Checking an account registry file against its own event chain: what ``yikatong audit verify`` runs on it.
+"""Checking an account registry against its own event chain: what ``yikatong audit verify`` runs on it.
+
+The same check for the embedded registry and the PostgreSQL one: each gives its stored rows (``stored_rows``) and its
+``RegistrySealing``; what is checked does not depend on the database.
 
 The events form one chain (``event_link``), each carrying the digest
 of its person's records as it left them. ``check_registry`` walks the chain in ``seq`` order and then compares
@@ -17,17 +20,16 @@ when the records they left changed. Problems name people by their masked ID only
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
 from attrs import frozen
 
-from yikatong.adapters.sqlite._registry import EVENT_STORED, SqliteRegistry
-from yikatong.adapters.sqlite._registry_sealing import CHAIN_START, event_link, records_digest
+from yikatong.adapters._registry_sealing import CHAIN_START, RegistrySealing, event_link, records_digest
 from yikatong.errors import StoreError
 from yikatong.privacy import mask_id
 from yikatong.registry import Account
 
-__all__ = ["RegistryProblem", "check_registry"]
+__all__ = ["CheckedRegistry", "RegistryProblem", "check_registry"]
 
 RegistryProblemKind = Literal["chain", "records", "unrecorded", "unreadable"]
 
@@ -45,7 +47,20 @@ class RegistryProblem:
     message: str
 
 
-def check_registry(registry: SqliteRegistry) -> list[RegistryProblem]:
+class CheckedRegistry(Protocol):
+    """What the check needs of a registry (the embedded and the PostgreSQL registry both give it)."""
+
+    @property
+    def sealing(self) -> RegistrySealing:
+        """The registry's sealing state (its key, the chain's key)."""
+
+    def stored_rows(self) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
+        """Every stored event row (``seq``, the event columns, ``sealed``, ``records_digest``, ``hash``; by
+        ``seq``) and every record row (the record columns, then ``sealed``; by person and ``seq``), read in one
+        snapshot."""
+
+
+def check_registry(registry: CheckedRegistry) -> list[RegistryProblem]:
     """Check the registry's event chain and its records against the digests the events carry.
 
     Args:
@@ -54,16 +69,15 @@ def check_registry(registry: SqliteRegistry) -> list[RegistryProblem]:
     Returns:
         The problems found; empty when the registry is intact.
     """
-    conn = registry.connection
     sealing = registry.sealing
     key = sealing.chain_key
-    rows = conn.execute(f"SELECT {', '.join(EVENT_STORED)} FROM account_events ORDER BY seq").fetchall()
-    problems, last, legacy = _walk(registry, rows, key)
+    rows, stored_records = registry.stored_rows()
+    problems, last, legacy = _walk(sealing, rows, key)
     if problems:
         return problems  # the records are compared against a chain that holds, not against a broken one
     people: dict[str, list[Account]] = {}
     try:
-        for row in conn.execute(f"SELECT {', '.join(_RECORD_STORED)} FROM accounts ORDER BY id_number, seq"):
+        for row in stored_records:
             record = sealing.open_record(row)
             people.setdefault(record.id_number, []).append(record)
     except StoreError as exc:
@@ -97,24 +111,8 @@ def check_registry(registry: SqliteRegistry) -> list[RegistryProblem]:
     return problems
 
 
-_RECORD_STORED = (
-    "id_number",
-    "seq",
-    "account",
-    "kind",
-    "bank",
-    "holder_name",
-    "town",
-    "status",
-    "declared_at",
-    "declared_by",
-    "reviewed_at",
-    "sealed",
-)
-
-
 def _walk(
-    registry: SqliteRegistry, rows: Sequence[Sequence[Any]], key: bytes | None
+    sealing: RegistrySealing, rows: Sequence[Sequence[Any]], key: bytes | None
 ) -> tuple[list[RegistryProblem], dict[str, str], int]:
     """Follow the chain; return the problems, each person's last recorded digest, and the count of events from
     before the chain (schema 6 and earlier, in a registry without keys)."""
@@ -124,7 +122,7 @@ def _walk(
     for row in rows:
         seq, digest, link = int(row[0]), row[11], row[12]
         if link is None:
-            if prev_seq is not None or registry.sealing.sealed:
+            if prev_seq is not None or sealing.sealed:
                 return [_broken(seq, "无链接 / has no link")], last, legacy
             legacy += 1
             continue
@@ -133,7 +131,7 @@ def _walk(
         if prev_seq is None and not legacy and seq != 1:
             return [_broken(seq, "之前的条目被删除 / the first entries were removed")], last, legacy
         try:
-            event = registry.sealing.open_event(row)
+            event = sealing.open_event(row)
         except StoreError as exc:
             return (
                 [RegistryProblem("unreadable", f"账户历史第 {seq} 条无法读取 / event {seq} unreadable: {exc}")],
