@@ -62,7 +62,7 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
         action.add_argument(
             "--registry",
             type=Path,
-            help="the account registry's SQLite file (default: the store file, when it holds a registry)",
+            help="the account registry's SQLite file (default: the store's own registry, when it holds one)",
         )
     v.add_argument("--anchor", help="the head hash recorded elsewhere; the log's last entry must carry it")
     v.set_defaults(handler=run_verify)
