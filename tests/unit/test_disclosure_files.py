@@ -266,3 +266,11 @@ def test_a_pay_date_given_as_a_datetime_is_published_as_a_date(tmp_path: Path) -
     page = (tmp_path / BATCH / f"中和街道_三角村_GDLS_2026-11_{BATCH}.html").read_text(encoding="utf-8")
     assert "<td>2026-11-20</td>" in page
     assert "15:30" not in page
+
+
+def test_each_village_page_numbers_its_own_rows_from_one(tmp_path: Path) -> None:
+    DisclosureFileSink(tmp_path).publish(_notice())
+    for page in (tmp_path / BATCH).glob("*.html"):
+        body = page.read_text(encoding="utf-8").split("<tbody>")[1].split("</tbody>")[0]
+        numbers = [line.split("</td>")[0] for line in body.strip().split("\n")]
+        assert numbers == [f"<tr><td>{n}" for n in range(1, len(numbers) + 1)], page.name

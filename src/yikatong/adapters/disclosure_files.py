@@ -27,12 +27,13 @@ import datetime as dt
 import html
 import io
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
 from yikatong._spreadsheet import csv_bytes, workbook, write_table, write_text
 from yikatong.adapters._disclosure_names import NoticeNames
-from yikatong.adapters.bankfile._files import safe_name, write_atomic
+from yikatong.adapters.bankfile._files import safe_name, write_all_atomic
 from yikatong.errors import DisclosureError
 from yikatong.records import DisclosureNotice
 
@@ -152,14 +153,12 @@ class DisclosureFileSink:
             if "xlsx" in self.formats:
                 files.append((out / names.name(parts, ".xlsx"), self._xlsx(notice, str(town), town_rows, town_totals)))
             if "html" in self.formats:
-                for village in town_totals["village"].to_list():
-                    page = self._html(notice, str(town), str(village), town_rows, town_totals)
-                    village_parts = (str(town), str(village), *parts[1:])
+                for village, page in self._html_pages(notice, str(town), town_rows, town_totals):
+                    village_parts = (str(town), village, *parts[1:])
                     files.append((out / names.name(village_parts, ".html"), page.encode("utf-8")))
         try:
             out.mkdir(parents=True, exist_ok=True)
-            for path, data in files:
-                write_atomic(path, data)
+            write_all_atomic(files)
             written = [path for path, _ in files]
             for stale in set(out.iterdir()) - set(written):
                 if stale.is_file() and stale.suffix in (".csv", ".xlsx", ".html"):
@@ -312,14 +311,16 @@ class DisclosureFileSink:
         book.close()
         return buffer.getvalue()
 
-    def _html(
-        self, notice: DisclosureNotice, town: str, village: str, town_rows: pl.DataFrame, town_totals: pl.DataFrame
-    ) -> str:
-        rows = town_rows.filter(pl.col("village") == village)
-        body = rows.select(
+    def _html_pages(
+        self, notice: DisclosureNotice, town: str, town_rows: pl.DataFrame, town_totals: pl.DataFrame
+    ) -> list[tuple[str, str]]:
+        """(village, page) for every village of the town's totals: the table lines of the whole town built in one
+        query, numbered within each village, then split by village."""
+        body = town_rows.select(
+            "village",
             pl.concat_str(
                 pl.lit("<tr><td>"),
-                pl.int_range(1, pl.len() + 1).cast(pl.String),
+                pl.int_range(1, pl.len() + 1).over("village").cast(pl.String),
                 *(
                     part
                     for c in ("name_masked", "item_name", "period", "standard")
@@ -330,11 +331,36 @@ class DisclosureFileSink:
                 pl.lit("</td><td>"),
                 _esc(pl.col("pay_date")),
                 pl.lit("</td></tr>"),
-            )
-        ).to_series()
-        vt = town_totals.filter(pl.col("village") == village).row(0, named=True)
+            ).alias("line"),
+        )
+        lines: dict[str, list[str]] = {}
+        for village, line in body.iter_rows():
+            lines.setdefault(village, []).append(line)
+        totals: dict[str, dict[str, Any]] = {}
+        for vt in town_totals.iter_rows(named=True):
+            totals.setdefault(vt["village"], vt)
         payees, fen, minors = self._town_line(town_totals)
         town_total = pl.select(_yuan(pl.lit(fen, dtype=pl.Int64))).item()
+        return [
+            (
+                str(village),
+                self._html(
+                    notice, town, str(village), lines.get(village, []), totals[village], (payees, minors, town_total)
+                ),
+            )
+            for village in town_totals["village"].to_list()
+        ]
+
+    @staticmethod
+    def _html(
+        notice: DisclosureNotice,
+        town: str,
+        village: str,
+        lines: list[str],
+        vt: dict[str, Any],
+        town_line: tuple[int, int, str],
+    ) -> str:
+        payees, minors, town_total = town_line
         e = html.escape
         withheld = f"（含未列名的未成年人 {vt['minors_withheld']} 人）" if vt["minors_withheld"] else ""
         heading = f"{town} {village} {notice.item_name} 发放公示"
@@ -349,7 +375,7 @@ class DisclosureFileSink:
                 f"公示期 {notice.window_days} 天，自 {_local(notice.published_at):%Y-%m-%d} 起</p>",
                 "<table><thead><tr><th>序号</th><th>姓名</th><th>补贴项目</th><th>发放期间</th><th>补贴标准</th>"
                 '<th class="num">发放金额(元)</th><th>发放日期</th></tr></thead><tbody>',
-                *body.to_list(),
+                *lines,
                 "</tbody><tfoot>",
                 f'<tr class="total"><td colspan="5">本村(社区)小计 {vt["payees"]} 人{e(withheld)}</td>'
                 f'<td class="num">{e(vt["amount"])}</td><td></td></tr>',
