@@ -70,6 +70,22 @@ def test_the_same_seed_prints_the_same_json(capsys: pytest.CaptureFixture[str]) 
     assert other[1] != first[1]
 
 
+def test_the_jobs_option_prints_the_same_json(capsys: pytest.CaptureFixture[str]) -> None:
+    args = ("--seed", "3", "--batches", "5", "--rows", "6", "--faults")
+    alone = run_cli(capsys, *args)
+    two = run_cli(capsys, *args, "--jobs", "2")
+    assert two == alone
+    assert alone[1]["lifecycles"] == 5
+    assert alone[1]["steps"] > 0
+
+
+def test_a_simulation_spread_over_processes_counts_every_county() -> None:
+    one = simulate(seed=2, lifecycles=3, rows=5, lifecycles_per_world=1)
+    spread = simulate(seed=2, lifecycles=3, rows=5, lifecycles_per_world=1, jobs=3)
+    assert spread == one
+    assert spread.counts["originals"] == 3
+
+
 class TornStore(MemoryStore):
     """A store that loses the ledger part of every change recording bank results (a torn transaction)."""
 
@@ -107,3 +123,5 @@ def test_a_bank_that_reports_failed_rows_as_paid_is_caught(monkeypatch: pytest.M
 def test_bad_arguments_are_a_usage_error(capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["simulate", "--seed", "1", "--batches", "-1"]) == 2
     assert "batches" in capsys.readouterr().err
+    assert main(["simulate", "--seed", "1", "--batches", "1", "--jobs", "0"]) == 2
+    assert "jobs" in capsys.readouterr().err

@@ -35,13 +35,24 @@ def register(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     p.add_argument(
         "--all-rules", action="store_true", help="validate by every rule of the library (slower; same workflow)"
     )
+    p.add_argument(
+        "--jobs",
+        type=at_least(1, "进程数", "--jobs"),
+        default=1,
+        help="processes running counties (8 life cycles each) at once; the same JSON for any number (default 1)",
+    )
     p.set_defaults(handler=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Run the simulation and print its report as JSON; 1 when an invariant was broken."""
     report = simulate(
-        seed=args.seed, lifecycles=args.batches, rows=args.rows, faults=args.faults, all_rules=args.all_rules
+        seed=args.seed,
+        lifecycles=args.batches,
+        rows=args.rows,
+        faults=args.faults,
+        all_rules=args.all_rules,
+        jobs=args.jobs,
     )
     print(json.dumps(report.as_json(), ensure_ascii=False, sort_keys=False))
     return 0 if report.ok else 1

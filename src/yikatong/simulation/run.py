@@ -4,8 +4,10 @@ violations they find."""
 from __future__ import annotations
 
 import logging
+import multiprocessing
 import random
 from collections import Counter
+from concurrent.futures import ProcessPoolExecutor
 from typing import Any, Final
 
 from attrs import frozen
@@ -70,6 +72,7 @@ def simulate(
     faults: bool = False,
     lifecycles_per_world: int = 8,
     all_rules: bool = False,
+    jobs: int = 1,
 ) -> SimulationReport:
     """Run ``lifecycles`` randomized batch life cycles (plus their correction batches) and check every invariant.
 
@@ -83,47 +86,35 @@ def simulate(
             batches meet people already paid for the same item and period.
         all_rules: Validate by every rule of the library instead of the rules the simulated defects trip
             (``yikatong.simulation._world.SIM_RULE_CODES``); much slower, the same workflow.
+        jobs: Processes that run counties at once (each county is seeded on its own, so the report is the same
+            for any number of jobs); 1 runs them all in this process.
 
     Returns:
         A [`SimulationReport`][yikatong.simulation.SimulationReport].
 
     Raises:
-        ValueError: when ``lifecycles`` is negative or ``rows`` or ``lifecycles_per_world`` is below 1.
+        ValueError: when ``lifecycles`` is negative or ``rows``, ``lifecycles_per_world`` or ``jobs`` is below 1.
     """
-    if lifecycles < 0 or rows < 1 or lifecycles_per_world < 1:
-        raise ValueError("lifecycles must be ≥ 0, rows and lifecycles_per_world ≥ 1")
-    logs = LogCapture()
-    root, ours = logging.getLogger(), logging.getLogger("yikatong")
-    level = ours.level
-    root.addHandler(logs)
-    ours.setLevel(logging.INFO)
+    if lifecycles < 0 or rows < 1 or lifecycles_per_world < 1 or jobs < 1:
+        raise ValueError("lifecycles must be ≥ 0, rows, lifecycles_per_world and jobs ≥ 1")
+    plan = _Plan(seed, lifecycles, rows, faults, lifecycles_per_world, all_rules)
+    worlds = list(range(len(range(0, lifecycles, lifecycles_per_world))))
+    if jobs == 1 or len(worlds) < 2:
+        results = _run_worlds(plan, worlds)
+    else:
+        # spawn, not fork: a forked child of a process whose Polars thread pool is running may hang
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=min(jobs, len(worlds)), mp_context=context) as pool:
+            results = [r for part in pool.map(_run_worlds, [plan] * len(worlds), [[w] for w in worlds]) for r in part]
     violations: list[dict[str, Any]] = []
     counts: Counter[str] = Counter()
     injected: Counter[str] = Counter()
     steps = 0
-    try:
-        for w_index, first in enumerate(range(0, lifecycles, lifecycles_per_world)):
-            world = World(
-                random.Random(f"{seed}:world:{w_index}").getrandbits(64),
-                people=max(4 * rows * lifecycles_per_world // 3, 2 * rows),
-                faults=Faults.typical() if faults else None,
-                logs=logs,
-                all_rules=all_rules,
-            )
-            for k in range(first, min(first + lifecycles_per_world, lifecycles)):
-                seen = len(world.violations)
-                run_lifecycle(world, random.Random(f"{seed}:lifecycle:{k}"), rows=rows)
-                _collect(violations, world.violations[seen:], seed=seed, lifecycle=k, lifecycles=lifecycles)
-            seen = len(world.violations)
-            world.check("end", final=True)
-            world.steps += 1
-            _collect(violations, world.violations[seen:], seed=seed, lifecycle=None, lifecycles=lifecycles)
-            steps += world.steps
-            counts.update(world.counts)
-            _tally(counts, injected, world)
-    finally:
-        root.removeHandler(logs)
-        ours.setLevel(level)
+    for result in results:
+        violations += result.violations
+        counts.update(result.counts)
+        injected.update(result.injected)
+        steps += result.steps
     return SimulationReport(
         seed=seed,
         lifecycles=lifecycles,
@@ -133,6 +124,68 @@ def simulate(
         violations=tuple(violations),
         counts=_summary(counts, injected),
     )
+
+
+@frozen
+class _Plan:
+    """What every county of one simulation shares (sent to the worker processes)."""
+
+    seed: int
+    lifecycles: int
+    rows: int
+    faults: bool
+    lifecycles_per_world: int
+    all_rules: bool
+
+
+@frozen
+class _WorldResult:
+    """What one county found and counted."""
+
+    violations: list[dict[str, Any]]
+    counts: Counter[str]
+    injected: Counter[str]
+    steps: int
+
+
+def _run_worlds(plan: _Plan, worlds: list[int]) -> list[_WorldResult]:
+    """Run the counties numbered ``worlds``, in order, capturing log lines to scan them for personal data."""
+    logs = LogCapture()
+    root, ours = logging.getLogger(), logging.getLogger("yikatong")
+    level = ours.level
+    root.addHandler(logs)
+    ours.setLevel(logging.INFO)
+    try:
+        return [_run_world(plan, w_index, logs) for w_index in worlds]
+    finally:
+        root.removeHandler(logs)
+        ours.setLevel(level)
+
+
+def _run_world(plan: _Plan, w_index: int, logs: LogCapture) -> _WorldResult:
+    seed, per_world = plan.seed, plan.lifecycles_per_world
+    first = w_index * per_world
+    violations: list[dict[str, Any]] = []
+    counts: Counter[str] = Counter()
+    injected: Counter[str] = Counter()
+    world = World(
+        random.Random(f"{seed}:world:{w_index}").getrandbits(64),
+        people=max(4 * plan.rows * per_world // 3, 2 * plan.rows),
+        faults=Faults.typical() if plan.faults else None,
+        logs=logs,
+        all_rules=plan.all_rules,
+    )
+    for k in range(first, min(first + per_world, plan.lifecycles)):
+        seen = len(world.violations)
+        run_lifecycle(world, random.Random(f"{seed}:lifecycle:{k}"), rows=plan.rows)
+        _collect(violations, world.violations[seen:], seed=seed, lifecycle=k, lifecycles=plan.lifecycles)
+    seen = len(world.violations)
+    world.check("end", final=True)
+    world.steps += 1
+    _collect(violations, world.violations[seen:], seed=seed, lifecycle=None, lifecycles=plan.lifecycles)
+    counts.update(world.counts)
+    _tally(counts, injected, world)
+    return _WorldResult(violations, counts, injected, world.steps)
 
 
 def _collect(
