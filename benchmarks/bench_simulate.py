@@ -4,6 +4,7 @@
 Run from a checkout (the baseline is taken from its git history)::
 
     python -m benchmarks.bench_simulate [--baseline REV] [--lifecycles 40] [--seed 1] [--repeat 1] [--skip-demo]
+        [--jobs 2]
 
 Every figure comes from a fresh child process running the CLI exactly as a user would
 (``python -m yikatong simulate --seed S --batches N --faults``, ``python -m yikatong demo --out DIR``), once with this
@@ -12,7 +13,8 @@ same load. It prints wall time and CPU time (user + system of the child, from ``
 on a shared machine CPU time is the steadier figure. Life cycles per second are given net of start-up (the same
 command with ``--batches 0``), both per wall second and per CPU second, and the load average at the start. A third
 run switches every invariant check off (``World.check`` replaced in the child) to show what the workflow alone
-costs: the ceiling any faster check can reach.
+costs: the ceiling any faster check can reach. A fourth runs this checkout with ``--jobs N`` (counties in N
+processes; its CPU time is that of every process).
 """
 
 from __future__ import annotations
@@ -83,6 +85,7 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--repeat", type=int, default=1, help="runs of each; the fastest is shown")
     parser.add_argument("--skip-demo", action="store_true")
+    parser.add_argument("--jobs", type=int, default=2, help="also time this checkout with --jobs N (1: not)")
     args = parser.parse_args(argv)
     print(f"load average at start: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     with tempfile.TemporaryDirectory() as folder:
@@ -103,6 +106,12 @@ def main(argv: list[str] | None = None) -> None:
                         timed(unchecked, src=src, cwd=work)
                     )
                     results["this, no checks"]["start"] = runs["start"]
+                    if args.jobs > 1:
+                        parallel = [*simulate, str(args.lifecycles), "--jobs", str(args.jobs)]
+                        results.setdefault(f"this, --jobs {args.jobs}", {}).setdefault("simulate", []).append(
+                            timed(parallel, src=src, cwd=work)
+                        )
+                        results[f"this, --jobs {args.jobs}"]["start"] = runs["start"]
                 if not args.skip_demo:
                     out = work / f"demo-{name}"
                     runs.setdefault("demo", []).append(
