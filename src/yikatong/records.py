@@ -85,6 +85,9 @@ class FundingRequest:
     amount_fen: int
     route: FundingRoute
     filed_by: Literal["department", "town"]
+    banks: tuple[tuple[str, int], ...] = ()
+    """With several paying banks: per bank code, what that bank must receive (the rows sent to it less what the
+    batch drew there), sorted by code, adding up to ``amount_fen``; empty with one bank."""
 
 
 @frozen
@@ -94,6 +97,8 @@ class FundingStatus:
     state: FundingState
     amount_fen: int = 0
     reason: str = ""
+    banks: tuple[tuple[str, int], ...] = ()
+    """What the treasury funded per paying bank code, when it reports so (empty: only the total is reported)."""
 
 
 @frozen
@@ -112,6 +117,9 @@ class Refund:
     batch_id: str
     amount_fen: int
     route: FundingRoute
+    banks: tuple[tuple[str, int], ...] = ()
+    """Per paying bank code ("" for a service's one bank without a code), the money coming back from that bank,
+    sorted by code, adding up to ``amount_fen`` (empty: not broken down)."""
 
 
 @frozen
@@ -186,6 +194,7 @@ ROW_STATE_SCHEMA: dict[str, pl.DataType] = {
     "deadline": pl.Date(),  # correction deadline (a county date) of a returned or expired row, else null
     "pay_account": pl.String(),  # the account validation approved for payment; null before validation
     "account_source": pl.String(),  # where pay_account came from: registry or roster; null before validation
+    "bank": pl.String(),  # the code of the paying bank the row was sent to (set at dispatch), else null
     "updated_at": pl.Datetime("us", "UTC"),  # when the status last moved (a paid row: the pay date)
 }
 """The mutable part of a batch row: what ``Change.row_updates`` replaces, wholesale, per row."""
@@ -261,7 +270,7 @@ PURGED_ID_PREFIX: str = "#"
 EXCEPTION_SCHEMA: dict[str, pl.DataType] = {
     "batch_id": pl.String(),
     "row_id": pl.Int64(),
-    "kind": pl.String(),  # unknown_row, amount_mismatch, contradicts_final
+    "kind": pl.String(),  # unknown_row, other_bank_row, amount_mismatch, contradicts_final…
     "outcome": pl.String(),  # what the bank reported: paid, failed or reversed
     "amount_fen": pl.Int64(),  # the amount the bank reported
     "expected_fen": pl.Int64(),  # the amount sent (null for an unknown row)
@@ -307,6 +316,10 @@ class BatchRecord:
             failed and reversed rows (the treasury funds only the difference); 0 otherwise.
         refunded_fen: Money of this batch given back to the treasury (held for failed or reversed rows and not
             reused by a correction by the deadline).
+        drawn_by_bank: ``drawn_fen`` per paying bank code (``""`` for a service's one bank without a code), sorted by
+            code: a correction draws only on what its corrected batch holds at the same bank. Empty when nothing was
+            drawn (a header written before banks were recorded holds its whole draw under ``""``).
+        refunded_by_bank: ``refunded_fen`` per paying bank code, likewise.
         reason: The reason given with the last cancel, send-back or rejection ("" when none).
     """
 
@@ -330,6 +343,8 @@ class BatchRecord:
     drawn_fen: int = 0
     refunded_fen: int = 0
     reason: str = ""
+    drawn_by_bank: tuple[tuple[str, int], ...] = ()
+    refunded_by_bank: tuple[tuple[str, int], ...] = ()
 
 
 @frozen(kw_only=True)

@@ -288,3 +288,24 @@ def test_the_money_identity_holds_through_a_reversal_a_correction_and_a_refund(w
         totals["paid_fen"] - totals["reversed_fen"] + totals["held_fen"] + totals["refunded_fen"]
     )
     assert check_invariants(world.store, final=True) == []
+
+
+def test_paying_a_correction_of_a_reversed_correction_row_leaves_the_first_reissue_as_it_is(world: World) -> None:
+    s = world.service
+    original = world.to("settled", failed=(2,))
+    s.return_failures(original)
+    first = correct(world, original, [2])
+    assert s.request_funding(first, actor=CHECKER).state == "funded"  # the held money covers it
+    s.disburse(first, actor=BANK)
+    s.record_results(first, world.bank.pay_all(first), actor=BANK)
+    assert world.store.rows(original).filter(pl.col("row_id") == 2)["status"].item() == "reissued"
+    s.record_results(first, reversal(world, first, [1]), actor=BANK)  # the corrected payment came back (退汇)
+    s.return_failures(first)
+    second = correct(world, first, [1])
+    assert s.request_funding(second, actor=CHECKER).state == "funded"
+    s.disburse(second, actor=BANK)
+    outcome = s.record_results(second, world.bank.pay_all(second), actor=BANK)
+    assert outcome.settled
+    assert world.store.rows(first)["status"].to_list() == ["reissued"]
+    assert world.store.rows(original).filter(pl.col("row_id") == 2)["status"].item() == "reissued"
+    assert check_invariants(world.store) == []

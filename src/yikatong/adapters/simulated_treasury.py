@@ -139,7 +139,7 @@ class SimulatedTreasury:
                 known.state = "funded"
                 self._funded.append(known.request)
         if known.state == "funded":
-            return FundingStatus(state="funded", amount_fen=known.request.amount_fen)
+            return FundingStatus(state="funded", amount_fen=known.request.amount_fen, banks=known.request.banks)
         return FundingStatus(state=known.state, reason=known.reason)
 
     def refund(self, refund: Refund) -> None:
@@ -208,3 +208,18 @@ class SimulatedTreasury:
     def funded_fen(self, batch_id: str) -> int:
         """Money the treasury put up for a batch (0 unless funded)."""
         return sum(r.amount_fen for r in self._funded if r.batch_id == batch_id)
+
+    def funded_at(self, bank: str, batch_id: str) -> int:
+        """Money the treasury put up for a batch at the paying bank ``bank`` (a request naming no banks: its whole
+        amount, whichever bank asks)."""
+        return sum(
+            dict(r.banks).get(bank, 0) if r.banks else r.amount_fen for r in self._funded if r.batch_id == batch_id
+        )
+
+    @property
+    def bank_fundings(self) -> pl.DataFrame:
+        """What the treasury funded per paying bank: ``batch_id``, ``bank``, ``amount_fen`` (requests naming banks)."""
+        pairs = [(r.batch_id, code, fen) for r in self._funded for code, fen in r.banks]
+        return pl.DataFrame(
+            pairs, schema={"batch_id": pl.String(), "bank": pl.String(), "amount_fen": pl.Int64()}, orient="row"
+        )

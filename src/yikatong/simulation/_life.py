@@ -42,7 +42,6 @@ class _Cast:
         self.outsider = Actor("农业农村委-经办", "department", department="农业农村委")
         self.finance = Actor("财政局-国库科", "finance")
         self.finance_checker = Actor("财政局-复核", "finance")
-        self.bank = Actor(f"bank-{BANK_CODE}", "bank", bank=BANK_CODE)
         self.other_bank = Actor("bank-ICBC", "bank", bank="ICBC")
         self.auditor = Actor("审计局-1", "audit")
         self.town = None if town is None else Actor(f"{town}-经办", "town", town=town)
@@ -138,7 +137,9 @@ def run_lifecycle(
         w.step("cancel", lambda: svc.cancel(bid, actor=cast.maker, reason=_reason(rng, w, bid)))
         return end("cancelled")
     for _ in range(_MAX_RETRIES):
-        w.step("dispatch", lambda: svc.dispatch(bid))
+        sent = w.step("dispatch", lambda: svc.dispatch(bid))
+        if sent is not None:
+            w.counts.update(f"bank_orders:{order.bank or BANK_CODE}" for order in sent.orders)
         if state() == "dispatched" or not w.last_was_timeout:
             break
     if state() != "dispatched":
@@ -152,7 +153,7 @@ def run_lifecycle(
         return end(state())
     if _chance(rng, 0.1):
         w.step("disburse", lambda: svc.disburse(bid, actor=cast.other_bank), expect_refusal=True)
-    w.step("disburse", lambda: svc.disburse(bid, actor=cast.bank))
+    w.step("disburse", lambda: svc.disburse(bid, actor=_paying_banks(w, bid)[0]))
     if not _settle(w, bid, cast):
         return end("unsettled")
     if _chance(rng, 0.2):
@@ -187,7 +188,8 @@ def _withdraw(w: World, rng: random.Random, bid: str, cast: _Cast, trigger: str)
 def _late_results(w: World, bid: str, cast: _Cast) -> None:
     """Ask the bank a few more times after publication: money may come back (退汇); return what did."""
     for _ in range(_LATE_POLLS):
-        w.step("poll_results", lambda: w.service.poll_results(bid, actor=cast.bank))
+        for bank in _paying_banks(w, bid):
+            w.step("poll_results", lambda: w.service.poll_results(bid, actor=bank))  # noqa: B023
     if (w.store.rows(bid)["status"] == "reversed").any():
         w.step("return_failures", lambda: w.service.return_failures(bid))
 
@@ -274,19 +276,21 @@ def _fund(w: World, rng: random.Random, bid: str, cast: _Cast) -> bool:
 def _settle(w: World, bid: str, cast: _Cast) -> bool:
     """Poll the bank until the batch is settled; then deliver once more and make sure nothing changed."""
     svc = w.service
+    banks = _paying_banks(w, bid)
     for _ in range(_MAX_RESULT_POLLS):
-        w.step("poll_results", lambda: svc.poll_results(bid, actor=cast.bank))
+        for bank in banks:  # each paying bank reports its own rows; the batch settles when all of them did
+            if w.store.batch(bid).state != "settled":
+                w.step("poll_results", lambda: svc.poll_results(bid, actor=bank))  # noqa: B023
         if w.store.batch(bid).state == "settled":
             break
     else:
         w.violations.append(("3_terminal_status", "poll_results", f"{bid}: never settled"))
         return False
     rows, ledger = w.store.rows(bid), w.store.ledger()
-    outcome = None
-    for _ in range(_MAX_RETRIES):
-        outcome = w.step("poll_results", lambda: svc.poll_results(bid, actor=cast.bank))
-        if outcome is not None:
-            break
+    for bank in banks:
+        for _ in range(_MAX_RETRIES):
+            if w.step("poll_results", lambda: svc.poll_results(bid, actor=bank)) is not None:  # noqa: B023
+                break
     if not (_same_but_reversals(rows, w.store.rows(bid)) and _same_but_reversals(ledger, w.store.ledger())):
         w.violations.append(("4_refused_results", "poll_results", f"{bid}: a repeated delivery changed rows"))
     paid = rows.filter(pl.col("status") == "paid")
@@ -309,6 +313,13 @@ def _same_but_reversals(before: pl.DataFrame, after: pl.DataFrame) -> bool:
     return before.join(rest, on=keys, how="anti").sort(keys).equals(after.join(rest, on=keys, how="anti").sort(keys))
 
 
+def _paying_banks(w: World, bid: str) -> list[Actor]:
+    """The banks paying rows of a dispatched batch, as bank actors sorted by code (the one bank when rows name
+    none)."""
+    codes = sorted(w.store.rows(bid).get_column("bank").drop_nulls().unique().to_list()) or [BANK_CODE]
+    return [Actor(f"bank-{code}", "bank", bank=code) for code in codes]
+
+
 def _correct(w: World, rng: random.Random, bid: str, cast: _Cast, *, rows: int, depth: int) -> None:
     """Correct some returned rows of ``bid`` in a correction batch, which goes through the whole flow."""
     returned = w.store.rows(bid).filter(pl.col("status") == "returned")
@@ -324,6 +335,9 @@ def _correct(w: World, rng: random.Random, bid: str, cast: _Cast, *, rows: int, 
     )
     if w.faulty and _chance(rng, 0.25) and not _late(w, rng, bid, cast, roster):
         return
+    if w.faulty and _chance(rng, 0.3):  # some payees changed banks: their corrections go to the other bank
+        movers = take.filter(pl.Series(_picks(rng, take.height)))["id_number"].to_list()
+        w.counts["accounts_moved_bank"] += w.move_accounts(movers)
     if _chance(rng, 0.2):
         larger = roster.with_columns(amount_fen=pl.col("amount_fen") + 100)
         w.step(
@@ -359,3 +373,11 @@ def _late(w: World, rng: random.Random, bid: str, cast: _Cast, roster: pl.DataFr
     granted = w.step("grant_extension", lambda: svc.grant_extension(bid, actor=cast.finance_checker))
     w.counts["extensions_granted"] += 0 if granted is None else 1
     return granted is not None
+
+
+def _picks(rng: random.Random, n: int) -> list[bool]:
+    """About half of ``n`` rows, at least one."""
+    picks = [_chance(rng, 0.5) for _ in range(n)]
+    if n and not any(picks):
+        picks[0] = True
+    return picks

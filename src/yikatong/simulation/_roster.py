@@ -93,15 +93,21 @@ def population(n: int, rng: random.Random) -> pl.DataFrame:
     )
 
 
-def registry_snapshot(people: pl.DataFrame, rng: random.Random, *, inactive_rate: float = 0.02) -> pl.DataFrame:
+def registry_snapshot(
+    people: pl.DataFrame, rng: random.Random, *, inactive_rate: float = 0.02, second_bank: str | None = None
+) -> pl.DataFrame:
     """The one-card registry for ``people``: ``id_number, account, account_kind, bank, holder_name, status``;
-    a small share of accounts frozen or closed."""
+    a small share of accounts frozen or closed. Accounts are at the rural commercial bank (``CQRCB``); with
+    ``second_bank``, about 40% of them are at that bank instead."""
     u = (pl.col("id_number").hash(seed=rng.getrandbits(63)) % 10_000).cast(pl.Float64) / 10_000
     return people.select(
         "id_number",
         "account",
         pl.lit("card").alias("account_kind"),
-        pl.lit("CQRCB").alias("bank"),
+        pl.when(pl.lit(second_bank is not None) & (u >= 0.6))
+        .then(pl.lit(second_bank, pl.String))
+        .otherwise(pl.lit("CQRCB"))
+        .alias("bank"),
         pl.col("name").alias("holder_name"),
         pl.when(u < inactive_rate / 2)
         .then(pl.lit("frozen"))

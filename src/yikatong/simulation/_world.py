@@ -8,6 +8,7 @@ given actor, keeps the message of a refusal, makes sure a refusal changed nothin
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import logging
 import random
 from collections import Counter
@@ -29,12 +30,15 @@ from yikatong.simulation import _roster as _simroster
 from yikatong.workflow.invariants import Snapshot, Violation, check_invariants
 from yikatong.workflow.service import Service, build_service
 
-__all__ = ["BANK_CODE", "SIM_CATALOG", "SIM_RULES", "SIM_RULE_CODES", "LogCapture", "World"]
+__all__ = ["BANK_CODE", "SECOND_BANK_CODE", "SIM_CATALOG", "SIM_RULES", "SIM_RULE_CODES", "LogCapture", "World"]
 
 T = TypeVar("T")
 
 BANK_CODE: Final = "CQRCB"
-"""The paying bank of every simulated batch."""
+"""The paying bank of every simulated batch (with faults, the first of two)."""
+SECOND_BANK_CODE: Final = "PSBC"
+"""With faults, the second paying bank: the registry holds about 40% of the accounts there, and a correction may
+find a payee's account moved to the other bank."""
 
 SIM_CATALOG: Final = Catalog.from_dict(
     {
@@ -106,13 +110,13 @@ class LogCapture(logging.Handler):
 
 
 class _Registry:
-    """The account registry as validation sees it: a snapshot frame."""
+    """The account registry as validation sees it: a snapshot frame (replaced when an account moves bank)."""
 
     def __init__(self, frame: pl.DataFrame) -> None:
-        self._frame = frame
+        self.frame = frame
 
     def snapshot(self) -> pl.LazyFrame:
-        return self._frame.lazy()
+        return self.frame.lazy()
 
 
 def _fingerprint(store: MemoryStore) -> tuple[Any, ...]:
@@ -150,7 +154,8 @@ class World:
         self.rng = random.Random(seed)
         self.faulty = faults is not None
         self.people = _simroster.population(people, self.rng)
-        self.registry = _simroster.registry_snapshot(self.people, self.rng)
+        second = SECOND_BANK_CODE if faults is not None else None
+        self.registry = _simroster.registry_snapshot(self.people, self.rng, second_bank=second)
         book = _simroster.bank_book(self.registry, self.rng) if faults is not None else None
         self.clock = FixedClock(dt.datetime(2026, 1, 5, 9, 0, tzinfo=dt.UTC), step=dt.timedelta(minutes=1))
         self.store = MemoryStore()
@@ -160,17 +165,28 @@ class World:
             faults=faults,
             accounts=book,
             item_names={code: item.name for code, item in SIM_CATALOG.items.items()},
-            funding=self._funds_at_bank,
+            funding=self._funds_at_bank if faults is None else functools.partial(self._funds_at, BANK_CODE),
         )
+        self.banks: dict[str, SimulatedBank] = {BANK_CODE: self.bank}
+        if faults is not None:
+            self.banks[SECOND_BANK_CODE] = SimulatedBank(
+                seed=self.rng.getrandbits(32),
+                faults=faults,
+                accounts=book,
+                item_names={code: item.name for code, item in SIM_CATALOG.items.items()},
+                funding=functools.partial(self._funds_at, SECOND_BANK_CODE),
+            )
         self.sink = MemoryDisclosureSink()
+        self.accounts = _Registry(self.registry.drop("town"))
         self.service: Service = build_service(
             store=self.store,
-            bank=self.bank,
+            bank=self.bank if faults is None else None,
+            banks=None if faults is None else dict(self.banks),
             treasury=self.treasury,
             disclosure=self.sink,
             clock=self.clock,
             catalog=SIM_CATALOG,
-            registry=_Registry(self.registry.drop("town")),
+            registry=self.accounts,
             rules=None if all_rules else SIM_RULES,
         )
         self.logs = logs
@@ -181,7 +197,7 @@ class World:
         self.steps = 0
         self.last_error: BaseException | None = None
         self._log_seen = len(logs.lines)
-        self._sms_seen = 0
+        self._sms_seen: dict[str, int] = {}
         self._published_seen = 0
 
     def _funds_at_bank(self, batch_id: str) -> int:
@@ -191,6 +207,26 @@ class World:
         except KeyError:
             drawn = 0
         return self.treasury.funded_fen(batch_id) + drawn
+
+    def _funds_at(self, bank: str, batch_id: str) -> int:
+        """Money the paying bank ``bank`` has for a batch: what the treasury funded there plus what the batch drew
+        there from the money its corrected batch holds at that bank."""
+        try:
+            drawn = dict(self.store.batch(batch_id).drawn_by_bank).get(bank, 0)
+        except KeyError:
+            drawn = 0
+        return self.treasury.funded_at(bank, batch_id) + drawn
+
+    def move_accounts(self, id_numbers: list[str]) -> int:
+        """Move these people's registered accounts to the other paying bank (a payee changed banks); returns how
+        many accounts moved."""
+        if len(self.banks) < 2 or not id_numbers:
+            return 0
+        frame = self.accounts.frame
+        moving = pl.col("id_number").is_in(id_numbers)
+        other = pl.when(pl.col("bank") == BANK_CODE).then(pl.lit(SECOND_BANK_CODE)).otherwise(pl.lit(BANK_CODE))
+        self.accounts.frame = frame.with_columns(pl.when(moving).then(other).otherwise(pl.col("bank")).alias("bank"))
+        return int(frame.select(moving.sum()).item())
 
     # -- running steps ------------------------------------------------------------------------------------------
     def step(self, label: str, call: Callable[[], T], *, expect_refusal: bool = False) -> T | None:
@@ -232,9 +268,10 @@ class World:
         texts = self._new_texts()
         found = check_invariants(
             Snapshot.of(self.store),
-            bank_truth=self.bank.outcomes(),
+            bank_truth=pl.concat([bank.outcomes() for bank in self.banks.values()]),
             treasury_fundings=self.treasury.fundings.select("batch_id", "amount_fen"),
             treasury_refunds=self.treasury.refunds.select("batch_id", "amount_fen"),
+            treasury_bank_fundings=self.treasury.bank_fundings if len(self.banks) > 1 else None,
             texts=texts,
             final=final,
             engine="python",
@@ -247,9 +284,10 @@ class World:
         texts, self.texts = self.texts, []
         texts += self.logs.lines[self._log_seen :]
         self._log_seen = len(self.logs.lines)
-        sms = self.bank.sms
-        texts += sms.get_column("text").slice(self._sms_seen).to_list()
-        self._sms_seen = sms.height
+        for code, bank in self.banks.items():
+            sms = bank.sms
+            texts += sms.get_column("text").slice(self._sms_seen.get(code, 0)).to_list()
+            self._sms_seen[code] = sms.height
         for notice in self.sink.history[self._published_seen :]:
             for frame in (notice.rows, notice.totals):
                 if frame is not None:

@@ -214,17 +214,19 @@ def _tally(counts: Counter[str], injected: Counter[str], world: World) -> None:
     for name, fen in money.items():
         counts[f"money:{name}"] += fen
     counts["rows_reversed"] += int((world.store.ledger()["status"] == "reversed").sum())
-    counts["orders_withdrawn"] += len(world.bank.withdrawn)
+    counts["orders_withdrawn"] += sum(len(bank.withdrawn) for bank in world.banks.values())
     counts["duplicate_refunds"] += world.treasury.duplicate_refunds
     exceptions = world.store.exceptions()
     for kind, n in exceptions.group_by("kind").len().iter_rows():
         counts[f"exception:{kind}"] += int(n)
     counts["exceptions_refused"] += exceptions.height
     counts["published_notices"] += len(world.sink.notices)
-    counts["sms_sent"] += world.bank.sms.height
-    counts["duplicate_submissions"] += world.bank.duplicate_submissions
+    for code, bank in world.banks.items():
+        counts["sms_sent"] += bank.sms.height
+        counts["duplicate_submissions"] += bank.duplicate_submissions
+        injected.update({f"bank:{k}": v for k, v in bank.injected.items()})
+        counts[f"bank_rows:{code}"] += bank.outcomes().height
     counts["duplicate_funding_requests"] += world.treasury.duplicate_requests
-    injected.update({f"bank:{k}": v for k, v in world.bank.injected.items()})
     injected.update({f"treasury:{k}": v for k, v in world.treasury.injected.items()})
 
 
@@ -262,5 +264,8 @@ def _summary(counts: Counter[str], injected: Counter[str]) -> dict[str, Any]:
         "duplicate_funding_requests": counts["duplicate_funding_requests"],
         "duplicate_refunds": counts["duplicate_refunds"],
         "texts_scanned": counts["texts_scanned"],
+        "bank_orders": group("bank_orders:"),
+        "bank_rows": group("bank_rows:"),
+        "accounts_moved_bank": counts["accounts_moved_bank"],
         "faults_injected": dict(sorted(injected.items())),
     }

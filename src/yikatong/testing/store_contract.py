@@ -249,7 +249,14 @@ class StoreContract(PurgeContract):
     def test_reversed_rows_and_the_batch_money_figures_read_back(self, store: Store, reopen: Reopen) -> None:
         _create(store, "B1")
         current = store.batch("B1")
-        money = attrs.evolve(current, funded_fen=30_000, drawn_fen=1_234, refunded_fen=567)
+        money = attrs.evolve(
+            current,
+            funded_fen=30_000,
+            drawn_fen=1_234,
+            refunded_fen=567,
+            drawn_by_bank=(("CQRCB", 1_000), ("PSBC", 234)),
+            refunded_by_bank=(("PSBC", 567),),
+        )
         store.commit(_step(store, "B1", row_updates=state_updates("B1", [1], "paid")))
         store.commit(_step(store, "B1", row_updates=state_updates("B1", [1], "reversed")))
         store.commit(attrs.evolve(_step(store, "B1"), batch=attrs.evolve(money, version=store.batch("B1").version + 1)))
@@ -257,6 +264,8 @@ class StoreContract(PurgeContract):
         assert again.rows("B1").sort("row_id")["status"].to_list()[0] == "reversed"
         record = again.batch("B1")
         assert (record.funded_fen, record.drawn_fen, record.refunded_fen) == (30_000, 1_234, 567)
+        assert record.drawn_by_bank == (("CQRCB", 1_000), ("PSBC", 234))
+        assert record.refunded_by_bank == (("PSBC", 567),)
 
     def test_ledger_entries_are_replaced_by_batch_and_row(self, store: Store) -> None:
         _create(store, "B1")

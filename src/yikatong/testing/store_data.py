@@ -98,6 +98,7 @@ def make_rows(batch_id: str, n: int, *, item: str = "GDLS", first_row_id: int = 
         pl.lit(None, dtype=pl.Date).alias("deadline"),
         pl.lit(None, dtype=pl.String).alias("pay_account"),
         pl.lit(None, dtype=pl.String).alias("account_source"),
+        pl.lit(None, dtype=pl.String).alias("bank"),
         pl.lit(T0).alias("updated_at"),
     )
     return frame.select(pl.col(c).cast(t) for c, t in ROW_SCHEMA.items())
@@ -124,6 +125,7 @@ def state_updates(
             "deadline": [dt.date(2026, 12, 31) if deadline else None] * n,
             "pay_account": [f"621799{r:013d}" for r in row_ids],
             "account_source": ["registry"] * n,
+            "bank": ["PSBC"] * n,
             "updated_at": [T0 + dt.timedelta(hours=1)] * n,
         },
         schema=ROW_UPDATE_SCHEMA,

@@ -11,12 +11,13 @@ import polars as pl
 from attrs import evolve
 
 from yikatong.catalog import Catalog, ReferenceListName, SubsidyItem
-from yikatong.errors import IllegalTransition, StoreError
+from yikatong.errors import IllegalTransition, PermissionDenied, StoreError
 from yikatong.localtime import local_date
 from yikatong.ports import Bank as BankPort
 from yikatong.ports import Clock, DisclosureSink, Keys, Store, Treasury
 from yikatong.records import EXCEPTION_SCHEMA, ROW_UPDATE_SCHEMA, BatchRecord, BatchState, Change
 from yikatong.rules import Rule
+from yikatong.workflow._banks import bank_of_rows
 from yikatong.workflow.audit import entry_hash, make_entry
 from yikatong.workflow.digests import batch_digest, ledger_digest, order_digest, recorded_digests, rows_digest
 from yikatong.workflow.machine import BatchFlow, Step, build_machine
@@ -59,7 +60,6 @@ class ServiceCore:
         self,
         *,
         store: Store,
-        bank: BankPort,
         treasury: Treasury,
         disclosure: DisclosureSink,
         clock: Clock,
@@ -72,11 +72,20 @@ class ServiceCore:
         rules: Sequence[Rule] | None = None,
         history: pl.LazyFrame | pl.DataFrame | None = None,
         keys: Keys | None = None,
+        bank: BankPort | None = None,
+        banks: Mapping[str, BankPort] | None = None,
+        bank_codes: Mapping[str, str] | None = None,
     ) -> None:
+        if (bank is None) == (banks is None) or (banks is not None and not banks):
+            raise ValueError(
+                "须指定代发银行 / give either bank= (one paying bank) or banks= (one per bank code, at least one)"
+            )
         if correction_days < 1 or disclosure_window_days < 1:
             raise ValueError("correction_days and disclosure_window_days must be at least 1")
         self.store = store
         self.bank = bank
+        self.banks: dict[str, BankPort] = dict(banks or {})
+        self.bank_codes: dict[str, str] = dict(bank_codes or {})
         self.treasury = treasury
         self.disclosure = disclosure
         self.clock = clock
@@ -97,6 +106,52 @@ class ServiceCore:
             raise ValueError("the clock must return timezone-aware times")
         return now.astimezone(dt.UTC)
 
+    @property
+    def several_banks(self) -> bool:
+        """Whether the service pays through one bank per bank code (``banks=``) rather than one bank."""
+        return self.bank is None
+
+    def _bank_port(self, code: str | None) -> BankPort:
+        """The port of the paying bank ``code`` (the one bank of a service built with ``bank=``).
+
+        Raises:
+            PermissionDenied: the service has no bank of that code.
+        """
+        if self.bank is not None:
+            return self.bank
+        if code is None or code not in self.banks:
+            raise PermissionDenied(f"no paying bank {code!r} / 无此代发银行")
+        return self.banks[code]
+
+    def _row_banks(self, record: BatchRecord, rows: pl.DataFrame, *, account: str = "account") -> pl.DataFrame:
+        """``row_id, bank``: the bank paying each row (by the registry's bank of the account in ``account``; see
+        ``yikatong.workflow._banks``); with one bank, the batch's own bank code for every row."""
+        if self.bank is not None:
+            return rows.select("row_id", pl.lit(record.bank, pl.String).alias("bank"))
+        return bank_of_rows(
+            rows,
+            registry=self.registry.snapshot() if self.registry is not None else None,
+            bank_codes=self.bank_codes,
+            known=frozenset(self.banks),
+            fallback=record.bank,
+            account=account,
+        )
+
+    def _paying_banks(self, batch_id: str) -> list[str]:
+        """The codes of the banks the batch's rows were sent to, sorted."""
+        return sorted(self.store.rows(batch_id).get_column("bank").drop_nulls().unique().to_list())
+
+    def _require_paying_bank(self, record: BatchRecord, actor: Actor) -> None:
+        """With several banks, a bank acts on a batch only when some of its rows were sent to it.
+
+        Raises:
+            PermissionDenied: naming the batch.
+        """
+        if self.bank is not None or actor.role != "bank":
+            return
+        if actor.bank not in self._paying_banks(record.batch_id):
+            raise PermissionDenied(f"batch {record.batch_id}: {actor.user} pays none of its rows / 非本批次代发银行")
+
     def _today(self) -> dt.date:
         """Today on the county's calendar (the clock's zone)."""
         return local_date(self._now(), self.clock.zone)
@@ -108,7 +163,14 @@ class ServiceCore:
         return self._item(record).correction_days or self.correction_days
 
     def _fire(self, record: BatchRecord, trigger: str, step: Step) -> BatchState:
-        """Run ``trigger`` through the batch's machine: checks the actor and guards; returns the new state."""
+        """Run ``trigger`` through the batch's machine: checks the actor and guards; returns the new state.
+
+        With several banks, a bank may act on any batch some of whose rows were sent to it (checked here, not by the
+        batch's own bank code).
+        """
+        if self.several_banks and step.actor.role == "bank":
+            self._require_paying_bank(record, step.actor)
+            record = evolve(record, bank=None)
         flow = BatchFlow(record, town_filed=self._item(record).filed_by == "town")
         build_machine(flow)
         return flow.fire(trigger, step)

@@ -11,6 +11,7 @@ from yikatong.errors import IllegalTransition
 from yikatong.records import LEDGER_ACTIVE, BatchRecord, DisbursementOrder
 from yikatong.rules import paid_accounts
 from yikatong.workflow._accounts import accounts_for_dispatch
+from yikatong.workflow._banks import NO_BANK_CODE, by_bank, orders_by_bank
 from yikatong.workflow._core import ServiceCore
 from yikatong.workflow._frames import canonical_id_expr, ledger_entries, roster_of
 from yikatong.workflow.audit import scrub
@@ -20,7 +21,9 @@ from yikatong.workflow.purge import resolve_purged_ids
 from yikatong.workflow.roles import Actor
 from yikatong.workflow.statuses import plan_moves
 
-__all__ = ["DispatchOutcome", "DispatchSteps"]
+__all__ = ["NO_BANK_NOTE", "DispatchOutcome", "DispatchSteps"]
+
+NO_BANK_NOTE = "无代发银行持有该账户 / no paying bank of the service holds this account"
 
 
 @frozen
@@ -29,16 +32,29 @@ class DispatchOutcome:
 
     Attributes:
         record: The batch afterwards.
-        order: The pay order the bank received (``count``/``total_fen`` are the batch's Σ sent).
+        orders: One pay order per paying bank, sorted by bank code (each with its own ``count``/``total_fen``;
+            together the batch's Σ sent); one order with one bank.
         returned: Rows sent back to the department's correction queue (blocked at validation or review).
         held: Rows blocked at dispatch: their (person, item, period) is already in the ledger or repeated, or their
-            registered account changed after validation, or they have no account to pay into.
+            registered account changed after validation, or they have no account to pay into, or no bank of the
+            service holds their account (``BANK_UNKNOWN``).
     """
 
     record: BatchRecord
-    order: DisbursementOrder
+    orders: tuple[DisbursementOrder, ...]
     returned: int
     held: int
+
+    @property
+    def order(self) -> DisbursementOrder:
+        """The pay order, when the batch went to one bank.
+
+        Raises:
+            ValueError: the batch was split between several banks (read ``orders``).
+        """
+        if len(self.orders) != 1:
+            raise ValueError(f"批次分属多家代发银行 / the batch went to {len(self.orders)} banks: read orders")
+        return self.orders[0]
 
 
 class DispatchSteps(ServiceCore):
@@ -86,6 +102,15 @@ class DispatchSteps(ServiceCore):
                 roster_of(passed), item=self._item(record), period=record.period, registry=self.registry.snapshot()
             )
         passed = accounts_for_dispatch(passed, current)
+        passed = passed.join(
+            self._row_banks(record, passed, account="_pay").rename({"bank": "_bank"}), on="row_id", how="left"
+        )
+        if self.several_banks:  # a row no bank of the service holds cannot be paid: held like an account problem
+            unbanked = pl.col("_hold_code").is_null() & pl.col("_bank").is_null()
+            passed = passed.with_columns(
+                pl.when(unbanked).then(pl.lit(NO_BANK_CODE)).otherwise(pl.col("_hold_code")).alias("_hold_code"),
+                pl.when(unbanked).then(pl.lit(NO_BANK_NOTE)).otherwise(pl.col("_hold_note")).alias("_hold_note"),
+            )
         key = canonical_id_expr(pl.col("id_number"))
         clash = key.is_in(active["id_number"].implode()) | key.is_duplicated()
         passed = passed.with_columns(clash.alias("_clash"))
@@ -106,6 +131,7 @@ class DispatchSteps(ServiceCore):
                     no_text.alias("_note"),
                     pl.col("_pay").alias("_account"),
                     pl.col("_source").alias("_account_source"),
+                    pl.col("_bank").alias("_row_bank"),
                 ),
                 held.select(
                     "batch_id",
@@ -115,6 +141,7 @@ class DispatchSteps(ServiceCore):
                     no_text.alias("_note"),
                     no_text.alias("_account"),
                     no_text.alias("_account_source"),
+                    no_text.alias("_row_bank"),
                 ),
                 held_accounts.select(
                     "batch_id",
@@ -124,6 +151,7 @@ class DispatchSteps(ServiceCore):
                     pl.col("_hold_note").alias("_note"),
                     no_text.alias("_account"),
                     no_text.alias("_account_source"),
+                    no_text.alias("_row_bank"),
                 ),
                 rows.filter(pl.col("status") == "blocked").select(
                     "batch_id",
@@ -133,10 +161,11 @@ class DispatchSteps(ServiceCore):
                     no_text.alias("_note"),
                     no_text.alias("_account"),
                     no_text.alias("_account_source"),
+                    no_text.alias("_row_bank"),
                 ),
             ]
         )
-        stored = rows.select("row_id", "reason_code", "note", "pay_account", "account_source")
+        stored = rows.select("row_id", "reason_code", "note", "pay_account", "account_source", "bank")
         moves = moves.join(stored, on="row_id", how="left").select(
             "batch_id",
             "row_id",
@@ -146,24 +175,26 @@ class DispatchSteps(ServiceCore):
             pl.when(pl.col("to") == "returned").then(pl.lit(deadline)).otherwise(None).alias("deadline"),
             pl.coalesce("_account", "pay_account").alias("pay_account"),
             pl.coalesce("_account_source", "account_source").alias("account_source"),
+            pl.coalesce("_row_bank", "bank").alias("bank"),
         )
         updates = plan_moves(rows, moves, at=at)
-        order = DisbursementOrder(
-            batch_id=batch_id,
-            item=record.item,
-            period=record.period,
-            rows=to_send.select(
+        orders = orders_by_bank(
+            to_send.select(
                 "row_id",
                 "id_number",
                 "name",
                 pl.col("_pay").alias("account"),
                 "amount_fen",
                 pl.col("_source").alias("account_source"),
+                pl.col("_bank").alias("bank"),
             ),
-            count=to_send.height,
-            total_fen=int(to_send["amount_fen"].sum()),
+            batch_id=batch_id,
+            item=record.item,
+            period=record.period,
+            named=self.several_banks,
         )
-        self.bank.submit(order)
+        for order in orders:  # a timeout leaves nothing committed: dispatching again resubmits (banks dedupe)
+            self._bank_port(order.bank).submit(order)
         returned = int((moves["to"] == "returned").sum())
         new = self._commit(
             record,
@@ -172,18 +203,23 @@ class DispatchSteps(ServiceCore):
             actor=actor,
             action="dispatch",
             details={
-                "sent": order.count,
-                "total_fen": order.total_fen,
+                "sent": to_send.height,
+                "total_fen": int(to_send["amount_fen"].sum()),
                 "returned": returned,
                 "held": held.height + held_accounts.height,
                 "held_account": held_accounts.height,
                 "account_sources": dict(to_send.group_by("_source").len().sort("_source").rows()),
+                **(
+                    {"orders": {o.bank: {"count": o.count, "total_fen": o.total_fen} for o in orders}}
+                    if self.several_banks
+                    else {}
+                ),
             },
             row_updates=updates,
             ledger=ledger_entries(to_send, item=record.item, period=record.period, status="sent", at=at),
-            order=order.rows,
+            order=pl.concat([o.rows for o in orders]),
         )
-        return DispatchOutcome(new, order, returned, held.height + held_accounts.height)
+        return DispatchOutcome(new, orders, returned, held.height + held_accounts.height)
 
     def cancel(self, batch_id: str, *, actor: Actor, reason: str) -> BatchRecord:
         """The department cancels its batch before funding was requested; every open row is withdrawn, and a
@@ -213,7 +249,8 @@ class DispatchSteps(ServiceCore):
         state = self._fire(record, trigger, Step(actor=actor, reason=reason))
         ordered = record.state in ("dispatched", "funding_requested")
         if ordered:
-            self.bank.withdraw(batch_id)
+            for code in self._withdrawal_order(record):
+                self._bank_port(code).withdraw(batch_id)
         at = self._now()
         rows = self.store.rows(batch_id)
         open_rows = rows.filter(pl.col("status").is_in(["pending", "passed", "review", "blocked", "sent"]))
@@ -232,7 +269,21 @@ class DispatchSteps(ServiceCore):
                 "order_withdrawn": ordered,
                 "released_fen": record.drawn_fen,
             },
-            changes={"reason": scrub(reason), "drawn_fen": 0},
+            changes={"reason": scrub(reason), "drawn_fen": 0, "drawn_by_bank": ()},
             row_updates=plan_moves(rows, moves, at=at),
             ledger=ledger_entries(sent, item=record.item, period=record.period, status="withdrawn", at=at),
         )
+
+    def _withdrawal_order(self, record: BatchRecord) -> list[str | None]:
+        """The banks to withdraw a batch's orders from, those whose money may already be there first.
+
+        A bank refuses to withdraw an order whose money has arrived. Before the treasury funds a batch, the only
+        money at a bank is what the batch drew there from its corrected batch; a bank whose rows that draw covers
+        whole is asked first, so a refusal comes before any other order was taken back, and the batch stands whole.
+        """
+        if not self.several_banks:
+            return [None]
+        sent = by_bank(self.store.rows(record.batch_id).filter(pl.col("status") == "sent"))
+        drawn = dict(record.drawn_by_bank)
+        codes: list[str] = sorted(self._paying_banks(record.batch_id))
+        return [*sorted(codes, key=lambda c: (drawn.get(c, 0) < sent.get(c, 0), c))]

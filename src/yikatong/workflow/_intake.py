@@ -96,7 +96,7 @@ class IntakeSteps(ControlSteps):
         item = self._item(record)
         verification = None
         if self.verify_accounts:
-            checked = self.bank.verify_accounts(roster.select("row_id", "id_number", "name", "account"))
+            checked = self._verify(record, roster.select("row_id", "id_number", "name", "account"))
             verification = checked.lazy()
         reference = {}
         if self.reference is not None:
@@ -118,6 +118,24 @@ class IntakeSteps(ControlSteps):
             rules = (*rules, *controls.RULES)  # the money path never runs without its mandatory controls
         report = validate(roster, item=item, period=record.period, context=context, rules=rules)
         return report, paid_accounts(roster, item=item, period=record.period, registry=registry)
+
+    def _verify(self, record: BatchRecord, rows: pl.DataFrame) -> pl.DataFrame:
+        """联网核查 of the rows: by the one bank, or with several banks by each bank of the accounts it holds (a row
+        no bank of the service holds is answered not verified)."""
+        if self.bank is not None:
+            return self.bank.verify_accounts(rows)
+        banks = self._row_banks(record, rows)
+        parts = [
+            rows.join(banks.filter(pl.col("bank").is_null()), on="row_id", how="semi").select(
+                "row_id",
+                pl.lit(False).alias("verified"),
+                pl.lit("no paying bank of the service holds this account / 无代发银行").alias("reason"),
+            )
+        ]
+        for code in sorted(banks["bank"].drop_nulls().unique().to_list()):
+            mine = rows.join(banks.filter(pl.col("bank") == code), on="row_id", how="semi")
+            parts.append(self.banks[code].verify_accounts(mine).select("row_id", "verified", "reason"))
+        return pl.concat(parts, how="vertical_relaxed")
 
     def _ledger_for_rules(self, record: BatchRecord, roster: pl.DataFrame) -> pl.LazyFrame:
         """The store's ledger of the other batches (purged entries of the roster's people given back their IDs),

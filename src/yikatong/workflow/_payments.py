@@ -1,18 +1,18 @@
-"""The money half of the life cycle: funding (drawing first on money a corrected batch holds), disbursement, bank
-results (reversals 退汇 included), returned failures, refunds to the treasury, publication."""
+"""The money half of the life cycle after funding: disbursement, bank results (reversals 退汇 included), returned
+failures, publication (funding is in ``yikatong.workflow._funding``, refunds in
+``yikatong.workflow._refunds``)."""
 
 from __future__ import annotations
 
 import datetime as dt
-from typing import Literal
 
 import polars as pl
 from attrs import frozen
 
-from yikatong.errors import IllegalTransition, ReconciliationError
-from yikatong.records import ROW_UPDATE_SCHEMA, BatchRecord, DisclosureNotice, FundingRequest, FundingRoute
+from yikatong.errors import IllegalTransition
+from yikatong.records import ROW_UPDATE_SCHEMA, BatchRecord, DisclosureNotice
 from yikatong.workflow._frames import ledger_entries
-from yikatong.workflow._refunds import MoneySteps
+from yikatong.workflow._funding import FundingSteps
 from yikatong.workflow.audit import scrub_expr
 from yikatong.workflow.corrections import correction_deadline
 from yikatong.workflow.disclosure import build_notice
@@ -52,114 +52,11 @@ class ResultsOutcome:
         return self.record.state in ("settled", "published")
 
 
-class PaymentSteps(MoneySteps):
-    """Steps from the funding request to publication."""
-
-    def _sent_fen(self, record: BatchRecord) -> int:
-        return int(self._batch_ledger(record).filter(pl.col("status") == "sent")["amount_fen"].sum())
-
-    def request_funding(self, batch_id: str, *, actor: Actor, route: FundingRoute = "treasury") -> BatchRecord:
-        """File the payment request for the batch total with the treasury (department, or the batch's town).
-
-        A correction batch first draws on the money its corrected batch holds at the bank for failed and reversed
-        rows (``drawn_fen``) and asks the treasury only for the difference; when the held money covers the whole
-        batch, no request is filed and the batch is funded at once.
-
-        Raises:
-            PermissionDenied: wrong role, another department's batch, a town outside its jurisdiction, or the
-                maker of the batch (maker-checker).
-            IllegalTransition: the batch is not dispatched.
-            TimeoutError: the treasury did not answer; nothing changed, file again.
-        """
-        if route not in ("treasury", "zero_balance"):
-            raise ValueError(f"unknown funding route {route!r}: use 'treasury' or 'zero_balance'")
-        record = self.store.batch(batch_id)
-        total = self._sent_fen(record)
-        drawn = min(max(self.held_fen(record.corrects), 0), total) if record.corrects is not None else 0
-        state = self._fire(record, "request_funding", Step(actor=actor, guards={"covered": lambda: drawn == total}))
-        filed_by: Literal["department", "town"] = "town" if actor.role == "town" else "department"
-        if total > drawn:
-            self.treasury.request_funding(FundingRequest(batch_id, total - drawn, route, filed_by))
-        return self._commit(
-            record,
-            state=state,
-            at=self._now(),
-            actor=actor,
-            action="request_funding",
-            details={"route": route, "amount_fen": total - drawn, "drawn_fen": drawn, "filed_by": filed_by},
-            changes={"funding_route": route, "funding_filed_by": filed_by, "drawn_fen": drawn},
-        )
-
-    def fund(self, batch_id: str, *, actor: Actor, amount_fen: int) -> BatchRecord:
-        """Record that the treasury funded the batch (the sum of its rows sent, less what it drew).
-
-        Raises:
-            ReconciliationError: the funded amount is not what was requested (nothing changes).
-            PermissionDenied, IllegalTransition: as for every trigger.
-        """
-        record = self.store.batch(batch_id)
-        total = self._sent_fen(record) - record.drawn_fen
-
-        def amount_matches() -> bool:
-            if amount_fen != total:
-                raise ReconciliationError(
-                    f"batch {batch_id}: funded {amount_fen} fen but {total} fen were requested / 拨付金额与申请金额不符"
-                )
-            return True
-
-        state = self._fire(record, "fund", Step(actor=actor, guards={"amount_matches": amount_matches}))
-        return self._commit(
-            record,
-            state=state,
-            at=self._now(),
-            actor=actor,
-            action="fund",
-            details={"amount_fen": amount_fen},
-            changes={"funded_fen": amount_fen},
-        )
-
-    def refuse_funding(self, batch_id: str, *, actor: Actor, reason: str) -> BatchRecord:
-        """Record that the treasury rejected the request: back to ``dispatched`` (file again, or cancel)."""
-        record = self.store.batch(batch_id)
-        state = self._fire(record, "refuse_funding", Step(actor=actor, reason=reason))
-        return self._commit(
-            record,
-            state=state,
-            at=self._now(),
-            actor=actor,
-            action="refuse_funding",
-            reason=reason,
-            changes={"funding_route": None, "funding_filed_by": None, "drawn_fen": 0, "reason": reason},
-        )
-
-    def poll_funding(self, batch_id: str) -> BatchRecord:
-        """Ask the treasury where the request stands and record ``fund``/``refuse_funding`` when it decided.
-
-        A request the treasury does not know (lost to a timeout) is filed again.
-
-        Raises:
-            TimeoutError: the treasury did not answer; nothing changed.
-        """
-        record = self.store.batch(batch_id)
-        if record.state != "funding_requested":
-            return record
-        try:
-            status = self.treasury.funding_status(batch_id)
-        except KeyError:
-            total = self._sent_fen(record) - record.drawn_fen
-            route: FundingRoute = record.funding_route or "treasury"
-            self.treasury.request_funding(
-                FundingRequest(batch_id, total, route, record.funding_filed_by or "department")
-            )
-            return record
-        if status.state == "funded":
-            return self.fund(batch_id, actor=Actor.treasury(), amount_fen=status.amount_fen)
-        if status.state == "rejected":
-            return self.refuse_funding(batch_id, actor=Actor.treasury(), reason=status.reason or "rejected")
-        return record
+class PaymentSteps(FundingSteps):
+    """Steps from disbursement to publication (funding in ``FundingSteps``)."""
 
     def disburse(self, batch_id: str, *, actor: Actor) -> BatchRecord:
-        """The bank starts paying the funded batch."""
+        """The bank starts paying the funded batch (with several banks: any bank some of its rows were sent to)."""
         record = self.store.batch(batch_id)
         state = self._fire(record, "disburse", Step(actor=actor))
         return self._commit(record, state=state, at=self._now(), actor=actor, action="disburse")
@@ -174,15 +71,24 @@ class PaymentSteps(MoneySteps):
         ledger entry no longer counts as paid, its money is held, and
         [`return_failures`][yikatong.workflow.Service.return_failures] returns it.
 
+        With several banks, a bank's results are reconciled against the rows sent to that bank alone (a result for
+        a row sent to another bank is refused as ``other_bank_row``); the batch settles when every bank has reported.
+
         Raises:
-            PermissionDenied: not the batch's bank.
+            PermissionDenied: not the batch's bank (with several banks: a bank none of its rows was sent to).
             IllegalTransition: the batch is not disbursing (or settled/published).
             ValueError: the results lack ``row_id``, ``outcome`` or ``amount_fen``.
         """
         record = self.store.batch(batch_id)
         at = self._now()
         ledger = self._batch_ledger(record)
-        plan = classify_results(results, ledger, self.store.exceptions(batch_id), batch_id=batch_id, at=at)
+        mine, elsewhere = ledger, None
+        if self.several_banks and actor.role == "bank":  # a bank's results are held against the rows sent to it
+            sent_to = self.store.rows(batch_id).select("row_id", "bank")
+            mine = ledger.join(sent_to.filter(pl.col("bank") == actor.bank), on="row_id", how="semi")
+            elsewhere = ledger.join(mine, on="row_id", how="anti")["row_id"]
+        exceptions = self.store.exceptions(batch_id)
+        plan = classify_results(results, mine, exceptions, batch_id=batch_id, at=at, elsewhere=elsewhere)
         outcome_of = dict(zip(plan.apply["row_id"].to_list(), plan.apply["outcome"].to_list(), strict=True))
         still_sent = ledger.filter((pl.col("status") == "sent") & ~pl.col("row_id").is_in(list(outcome_of)))
 
@@ -246,7 +152,8 @@ class PaymentSteps(MoneySteps):
         return pl.concat([step.join(second.select(keys), on=keys, how="anti"), second])
 
     def poll_results(self, batch_id: str, *, actor: Actor) -> ResultsOutcome:
-        """Fetch the bank's results for the batch and [`record_results`][yikatong.workflow.Service.record_results] them.
+        """Fetch the bank's results for the batch and [`record_results`][yikatong.workflow.Service.record_results] them
+        (with several banks, the acting bank's results).
 
         Raises:
             PermissionDenied, IllegalTransition: checked before the bank is asked.
@@ -257,7 +164,8 @@ class PaymentSteps(MoneySteps):
         self._fire(
             self.store.batch(batch_id), "record_results", Step(actor=actor, guards={"all_results_in": lambda: False})
         )
-        return self.record_results(batch_id, self.bank.results(batch_id), actor=actor)
+        port = self._bank_port(actor.bank if self.several_banks else None)
+        return self.record_results(batch_id, port.results(batch_id), actor=actor)
 
     def return_failures(self, batch_id: str, *, actor: Actor | None = None) -> BatchRecord:
         """Send failed and reversed rows (and rows still blocked) of a settled or published batch to the
@@ -323,7 +231,9 @@ class PaymentSteps(MoneySteps):
 
     def _reissue_chain(self, record: BatchRecord, applied: pl.DataFrame, *, at: dt.datetime) -> pl.DataFrame:
         """Row updates marking ``reissued`` every returned row that a paid correction row replaces, up the chain
-        of corrections (a correction of a correction reissues both earlier rows)."""
+        of corrections (a correction of a correction reissues both earlier rows). A row already ``reissued`` stays
+        so, and the climb stops there: it was reissued by a correction row whose payment later came back (退汇),
+        and that row is the one the new payment replaces."""
         paid = applied.filter((pl.col("outcome") == "paid") & pl.col("corrects_row_id").is_not_null())
         replaced = paid.select(pl.col("corrects_row_id").alias("row_id"), pl.col("row_id").alias("_by"))
         label = record.batch_id
@@ -331,6 +241,8 @@ class PaymentSteps(MoneySteps):
         parent_id = record.corrects
         while parent_id is not None and replaced.height:
             parent_rows = self.store.rows(parent_id)
+            done = parent_rows.filter(pl.col("status") == "reissued").select("row_id")
+            replaced = replaced.join(done, on="row_id", how="anti")
             moves = replaced.select(
                 pl.lit(parent_id).alias("batch_id"),
                 "row_id",

@@ -12,8 +12,9 @@ import polars as pl
 
 from yikatong.errors import IllegalTransition
 from yikatong.records import BatchRecord, Refund
+from yikatong.workflow._banks import by_bank, merge_by_bank
 from yikatong.workflow._core import ServiceCore
-from yikatong.workflow.funds import batch_money, records_frame
+from yikatong.workflow.funds import bank_money_lazy, batch_money, records_frame
 from yikatong.workflow.machine import Step
 from yikatong.workflow.roles import Actor
 
@@ -34,6 +35,20 @@ class MoneySteps(ServiceCore):
         money = batch_money(records_frame(family), self._batch_ledger(record))
         return int(money.filter(pl.col("batch_id") == batch_id)["held_fen"][0])
 
+    def held_by_bank(self, batch_id: str) -> dict[str, int]:
+        """What each paying bank holds of the batch's money, by bank code (``""`` for rows without a code): the
+        money a correction may draw there (see ``bank_money_lazy``)."""
+        record = self.store.batch(batch_id)
+        family = [record, *(b for b in self.store.batches() if b.corrects == batch_id)]
+        rows = pl.concat(
+            [self.store.rows(b.batch_id).select("batch_id", "row_id", "bank") for b in family], how="vertical"
+        )
+        ledger = self.store.ledger(item=record.item, period=record.period)
+        ledger = ledger.filter(pl.col("batch_id").is_in([b.batch_id for b in family]))
+        money = bank_money_lazy(records_frame(family).lazy(), ledger.lazy(), rows.lazy()).collect()
+        mine = money.filter(pl.col("batch_id") == batch_id).sort("bank")
+        return {str(code): int(fen) for code, fen in mine.select("bank", "held_fen").iter_rows()}
+
     def refundable_fen(self, batch_id: str, *, as_of: dt.date | None = None) -> int:
         """Money of a settled batch no correction can still use: what the bank holds of it, less the money of rows
         still awaiting a correction within their deadline (or carried by a correction that has not drawn yet).
@@ -42,9 +57,15 @@ class MoneySteps(ServiceCore):
             batch_id: The batch.
             as_of: The day deadlines are judged by (today on the county calendar when None).
         """
+        return sum(self.refundable_by_bank(batch_id, as_of=as_of).values())
+
+    def refundable_by_bank(self, batch_id: str, *, as_of: dt.date | None = None) -> dict[str, int]:
+        """``refundable_fen`` per paying bank: what each bank holds of the batch less the money of its rows
+        still reserved for a correction (a row whose correction went to another bank no longer reserves money
+        here: that bank's holding of it comes back to the treasury)."""
         record = self.store.batch(batch_id)
         if record.state not in ("settled", "published"):
-            return 0
+            return {}
         day = as_of or self._today()
         rows = self.store.rows(batch_id)
         carried: dict[int, bool] = {}  # corrected row id → a correction carrying it has not drawn yet
@@ -60,7 +81,9 @@ class MoneySteps(ServiceCore):
         reserved = pl.col("status").is_in(["failed", "reversed"]) | (
             (pl.col("status") == "returned") & (undrawn | (uncarried & in_time))
         )
-        return max(self.held_fen(batch_id) - int(rows.filter(reserved)["amount_fen"].sum()), 0)
+        kept = by_bank(rows.filter(reserved))
+        out = {code: max(fen - kept.get(code, 0), 0) for code, fen in self.held_by_bank(batch_id).items()}
+        return {code: fen for code, fen in out.items() if fen > 0}
 
     def refund(self, batch_id: str, *, actor: Actor | None = None, as_of: dt.date | None = None) -> BatchRecord:
         """Give back to the treasury the batch's money no correction reused by the deadline (缴回国库).
@@ -75,7 +98,8 @@ class MoneySteps(ServiceCore):
         """
         actor = actor or Actor.system()
         record = self.store.batch(batch_id)
-        amount = self.refundable_fen(batch_id, as_of=as_of)
+        per_bank = self.refundable_by_bank(batch_id, as_of=as_of)
+        amount = sum(per_bank.values())
 
         def something_to_refund() -> bool:
             if amount <= 0:
@@ -83,7 +107,8 @@ class MoneySteps(ServiceCore):
             return True
 
         state = self._fire(record, "refund", Step(actor=actor, guards={"something_to_refund": something_to_refund}))
-        refund = Refund(f"{batch_id}/R{record.version}", batch_id, amount, record.funding_route or "treasury")
+        banks = merge_by_bank(per_bank) if self.several_banks else ()
+        refund = Refund(f"{batch_id}/R{record.version}", batch_id, amount, record.funding_route or "treasury", banks)
         self.treasury.refund(refund)
         return self._commit(
             record,
@@ -91,6 +116,21 @@ class MoneySteps(ServiceCore):
             at=self._now(),
             actor=actor,
             action="refund",
-            details={"refund_id": refund.refund_id, "amount_fen": amount, "route": refund.route},
-            changes={"refunded_fen": record.refunded_fen + amount},
+            details={
+                "refund_id": refund.refund_id,
+                "amount_fen": amount,
+                "route": refund.route,
+                **({"banks": dict(banks)} if banks else {}),
+            },
+            changes={
+                "refunded_fen": record.refunded_fen + amount,
+                "refunded_by_bank": merge_by_bank(self._refunded_by_bank(record), per_bank),
+            },
         )
+
+    @staticmethod
+    def _refunded_by_bank(record: BatchRecord) -> tuple[tuple[str, int], ...]:
+        """What was refunded per bank so far (a header without a breakdown: its whole refund under ``""``)."""
+        if record.refunded_by_bank or not record.refunded_fen:
+            return record.refunded_by_bank
+        return (("", record.refunded_fen),)

@@ -76,8 +76,12 @@ def _text(digest: bytes) -> str:
 
 
 def rows_digest(rows: pl.DataFrame, *, key: bytes | None) -> str:
-    """The digest of one batch's stored rows ([`ROW_SCHEMA`][yikatong.records.ROW_SCHEMA], in ``row_id`` order)."""
-    return frame_digest(rows.select(list(ROW_SCHEMA)).sort("row_id"), key=key)
+    """The digest of one batch's stored rows ([`ROW_SCHEMA`][yikatong.records.ROW_SCHEMA], in ``row_id`` order).
+
+    The ``bank`` column counts only once a row has one, so rows stored before banks were recorded keep their digests.
+    """
+    columns = [c for c in ROW_SCHEMA if c != "bank" or ("bank" in rows.columns and rows["bank"].is_not_null().any())]
+    return frame_digest(rows.select(columns).sort("row_id"), key=key)
 
 
 def ledger_digest(entries: pl.DataFrame, *, key: bytes | None) -> str:
@@ -93,8 +97,11 @@ def order_digest(rows: pl.DataFrame, *, key: bytes | None) -> str:
 
 
 def batch_digest(record: BatchRecord, *, key: bytes | None) -> str:
-    """The digest of a batch header: every field (state, version, funded amount, reason…)."""
-    fields: Mapping[str, Any] = asdict(record)
+    """The digest of a batch header: every field (state, version, funded amount, reason…); the per-bank breakdowns
+    only when they hold something, so headers written before banks were recorded keep their digests."""
+    fields: Mapping[str, Any] = {
+        k: v for k, v in asdict(record).items() if v or k not in ("drawn_by_bank", "refunded_by_bank")
+    }
     text = canonical_json(fields).encode("utf-8")
     if key is None:
         return _text(hashlib.sha256(text).digest())

@@ -18,8 +18,10 @@ to find. Tests and ``yikatong simulate`` call it after every step; a host may ru
 5. ``audit_chain``: the audit chain verifies, and each batch's last entry shows its current state.
 6. ``no_personal_data``: no full ID or account number of any stored row appears in texts the workflow produced.
 7. ``money_held``: every fen funded is paid (net of reversals), held at the bank, or refunded: funded = paid −
-   reversed + held + refunded in total; no batch passes on or refunds more than the bank holds of it; refunds only
-   from settled batches, agreeing with the treasury's books when given ([`yikatong.workflow.funds`][]).
+   reversed + held + refunded in total and per paying bank; no batch passes on or refunds more than the bank holds
+   of it, nor at any one bank more than that bank holds (a correction draws only where its corrected batch's money
+   is); refunds only from settled batches, agreeing with the treasury's books when given
+   ([`yikatong.workflow.funds`][]).
 
 Violation details count and name batches and row ids only: never personal data.
 """
@@ -35,6 +37,7 @@ from attrs import frozen
 from yikatong.ports import Store
 from yikatong.records import PURGED_ID_PREFIX, ROW_SCHEMA, AuditEntry
 from yikatong.workflow._invariant_checks import frame_checks
+from yikatong.workflow._money_checks import bank_checks
 from yikatong.workflow._plain_checks import plain_checks
 from yikatong.workflow.audit import verify
 from yikatong.workflow.funds import records_frame
@@ -59,7 +62,17 @@ INVARIANTS: Final[dict[int, str]] = {
 }
 """Invariant number (as in ``docs/architecture.md``) → name."""
 
-_ROW_COLUMNS: Final = ("batch_id", "row_id", "id_number", "account", "amount_fen", "status", "deadline", "note")
+_ROW_COLUMNS: Final = (
+    "batch_id",
+    "row_id",
+    "id_number",
+    "account",
+    "amount_fen",
+    "status",
+    "deadline",
+    "note",
+    "bank",
+)
 
 
 @frozen
@@ -122,6 +135,7 @@ def check_invariants(
     bank_truth: pl.DataFrame | None = None,
     treasury_fundings: pl.DataFrame | None = None,
     treasury_refunds: pl.DataFrame | None = None,
+    treasury_bank_fundings: pl.DataFrame | None = None,
     texts: Iterable[str] = (),
     final: bool = False,
     audit_key: bytes | None = None,
@@ -135,6 +149,8 @@ def check_invariants(
             row it accepted, and a Boolean ``delivered`` (its result was released). When given, the store's
             outcomes must agree with it and no person may have been really paid twice.
         treasury_fundings: What the treasury funded: ``batch_id``, ``amount_fen``; must match the batches.
+        treasury_bank_fundings: What the treasury funded per paying bank: ``batch_id``, ``bank``, ``amount_fen``;
+            each bank's amount must match the rows sent to it less what the batch drew there.
         treasury_refunds: What the treasury took back: ``batch_id``, ``amount_fen``; must match the batches.
         texts: Texts the workflow produced (exception messages, log lines, disclosure cells) to scan for IDs and
             account numbers, together with the audit log, row notes and exception details of the store.
@@ -180,6 +196,7 @@ def check_invariants(
     else:
         raise ValueError(f"未知的检查引擎 / unknown engine {engine!r}: polars or python")
     out = [Violation.of(n, b, d) for n, b, d in found]
+    out += _per_bank(snap, ledger, treasury_bank_fundings)
     out += _audit(snap, audit_key)
     stored = [e.reason for e in snap.audit] + [e.details for e in snap.audit]
     stored += snap.rows.get_column("note").drop_nulls().to_list()
@@ -187,6 +204,24 @@ def check_invariants(
     for batch_id, what in find_personal_data([*stored, *texts], snap.rows):
         out.append(Violation.of(6, batch_id, what))
     return sorted(out, key=lambda v: v.invariant)
+
+
+def _per_bank(snap: Snapshot, ledger: pl.DataFrame, fundings: pl.DataFrame | None) -> list[Violation]:
+    """Invariant 7 per paying bank ([`bank_checks`][yikatong.workflow._money_checks.bank_checks]), whichever engine
+    ran the other checks; skipped (nothing to find) while no row has a bank code and no header a breakdown."""
+    batches = snap.batches
+    coded = "bank" in snap.rows.columns and snap.rows.get_column("bank").is_not_null().any()
+    for column in ("drawn_by_bank", "refunded_by_bank"):
+        if column in batches.columns:
+            coded = coded or bool(batches.get_column(column).list.len().fill_null(0).gt(0).any())
+    if not coded:
+        return []
+    if "drawn_fen" not in batches.columns or "refunded_fen" not in batches.columns:
+        batches = batches.with_columns(
+            pl.lit(0, pl.Int64).alias(c) for c in ("drawn_fen", "refunded_fen") if c not in batches.columns
+        )
+    frames = pl.collect_all(bank_checks(batches, ledger, snap.rows, fundings))
+    return [Violation.of(n, b, d) for frame in frames for n, b, d in frame.iter_rows()]
 
 
 def _comparable_ledger(ledger: pl.DataFrame, key: bytes | None) -> pl.DataFrame:

@@ -3,6 +3,7 @@
 A bank result is compared with the batch's ledger entry for its row, never with what the bank said before alone:
 
 * no ledger entry for the row (never sent, or withdrawn) → ``unknown_row``;
+* with several paying banks, a row of the batch that was sent to another bank → ``other_bank_row``;
 * an amount other than the one sent → ``amount_mismatch``;
 * an outcome other than ``paid``/``failed``/``reversed`` → ``invalid_outcome``;
 * two different results for one row in the same delivery → ``conflicting_delivery`` (a ``paid`` result beside the
@@ -47,6 +48,7 @@ _FINAL: Final = ("paid", "failed", "reversed")
 
 EXCEPTION_KINDS: Final[tuple[str, ...]] = (
     "unknown_row",
+    "other_bank_row",
     "amount_mismatch",
     "invalid_outcome",
     "conflicting_delivery",
@@ -94,15 +96,18 @@ def classify_results(
     *,
     batch_id: str,
     at: dt.datetime,
+    elsewhere: pl.Series | None = None,
 ) -> ReconcilePlan:
     """Split a delivery of bank results into results to apply, duplicates and exceptions.
 
     Args:
         results: The bank's results ([`RESULT_SCHEMA`][yikatong.workflow.reconcile.RESULT_SCHEMA];
             ``reason_code``/``reason`` optional).
-        ledger: The batch's ledger entries (``row_id``, ``amount_fen``, ``status``).
+        ledger: The batch's ledger entries (``row_id``, ``amount_fen``, ``status``) the reporting bank was sent.
         known: Exceptions already recorded for the batch ([`EXCEPTION_SCHEMA`][yikatong.records.EXCEPTION_SCHEMA]).
         batch_id: The batch; ``at`` the time of the delivery.
+        elsewhere: Row ids of the batch sent to another paying bank: a result for one of them is refused as
+            ``other_bank_row``.
 
     Returns:
         A [`ReconcilePlan`][yikatong.workflow.reconcile.ReconcilePlan].
@@ -126,8 +131,11 @@ def classify_results(
     sent = pl.col("ledger_status").is_in(["sent", *_FINAL])
     ledger_is = pl.col("ledger_status")
     outcome = pl.col("outcome")
+    other = pl.col("row_id").is_in(elsewhere.implode()) if elsewhere is not None else pl.lit(False)
     kind = (
-        pl.when(pl.col("row_id").is_null() | ~sent.fill_null(False))
+        pl.when(other.fill_null(False))
+        .then(pl.lit("other_bank_row"))
+        .when(pl.col("row_id").is_null() | ~sent.fill_null(False))
         .then(pl.lit("unknown_row"))
         .when(~outcome.is_in(list(_FINAL)).fill_null(False))
         .then(pl.lit("invalid_outcome"))

@@ -9,7 +9,7 @@ nothing.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import polars as pl
 
@@ -58,7 +58,6 @@ class Service(
 def build_service(
     *,
     store: Store,
-    bank: Bank,
     treasury: Treasury,
     disclosure: DisclosureSink,
     clock: Clock,
@@ -71,12 +70,20 @@ def build_service(
     rules: Sequence[Rule] | None = None,
     history: pl.LazyFrame | pl.DataFrame | None = None,
     keys: Keys | None = None,
+    bank: Bank | None = None,
+    banks: Mapping[str, Bank] | None = None,
+    bank_codes: Mapping[str, str] | None = None,
 ) -> Service:
     """The composition root: a [`Service`][yikatong.Service] over the given ports (every one a keyword argument).
 
     Args:
-        store: A [`Store`][yikatong.ports.Store].
-        bank: A [`Bank`][yikatong.ports.Bank]; ``treasury`` a [`Treasury`][yikatong.ports.Treasury].
+        store: A [`Store`][yikatong.ports.Store]; ``treasury`` a [`Treasury`][yikatong.ports.Treasury].
+        bank: The one paying [`Bank`][yikatong.ports.Bank]: every row goes to it (give this or ``banks``).
+        banks: One [`Bank`][yikatong.ports.Bank] per bank code: each row goes to the bank holding the account it
+            is paid into (by the registry), each bank gets its own order, funding and results are reconciled per
+            bank, and held money is followed per bank (``docs/workflow.md``, "Several paying banks").
+        bank_codes: The registry's bank names → bank codes of ``banks`` (e.g. ``{"中国邮政储蓄银行": "PSBC"}``);
+            a registry that holds codes needs none.
         disclosure: A [`DisclosureSink`][yikatong.ports.DisclosureSink]; ``clock`` a [`Clock`][yikatong.ports.Clock].
         catalog: The [`Catalog`][yikatong.Catalog].
         registry: Optional [`AccountRegistry`][yikatong.ports.AccountRegistry] (validation uses its snapshot).
@@ -93,10 +100,12 @@ def build_service(
             ``keys.audit_key()``, so a rewrite of the store cannot be hidden by recomputing hashes. Without keys the
             chain is plain SHA-256 (it catches damage, not a deliberate rewrite). Give the store the same keys to
             encrypt personal data at rest.
+
+    Raises:
+        ValueError: neither or both of ``bank`` and ``banks`` given, or ``banks`` empty.
     """
     return Service(
         store=store,
-        bank=bank,
         treasury=treasury,
         disclosure=disclosure,
         clock=clock,
@@ -109,4 +118,7 @@ def build_service(
         rules=rules,
         history=history,
         keys=keys,
+        bank=bank,
+        banks=banks,
+        bank_codes=bank_codes,
     )

@@ -87,7 +87,15 @@ FINAL_STATUSES: Final[frozenset[str]] = frozenset({"paid", "returned", "reissued
 missed their deadline and wait for an extension or nothing). A ``paid`` row may still be reversed later (退汇); a
 ``reversed`` row is not final: it waits to be returned."""
 
-_OPTIONAL: Final[tuple[str, ...]] = ("verdict", "note", "reason_code", "deadline", "pay_account", "account_source")
+_OPTIONAL: Final[tuple[str, ...]] = (
+    "verdict",
+    "note",
+    "reason_code",
+    "deadline",
+    "pay_account",
+    "account_source",
+    "bank",
+)
 
 
 def legal_moves_frame() -> pl.DataFrame:
@@ -102,8 +110,8 @@ def plan_moves(current: pl.DataFrame, moves: pl.DataFrame, *, at: dt.datetime) -
         current: Stored rows: at least ``batch_id``, ``row_id`` and the columns of
             [`ROW_STATE_SCHEMA`][yikatong.records.ROW_STATE_SCHEMA].
         moves: ``batch_id``, ``row_id``, ``to``; optionally ``verdict``, ``note``, ``reason_code``, ``deadline``,
-            ``pay_account``, ``account_source`` (a column given replaces the stored value, nulls included; a column
-            left out keeps it).
+            ``pay_account``, ``account_source``, ``bank`` (a column given replaces the stored value, nulls included;
+            a column left out keeps it).
         at: The time of the step (becomes ``updated_at``).
 
     Returns:
@@ -125,6 +133,10 @@ def plan_moves(current: pl.DataFrame, moves: pl.DataFrame, *, at: dt.datetime) -
     if twice.height:
         raise IllegalTransition(f"{twice.height} moves name a row more than once, e.g. row {_example(twice)}")
     state_cols = [c for c in ROW_STATE_SCHEMA if c != "updated_at"]
+    # a frame from before a state column existed (e.g. ``bank``) holds null there
+    current = current.with_columns(
+        pl.lit(None, ROW_STATE_SCHEMA[c]).alias(c) for c in state_cols if c not in current.columns
+    )
     joined = moves.select(*keys, "to", *[pl.col(c).alias(f"_new_{c}") for c in _OPTIONAL if c in moves.columns]).join(
         current.select(*keys, *state_cols), on=keys, how="left"
     )
@@ -157,6 +169,7 @@ def apply_updates(rows: pl.DataFrame, updates: pl.DataFrame) -> pl.DataFrame:
         return rows
     keys = ["batch_id", "row_id"]
     state = list(ROW_STATE_SCHEMA)
+    rows = rows.with_columns(pl.lit(None, ROW_STATE_SCHEMA[c]).alias(c) for c in state if c not in rows.columns)
     merged = rows.join(updates.select(*keys, *[pl.col(c).alias(f"_u_{c}") for c in state]), on=keys, how="left")
     hit = pl.col("_u_status").is_not_null()
     return merged.with_columns(

@@ -262,7 +262,17 @@ _V8 = Migration(
     ),
 )
 
-MIGRATIONS: Final[tuple[Migration, ...]] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8)
+_V9 = Migration(
+    9,
+    "several paying banks: the bank each row was sent to, and a batch's draws and refunds per bank",
+    (
+        "ALTER TABLE row_state ADD COLUMN bank text",
+        "ALTER TABLE batches ADD COLUMN drawn_by_bank text NOT NULL DEFAULT '[]'",
+        "ALTER TABLE batches ADD COLUMN refunded_by_bank text NOT NULL DEFAULT '[]'",
+    ),
+)
+
+MIGRATIONS: Final[tuple[Migration, ...]] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9)
 """Every schema step, oldest first; ``MIGRATIONS[i].version == i + 1``."""
 
 SCHEMA_VERSION: Final = MIGRATIONS[-1].version

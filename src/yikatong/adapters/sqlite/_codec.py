@@ -8,6 +8,7 @@ offset the clock gave and therefore reloads to an equal value.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import sqlite3
 from collections.abc import Iterable, Sequence
 from typing import Any, Final, cast
@@ -69,6 +70,8 @@ BATCH_COLUMNS: Final = (
     "reason",
     "drawn_fen",
     "refunded_fen",
+    "drawn_by_bank",
+    "refunded_by_bank",
 )
 AUDIT_COLUMNS: Final = (
     "seq",
@@ -170,7 +173,18 @@ def batch_to_row(batch: BatchRecord) -> tuple[Any, ...]:
         batch.reason,
         batch.drawn_fen,
         batch.refunded_fen,
+        _by_bank_text(batch.drawn_by_bank),
+        _by_bank_text(batch.refunded_by_bank),
     )
+
+
+def _by_bank_text(amounts: tuple[tuple[str, int], ...]) -> str:
+    """A per-bank breakdown as stored: a JSON list of ``[code, fen]`` pairs."""
+    return json.dumps([[code, int(fen)] for code, fen in amounts], ensure_ascii=False, separators=(",", ":"))
+
+
+def _by_bank(text: str | None) -> tuple[tuple[str, int], ...]:
+    return tuple((str(code), int(fen)) for code, fen in json.loads(text or "[]"))
 
 
 def batch_from_row(row: sqlite3.Row | Sequence[Any]) -> BatchRecord:
@@ -196,6 +210,8 @@ def batch_from_row(row: sqlite3.Row | Sequence[Any]) -> BatchRecord:
         reason,
         drawn_fen,
         refunded_fen,
+        drawn_by_bank,
+        refunded_by_bank,
     ) = row
     return BatchRecord(
         batch_id=batch_id,
@@ -218,6 +234,8 @@ def batch_from_row(row: sqlite3.Row | Sequence[Any]) -> BatchRecord:
         drawn_fen=drawn_fen,
         refunded_fen=refunded_fen,
         reason=reason,
+        drawn_by_bank=_by_bank(drawn_by_bank),
+        refunded_by_bank=_by_bank(refunded_by_bank),
     )
 
 
