@@ -52,13 +52,10 @@ class DisbursementOrder:
         item: Subsidy item code (for the bank's SMS text and its records).
         period: Period label.
         rows: ``row_id`` (Int64), ``id_number``, ``name``, ``account``, ``amount_fen`` (Int64): one row per payment;
-            ``account`` is the account validation approved (with a registry, the payee's active registered
-            account, never the roster's), and ``account_source`` says where it came from (``registry`` or
-            ``roster``).
-        count: Number of rows (control count).
-        total_fen: Sum of ``amount_fen`` (control total).
-        bank: The code of the paying bank the order is for: a batch paid through several banks sends one order to
-            each, with its own rows, count and total (None: the service's one bank, when the batch names none).
+            ``account`` is the account validation approved (with a registry, the payee's active registered account,
+            never the roster's), ``account_source`` where it came from (``registry`` or ``roster``).
+        count: Number of rows (control count); ``total_fen`` the sum of ``amount_fen`` (control total).
+        bank: The paying bank's code: several banks get one order each (None: the service's one bank).
     """
 
     batch_id: str
@@ -78,7 +75,7 @@ class FundingRequest:
         batch_id: The batch to fund.
         amount_fen: The batch total: the sum of the rows sent to the bank.
         route: ``treasury`` (centralised payment) or ``zero_balance`` (zero-balance account).
-        filed_by: The role filing the request: ``department`` or ``town``.
+        filed_by: The role filing the request (``department``/``town``); ``banks`` what each bank must receive.
     """
 
     batch_id: str
@@ -86,31 +83,28 @@ class FundingRequest:
     route: FundingRoute
     filed_by: Literal["department", "town"]
     banks: tuple[tuple[str, int], ...] = ()
-    """With several paying banks: per bank code, what that bank must receive (the rows sent to it less what the
-    batch drew there), sorted by code, adding up to ``amount_fen``; empty with one bank."""
 
 
 @frozen
 class FundingStatus:
-    """Where a funding request stands. ``amount_fen`` is what the treasury actually funded (0 unless funded)."""
+    """Where a funding request stands: ``amount_fen`` (and per bank code ``banks``) what the treasury funded."""
 
     state: FundingState
     amount_fen: int = 0
     reason: str = ""
     banks: tuple[tuple[str, int], ...] = ()
-    """What the treasury funded per paying bank code, when it reports so (empty: only the total is reported)."""
 
 
 @frozen
 class Refund:
-    """Money of a batch given back to the treasury (缴回国库): held at the bank for failed or reversed rows and not
-    reused by a correction before the deadline.
+    """Money of a batch given back to the treasury (缴回国库): held at the bank, and no correction reused it in time.
 
     Attributes:
         refund_id: Identifies the refund; the same refund filed again must not be counted twice.
         batch_id: The batch whose money comes back.
         amount_fen: The money returned (positive).
         route: The route the batch was funded by (the money goes back the same way).
+        banks: (code, money back from that bank), sorted, adding up to ``amount_fen`` (empty: not broken down).
     """
 
     refund_id: str
@@ -118,8 +112,6 @@ class Refund:
     amount_fen: int
     route: FundingRoute
     banks: tuple[tuple[str, int], ...] = ()
-    """Per paying bank code ("" for a service's one bank without a code), the money coming back from that bank,
-    sorted by code, adding up to ``amount_fen`` (empty: not broken down)."""
 
 
 @frozen
@@ -312,14 +304,10 @@ class BatchRecord:
         declared_count: The row count the department declared; ``declared_total_fen`` the declared total.
         funding_route: ``treasury`` or ``zero_balance`` once funding is requested; ``funding_filed_by`` who filed.
         funded_fen: What the treasury funded (0 until funded); with ``drawn_fen``, the sum of the rows sent.
-        drawn_fen: For a correction batch, the money taken from what the corrected batch holds at the bank for its
-            failed and reversed rows (the treasury funds only the difference); 0 otherwise.
-        refunded_fen: Money of this batch given back to the treasury (held for failed or reversed rows and not
-            reused by a correction by the deadline).
-        drawn_by_bank: ``drawn_fen`` per paying bank code (``""`` for a service's one bank without a code), sorted by
-            code: a correction draws only on what its corrected batch holds at the same bank. Empty when nothing was
-            drawn (a header written before banks were recorded holds its whole draw under ``""``).
-        refunded_by_bank: ``refunded_fen`` per paying bank code, likewise.
+        drawn_fen: For a correction batch, the money taken from what the corrected batch holds at the bank (the
+            treasury funds only the difference); 0 otherwise.
+        refunded_fen: Money of this batch given back to the treasury (held, and no correction reused it in time).
+        drawn_by_bank: ``drawn_fen`` per bank code (``""``: no code), sorted; ``refunded_by_bank`` likewise.
         reason: The reason given with the last cancel, send-back or rejection ("" when none).
     """
 

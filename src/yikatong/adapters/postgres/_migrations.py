@@ -11,6 +11,8 @@ from typing import Final
 
 from attrs import frozen
 
+from yikatong.adapters._bank_schema import BANKS_TITLE, bank_columns
+
 __all__ = ["MIGRATIONS", "SCHEMA_VERSION", "Migration"]
 
 _ROW_STATUSES: Final = (
@@ -262,15 +264,7 @@ _V8 = Migration(
     ),
 )
 
-_V9 = Migration(
-    9,
-    "several paying banks: the bank each row was sent to, and a batch's draws and refunds per bank",
-    (
-        "ALTER TABLE row_state ADD COLUMN bank text",
-        "ALTER TABLE batches ADD COLUMN drawn_by_bank text NOT NULL DEFAULT '[]'",
-        "ALTER TABLE batches ADD COLUMN refunded_by_bank text NOT NULL DEFAULT '[]'",
-    ),
-)
+_V9 = Migration(9, BANKS_TITLE, bank_columns("text"))
 
 MIGRATIONS: Final[tuple[Migration, ...]] = (_V1, _V2, _V3, _V4, _V5, _V6, _V7, _V8, _V9)
 """Every schema step, oldest first; ``MIGRATIONS[i].version == i + 1``."""
