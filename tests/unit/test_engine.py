@@ -1,14 +1,19 @@
 from __future__ import annotations
 
+from pathlib import Path
+
 import polars as pl
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from polars.testing import assert_frame_equal
 
 from yikatong.catalog import Catalog
 from yikatong.errors import ReferenceDataError
-from yikatong.rules import Finding, Rule, RuleEnv, ValidationContext, validate
+from yikatong.ingest import load_ledger, load_reference, load_registry, read_roster
+from yikatong.rules import Finding, Rule, RuleEnv, ValidationContext, engine, validate
 from yikatong.rules.ingestion import RULES as INGESTION
+from yikatong.synth import generate
 
 
 def _roster() -> pl.DataFrame:
@@ -159,3 +164,28 @@ def test_any_cell_text_gets_exactly_one_verdict_per_row_from_every_rule(
     report = validate(roster, item=catalog["DB"], period="2026-11")
     assert report.verdicts["row_id"].to_list() == roster["row_id"].to_list()
     assert set(report.verdicts["verdict"]) <= {"pass", "review", "block"}
+
+
+@pytest.mark.parametrize("item", ["GLJT", "DB"])
+def test_a_small_roster_collected_first_gives_the_report_of_the_single_cached_plan(
+    catalog: Catalog, tmp_path: Path, item: str
+) -> None:
+    data = generate(300, catalog=catalog, item=item, period="2026-11", seed=5, defect_rate=0.2)
+    paths = data.write(tmp_path, format="parquet", context_format="parquet")
+    roster = read_roster(data.roster)
+    context = ValidationContext(
+        catalog=catalog,
+        registry=load_registry(paths["registry"]),
+        reference={k.split(":", 1)[1]: load_reference(k.split(":", 1)[1], p)[1] for k, p in paths.items() if ":" in k},  # type: ignore[misc]
+        ledger=load_ledger(paths["ledger"]),
+        declared_count=roster.height + 1,
+    )
+    assert roster.height <= engine.SMALL_ROWS  # a frame this small is collected before the branches run
+    eager = validate(roster, item=catalog[item], period="2026-11", context=context)
+    cached = validate(roster.lazy(), item=catalog[item], period="2026-11", context=context)
+    assert eager.rules_run == cached.rules_run
+    assert eager.issues.height > 0
+    assert_frame_equal(eager.verdicts, cached.verdicts)
+    assert_frame_equal(eager.issues, cached.issues)
+    assert_frame_equal(eager.examples, cached.examples)
+    assert eager.declared == cached.declared

@@ -4,6 +4,11 @@ Row rules become boolean columns added in one ``with_columns``; cross-row rules 
 step; rules that need other frames get them through shared [`Derivation`][yikatong.rules.Derivation] joins. The
 verdicts, the issues and the examples are three branches of the same plan, collected together with
 ``collect_all`` so the shared part is computed once.
+
+A small roster (an in-memory frame of at most [`SMALL_ROWS`][yikatong.rules.engine.SMALL_ROWS] rows) has its
+shared part collected first and the branches run over that frame: planning every branch over the whole rule plan
+costs a fixed few tenths of a second, more than the rules themselves on a correction batch of twenty rows. The
+report is the same either way.
 """
 
 from __future__ import annotations
@@ -25,6 +30,7 @@ from yikatong.rules.report import ISSUES_SCHEMA, ValidationReport
 from yikatong.schema import FLAG_COLUMNS
 
 __all__ = [
+    "SMALL_ROWS",
     "Engine",
     "Plan",
     "build_plan",
@@ -40,6 +46,9 @@ __all__ = [
 
 Engine = Literal["in-memory", "streaming"]
 _RANK: dict[str, int] = {"fix": 0, "review": 1, "block": 2}
+SMALL_ROWS = 50_000
+"""An in-memory roster of at most this many rows is validated in two steps (the rules, then their findings), which
+spares the planner the whole plan under each branch; a larger or lazy roster runs as one plan."""
 
 
 def validate(
@@ -79,7 +88,7 @@ def validate(
         raise ValueError(f"unknown engine {engine!r}: use 'in-memory' or 'streaming'")
     lf, env, active, skipped = prepare_run(roster, item=item, period=period, context=context, rules=rules)
     per = env.period
-    plan = build_plan(lf, env, active)
+    plan = build_plan(lf, env, active, eager=engine == "in-memory" and _small(roster))
     examples_lf = examples_plan(plan.issues, plan.base, env.columns, example_limit)
     sums = plan.base.select(pl.len().alias("rows"), _amount_sum(env.columns))
     verdicts, issues, examples, figures = pl.collect_all(
@@ -97,6 +106,10 @@ def validate(
         controls=control_report(item, env.context),
         **form_fields(env.context, rows, total),
     )
+
+
+def _small(roster: pl.DataFrame | pl.LazyFrame) -> bool:
+    return isinstance(roster, pl.DataFrame) and roster.height <= SMALL_ROWS
 
 
 def _amount_sum(columns: frozenset[str]) -> pl.Expr:
@@ -196,13 +209,16 @@ def build_plan(
     *,
     derive: bool = True,
     extra: Sequence[Derivation] = (),
+    eager: bool = False,
 ) -> Plan:
     """Compile ``active`` into one lazy plan over ``lf`` (a frame from
     [`prepare_roster`][yikatong.rules.engine.prepare_roster]).
 
     With ``derive=False`` the derivations are not applied: the caller's frame already has the columns they add
     (the partitioned runner prepares them itself for the rules it evaluates apart). ``extra`` names derivations to
-    apply even when no rule asks for them, so that ``base`` carries their columns.
+    apply even when no rule asks for them, so that ``base`` carries their columns. With ``eager=True`` the frame
+    with every row rule evaluated is collected now and ``base`` is that frame in memory, not a cache point: the
+    branches then plan over one in-memory frame (for small rosters, where planning is the larger cost).
     """
     if derive:
         for derivation in _ordered_derivations(active, extra):
@@ -222,7 +238,8 @@ def build_plan(
         )
     # One cache point: the verdicts, every issue branch and the examples read the same evaluated rules, which
     # common-subplan elimination alone does not guarantee across collect_all's branches.
-    base = (lf.with_columns(hits) if hits else lf).cache()
+    base = lf.with_columns(hits) if hits else lf
+    base = base.collect().lazy() if eager else base.cache()
     rank = pl.max_horizontal(ranks) if ranks else pl.lit(-1, pl.Int8)
     verdicts_lf = base.select(pl.col("row_id"), verdict_expr(rank).alias("verdict"))
     ranks_lf = base.select(pl.col("row_id"), rank.alias("_rank"))
