@@ -110,8 +110,14 @@ def classify(
         total of the form's last 合计 line.
     """
     id_cell = cells[chosen["id_number"]]
-    maybe = records.filter(pl.col(id_cell).cast(pl.String).fill_null("").str.count_matches(r"\d") < _ID_DIGITS).select(
-        "source_line", *cells
+    id_text = pl.col(id_cell).cast(pl.String).fill_null("")
+    # An ID cell opening with 15 ASCII digits has enough digits: only the others are counted (a regex per digit).
+    long_id = id_text.str.slice(0, _ID_DIGITS).str.strip_chars("0123456789") == ""
+    short_id = id_text.str.len_chars() < _ID_DIGITS
+    maybe = (
+        records.filter(short_id | ~long_id)
+        .filter(id_text.str.count_matches(r"\d") < _ID_DIGITS)
+        .select("source_line", *cells)
     )
     if maybe.height == 0:
         return FormLines(lines=empty_lines())
