@@ -22,6 +22,7 @@ from yikatong.simulation._life import run_lifecycle
 from yikatong.simulation._world import LogCapture, World
 from yikatong.workflow import _violations
 from yikatong.workflow.audit import chain
+from yikatong.workflow.funds import BY_BANK
 from yikatong.workflow.invariants import Snapshot, Violation, check_invariants
 from yikatong.workflow.machine import STATES
 from yikatong.workflow.statuses import ROW_STATUSES
@@ -30,6 +31,11 @@ AT = dt.datetime(2026, 11, 20, 9, 0, tzinfo=dt.UTC)
 IDS = ["500241193407162256", "110105193809297088", "500243193505097315"]
 BATCH_IDS = ["B1", "B2", "B3"]
 FEN = st.sampled_from([0, 100, 200, 300])
+BANKS = st.sampled_from(["CQRCB", "PSBC", "", None])
+BREAKDOWNS = st.one_of(
+    st.none(),
+    st.lists(st.fixed_dictionaries({"bank": st.sampled_from(["CQRCB", "PSBC", ""]), "fen": FEN}), max_size=2),
+)
 Checked = dict[str, Any]
 
 
@@ -66,6 +72,8 @@ def snapshots(draw: st.DrawFn) -> tuple[Snapshot, Checked]:
             "funded_fen": [draw(FEN) for _ in ids],
             "drawn_fen": [draw(FEN) for _ in ids],
             "refunded_fen": [draw(FEN) for _ in ids],
+            "drawn_by_bank": [draw(BREAKDOWNS) for _ in ids],
+            "refunded_by_bank": [draw(BREAKDOWNS) for _ in ids],
         },
         schema={
             "batch_id": pl.String,
@@ -76,6 +84,8 @@ def snapshots(draw: st.DrawFn) -> tuple[Snapshot, Checked]:
             "funded_fen": pl.Int64,
             "drawn_fen": pl.Int64,
             "refunded_fen": pl.Int64,
+            "drawn_by_bank": BY_BANK,
+            "refunded_by_bank": BY_BANK,
         },
     )
     rows: list[dict[str, Any]] = []
@@ -92,6 +102,7 @@ def snapshots(draw: st.DrawFn) -> tuple[Snapshot, Checked]:
                     "deadline": draw(st.sampled_from([None, dt.date(2026, 12, 5)])),
                     "note": None,
                     "corrects_row_id": draw(st.sampled_from([None, 1, 2, 3])),
+                    "bank": draw(BANKS),
                 }
             )
     row_frame = pl.DataFrame(
@@ -106,6 +117,7 @@ def snapshots(draw: st.DrawFn) -> tuple[Snapshot, Checked]:
             "deadline": pl.Date,
             "note": pl.String,
             "corrects_row_id": pl.Int64,
+            "bank": pl.String,
         },
         orient="row",
     )
@@ -161,6 +173,7 @@ def snapshots(draw: st.DrawFn) -> tuple[Snapshot, Checked]:
         orient="row",
     )
     books = st.lists(st.tuples(st.sampled_from([*BATCH_IDS, "B9"]), FEN), max_size=3)
+    bank_books = st.lists(st.tuples(st.sampled_from([*BATCH_IDS, "B9", None]), FEN, BANKS), max_size=4)
     money = {"batch_id": pl.String, "amount_fen": pl.Int64}
     audit = chain(
         None,
@@ -182,6 +195,11 @@ def snapshots(draw: st.DrawFn) -> tuple[Snapshot, Checked]:
         "bank_truth": draw(st.sampled_from([None, truth])),
         "treasury_fundings": pl.DataFrame(draw(books), schema=money, orient="row") if draw(st.booleans()) else None,
         "treasury_refunds": pl.DataFrame(draw(books), schema=money, orient="row") if draw(st.booleans()) else None,
+        "treasury_bank_fundings": (
+            pl.DataFrame(draw(bank_books), schema={**money, "bank": pl.String}, orient="row")
+            if draw(st.booleans())
+            else None
+        ),
         "final": draw(st.booleans()),
     }
     return snap, outside
@@ -204,6 +222,7 @@ def books(world: World) -> Checked:
         "bank_truth": pl.concat([bank.outcomes() for bank in world.banks.values()]),  # a faulty county has two
         "treasury_fundings": world.treasury.fundings.select("batch_id", "amount_fen"),
         "treasury_refunds": world.treasury.refunds.select("batch_id", "amount_fen"),
+        "treasury_bank_fundings": world.treasury.bank_fundings,
     }
 
 

@@ -38,6 +38,7 @@ from yikatong.ports import Store
 from yikatong.records import PURGED_ID_PREFIX, ROW_SCHEMA, AuditEntry
 from yikatong.workflow._invariant_checks import frame_checks
 from yikatong.workflow._money_checks import bank_checks
+from yikatong.workflow._plain_banks import plain_bank_checks
 from yikatong.workflow._plain_checks import plain_checks
 from yikatong.workflow.audit import verify
 from yikatong.workflow.funds import records_frame
@@ -196,7 +197,7 @@ def check_invariants(
     else:
         raise ValueError(f"未知的检查引擎 / unknown engine {engine!r}: polars or python")
     out = [Violation.of(n, b, d) for n, b, d in found]
-    out += _per_bank(snap, ledger, treasury_bank_fundings)
+    out += _per_bank(snap, ledger, treasury_bank_fundings, engine=engine)
     out += _audit(snap, audit_key)
     stored = [e.reason for e in snap.audit] + [e.details for e in snap.audit]
     stored += snap.rows.get_column("note").drop_nulls().to_list()
@@ -206,9 +207,12 @@ def check_invariants(
     return sorted(out, key=lambda v: v.invariant)
 
 
-def _per_bank(snap: Snapshot, ledger: pl.DataFrame, fundings: pl.DataFrame | None) -> list[Violation]:
-    """Invariant 7 per paying bank ([`bank_checks`][yikatong.workflow._money_checks.bank_checks]), whichever engine
-    ran the other checks; skipped (nothing to find) while no row has a bank code and no header a breakdown."""
+def _per_bank(
+    snap: Snapshot, ledger: pl.DataFrame, fundings: pl.DataFrame | None, *, engine: Literal["polars", "python"]
+) -> list[Violation]:
+    """Invariant 7 per paying bank ([`bank_checks`][yikatong.workflow._money_checks.bank_checks], or
+    [`plain_bank_checks`][yikatong.workflow._plain_banks.plain_bank_checks] with the python engine); skipped
+    (nothing to find) while no row has a bank code and no header a breakdown."""
     batches = snap.batches
     coded = "bank" in snap.rows.columns and snap.rows.get_column("bank").is_not_null().any()
     for column in ("drawn_by_bank", "refunded_by_bank"):
@@ -220,6 +224,15 @@ def _per_bank(snap: Snapshot, ledger: pl.DataFrame, fundings: pl.DataFrame | Non
         batches = batches.with_columns(
             pl.lit(0, pl.Int64).alias(c) for c in ("drawn_fen", "refunded_fen") if c not in batches.columns
         )
+    if engine == "python":
+        has_bank = "bank" in snap.rows.columns
+        found = plain_bank_checks(
+            batches.to_dicts(),
+            ledger[["batch_id", "row_id", "amount_fen", "status"]].to_dicts(),
+            snap.rows[["batch_id", "row_id", "bank"]].to_dicts() if has_bank else None,
+            None if fundings is None or "bank" not in fundings.columns else fundings.to_dicts(),
+        )
+        return [Violation.of(n, b, d) for n, b, d in found]
     frames = pl.collect_all(bank_checks(batches, ledger, snap.rows, fundings))
     return [Violation.of(n, b, d) for frame in frames for n, b, d in frame.iter_rows()]
 
