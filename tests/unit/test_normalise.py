@@ -185,3 +185,35 @@ def test_fen_are_written_back_as_yuan_text() -> None:
     frame = pl.DataFrame({"fen": [123456, 5, -250, 0]})
     out = frame.select(norm.fen_to_yuan_text(pl.col("fen"))).to_series().to_list()
     assert out == ["1234.56", "0.05", "-2.50", "0.00"]
+
+
+_NAME_TEXT = st.lists(
+    st.text(alphabet="张三丰王秀英.·・ \u3000\u00a0\t\u200bAbi", max_size=8) | st.none(), min_size=1, max_size=30
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(_NAME_TEXT)
+def test_names_are_cleaned_as_by_the_plain_chain_of_replacements(names: list[str | None]) -> None:
+    plain = (
+        pl.col("name")
+        .str.replace_many(
+            [*norm.ZERO_WIDTH, *norm.DOT_LOOKALIKES], [""] * len(norm.ZERO_WIDTH) + ["·"] * len(norm.DOT_LOOKALIKES)
+        )
+        .str.replace_all(r"(\p{Han})\.(\p{Han})", "${1}·${2}")
+        .str.replace_all(r"(\p{Han})\s+(\p{Han})", "${1}${2}")
+        .str.replace_all(r"(\p{Han})\s+(\p{Han})", "${1}${2}")
+        .str.strip_chars()
+    )
+    expected = pl.when(plain == "").then(pl.lit(None, pl.String)).otherwise(plain)
+    frame = pl.DataFrame({"name": names}, schema={"name": pl.String})
+    got = frame.lazy().select(norm.clean_name(pl.col("name"))).collect().to_series().to_list()
+    assert got == frame.select(expected).to_series().to_list()
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(st.text(alphabet=norm.INVISIBLE + "a,\n", max_size=4) | st.none(), min_size=1, max_size=20))
+def test_a_cell_of_whitespace_and_zero_width_characters_only_is_blank(cells: list[str | None]) -> None:
+    frame = pl.DataFrame({"c": cells}, schema={"c": pl.String})
+    got = frame.select(norm.blank_to_null(pl.col("c"))).to_series().to_list()
+    assert got == [None if c is None or not c.strip(norm.INVISIBLE) else c for c in cells]

@@ -69,9 +69,13 @@ _NUMERIC_FORM: Final = r"^[+-]?\d+(?:\.\d*(?:[eE][+-]?\d+)?|[eE][+-]?\d+)$"
 """Scientific notation (``5.00241E+17``, ``5E17``) or a float (``500241199001011234.0``): a number cell's text."""
 
 
+_ONLY_INVISIBLE: Final = "^[" + "".join(f"\\u{{{ord(c):x}}}" for c in INVISIBLE) + "]*$"
+"""A cell of whitespace and zero-width characters only, as a regular expression (no copy of the text is made)."""
+
+
 def blank_to_null(expr: pl.Expr) -> pl.Expr:
     """Null for a cell that is empty or only whitespace / zero-width characters; the text unchanged otherwise."""
-    return pl.when(expr.str.strip_chars(INVISIBLE) == "").then(pl.lit(None, pl.String)).otherwise(expr)
+    return pl.when(expr.str.contains(_ONLY_INVISIBLE)).then(pl.lit(None, pl.String)).otherwise(expr)
 
 
 def clean_id(raw: pl.Expr) -> pl.Expr:
@@ -122,12 +126,29 @@ def clean_name(raw: pl.Expr) -> pl.Expr:
     """
     cleaned = (
         raw.str.replace_many([*ZERO_WIDTH, *DOT_LOOKALIKES], [""] * len(ZERO_WIDTH) + ["·"] * len(DOT_LOOKALIKES))
-        .str.replace_all(r"(\p{Han})\.(\p{Han})", "${1}·${2}")
-        .str.replace_all(r"(\p{Han})\s+(\p{Han})", "${1}${2}")
-        .str.replace_all(r"(\p{Han})\s+(\p{Han})", "${1}${2}")
+        .map_batches(_join_han, return_dtype=pl.String, is_elementwise=True)
         .str.strip_chars(_WHITESPACE)
     )
     return pl.when(cleaned == "").then(pl.lit(None, pl.String)).otherwise(cleaned)
+
+
+def _join_han(names: pl.Series) -> pl.Series:
+    """``·`` for an ASCII dot between two Han characters, and whitespace between two Han characters removed.
+
+    Only the names holding a dot or whitespace go through the regular expressions (a Unicode class per character
+    is the costly part), and are put back in their places; the others are already as they will be.
+    """
+    candidates = names.str.contains(r"[.\s]").fill_null(False)
+    if not candidates.any():
+        return names
+    where = candidates.arg_true()
+    joined = (
+        names.gather(where)
+        .str.replace_all(r"(\p{Han})\.(\p{Han})", "${1}·${2}")
+        .str.replace_all(r"(\p{Han})\s+(\p{Han})", "${1}${2}")
+        .str.replace_all(r"(\p{Han})\s+(\p{Han})", "${1}${2}")
+    )
+    return names.clone().scatter(where, joined)
 
 
 def name_has_encoding_damage(name: pl.Expr) -> pl.Expr:
