@@ -91,6 +91,30 @@ def test_a_sealed_id_moved_to_another_ledger_row_no_longer_opens(tmp_path: Path,
         store.ledger()
 
 
+def test_values_opened_once_are_still_refused_when_moved_while_the_store_is_open(
+    tmp_path: Path, catalog: Catalog
+) -> None:
+    path = tmp_path / "county.yikatong"
+    _, batch_id = _walk(catalog, path)
+    with SqliteStore(path, create=False, read_only=True, keys=KEYS) as store:
+        ledger, rows = store.ledger(), store.rows(batch_id)  # every sealed value opened once
+        assert store.ledger().equals(ledger)
+        assert store.rows(batch_id).equals(rows)
+        conn = sqlite3.connect(path)
+        first, second = conn.execute("SELECT row_id, id_sealed FROM ledger ORDER BY row_id LIMIT 2").fetchall()
+        conn.execute("UPDATE ledger SET id_sealed = ? WHERE row_id = ?", (second[1], first[0]))
+        one, two = conn.execute(
+            "SELECT row_id, pay_account FROM row_state WHERE pay_account IS NOT NULL ORDER BY row_id LIMIT 2"
+        ).fetchall()
+        conn.execute("UPDATE row_state SET pay_account = ? WHERE row_id = ?", (two[1], one[0]))
+        conn.commit()
+        conn.close()
+        with pytest.raises(StoreError, match="decrypt"):
+            store.ledger()
+        with pytest.raises(StoreError, match="decrypt"):
+            store.rows(batch_id)
+
+
 def test_one_active_payment_per_person_still_holds_on_the_look_up_hash(tmp_path: Path) -> None:
     with SqliteStore(tmp_path / "county.yikatong", keys=KEYS) as store:
         store.commit(Change(batch=header("B1"), expected_version=None, new_rows=make_rows("B1", 2)))

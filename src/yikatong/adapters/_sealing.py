@@ -15,6 +15,13 @@ keeps the key's check value (``data_key_check``), so a wrong key is refused at o
 A store created without keys stays clear; opened with keys to write, it is refused once it holds batches (its data
 would be half clear, half sealed, and the ledger index could no longer compare them). Each store reads and writes
 its own ``meta``; this module decides.
+
+Reading opens the same sealed values again and again (the workflow reads a batch's rows and the ledger at most
+steps), so a ``Sealing`` remembers what it opened: a value already opened at the same place (the same sealed bytes,
+the same batch and row, and for the ledger the same look-up hash) is given back without decrypting it again. Sealed
+bytes carry their random nonce and their tag, so equal bytes at an equal place always open to the same text, and
+bytes that were altered or moved miss the memo and are decrypted (and refused) as before. The memo is bounded
+(``MEMO_MAX`` values, emptied when full) and lives as long as the store object that holds the opened data anyway.
 """
 
 from __future__ import annotations
@@ -29,13 +36,16 @@ from yikatong.errors import StoreError
 from yikatong.ports import Keys
 from yikatong.records import PURGED_ID_PREFIX
 
-__all__ = ["CIPHER_NAME", "META_KEYS", "Sealing"]
+__all__ = ["CIPHER_NAME", "MEMO_MAX", "META_KEYS", "Sealing"]
 
 CIPHER_NAME: Final = "aes-256-gcm"
 """The ``meta.data_cipher`` of a sealed store."""
 
 META_KEYS: Final = ("data_cipher", "data_key_check")
 """The ``meta`` entries that mark a sealed store."""
+
+MEMO_MAX: Final = 200_000
+"""Opened values a ``Sealing`` remembers (approved accounts and ledger IDs) before it forgets them all."""
 
 
 def _rows_place(batch_id: str) -> str:
@@ -77,6 +87,7 @@ class Sealing:
     ) -> None:
         self.name = name
         self.sealed = meta.get("data_cipher") == CIPHER_NAME
+        self._opened: dict[tuple[object, ...], str] = {}
         self.cipher = FieldCipher(keys) if keys is not None else None
         if self.cipher is None:
             return
@@ -152,8 +163,13 @@ class Sealing:
             StoreError: a sealed account without the key, one that does not open, or a clear one in a sealed store.
         """
         if isinstance(value, bytes):
-            cipher = self._need_cipher("收款账号 approved accounts")
-            return cipher.open(value, place=_state_place(batch_id, row_id)).decode("utf-8")
+            key = (value, batch_id, row_id)
+            opened = self._opened.get(key)
+            if opened is None:
+                cipher = self._need_cipher("收款账号 approved accounts")
+                opened = cipher.open(value, place=_state_place(batch_id, row_id)).decode("utf-8")
+                self._remember(key, opened)
+            return opened
         if value is not None and self.sealed:
             raise StoreError(f"{self.name}: batch {batch_id}: clear account in a sealed store / 加密库中有明文账号")
         return None if value is None else str(value)
@@ -164,7 +180,17 @@ class Sealing:
         Raises:
             StoreError: as ``open_account``.
         """
-        return [(*r[:at], self.open_account(batch_id, r[0], r[at]), *r[at + 1 :]) for r in states]
+        memo, out = self._opened, []
+        for r in states:
+            value = r[at]
+            if value is None:
+                out.append(tuple(r))
+                continue
+            opened = memo.get((value, batch_id, r[0])) if isinstance(value, bytes) else None
+            if opened is None:
+                opened = self.open_account(batch_id, r[0], value)
+            out.append((*r[:at], opened, *r[at + 1 :]))
+        return out
 
     def seal_account_column(self, frame: pl.DataFrame, column: str, sealed_column: str) -> pl.DataFrame:
         """A frame of row states (``batch_id``, ``row_id``, ``column``…) as stored: in a sealed store ``column``
@@ -230,12 +256,21 @@ class Sealing:
                     )
                 out.append(tuple(r[:-1]))
                 continue
-            cipher = self._need_cipher("台账 ledger")
-            id_number = cipher.open(sealed, place=_ledger_place(r[0], r[1])).decode("utf-8")
-            if cipher.lookup(id_number) != r[2]:
-                raise StoreError(f"{self.name}: ledger {r[0]}/{r[1]}: look-up hash does not match / 台账索引不符")
+            key = (sealed, r[0], r[1], r[2])
+            id_number = self._opened.get(key)
+            if id_number is None:
+                cipher = self._need_cipher("台账 ledger")
+                id_number = cipher.open(sealed, place=_ledger_place(r[0], r[1])).decode("utf-8")
+                if cipher.lookup(id_number) != r[2]:
+                    raise StoreError(f"{self.name}: ledger {r[0]}/{r[1]}: look-up hash does not match / 台账索引不符")
+                self._remember(key, id_number)
             out.append((r[0], r[1], id_number, *r[3:-1]))
         return out
+
+    def _remember(self, key: tuple[object, ...], opened: str) -> None:
+        if len(self._opened) >= MEMO_MAX:
+            self._opened.clear()
+        self._opened[key] = opened
 
     def seal_ledger_frame(self, frame: pl.DataFrame) -> pl.DataFrame:
         """Ledger entries (``batch_id, row_id, id_number, …``) as stored, with the Binary ``id_sealed`` last (null in
