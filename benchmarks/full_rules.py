@@ -9,8 +9,10 @@ Two ways, each a step of its own process (see :mod:`benchmarks._harness`):
 * :func:`partitioned`: :func:`yikatong.rules.validate_partitioned` over the same scans: the larger-than-memory path,
   with its working files in the output folder.
 
-``rules`` is ``"all"`` (every rule, ``DUP_NEAR`` included), ``"no-near"`` (every rule but ``DUP_NEAR``) or
-``"roster-only"`` (ingestion, identity, amounts and ``DUP_IN_BATCH``: no registry, lists or ledger).
+``rules`` is ``"all"`` (every rule, ``DUP_NEAR`` included), ``"no-near"`` (every rule but ``DUP_NEAR``),
+``"roster-only"`` (ingestion, identity, amounts and ``DUP_IN_BATCH``: no registry, lists or ledger),
+``"registry-join"`` (``ACCOUNT_NOT_REGISTERED`` alone: the registry join and little else), ``"accounts"`` (every
+account rule) or ``"none"`` (no rule of the library: what the engine costs around the rules).
 """
 
 from __future__ import annotations
@@ -29,15 +31,22 @@ __all__ = ["from_parquet", "in_memory", "partitioned", "rule_set"]
 
 
 def rule_set(rules: str) -> tuple[Rule, ...]:
-    """The rules named by ``rules``: ``all``, ``no-near`` (all but ``DUP_NEAR``) or ``roster-only`` (the rules that
-    need nothing but the roster: ingestion, identity, amounts and ``DUP_IN_BATCH``)."""
+    """The rules named by ``rules``: ``all``, ``no-near`` (all but ``DUP_NEAR``), ``roster-only`` (the rules that
+    need nothing but the roster: ingestion, identity, amounts and ``DUP_IN_BATCH``), ``registry-join``
+    (``ACCOUNT_NOT_REGISTERED``), ``accounts`` (the account family) or ``none``."""
     if rules == "all":
         return RULES
     if rules == "no-near":
         return tuple(r for r in RULES if r.code != "DUP_NEAR")
     if rules == "roster-only":
         return tuple(r for r in RULES if r.family in ("ingestion", "identity", "amounts") or r.code == "DUP_IN_BATCH")
-    raise ValueError(f"unknown rule set {rules!r}: use all, no-near or roster-only")
+    if rules == "registry-join":
+        return tuple(r for r in RULES if r.code == "ACCOUNT_NOT_REGISTERED")
+    if rules == "accounts":
+        return tuple(r for r in RULES if r.family == "accounts")
+    if rules == "none":
+        return ()
+    raise ValueError(f"unknown rule set {rules!r}: use all, no-near, roster-only, registry-join, accounts or none")
 
 
 def _inputs(folder: str, *, lazy_files: bool) -> tuple[Dataset, ValidationContext, SubsidyItem]:

@@ -1,15 +1,19 @@
 """The shared preparation of the account rules: who is paid, into which account, and what the registry says.
 
-One derivation joins the registry snapshot three ways, each reduced to one row per key first so the roster keeps
-its rows: per person (how many accounts, the active one), per (person, account) (the status, kind and holder of the
-roster's own account), and per account (who else holds it). For household items (``unit = "household"``) the payee
-is the household head: ``household_head_id``, or the row's own ID when that is null or empty.
+The registry snapshot is reduced once to one row per person, keyed by the Int64 ID key: how many entries, how many
+open, which statuses, and the person's most usable entry (the first active one when there is one: its account,
+kind, holder, and whether anyone else holds that account). The roster joins it once, on the integer key. Nearly
+every roster row names that entry's account or none (paid into the active one), so everything it needs is in the
+person's row; the few rows naming another account are looked up on their own (the payee's entry of that account,
+and who else holds it). No part of the work groups or joins the whole registry or roster by account text, and the
+roster keeps its rows and their order. For household items (``unit = "household"``) the payee is the household
+head: ``household_head_id``, or the row's own ID when that is null or empty.
 
 Columns added: ``_payee_id``, ``_payee_key``, ``_account`` (the roster's account, empty text as null),
-``_reg_n``, ``_reg_active_account``, ``_reg_active_kind``, ``_reg_active_holder``, ``_reg_open_n``,
-``_reg_statuses``, ``_m_status``, ``_m_kind``, ``_m_holder``, ``_pay_account``, ``_pay_kind``, ``_holder``,
-``_owner_n``, ``_owner_other``. Without a registry only ``_payee_*``, ``_account``, ``_pay_account`` and
-``_pay_kind`` (null) are added.
+``_reg_n``, ``_reg_open_n``, ``_reg_bits`` (the statuses held, see ``registry_statuses_expr``),
+``_reg_active_account``, ``_m_status`` (the status of the roster's own account in the registry), ``_pay_account``,
+``_pay_kind``, ``_holder``, ``_owner_other``. Without a registry only ``_payee_*``, ``_account``, ``_pay_account``
+and ``_pay_kind`` (null) are added.
 """
 
 from __future__ import annotations
@@ -19,7 +23,14 @@ import polars as pl
 from yikatong.rules._keys import cached, id_key_expr
 from yikatong.rules._rule import Derivation, RuleEnv
 
-__all__ = ["REGISTRY_JOIN", "account_owners", "owner_other_expr", "payee_id_expr", "registry_rows"]
+__all__ = [
+    "REGISTRY_JOIN",
+    "account_owners",
+    "owner_other_expr",
+    "payee_id_expr",
+    "registry_rows",
+    "registry_statuses_expr",
+]
 
 _STATUS_ORDER = {"active": 0, "frozen": 1, "pending": 2, "closed": 3}
 
@@ -78,56 +89,143 @@ def owner_other_expr() -> pl.Expr:
     )
 
 
+def _ordered(reg: pl.LazyFrame) -> pl.LazyFrame:
+    """``registry_rows`` with ``_o`` (the status's rank: active, frozen, pending, closed, anything else) and ``_r``
+    (that rank, then the registry's own order, as one Int64), sorted by ``_r``: the first row of any group is then
+    its most usable row, the first listed among equals."""
+    rank = pl.col("status").replace_strict(_STATUS_ORDER, default=9, return_dtype=pl.Int8)
+    return (
+        reg.with_row_index("_i")
+        .with_columns(rank.alias("_o"))
+        .with_columns((pl.col("_o").cast(pl.Int64) * (1 << 40) + pl.col("_i").cast(pl.Int64)).alias("_r"))
+        .drop("_i")
+    )
+
+
+def _per_person(reg: pl.LazyFrame) -> pl.LazyFrame:
+    """One row per holder (Int64 ``_rkey``): how many entries, how many open, which statuses (``_reg_bits``, bit
+    ``rank`` set per status held), and the holder's most usable entry (``_f_*``: the first active one when there
+    is one) with ``_f_shared``, whether anyone else holds that entry's account.
+
+    Whether an account has several holders is asked only of the accounts listed more than once, which are few: the
+    rest of the registry is never grouped by account text. Accounts are told apart as 64-bit hashes first (a
+    collision only sends a few more rows to the exact check, which compares the text).
+    """
+    repeated = pl.col("account").hash().is_duplicated()
+    flagged = reg.with_columns(repeated.alias("_dup"))
+    shared = (
+        flagged.filter(pl.col("_dup"))
+        .with_columns((pl.col("_rkey").n_unique().over("account") > 1).alias("_f_shared"))
+        .drop("_dup")
+    )
+    single = flagged.filter(~pl.col("_dup")).drop("_dup").with_columns(pl.lit(False).alias("_f_shared"))
+    bit = pl.col("status").replace_strict(
+        {s: 1 << o for s, o in _STATUS_ORDER.items()}, default=0, return_dtype=pl.Int8
+    )
+    return (
+        pl.concat([single, shared], how="vertical")
+        .sort("_r")
+        .group_by("_rkey")
+        .agg(
+            pl.len().cast(pl.Int64).alias("_reg_n"),
+            (pl.col("_o") <= 1).sum().cast(pl.Int64).alias("_reg_open_n"),
+            bit.bitwise_or().alias("_reg_bits"),
+            pl.col("_o").first().alias("_f_o"),
+            pl.col("account").first().alias("_f_account"),
+            pl.col("status").first().alias("_f_status"),
+            pl.col("account_kind").first().alias("_f_kind"),
+            pl.col("holder_name").first().alias("_f_holder"),
+            pl.col("_f_shared").first(),
+        )
+    )
+
+
+def _elsewhere(rows: pl.LazyFrame, reg: pl.LazyFrame) -> pl.LazyFrame:
+    """For roster rows naming an account other than their payee's most usable entry (``_ri, _payee_key,
+    _account``; few), what the registry says of that account: the payee's own entry of it (``_s_status``,
+    ``_s_kind``, ``_s_holder``: the most usable, the first listed among equals) and whether it is registered to
+    anyone but the payee (``_s_owner_other``)."""
+    named = rows.select(pl.col("_account").alias("account")).unique()
+    entries = reg.join(named, on="account", how="semi").sort("_r")
+    own = entries.group_by("_rkey", "account").agg(
+        pl.col("status").first().alias("_s_status"),
+        pl.col("account_kind").first().alias("_s_kind"),
+        pl.col("holder_name").first().alias("_s_holder"),
+    )
+    return (
+        rows.join(own, left_on=["_payee_key", "_account"], right_on=["_rkey", "account"], how="left")
+        .join(account_owners(entries), left_on="_account", right_on="account", how="left")
+        .select("_ri", "_s_status", "_s_kind", "_s_holder", owner_other_expr().alias("_s_owner_other"))
+    )
+
+
+def registry_statuses_expr() -> pl.Expr:
+    """The statuses a payee holds in the registry as text (``active,closed``), from ``_reg_bits``; evidence reads
+    it on the few rows that need it."""
+    return pl.concat_str(
+        [pl.when((pl.col("_reg_bits") & (1 << rank)) != 0).then(pl.lit(s)) for s, rank in _STATUS_ORDER.items()],
+        separator=",",
+        ignore_nulls=True,
+    )
+
+
 def _join(lf: pl.LazyFrame, env: RuleEnv) -> pl.LazyFrame:
     lf = _payee(lf, env)
     registry = env.context.registry
     if registry is None:
         return lf.with_columns(pl.col("_account").alias("_pay_account"), pl.lit(None, pl.String).alias("_pay_kind"))
-    reg = registry_rows(registry)
-    active = pl.col("status") == "active"
-    # The first active row of a person gives account, kind and holder together (a registry keeps one active
-    # account per person; should a file hold two, the first one listed is taken as the registered one).
-    per_person = reg.group_by("_rkey").agg(
-        pl.len().cast(pl.Int64).alias("_reg_n"),
-        pl.col("account").filter(active).first().alias("_reg_active_account"),
-        pl.col("account_kind").filter(active).first().alias("_reg_active_kind"),
-        pl.col("holder_name").filter(active).first().alias("_reg_active_holder"),
-        pl.col("status").is_in(["active", "frozen"]).sum().cast(pl.Int64).alias("_reg_open_n"),
-        *((pl.col("status") == s).any().alias(f"_reg_has_{s}") for s in _STATUS_ORDER),
+    reg = _ordered(registry_rows(registry)).cache()
+    lf = lf.with_row_index("_ri").join(
+        _per_person(reg), left_on="_payee_key", right_on="_rkey", how="left", maintain_order="left"
     )
-    # A snapshot has one row per account; should a file repeat one, the most usable status speaks for it.
-    per_account = (
-        reg.with_columns(pl.col("status").replace_strict(_STATUS_ORDER, default=9, return_dtype=pl.Int8).alias("_o"))
-        .sort("_o")
-        .group_by("_rkey", "account")
-        .agg(
-            pl.col("status").first().alias("_m_status"),
-            pl.col("account_kind").first().alias("_m_kind"),
-            pl.col("holder_name").first().alias("_m_holder"),
-        )
-    )
-    owners = account_owners(reg)
-    lf = (
-        lf.join(per_person, left_on="_payee_key", right_on="_rkey", how="left", maintain_order="left")
-        .join(
-            per_account,
-            left_on=["_payee_key", "_account"],
-            right_on=["_rkey", "account"],
-            how="left",
-            maintain_order="left",
-        )
-        .with_columns(pl.coalesce("_account", "_reg_active_account").alias("_pay_account"))
-        .join(owners, left_on="_pay_account", right_on="account", how="left", maintain_order="left")
-    )
-    roster_named = pl.col("_account").is_not_null()
+    # The roster names the payee's most usable entry (or no account, paid into the active one): everything is in
+    # the person's row. Otherwise (few rows) the account named is looked up on its own.
+    account = pl.col("_account")
+    elsewhere = account.is_not_null() & (pl.col("_f_account").is_null() | (account != pl.col("_f_account")))
+    lf = lf.with_columns(elsewhere.alias("_elsewhere")).cache()
+    looked_up = _elsewhere(lf.filter(pl.col("_elsewhere")).select("_ri", "_payee_key", "_account"), reg)
+    lf = lf.join(looked_up, on="_ri", how="left", maintain_order="left")
+    active = pl.col("_f_o") == 0
+    named = account.is_not_null()
+    here = named & ~pl.col("_elsewhere")
+    lf = lf.with_columns(
+        pl.when(active).then(pl.col("_f_account")).alias("_reg_active_account"),
+        pl.when(here).then(pl.col("_f_status")).otherwise(pl.col("_s_status")).alias("_m_status"),
+        pl.when(here)
+        .then(pl.col("_f_kind"))
+        .when(named)
+        .then(pl.col("_s_kind"))
+        .when(active)
+        .then(pl.col("_f_kind"))
+        .alias("_pay_kind"),
+        pl.when(here)
+        .then(pl.col("_f_holder"))
+        .when(named)
+        .then(pl.col("_s_holder"))
+        .when(active)
+        .then(pl.col("_f_holder"))
+        .alias("_holder"),
+    ).with_columns(pl.coalesce(account, pl.col("_reg_active_account")).alias("_pay_account"))
     return lf.with_columns(
-        pl.when(roster_named).then(pl.col("_m_kind")).otherwise(pl.col("_reg_active_kind")).alias("_pay_kind"),
-        pl.when(roster_named).then(pl.col("_m_holder")).otherwise(pl.col("_reg_active_holder")).alias("_holder"),
-        owner_other_expr().alias("_owner_other"),
-        pl.concat_str(
-            [pl.when(pl.col(f"_reg_has_{s}")).then(pl.lit(s)) for s in _STATUS_ORDER], separator=",", ignore_nulls=True
-        ).alias("_reg_statuses"),
-    ).drop("_owner_min", "_owner_max", *(f"_reg_has_{s}" for s in _STATUS_ORDER))
+        pl.when(pl.col("_elsewhere"))
+        .then(pl.col("_s_owner_other"))
+        .when(pl.col("_pay_account").is_not_null())
+        .then(pl.col("_f_shared"))
+        .alias("_owner_other")
+    ).drop(
+        "_ri",
+        "_elsewhere",
+        "_f_o",
+        "_f_account",
+        "_f_status",
+        "_f_kind",
+        "_f_holder",
+        "_f_shared",
+        "_s_status",
+        "_s_kind",
+        "_s_holder",
+        "_s_owner_other",
+    )
 
 
 REGISTRY_JOIN = Derivation(name="registry_join", apply=cached(_join))

@@ -35,7 +35,7 @@ from yikatong.rules._account_spread import (
 )
 from yikatong.rules._holder_names import NAME_SCORE, holder_name_finding, name_scores
 from yikatong.rules._keys import cached
-from yikatong.rules._registry_join import REGISTRY_JOIN
+from yikatong.rules._registry_join import REGISTRY_JOIN, registry_statuses_expr
 from yikatong.rules._rule import Derivation, Finding, Rule, RuleEnv
 
 __all__ = ["RULES", "batch_spread", "luhn_ok_expr", "name_scores"]
@@ -85,7 +85,7 @@ def _inactive(env: RuleEnv) -> Finding:
                 pl.lit("account "), mask_account_expr(pl.col("_account")), pl.lit(" is "), pl.col("_m_status")
             )
         )
-        .otherwise(pl.concat_str(pl.lit("no active account (registry: "), pl.col("_reg_statuses"), pl.lit(")"))),
+        .otherwise(pl.concat_str(pl.lit("no active account (registry: "), registry_statuses_expr(), pl.lit(")"))),
     )
 
 
