@@ -23,15 +23,15 @@ text holds something shaped like an ID, account or phone number. Only the publis
 
 from __future__ import annotations
 
-import datetime as dt
-import html
 import io
 from pathlib import Path
 from typing import Any
 
 import polars as pl
+from attrs import frozen
 
 from yikatong._spreadsheet import csv_bytes, workbook, write_table, write_text
+from yikatong.adapters._disclosure_html import html_lines, html_page, local_time
 from yikatong.adapters._disclosure_names import NoticeNames
 from yikatong.adapters.bankfile._files import safe_name, write_all_atomic
 from yikatong.errors import DisclosureError
@@ -55,29 +55,6 @@ _TEXT_COLUMNS = ("town", "village", "name_masked", "item_name", "period", "stand
 _PERSONAL = r"[0-9]{11,}|[0-9]{17}[0-9Xx]|1[3-9][0-9]{9}"
 """Shaped like an ID (18 characters), an account (11+ digits) or a mobile phone number."""
 
-_CSS = """
-body { font-family: "SimSun", "Songti SC", "Noto Serif CJK SC", serif; margin: 2em; color: #000; }
-h1 { font-size: 1.4em; text-align: center; margin-bottom: 0.2em; }
-p.meta { text-align: center; margin-top: 0; }
-table { border-collapse: collapse; width: 100%; }
-th, td { border: 1px solid #000; padding: 0.3em 0.5em; }
-td.num, th.num { text-align: right; font-variant-numeric: tabular-nums; }
-tr.total td { font-weight: bold; }
-footer { margin-top: 1.5em; font-size: 0.9em; }
-@media print {
-  @page { size: A4; margin: 15mm; }
-  body { margin: 0; }
-  thead { display: table-header-group; }
-  tr { page-break-inside: avoid; }
-}
-"""
-
-
-def _local(moment: dt.datetime) -> dt.datetime:
-    """A moment in Beijing time, the time of the notice board (a naive time is taken as UTC)."""
-    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
-    return aware.astimezone(dt.timezone(dt.timedelta(hours=8)))
-
 
 def _date_text(expr: pl.Expr, dtype: pl.DataType) -> pl.Expr:
     """A pay date as ``2026-11-20`` whether it comes as a date, a datetime or text."""
@@ -92,17 +69,6 @@ def _yuan(fen: pl.Expr) -> pl.Expr:
     return pl.concat_str(sign, grouped, pl.lit("."), (fen.abs() % 100).cast(pl.String).str.zfill(2))
 
 
-def _esc(expr: pl.Expr) -> pl.Expr:
-    """HTML-escape a text column."""
-    return (
-        expr.str.replace_all("&", "&amp;", literal=True)
-        .str.replace_all("<", "&lt;", literal=True)
-        .str.replace_all(">", "&gt;", literal=True)
-        .str.replace_all('"', "&quot;", literal=True)
-        .str.replace_all("'", "&#x27;", literal=True)
-    )
-
-
 def _sheet_name(village: str, used: set[str]) -> str:
     base = "".join("_" if c in "[]:*?/\\" else c for c in village).strip("'") or "村"
     name, n = base[:31], 1
@@ -112,6 +78,37 @@ def _sheet_name(village: str, used: set[str]) -> str:
         name = base[: 31 - len(suffix)] + suffix
     used.add(name)
     return name
+
+
+@frozen
+class _TownLine:
+    """A town's 合计: payees, fen, minors withheld, and the fen as yuan text."""
+
+    payees: int
+    fen: int
+    minors: int
+    amount: str
+
+
+def _town_lines(totals: pl.DataFrame) -> dict[str, _TownLine]:
+    """Town → its 合计 line, summed over its villages' totals in one query."""
+    sums = (
+        totals.group_by("town", maintain_order=True)
+        .agg(pl.col("payees", "amount_fen", "minors_withheld").sum())
+        .with_columns(_yuan(pl.col("amount_fen")).alias("amount"))
+    )
+    return {
+        town: _TownLine(int(payees), int(fen), int(minors), amount)
+        for town, payees, fen, minors, amount in sums.iter_rows()
+    }
+
+
+def _by_village(town_totals: pl.DataFrame) -> dict[str, dict[str, Any]]:
+    """Village → its (first) totals line."""
+    found: dict[str, dict[str, Any]] = {}
+    for vt in town_totals.iter_rows(named=True):
+        found.setdefault(vt["village"], vt)
+    return found
 
 
 class DisclosureFileSink:
@@ -145,15 +142,24 @@ class DisclosureFileSink:
         out = self.folder / safe_name(notice.batch_id)
         names = NoticeNames()
         files: list[tuple[Path, bytes]] = []
+        # Everything a town's files need is worked out once for the whole notice and split by town (a few queries
+        # per notice, not a few per town and village).
+        rows_of = {town: part for (town,), part in rows.partition_by("town", as_dict=True, maintain_order=True).items()}
+        lines = _town_lines(totals)
+        csvs = self._csv_tables(rows, totals, lines) if "csv" in self.formats else {}
+        pages = html_lines(rows) if "html" in self.formats else {}
         for (town,), town_totals in totals.partition_by("town", as_dict=True, maintain_order=True).items():
-            town_rows = rows.filter(pl.col("town") == town)
+            town_rows = rows_of.get(town, rows.clear())
+            line = lines[town]
             parts = (str(town), notice.item, notice.period, notice.batch_id)
             if "csv" in self.formats:
-                files.append((out / names.name(parts, ".csv"), self._csv(town_rows, town_totals)))
+                files.append((out / names.name(parts, ".csv"), csv_bytes(csvs[town])))
             if "xlsx" in self.formats:
-                files.append((out / names.name(parts, ".xlsx"), self._xlsx(notice, str(town), town_rows, town_totals)))
+                files.append(
+                    (out / names.name(parts, ".xlsx"), self._xlsx(notice, str(town), town_rows, town_totals, line))
+                )
             if "html" in self.formats:
-                for village, page in self._html_pages(notice, str(town), town_rows, town_totals):
+                for village, page in self._html_pages(notice, str(town), pages.get(town, {}), town_totals, line):
                     village_parts = (str(town), village, *parts[1:])
                     files.append((out / names.name(village_parts, ".html"), page.encode("utf-8")))
         try:
@@ -219,13 +225,10 @@ class DisclosureFileSink:
         return totals.sort("town", "village").with_columns(amount=_yuan(pl.col("amount_fen")))
 
     @staticmethod
-    def _town_line(town_totals: pl.DataFrame) -> tuple[int, int, int]:
-        sums = town_totals.select(pl.col("payees", "amount_fen", "minors_withheld").sum()).row(0)
-        return int(sums[0]), int(sums[1]), int(sums[2])
-
-    def _csv(self, town_rows: pl.DataFrame, town_totals: pl.DataFrame) -> bytes:
-        listed = town_rows.select(*HEADERS).with_columns(pl.lit(0).alias("_order"), pl.lit(0).alias("_kind"))
-        subtotals = town_totals.select(
+    def _csv_tables(rows: pl.DataFrame, totals: pl.DataFrame, lines: dict[str, _TownLine]) -> dict[str, pl.DataFrame]:
+        """Per town, the CSV table: its rows by village, a 小计 line after each village, a 合计 line last."""
+        listed = rows.select(*HEADERS).with_columns(pl.lit(0).alias("_order"), pl.lit(0).alias("_kind"))
+        subtotals = totals.select(
             "town",
             "village",
             pl.lit("小计").alias("name_masked"),
@@ -236,30 +239,34 @@ class DisclosureFileSink:
             pl.lit(0).alias("_order"),
             pl.lit(1).alias("_kind"),
         )
-        payees, fen, _ = self._town_line(town_totals)
+        towns = list(lines)
         grand = pl.DataFrame(
             {
-                "town": [town_totals["town"][0]],
-                "village": [""],
-                "name_masked": ["合计"],
-                "item_name": [""],
-                "period": [""],
-                "standard": [f"{payees}人"],
-                "amount": [pl.select(_yuan(pl.lit(fen, dtype=pl.Int64))).item()],
-                "pay_date": [""],
-                "_order": [1],
-                "_kind": [2],
-            }
+                "town": towns,
+                "village": [""] * len(towns),
+                "name_masked": ["合计"] * len(towns),
+                "item_name": [""] * len(towns),
+                "period": [""] * len(towns),
+                "standard": [f"{lines[t].payees}人" for t in towns],
+                "amount": [lines[t].amount for t in towns],
+                "pay_date": [""] * len(towns),
+                "_order": [1] * len(towns),
+                "_kind": [2] * len(towns),
+            },
+            schema_overrides={"town": pl.String, "standard": pl.String, "amount": pl.String},
         )
-        table = (
-            pl.concat([listed, subtotals, grand], how="vertical_relaxed")
-            .sort("_order", "village", "_kind", maintain_order=True)
-            .drop("_order", "_kind")
-            .rename(HEADERS)
+        # A stable sort of the whole keeps each town's lines in the order a sort of that town alone gives.
+        table = pl.concat([listed, subtotals, grand], how="vertical_relaxed").sort(
+            "_order", "village", "_kind", maintain_order=True
         )
-        return csv_bytes(table)
+        return {
+            town: part.drop("_order", "_kind").rename(HEADERS)
+            for (town,), part in table.partition_by("town", as_dict=True, maintain_order=True).items()
+        }
 
-    def _xlsx(self, notice: DisclosureNotice, town: str, town_rows: pl.DataFrame, town_totals: pl.DataFrame) -> bytes:
+    def _xlsx(
+        self, notice: DisclosureNotice, town: str, town_rows: pl.DataFrame, town_totals: pl.DataFrame, line: _TownLine
+    ) -> bytes:
         buffer = io.BytesIO()
         book = workbook(buffer)
         bold = book.add_format({"bold": True})
@@ -270,17 +277,15 @@ class DisclosureFileSink:
             pl.col("amount").alias("发放金额(元)"),
             pl.col("minors_withheld").alias("其中未列名未成年人"),
         )
-        payees, fen, minors = self._town_line(town_totals)
-        town_total = pl.select(_yuan(pl.lit(fen, dtype=pl.Int64))).item()
         summary = pl.concat(
             [
                 summary,
                 pl.DataFrame(
                     {
                         "村(社区)": ["合计"],
-                        "发放人数": [payees],
-                        "发放金额(元)": [town_total],
-                        "其中未列名未成年人": [minors],
+                        "发放人数": [line.payees],
+                        "发放金额(元)": [line.amount],
+                        "其中未列名未成年人": [line.minors],
                     }
                 ),
             ],
@@ -292,100 +297,47 @@ class DisclosureFileSink:
             sheet,
             1,
             0,
-            f"批次 {notice.batch_id}；公示期 {notice.window_days} 天，自 {_local(notice.published_at):%Y-%m-%d} 起",
+            f"批次 {notice.batch_id}；公示期 {notice.window_days} 天，自 {local_time(notice.published_at):%Y-%m-%d} 起",
         )
         write_table(sheet, summary, first_row=2, header_format=bold)
         sheet.autofit()
         used: set[str] = set()
-        for village, village_rows in town_rows.partition_by("village", as_dict=True, maintain_order=True).items():
-            ws = book.add_worksheet(_sheet_name(str(village[0]), used))
-            write_text(ws, 0, 0, f"{town} {village[0]} {notice.item_name} {notice.period} 发放公示", bold)
+        village_totals = _by_village(town_totals)
+        tables = town_rows.select(*HEADERS).rename(HEADERS)
+        for (village,), table in tables.partition_by(HEADERS["village"], as_dict=True, maintain_order=True).items():
+            ws = book.add_worksheet(_sheet_name(str(village), used))
+            write_text(ws, 0, 0, f"{town} {village} {notice.item_name} {notice.period} 发放公示", bold)
             write_text(ws, 1, 0, f"批次 {notice.batch_id}；公示期 {notice.window_days} 天")
-            table = village_rows.select(*HEADERS).rename(HEADERS)
-            line = write_table(ws, table, first_row=2, header_format=bold)
-            vt = town_totals.filter(pl.col("village") == village[0]).row(0, named=True)
-            write_text(ws, line, 0, "小计", bold)
-            write_text(ws, line, 1, f"{vt['payees']}人")
-            write_text(ws, line, 6, str(vt["amount"]), bold)
+            end = write_table(ws, table, first_row=2, header_format=bold)
+            vt = village_totals[village]
+            write_text(ws, end, 0, "小计", bold)
+            write_text(ws, end, 1, f"{vt['payees']}人")
+            write_text(ws, end, 6, str(vt["amount"]), bold)
             ws.autofit()
         book.close()
         return buffer.getvalue()
 
     def _html_pages(
-        self, notice: DisclosureNotice, town: str, town_rows: pl.DataFrame, town_totals: pl.DataFrame
+        self,
+        notice: DisclosureNotice,
+        town: str,
+        lines: dict[str, list[str]],
+        town_totals: pl.DataFrame,
+        line: _TownLine,
     ) -> list[tuple[str, str]]:
-        """(village, page) for every village of the town's totals: the table lines of the whole town built in one
-        query, numbered within each village, then split by village."""
-        body = town_rows.select(
-            "village",
-            pl.concat_str(
-                pl.lit("<tr><td>"),
-                pl.int_range(1, pl.len() + 1).over("village").cast(pl.String),
-                *(
-                    part
-                    for c in ("name_masked", "item_name", "period", "standard")
-                    for part in (pl.lit("</td><td>"), _esc(pl.col(c)))
-                ),
-                pl.lit('</td><td class="num">'),
-                _esc(pl.col("amount")),
-                pl.lit("</td><td>"),
-                _esc(pl.col("pay_date")),
-                pl.lit("</td></tr>"),
-            ).alias("line"),
-        )
-        lines: dict[str, list[str]] = {}
-        for village, line in body.iter_rows():
-            lines.setdefault(village, []).append(line)
-        totals: dict[str, dict[str, Any]] = {}
-        for vt in town_totals.iter_rows(named=True):
-            totals.setdefault(vt["village"], vt)
-        payees, fen, minors = self._town_line(town_totals)
-        town_total = pl.select(_yuan(pl.lit(fen, dtype=pl.Int64))).item()
+        """(village, page) for every village of the town's totals."""
+        totals = _by_village(town_totals)
         return [
             (
                 str(village),
-                self._html(
-                    notice, town, str(village), lines.get(village, []), totals[village], (payees, minors, town_total)
+                html_page(
+                    notice,
+                    town,
+                    str(village),
+                    lines.get(village, []),
+                    totals[village],
+                    (line.payees, line.minors, line.amount),
                 ),
             )
             for village in town_totals["village"].to_list()
         ]
-
-    @staticmethod
-    def _html(
-        notice: DisclosureNotice,
-        town: str,
-        village: str,
-        lines: list[str],
-        vt: dict[str, Any],
-        town_line: tuple[int, int, str],
-    ) -> str:
-        payees, minors, town_total = town_line
-        e = html.escape
-        withheld = f"（含未列名的未成年人 {vt['minors_withheld']} 人）" if vt["minors_withheld"] else ""
-        heading = f"{town} {village} {notice.item_name} 发放公示"
-        return "\n".join(
-            [
-                "<!DOCTYPE html>",
-                '<html lang="zh-CN"><head><meta charset="utf-8">',
-                '<meta name="viewport" content="width=device-width, initial-scale=1">',
-                f"<title>{e(heading)}</title><style>{_CSS}</style></head><body>",
-                f"<h1>{e(heading)}</h1>",
-                f'<p class="meta">发放期间 {e(notice.period)}　批次 {e(notice.batch_id)}　'
-                f"公示期 {notice.window_days} 天，自 {_local(notice.published_at):%Y-%m-%d} 起</p>",
-                "<table><thead><tr><th>序号</th><th>姓名</th><th>补贴项目</th><th>发放期间</th><th>补贴标准</th>"
-                '<th class="num">发放金额(元)</th><th>发放日期</th></tr></thead><tbody>',
-                *lines,
-                "</tbody><tfoot>",
-                f'<tr class="total"><td colspan="5">本村(社区)小计 {vt["payees"]} 人{e(withheld)}</td>'
-                f'<td class="num">{e(vt["amount"])}</td><td></td></tr>',
-                f'<tr class="total"><td colspan="5">{e(town)}合计 {payees} 人'
-                f"{e(f'（含未列名的未成年人 {minors} 人）') if minors else ''}</td>"
-                f'<td class="num">{e(town_total)}</td><td></td></tr>',
-                "</tfoot></table>",
-                "<footer>如对公示内容有异议，请在公示期内向乡镇(街道)或业务主管部门反映。"
-                "公示信息已按规定隐去身份证号码、银行账号等个人信息。</footer>",
-                "</body></html>",
-                "",
-            ]
-        )
