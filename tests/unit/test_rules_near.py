@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from tests.idnumbers import with_check as _id
 from yikatong.catalog import Catalog
 from yikatong.rules import validate
-from yikatong.rules.near import RULES, near_duplicates
+from yikatong.rules.near import RULES, merge_pairs, near_duplicates, near_pairs, near_parts
 
 
 def _roster(rows: Sequence[tuple[str, str, str | None, str | None]]) -> pl.DataFrame:
@@ -117,3 +117,46 @@ def test_the_pairs_found_do_not_depend_on_row_order(order: list[int]) -> None:
     ids = {i: shuffled[i - 1][1] for i in range(1, 7)}
     as_ids = {frozenset((ids[a], ids[b])) for a, b in found.select("row_id", "other_row_id").rows()}
     assert as_ids == {frozenset((ORIGINAL, ONE_DIGIT_OFF))}
+
+
+def test_two_ids_differing_only_in_the_check_character_are_one_pair_named_by_both_block_kinds() -> None:
+    wrong_check = ORIGINAL[:17] + ("0" if ORIGINAL[17] != "0" else "1")
+    assert _pairs([("张伟", ORIGINAL, None, None), ("张伟", wrong_check, None, None)]) == [
+        (1, 2, "name+birth;region+birth")
+    ]
+
+
+def test_a_different_first_character_keeps_ids_one_digit_apart_out_of_the_region_birth_block() -> None:
+    assert _pairs([("阿依古丽买买提", ORIGINAL, None, None), ("啊依古丽买买提", ONE_DIGIT_OFF, None, None)]) == []
+
+
+def test_the_same_household_head_in_another_village_is_not_the_household_block() -> None:
+    other = _id("50024119800101987")
+    assert _pairs([("张伟", ORIGINAL, "龙池村", HEAD), ("张伟", other, "石堤村", HEAD)]) == []
+
+
+_PEOPLE = [
+    ("张伟", ORIGINAL, "龙池村", HEAD),
+    ("張偉", ONE_DIGIT_OFF, "石堤村", HEAD2),
+    ("张伟", _id("50024119800101987"), "龙池村", HEAD),
+    ("王芳", _id("50024119700101222"), "龙池村", HEAD2),
+    ("王芳", _id("50024119700101282"), "石堤村", HEAD),
+    ("王芳", _id("50024119700101922"), "龙池村", HEAD2),
+    ("阿依古丽买买提", _id("50024119700101333"), None, None),
+    ("阿依古丽买买提江", _id("50024119700101335"), None, None),
+]
+
+
+@settings(max_examples=20, deadline=None)
+@given(st.integers(min_value=1, max_value=5))
+def test_the_pairs_of_every_part_merged_are_the_pairs_of_the_whole_roster(n: int) -> None:
+    roster = _roster(_PEOPLE).with_row_index("row_id", offset=1).with_columns(pl.col("row_id").cast(pl.Int64))
+    columns = frozenset(roster.columns)
+    routed = near_parts(roster.lazy(), columns, n).collect()
+    parts = [
+        near_pairs(routed.filter(pl.col("_part") == k).drop("_part").lazy(), columns, part=(k, n))[0] for k in range(n)
+    ]
+    merged = merge_pairs(pl.concat(parts)).sort("row_id", "other_row_id").collect()
+    whole = near_duplicates(roster).pairs
+    assert merged.select(whole.columns).equals(whole)
+    assert whole.select("row_id", "other_row_id").rows() == [(1, 2), (1, 3), (4, 5), (4, 6), (7, 8)]

@@ -40,6 +40,7 @@ from rapidfuzz.process import cpdist
 from yikatong.rules._holder_names import name_scores
 from yikatong.rules._keys import cached
 from yikatong.rules._names import name_key_expr
+from yikatong.rules._near_blocks import block_parts, candidates, prepare
 from yikatong.rules._rule import Derivation, Finding, Rule, RuleEnv
 
 __all__ = [
@@ -63,8 +64,6 @@ ID_MAX: Final = 1
 character is left out: it follows from the body, and any one-digit change of a valid ID changes it too."""
 NAME_MIN: Final = 85.0
 """Smallest name score for a ``region+birth`` pair with different names."""
-
-_ID18 = r"^[0-9]{17}[0-9X]$"
 
 
 @frozen
@@ -97,104 +96,6 @@ def id_distances(pairs: pl.Series) -> pl.Series:
     return pl.Series("distance", scored, dtype=pl.Int64)
 
 
-def _prepare(lf: pl.LazyFrame, columns: frozenset[str]) -> pl.LazyFrame:
-    has_household = "village" in columns and "household_head_id" in columns
-    extra = (
-        [pl.col("village").cast(pl.String), pl.col("household_head_id").cast(pl.String)]
-        if has_household
-        else [
-            pl.lit(None, pl.String).alias("village"),
-            pl.lit(None, pl.String).alias("household_head_id"),
-        ]
-    )
-    return (
-        lf.select(
-            pl.col("row_id"), name_key_expr(pl.col("name")).alias("_nk"), pl.col("id_number").alias("_id"), *extra
-        )
-        .filter(pl.col("_id").str.contains(_ID18) & (pl.col("_nk").str.len_chars() > 0))
-        .with_columns(
-            pl.col("_id").str.slice(6, 8).alias("_birth"),
-            pl.col("_id").str.slice(0, 6).alias("_region"),
-            pl.col("_nk").str.slice(0, 1).alias("_initial"),
-        )
-    )
-
-
-def _seq_masked(k: int) -> pl.Expr:
-    """The sequence digits (ID characters 15–17) with digit ``k`` hidden: two IDs one digit apart in the sequence
-    share exactly one of the three masked forms."""
-    seq = pl.col("_id")
-    return pl.concat_str(seq.str.slice(14, k), pl.lit("*"), seq.str.slice(15 + k, 2 - k)).alias(f"_seq{k}")
-
-
-_BLOCKS: Final[tuple[tuple[str, tuple[str, ...]], ...]] = (
-    ("name+birth", ("_nk", "_birth")),
-    ("name+village+household", ("_nk", "village", "household_head_id")),
-    ("region+birth", ("_region", "_birth", "_seq0", "_initial")),
-    ("region+birth", ("_region", "_birth", "_seq1", "_initial")),
-    ("region+birth", ("_region", "_birth", "_seq2", "_initial")),
-)
-
-
-def _block_keys() -> pl.Expr:
-    """Every block key of a row as one list (``<kind>|<key parts>``; null when a part is null). One exploded frame
-    carries all block kinds, so the plan reads the roster once however many kinds there are."""
-    return pl.concat_list(
-        [pl.concat_str([pl.lit(name), *(pl.col(k) for k in keys)], separator="\x1f") for name, keys in _BLOCKS]
-    )
-
-
-def _long(prepared: pl.LazyFrame) -> pl.LazyFrame:
-    """One row per (row, block key): ``row_id, _id, _nk, village, _key, _hash``."""
-    return (
-        prepared.select("row_id", "_id", "_nk", "village", _block_keys().alias("_key"))
-        .explode("_key")
-        .drop_nulls("_key")
-        .with_columns(pl.col("_key").hash().alias("_hash"))
-    )
-
-
-def _block_part(n: int) -> pl.Expr:
-    """The part of a block among ``n`` (by the hash of its key): all members of a block meet in it."""
-    return (pl.col("_hash") % n).cast(pl.Int64)
-
-
-def _candidates(
-    prepared: pl.LazyFrame, max_block: int, part: tuple[int, int] | None = None
-) -> tuple[pl.LazyFrame, pl.LazyFrame]:
-    long = _long(prepared)
-    if part is not None:
-        long = long.filter(_block_part(part[1]) == part[0])
-    long = long.with_columns(pl.len().over("_hash").alias("_size"))
-    # Joined on a 64-bit hash of the key, then the keys themselves compared: a hash collision costs a pair, never
-    # a wrong one; a collision can only make a block look larger than it is.
-    members = long.filter((pl.col("_size") >= 2) & (pl.col("_size") <= max_block)).drop("_size")
-    right = members.select(
-        "_hash",
-        pl.col("_key").alias("_key_r"),
-        pl.col("row_id").alias("other_row_id"),
-        pl.col("_id").alias("_id_r"),
-        pl.col("_nk").alias("_nk_r"),
-        pl.col("village").alias("_village_r"),
-    )
-    pairs = (
-        members.join(right, on="_hash", how="inner")
-        .filter(
-            (pl.col("row_id") < pl.col("other_row_id"))
-            & (pl.col("_id") != pl.col("_id_r"))
-            & (pl.col("_key") == pl.col("_key_r"))
-        )
-        .with_columns(pl.col("_key").str.split_exact("\x1f", 1).struct.field("field_0").alias("_block"))
-    )
-    oversize = (
-        long.filter(pl.col("_size") > max_block)
-        .group_by("_hash")
-        .agg(pl.col("_key").first(), pl.len().cast(pl.Int64).alias("rows"))
-        .select(pl.col("_key").str.split_exact("\x1f", 1).struct.field("field_0").alias("block"), "rows")
-    )
-    return pairs, oversize
-
-
 def _scored(pairs: pl.LazyFrame) -> pl.LazyFrame:
     return pairs.with_columns(
         pl.struct(pl.col("_id").str.slice(0, 17).alias("a"), pl.col("_id_r").str.slice(0, 17).alias("b"))
@@ -218,17 +119,16 @@ def near_pairs(
     """The reported pairs and the oversize-block summary, as lazy frames (see
     [`NearDuplicates`][yikatong.rules.near.NearDuplicates]).
 
-    Every row's block keys are exploded into one frame, paired by a single self-join on the key, scored, and
-    filtered by the rule of the pair's block kind; the kept pairs are then merged, naming every kind that found
-    them.
+    Every row's block keys are 64-bit integers (see ``yikatong.rules._near_blocks``); only rows whose key occurs
+    twice are paired, by a single self-join on the key, checked on the key's parts, scored, and filtered by the rule
+    of the pair's block kind; the kept pairs are then merged, naming every kind that found them.
 
     With ``part=(k, n)`` only the blocks of part ``k`` of ``n`` are paired (see
     [`near_parts`][yikatong.rules.near.near_parts]): a runner that sent every row to the parts of its blocks gets every
     pair from exactly the parts of the blocks that found it, and [`merge_pairs`][yikatong.rules.near.merge_pairs] of all
     parts' pairs is the pairs of the whole roster.
     """
-    prepared = _prepare(lf, columns).with_columns(_seq_masked(0), _seq_masked(1), _seq_masked(2))
-    pairs, big = _candidates(prepared, max_block, part)
+    pairs, big = candidates(prepare(lf, columns, name_key_expr(pl.col("name"))), max_block, part)
     block = pl.col("_block")
     close_ids = pl.col("id_distance") <= id_max
     same_village = (pl.col("village") == pl.col("_village_r")).fill_null(False)
@@ -285,8 +185,7 @@ def near_parts(lf: pl.LazyFrame, columns: frozenset[str], n: int) -> pl.LazyFram
     ``name``, ``id_number``, and ``village``, ``household_head_id`` when present) and ``_part``, one row per
     distinct part of the row's blocks. Rows that take part in no block are left out (they pair with no one)."""
     kept = [c for c in ("row_id", "name", "id_number", "village", "household_head_id") if c in columns]
-    prepared = _prepare(lf, columns).with_columns(_seq_masked(0), _seq_masked(1), _seq_masked(2))
-    parts = _long(prepared).select("row_id", _block_part(n).alias("_part")).unique()
+    parts = block_parts(prepare(lf, columns, name_key_expr(pl.col("name"))), n)
     return lf.select(kept).join(parts, on="row_id", how="inner")
 
 
