@@ -1,0 +1,112 @@
+"""The rows of a large worksheet written as sheet XML by Polars, instead of one Python call per cell.
+
+``report.xlsx``'s 问题清单 sheet has a row per roster line: a million lines are some ten million cells, and
+xlsxwriter, which builds each cell in Python, spends about a minute on them. Here the workbook is still made by
+xlsxwriter (the header row, frozen panes, filters, column widths and formats, the other sheets), with that sheet's
+header only; the data rows are then built column by column as XML text with Polars expressions and streamed into
+the sheet's part of the package. Cells are what xlsxwriter would write, read back alike: text as an in-line
+string, neutralised against formulas (``yikatong._spreadsheet``), XML-escaped, control characters as ``_xHHHH_``;
+integers as numbers; nulls left out; the column's format on each cell.
+"""
+
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from collections.abc import Iterator, Mapping
+from typing import Final
+
+import polars as pl
+from xlsxwriter.utility import xl_col_to_name
+
+__all__ = ["fits", "rows_xml", "with_rows"]
+
+_TEXT_LIMIT: Final = 16383  # xlsxwriter truncates text over 32,767 UTF-16 units; shorter text is never cut
+_CHUNK: Final = 100_000
+_CONTROL: Final = [chr(c) for c in [*range(0x09), *range(0x0B, 0x20)]]
+_ESCAPED: Final = [f"_x{ord(c):04X}_" for c in _CONTROL]
+_PLAIN_NUMBER: Final = r"^[+-]?(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]+)?$"  # as _spreadsheet's, ASCII digits
+_FORMULA_START: Final = r"^[=+\-@\t\r]"
+
+
+def fits(frame: pl.DataFrame) -> bool:
+    """Whether the rows can be written here: text and integer columns only, no text long enough to be cut."""
+    for name, dtype in frame.schema.items():
+        if dtype == pl.String:
+            longest = frame.select(pl.col(name).str.len_chars().max()).item()
+            if longest is not None and longest > _TEXT_LIMIT:
+                return False
+        elif not dtype.is_integer():
+            return False
+    return True
+
+
+def _text_cell(expr: pl.Expr, ref: pl.Expr, style: str) -> pl.Expr:
+    safe = pl.when(expr.str.contains(_PLAIN_NUMBER)).then(expr).otherwise(expr.str.replace(_FORMULA_START, "'$0"))
+    escaped = (
+        safe.str.replace_all(r"(_x[0-9a-fA-F]{4}_)", "_x005F$1")
+        .str.replace_many(_CONTROL, _ESCAPED)
+        .str.replace_many(["\ufffe", "\uffff"], ["_xFFFE_", "_xFFFF_"])
+        .str.replace_all("&", "&amp;", literal=True)
+        .str.replace_all("<", "&lt;", literal=True)
+        .str.replace_all(">", "&gt;", literal=True)
+    )
+    cell = pl.concat_str(
+        pl.lit('<c r="'),
+        ref,
+        pl.lit(f'"{style} t="inlineStr"><is><t xml:space="preserve">'),
+        escaped,
+        pl.lit("</t></is></c>"),
+    )
+    return pl.when(expr.is_null()).then(pl.lit("")).otherwise(cell)
+
+
+def _number_cell(expr: pl.Expr, ref: pl.Expr, style: str) -> pl.Expr:
+    cell = pl.concat_str(pl.lit('<c r="'), ref, pl.lit(f'"{style}><v>'), expr.cast(pl.String), pl.lit("</v></c>"))
+    return pl.when(expr.is_null()).then(pl.lit("")).otherwise(cell)
+
+
+def rows_xml(frame: pl.DataFrame, first_row: int, styles: Mapping[int, int]) -> Iterator[str]:
+    """The ``<row>`` elements of ``frame``'s rows, the first at 1-based sheet row ``first_row``, in chunks.
+
+    ``styles`` maps a column's position to the format index its cells carry (the column's own format).
+    """
+    for start in range(0, frame.height, _CHUNK):
+        part = frame.slice(start, _CHUNK)
+        number = pl.int_range(first_row + start, first_row + start + part.height, dtype=pl.Int64).cast(pl.String)
+        cells = []
+        for j, (name, dtype) in enumerate(part.schema.items()):
+            ref = pl.concat_str(pl.lit(xl_col_to_name(j)), number)
+            style = f' s="{styles[j]}"' if j in styles else ""
+            make = _text_cell if dtype == pl.String else _number_cell
+            cells.append(make(pl.col(name), ref, style))
+        rows = pl.concat_str(pl.lit('<row r="'), number, pl.lit('">'), *cells, pl.lit("</row>"))
+        yield part.select(rows.str.join("")).item()
+
+
+_DIMENSION: Final = re.compile(rb'<dimension ref="[^"]*"/>')
+
+
+def with_rows(package: bytes, part: str, frame: pl.DataFrame, styles: Mapping[int, int]) -> bytes:
+    """The XLSX ``package`` with ``frame``'s rows added after the header row of worksheet ``part``.
+
+    The sheet's ``<dimension>`` is set to cover them; every other part is copied unchanged.
+    """
+    source = zipfile.ZipFile(io.BytesIO(package))
+    sheet = source.read(part)
+    end = sheet.index(b"</sheetData>")
+    last = f"{xl_col_to_name(max(frame.width - 1, 0))}{frame.height + 1}"
+    head = _DIMENSION.sub(f'<dimension ref="A1:{last}"/>'.encode(), sheet[:end], count=1)
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", zipfile.ZIP_DEFLATED, compresslevel=1) as target:
+        for info in source.infolist():
+            if info.filename != part:
+                target.writestr(info, source.read(info.filename))
+                continue
+            with target.open(part, "w", force_zip64=True) as stream:
+                stream.write(head)
+                for chunk in rows_xml(frame, 2, styles):
+                    stream.write(chunk.encode("utf-8"))
+                stream.write(sheet[end:])
+    return out.getvalue()
