@@ -5,7 +5,8 @@ xlsxwriter, which builds each cell in Python, spends about a minute on them. Her
 xlsxwriter (the header row, frozen panes, filters, column widths and formats, the other sheets), with that sheet's
 header only; the data rows are then built column by column as XML text with Polars expressions and streamed into
 the sheet's part of the package. Cells are what xlsxwriter would write, read back alike: text as an in-line
-string, neutralised against formulas (``yikatong._spreadsheet``), XML-escaped, control characters as ``_xHHHH_``;
+string, neutralised against formulas (``yikatong._spreadsheet``), XML-escaped, control characters as ``_xHHHH_``,
+marked to keep its spaces when it starts or ends with one;
 integers as numbers; nulls left out; the column's format on each cell.
 """
 
@@ -26,6 +27,10 @@ _TEXT_LIMIT: Final = 16383  # xlsxwriter truncates text over 32,767 UTF-16 units
 _CHUNK: Final = 100_000
 _CONTROL: Final = [chr(c) for c in [*range(0x09), *range(0x0B, 0x20)]]
 _ESCAPED: Final = [f"_x{ord(c):04X}_" for c in _CONTROL]
+_FROM: Final = [*_CONTROL, "\ufffe", "\uffff", "&", "<", ">"]
+_TO: Final = [*_ESCAPED, "_xFFFE_", "_xFFFF_", "&amp;", "&lt;", "&gt;"]
+"""Control characters and non-characters as Excel escapes them, then XML's own escapes: one pass for all."""
+_SPECIAL: Final = r"[\x00-\x08\x0b-\x1f&<>\x{fffe}\x{ffff}]|_x[0-9a-fA-F]{4}_"
 _PLAIN_NUMBER: Final = r"^[+-]?(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]+)?$"  # as _spreadsheet's, ASCII digits
 _FORMULA_START: Final = r"^[=+\-@\t\r]"
 
@@ -42,24 +47,26 @@ def fits(frame: pl.DataFrame) -> bool:
     return True
 
 
-def _text_cell(expr: pl.Expr, ref: pl.Expr, style: str) -> pl.Expr:
-    safe = pl.when(expr.str.contains(_PLAIN_NUMBER)).then(expr).otherwise(expr.str.replace(_FORMULA_START, "'$0"))
-    escaped = (
-        safe.str.replace_all(r"(_x[0-9a-fA-F]{4}_)", "_x005F$1")
-        .str.replace_many(_CONTROL, _ESCAPED)
-        .str.replace_many(["\ufffe", "\uffff"], ["_xFFFE_", "_xFFFF_"])
-        .str.replace_all("&", "&amp;", literal=True)
-        .str.replace_all("<", "&lt;", literal=True)
-        .str.replace_all(">", "&gt;", literal=True)
-    )
+def _text_cell(values: pl.Series, ref: pl.Expr, style: str) -> pl.Expr:
+    """The cells of a text column; each step is skipped when no value of the column needs it (the common case)."""
+    text = pl.col(values.name)
+    if values.str.contains(_FORMULA_START).any():
+        text = pl.when(text.str.contains(_PLAIN_NUMBER)).then(text).otherwise(text.str.replace(_FORMULA_START, "'$0"))
+    if values.str.contains(_SPECIAL).any():
+        text = text.str.replace_all(r"(_x[0-9a-fA-F]{4}_)", "_x005F$1").str.replace_many(_FROM, _TO)
+    preserve: pl.Expr = pl.lit("")
+    if values.str.contains(r"^\s|\s$").any():
+        preserve = pl.when(text.str.contains(r"^\s|\s$")).then(pl.lit(' xml:space="preserve"')).otherwise(preserve)
     cell = pl.concat_str(
         pl.lit('<c r="'),
         ref,
-        pl.lit(f'"{style} t="inlineStr"><is><t xml:space="preserve">'),
-        escaped,
+        pl.lit(f'"{style} t="inlineStr"><is><t'),
+        preserve,
+        pl.lit(">"),
+        text,
         pl.lit("</t></is></c>"),
     )
-    return pl.when(expr.is_null()).then(pl.lit("")).otherwise(cell)
+    return pl.when(pl.col(values.name).is_null()).then(pl.lit("")).otherwise(cell)
 
 
 def _number_cell(expr: pl.Expr, ref: pl.Expr, style: str) -> pl.Expr:
@@ -67,7 +74,7 @@ def _number_cell(expr: pl.Expr, ref: pl.Expr, style: str) -> pl.Expr:
     return pl.when(expr.is_null()).then(pl.lit("")).otherwise(cell)
 
 
-def rows_xml(frame: pl.DataFrame, first_row: int, styles: Mapping[int, int]) -> Iterator[str]:
+def rows_xml(frame: pl.DataFrame, first_row: int, styles: Mapping[int, int]) -> Iterator[bytes]:
     """The ``<row>`` elements of ``frame``'s rows, the first at 1-based sheet row ``first_row``, in chunks.
 
     ``styles`` maps a column's position to the format index its cells carry (the column's own format).
@@ -79,10 +86,13 @@ def rows_xml(frame: pl.DataFrame, first_row: int, styles: Mapping[int, int]) -> 
         for j, (name, dtype) in enumerate(part.schema.items()):
             ref = pl.concat_str(pl.lit(xl_col_to_name(j)), number)
             style = f' s="{styles[j]}"' if j in styles else ""
-            make = _text_cell if dtype == pl.String else _number_cell
-            cells.append(make(pl.col(name), ref, style))
+            if dtype == pl.String:
+                cells.append(_text_cell(part.get_column(name), ref, style))
+            else:
+                cells.append(_number_cell(pl.col(name), ref, style))
         rows = pl.concat_str(pl.lit('<row r="'), number, pl.lit('">'), *cells, pl.lit("</row>"))
-        yield part.select(rows.str.join("")).item()
+        chunk = part.select(rows.str.join("").cast(pl.Binary)).item()
+        yield chunk if isinstance(chunk, bytes) else b""
 
 
 _DIMENSION: Final = re.compile(rb'<dimension ref="[^"]*"/>')
@@ -107,6 +117,6 @@ def with_rows(package: bytes, part: str, frame: pl.DataFrame, styles: Mapping[in
             with target.open(part, "w", force_zip64=True) as stream:
                 stream.write(head)
                 for chunk in rows_xml(frame, 2, styles):
-                    stream.write(chunk.encode("utf-8"))
+                    stream.write(chunk)
                 stream.write(sheet[end:])
     return out.getvalue()
