@@ -1,27 +1,55 @@
-"""Benchmark ``DUP_NEAR``: precision, recall and time over a synthetic roster with injected near-duplicates.
+"""Benchmark ``DUP_NEAR``: precision, recall and time over a synthetic roster with injected near-duplicates, this
+checkout beside a baseline revision of the library, measured in the same run on the same roster.
 
-Run: ``.venv/bin/python benchmarks/bench_near.py [--rows 1000000] [--dups 2000] [--seed 7]``
+Run from a checkout (the baseline is taken from its git history)::
+
+    .venv/bin/python benchmarks/bench_near.py [--rows 1000000] [--dups 2000] [--seed 7] [--names realistic]
+        [--baseline e43ab1b] [--repeat 2]
+
+The roster is generated once and written to a temporary Parquet file; each detection runs in a fresh child process
+(``near_duplicates`` on the roster read back, timed inside the child: wall seconds and CPU seconds of every thread),
+once with this checkout's ``src`` and once with ``src`` as it was at ``--baseline`` (``git archive``), alternating so
+both meet the same load. On a shared machine CPU time is the steadier figure. The load average at the start is
+printed.
+
+Names: ``realistic`` (the default) draws whole given names with a heavy head (秀英, 桂英, 伟, 芳, …; see
+``_COMMON_GIVEN``) under locally concentrated surnames, so full names such as 王秀英, 李秀英, 王伟 and 张伟 recur
+thousands of times per million rows, as on a rural county's rosters; ``characters`` builds every given name from
+Zipf-weighted characters (the generator of the earlier figures; its most common name, 王伟, about 3,300 per million,
+is a one-character given name).
 
 The roster is labelled: the truth is the set of pairs injected as "one person under two IDs" (same name and birth
 date; the ID one digit apart in the sequence, check character recomputed so both IDs are valid; half of the copies
 in the same village and household, half in another village and household of their own; a fifth of the copies
-written with traditional characters). Negative controls that must not
-be reported: twins (same household and birth date, consecutive sequence numbers, different given names) and
-namesakes in the same village with a different birth date. Every other pair reported counts against precision.
+written with traditional characters). Negative controls that must not be reported: twins (same household and birth
+date, consecutive sequence numbers, different given names) and namesakes in the same village with a different birth
+date. Every other pair reported counts against precision; precision is also given without the *chance namesakes*:
+pairs of generated people who happen to share the name key and the birth date (and so meet the rule's definition,
+e.g. IDs one digit apart), which nothing on a roster tells apart from one person under two IDs.
 """
 
 from __future__ import annotations
 
 import argparse
+import io
+import json
+import os
+import subprocess
+import sys
+import tarfile
+import tempfile
 import time
+from pathlib import Path
+from typing import Any
 
 import numpy as np
 import polars as pl
 
-from yikatong.rules._names import TRADITIONAL_TO_SIMPLIFIED
-from yikatong.rules.near import near_duplicates
+from yikatong.rules._names import TRADITIONAL_TO_SIMPLIFIED, name_key_expr
 
-__all__ = ["main", "make_roster"]
+__all__ = ["detect", "main", "make_roster"]
+
+_ROOT = Path(__file__).resolve().parent.parent
 
 _SURNAMES = (
     "王李张刘陈杨黄赵吴周徐孙马朱胡郭何高林罗郑梁谢宋唐许韩冯邓曹彭曾肖田董袁潘于蒋蔡余杜叶程苏魏吕丁任沈"
@@ -34,6 +62,21 @@ _GIVEN = (
     "锋铭钢锦鑫镇铁钰鹤鸿鸣凰鹏翔翰羽航舟帆远达进通道运迪迅逸遥晓昊晗暄景晶智晟曦炎炜烨煜熙然照炳焕"
     "江河湖海洪涛润泉泓洁清淑涵浩瀚渊溪滨澜沛沁汉沐泰振宏鸿弘德威卫武斌杰豪雄震霖霆雷霄露霜雯霞"
 )
+_LOCAL_SURNAMES = {"王": 18.0, "李": 12.0, "张": 10.0, "刘": 7.0, "陈": 5.0}
+"""Surname shares (percent) of the ``realistic`` names: a county where a few clans dominate (the national shares of
+王, 李 and 张 are about 7% each; single-surname villages push them far higher locally)."""
+# fmt: off
+_COMMON_GIVEN = {
+    "秀英": 2.8, "桂英": 1.6, "秀兰": 1.5, "玉兰": 1.3, "伟": 1.2, "芳": 1.0, "桂兰": 1.0, "秀珍": 0.9, "凤英": 0.9,
+    "玉珍": 0.8, "敏": 0.8, "静": 0.8, "丽": 0.7, "强": 0.7, "军": 0.7, "建国": 0.7, "建华": 0.6, "玉英": 0.6,
+    "淑珍": 0.6, "国华": 0.5, "娜": 0.5, "磊": 0.5, "勇": 0.5, "艳": 0.5, "杰": 0.5, "明": 0.5, "霞": 0.5,
+    "平": 0.5, "刚": 0.4, "志强": 0.4, "秀云": 0.4, "秀荣": 0.4, "桂珍": 0.4, "玉梅": 0.4, "兰英": 0.4,
+    "德明": 0.3, "德福": 0.3, "永福": 0.3, "文华": 0.3,
+}
+# fmt: on
+"""Whole given names drawn as one (percent of all names; the rest are built character by character): the names of a
+generation, 秀英 and 桂英 for women born before 1960, 伟 and 芳 later, give the full names that recur thousands of
+times per million (王秀英, 李秀英, 张伟, 王芳)."""
 _WEIGHTS = np.array([7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2])
 _CHECK = np.array(list("10X98765432"))
 _SIMPLIFIED_TO_TRADITIONAL = {s: t for t, s in TRADITIONAL_TO_SIMPLIFIED.items()}
@@ -50,17 +93,46 @@ def _ids(prefix17: np.ndarray) -> np.ndarray:
     return np.char.add(prefix17.astype("U17"), check)
 
 
-def _names(rng: np.random.Generator, size: int) -> np.ndarray:
-    surname = np.array(list(_SURNAMES))[_zipf(rng, len(_SURNAMES), size, 0.9)]
+def _given_by_characters(rng: np.random.Generator, size: int) -> np.ndarray:
     pool = np.array(list(_GIVEN))
     first = pool[_zipf(rng, len(pool), size, 0.7)]
     second = pool[_zipf(rng, len(pool), size, 0.7)]
     two = rng.random(size) < 0.7
-    return np.char.add(np.char.add(surname, first), np.where(two, second, ""))
+    return np.char.add(first, np.where(two, second, ""))
 
 
-def make_roster(rows: int, dups: int, seed: int) -> tuple[pl.DataFrame, set[tuple[int, int]]]:
-    """A roster of ``rows`` base persons plus injected duplicates and controls, and the truth pairs (row ids)."""
+def _names_by_characters(rng: np.random.Generator, size: int) -> np.ndarray:
+    surname = np.array(list(_SURNAMES))[_zipf(rng, len(_SURNAMES), size, 0.9)]
+    return np.char.add(surname, _given_by_characters(rng, size))
+
+
+def _weighted(
+    rng: np.random.Generator, head: dict[str, float], tail: np.ndarray, tail_a: float, size: int
+) -> np.ndarray:
+    """Draw from ``head`` (item → share in percent) and, for the remaining share, Zipf-weighted from ``tail``."""
+    rest = 1.0 - sum(head.values()) / 100
+    weights = 1.0 / np.arange(1, len(tail) + 1) ** tail_a
+    p = np.concatenate([np.array(list(head.values())) / 100, rest * weights / weights.sum()])
+    items = np.concatenate([np.array(list(head)), tail])
+    return items[rng.choice(len(items), size=size, p=p / p.sum())]
+
+
+def _names_realistic(rng: np.random.Generator, size: int) -> np.ndarray:
+    surname = _weighted(rng, _LOCAL_SURNAMES, np.array([s for s in _SURNAMES if s not in _LOCAL_SURNAMES]), 0.9, size)
+    tail = _given_by_characters(rng, size)
+    head = _weighted(rng, _COMMON_GIVEN, np.array([""]), 1.0, size)
+    return np.char.add(surname, np.where(head == "", tail, head))
+
+
+def _names(rng: np.random.Generator, size: int, mode: str) -> np.ndarray:
+    return _names_realistic(rng, size) if mode == "realistic" else _names_by_characters(rng, size)
+
+
+def make_roster(rows: int, dups: int, seed: int, names: str = "realistic") -> tuple[pl.DataFrame, set[tuple[int, int]]]:
+    """A roster of ``rows`` base persons plus injected duplicates and controls, and the truth pairs (row ids).
+
+    ``names``: ``realistic`` (a heavy head of whole names, see ``_COMMON_GIVEN``) or ``characters`` (every given
+    name built from Zipf-weighted characters, the generator of the earlier figures)."""
     rng = np.random.default_rng(seed)
     n = int(rows * 1.02)
     regions = np.array(["500241", "512237", "500222", "500242", "510202", "522201", "433101", "500101"])
@@ -70,7 +142,7 @@ def make_roster(rows: int, dups: int, seed: int) -> tuple[pl.DataFrame, set[tupl
     seq = np.char.zfill(rng.integers(0, 1000, size=n).astype("U3"), 3)
     ids = _ids(np.char.add(np.char.add(region, birth_text), seq))
     base = (
-        pl.DataFrame({"id_number": ids, "name": _names(rng, n)})
+        pl.DataFrame({"id_number": ids, "name": _names(rng, n, names)})
         .unique("id_number", keep="first", maintain_order=True)
         .head(rows)
     )
@@ -130,32 +202,139 @@ def make_roster(rows: int, dups: int, seed: int) -> tuple[pl.DataFrame, set[tupl
     return roster, truth
 
 
-def main() -> None:
-    """Generate, detect, score and print the figures."""
-    parser = argparse.ArgumentParser(description=__doc__)
+def detect(roster_path: Path, out: Path) -> dict[str, float]:
+    """The child process's work: read the roster, time ``near_duplicates`` and write its pairs to ``out``, then time
+    ``validate`` with the ``DUP_NEAR`` rule alone (the rule as the engine runs it: pairs, evidence per row, issues)."""
+    from yikatong.catalog import Catalog
+    from yikatong.rules import validate
+    from yikatong.rules.near import RULES, near_duplicates
+
+    roster = pl.read_parquet(roster_path)
+    wall, cpu = time.perf_counter(), time.process_time()
+    found = near_duplicates(roster)
+    figures = {"wall": time.perf_counter() - wall, "cpu": time.process_time() - cpu}
+    found.pairs.write_parquet(out)
+    item = Catalog.example()["GLJT"]
+    wall, cpu = time.perf_counter(), time.process_time()
+    report = validate(roster, item=item, period="2026-11", rules=RULES)
+    figures |= {"rule_wall": time.perf_counter() - wall, "rule_cpu": time.process_time() - cpu}
+    figures["rule_rows"] = report.issues.height
+    return figures
+
+
+def _run(src: Path, roster: Path, out: Path, cwd: Path) -> dict[str, Any]:
+    """``detect`` in a fresh child process with ``src`` first on the import path."""
+    env = {**os.environ, "PYTHONPATH": str(src), "POLARS_SKIP_CPU_CHECK": "1"}
+    command = [sys.executable, str(Path(__file__).resolve()), "--detect", str(roster), str(out)]
+    done = subprocess.run(command, cwd=cwd, env=env, check=True, capture_output=True, text=True)
+    figures: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return figures
+
+
+def _baseline_src(rev: str, into: Path) -> Path:
+    """``src`` as it was at ``rev``, unpacked into ``into``."""
+    archive = subprocess.run(["git", "archive", rev, "src"], cwd=_ROOT, check=True, capture_output=True).stdout
+    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
+        tar.extractall(into, filter="data")
+    return into / "src"
+
+
+def _which(src: Path, cwd: Path) -> str:
+    """Where a child imports ``yikatong`` from (to be sure the baseline really is the baseline)."""
+    code = "import yikatong, pathlib; print(pathlib.Path(yikatong.__file__).parent)"
+    env = {**os.environ, "PYTHONPATH": str(src)}
+    return subprocess.run(
+        [sys.executable, "-c", code], cwd=cwd, env=env, check=True, capture_output=True, text=True
+    ).stdout.strip()
+
+
+def _chance_namesakes(roster: pl.DataFrame, pairs: pl.DataFrame, truth: set[tuple[int, int]]) -> int:
+    """Reported pairs outside the truth whose rows share the name key and the birth date (see the module doc)."""
+    people = roster.select("row_id", name_key_expr(pl.col("name")).alias("nk"), pl.col("id_number").str.slice(6, 8))
+    other = people.rename({"row_id": "other_row_id", "nk": "nk_r", "id_number": "birth_r"})
+    joined = pairs.select("row_id", "other_row_id").join(people, on="row_id").join(other, on="other_row_id")
+    chance = joined.filter((pl.col("nk") == pl.col("nk_r")) & (pl.col("id_number") == pl.col("birth_r")))
+    return sum(1 for pair in chance.select("row_id", "other_row_id").iter_rows() if pair not in truth)
+
+
+def _score(roster: pl.DataFrame, pairs: pl.DataFrame, truth: set[tuple[int, int]]) -> dict[str, Any]:
+    predicted = set(pairs.select("row_id", "other_row_id").iter_rows())
+    hits = len(predicted & truth)
+    chance = _chance_namesakes(roster, pairs, truth)
+    return {
+        "reported": len(predicted),
+        "true": hits,
+        "chance": chance,
+        "precision": hits / len(predicted) if predicted else 1.0,
+        "precision_net": hits / (len(predicted) - chance) if len(predicted) > chance else 1.0,
+        "recall": hits / len(truth) if truth else 1.0,
+    }
+
+
+def main(argv: list[str] | None = None) -> None:
+    """Generate the roster, time the detection before and after in child processes, score and print the figures."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--dups", type=int, default=2000, help="originals drawn per kind (dup, twin, namesake)")
     parser.add_argument("--seed", type=int, default=7)
-    args = parser.parse_args()
-    t0 = time.perf_counter()
-    roster, truth = make_roster(args.rows, args.dups, args.seed)
-    t1 = time.perf_counter()
-    c1 = time.process_time()
-    found = near_duplicates(roster)
-    t2 = time.perf_counter()
-    cpu = time.process_time() - c1
-    predicted = set(zip(found.pairs["row_id"].to_list(), found.pairs["other_row_id"].to_list(), strict=True))
-    hits = len(predicted & truth)
-    precision = hits / len(predicted) if predicted else 1.0
-    recall = hits / len(truth) if truth else 1.0
-    print(f"rows={roster.height} injected_pairs={len(truth)} generated_in={t1 - t0:.1f}s")
-    print(f"reported_pairs={len(predicted)} true_positives={hits}")
-    print(f"precision={precision:.4f} recall={recall:.4f} detect_seconds={t2 - t1:.2f} (cpu {cpu:.2f}s, all threads)")
-    top = roster.group_by("name").len().sort("len", descending=True).head(1).row(0)
+    parser.add_argument("--names", choices=("realistic", "characters"), default="realistic")
+    parser.add_argument("--baseline", default="e43ab1b", help="git revision to compare with")
+    parser.add_argument("--repeat", type=int, default=2, help="runs of each, alternating; the fastest is shown")
+    parser.add_argument("--detect", nargs=2, type=Path, metavar=("ROSTER", "OUT"), help=argparse.SUPPRESS)
+    args = parser.parse_args(argv)
+    if args.detect:
+        print(json.dumps(detect(*args.detect)))
+        return
+    print(f"load average at start: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
+    started = time.perf_counter()
+    roster, truth = make_roster(args.rows, args.dups, args.seed, args.names)
     print(
-        f"most common name: {top[1]} rows ({top[1] / roster.height:.3%}); distinct names: {roster['name'].n_unique()}"
+        f"rows={roster.height} injected_pairs={len(truth)} names={args.names} "
+        f"generated_in={time.perf_counter() - started:.1f}s"
     )
-    print("oversize blocks:", found.oversize.to_dicts() or "none")
+    counts = roster.group_by("name").len().sort("len", descending=True)
+    top = ", ".join(f"{n} {c:,}" for n, c in counts.head(5).iter_rows())
+    print(
+        f"most common names: {top}; names on 1,000 rows or more: {(counts['len'] >= 1000).sum()}; "
+        f"distinct names: {counts.height:,}"
+    )
+    with tempfile.TemporaryDirectory() as folder:
+        work = Path(folder)
+        path = work / "roster.parquet"
+        roster.write_parquet(path)
+        sources = {f"before ({args.baseline})": _baseline_src(args.baseline, work / "baseline"), "after": _ROOT / "src"}
+        for name, src in sources.items():
+            print(f"{name}: yikatong from {_which(src, work)}")
+        runs: dict[str, list[dict[str, Any]]] = {name: [] for name in sources}
+        pairs: dict[str, pl.DataFrame] = {}
+        for _ in range(args.repeat):
+            for name, src in sources.items():
+                out = work / "pairs.parquet"
+                runs[name].append(_run(src, path, out, work))
+                pairs[name] = pl.read_parquet(out)
+    print(
+        "\n| library | `near_duplicates` wall / CPU s | `validate`, `DUP_NEAR` alone, wall / CPU s | pairs "
+        "| precision | precision without chance namesakes | recall |"
+    )
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    for name, timings in runs.items():
+        q = _score(roster, pairs[name], truth)
+        best = {k: min(r[k] for r in timings) for k in ("wall", "cpu", "rule_wall", "rule_cpu")}
+        print(
+            f"| {name} | {best['wall']:.2f} / {best['cpu']:.2f} | {best['rule_wall']:.2f} / {best['rule_cpu']:.2f} "
+            f"| {q['reported']:,} ({q['true']:,} true, {q['chance']} chance namesakes) | {q['precision']:.3f} "
+            f"| {q['precision_net']:.3f} | {q['recall']:.3f} |"
+        )
+    first, *rest = pairs.values()
+    same = all(first.equals(other) for other in rest)
+    print(f"\nthe same pairs, blocks and scores before and after: {'yes' if same else 'NO'}")
+    issues = {name: {r["rule_rows"] for r in timings} for name, timings in runs.items()}
+    print(f"issue rows of DUP_NEAR: {issues}")
+    every = {
+        n: [f"{r['wall']:.2f}/{r['cpu']:.2f}, {r['rule_wall']:.2f}/{r['rule_cpu']:.2f}" for r in t]
+        for n, t in runs.items()
+    }
+    print("every run (near_duplicates, validate: wall/CPU s):", every)
 
 
 if __name__ == "__main__":
