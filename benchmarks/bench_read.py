@@ -4,6 +4,7 @@ a baseline revision of the library, all measured in the same run.
 Run from a checkout (the baseline is taken from its git history)::
 
     python -m benchmarks.bench_read [--rows 1000000] [--roster FILE] [--baseline REV] [--repeat 1] [--skip-baseline]
+        [--skip-phases] [--baseline-phases] [--only-read] [--json FILE]
 
 Without ``--roster``, ``yikatong synth --rows N --encoding utf-8`` makes one (about 5% defective rows, ragged lines
 among them, every ID distinct). Every figure comes from a fresh child process, once with this checkout's ``src``
@@ -11,8 +12,9 @@ and once with ``src`` as it was at ``--baseline`` (``git archive``), alternating
 
 * ``validate``: ``python -m yikatong validate ROSTER --item GLJT --period P --out DIR``, the whole job (read, every
   rule the roster alone allows, DUP_NEAR included, the report files written);
-* ``phases``: the same job in one child, timing ``read_form``, ``validate`` with every rule, ``validate`` without
-  DUP_NEAR, and ``write_validation_report`` (its XLSX, HTML and Parquet parts);
+* ``phases`` (this checkout; the baseline's too with ``--baseline-phases``): the same job in one child, timing
+  ``read_form``, ``validate`` with every rule, ``validate`` without DUP_NEAR, and ``write_validation_report`` (its
+  XLSX, HTML and Parquet parts);
 * ``read_roster`` alone;
 * Polars' ``read_csv`` of the same file with every column as text, and a bare scan (``scan_csv``: hash the ID
   column, sum the byte lengths of every column), the floors the library is compared with.
@@ -126,6 +128,8 @@ def main(argv: list[str] | None = None) -> None:
     parser.add_argument("--repeat", type=int, default=1)
     parser.add_argument("--skip-baseline", action="store_true")
     parser.add_argument("--skip-phases", action="store_true")
+    parser.add_argument("--only-read", action="store_true", help="time reading only (no validate runs)")
+    parser.add_argument("--baseline-phases", action="store_true", help="also time the baseline's phases (slow)")
     parser.add_argument("--json", type=Path, default=None)
     args = parser.parse_args(argv)
     here = _ROOT / "src"
@@ -173,6 +177,8 @@ def main(argv: list[str] | None = None) -> None:
             run("Polars read_csv, every column as text", [sys.executable, "-c", _POLARS_READ, str(roster)], here)
             for label, src in sources.items():
                 run(f"read_roster [{label}]", [sys.executable, "-c", _READ_ROSTER, str(roster)], src)
+                if args.only_read:
+                    continue
                 out = work / f"out-{len(runs)}"
                 run(
                     f"yikatong validate --out [{label}]",
@@ -194,6 +200,8 @@ def main(argv: list[str] | None = None) -> None:
         results["runs"] = {name: _best(values) for name, values in runs.items()}
         if not args.skip_phases:
             for label, src in sources.items():
+                if label != "this checkout" and not args.baseline_phases:
+                    continue
                 phase_dir = work / f"phases-{label.split()[0]}"
                 phase_dir.mkdir()
                 results.setdefault("phases", {})[label] = _phases(src, roster, args.period, phase_dir)
