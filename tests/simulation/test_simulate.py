@@ -106,7 +106,7 @@ def test_a_store_that_tears_a_transaction_is_caught_and_the_run_exits_1(
     first = report["violations"][0]
     assert first["seed"] == 2
     assert first["lifecycle"] == 0
-    assert first["replay"] == "yikatong simulate --seed 2 --batches 2"
+    assert first["replay"] == "yikatong simulate --seed 2 --batches 2 --rows 8 --faults"
 
 
 def test_a_bank_that_reports_failed_rows_as_paid_is_caught(monkeypatch: pytest.MonkeyPatch) -> None:

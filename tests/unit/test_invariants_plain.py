@@ -285,8 +285,30 @@ def _row_left_sent(s: Snapshot) -> Snapshot:
     return attrs.evolve(s, rows=_one_where(s.rows, pl.col("batch_id").is_in(over.implode()), status="sent"))
 
 
+def _phantom_for(s: Snapshot, rows: pl.DataFrame) -> Snapshot:
+    """``s`` with an ``unknown_row`` exception for the first of ``rows`` (``batch_id``, ``row_id``)."""
+    assert rows.height > 0, "the simulated store lacks a row to name"
+    batch_id, row_id = rows.row(0)[:2]
+    phantom = pl.DataFrame(
+        [
+            {
+                "batch_id": batch_id,
+                "row_id": row_id,
+                "kind": "unknown_row",
+                "outcome": "paid",
+                "amount_fen": 100,
+                "expected_fen": None,
+                "detail": "unknown_row: bank reported paid 100 fen; ledger none - fen",
+                "at": AT,
+            }
+        ],
+        schema=EXCEPTION_SCHEMA,
+    )
+    return attrs.evolve(s, exceptions=pl.concat([s.exceptions, phantom]))
+
+
 def _refused_applied(s: Snapshot) -> Snapshot:
-    return attrs.evolve(s, exceptions=_one_where(s.exceptions, pl.lit(True), kind="unknown_row", row_id=1))
+    return _phantom_for(s, s.ledger.filter(pl.col("status") == "paid").select("batch_id", "row_id"))
 
 
 def _state_unrecorded(s: Snapshot) -> Snapshot:
@@ -322,6 +344,36 @@ def test_the_plain_checks_find_each_broken_invariant_the_polars_checks_find(worl
     assert plain == full
     with every_example():
         assert both(broken, **outside, final=True)[1] == both(broken, **outside, final=True)[0]
+
+
+def _never_sent(s: Snapshot) -> pl.DataFrame:
+    return s.rows.select("batch_id", "row_id").join(s.ledger, on=["batch_id", "row_id"], how="anti")
+
+
+def _withdrawn(s: Snapshot) -> pl.DataFrame:
+    return s.ledger.filter(pl.col("status") == "withdrawn").select("batch_id", "row_id")
+
+
+@pytest.fixture(scope="module")
+def withdrawing_world() -> World:
+    """A county where an order was withdrawn from the bank (原渠道退回)."""
+    return simulated_world(1)
+
+
+@pytest.mark.parametrize(
+    ("county", "rows"),
+    [("world", _never_sent), ("withdrawing_world", _withdrawn)],
+    ids=["blocked before the order", "withdrawn"],
+)
+def test_a_result_refused_for_a_row_of_the_batch_the_bank_never_had_breaks_no_invariant(
+    request: pytest.FixtureRequest, county: str, rows: Callable[[Snapshot], pl.DataFrame]
+) -> None:
+    world: World = request.getfixturevalue(county)
+    snap = Snapshot.of(world.store)
+    named = _phantom_for(snap, rows(snap))
+    full, plain = both(named, **books(world), final=True)
+    assert 4 not in {v.invariant for v in full}
+    assert plain == full
 
 
 def test_an_unknown_engine_is_refused() -> None:

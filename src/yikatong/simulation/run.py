@@ -20,6 +20,8 @@ from yikatong.workflow.funds import MONEY_TOTALS, batch_money, money_totals, rec
 __all__ = ["SimulationReport", "simulate"]
 
 _SHOWN: Final = 50
+_DEFAULT_ROWS: Final = 30
+"""Rows per roster unless told otherwise."""
 
 
 @frozen
@@ -68,7 +70,7 @@ def simulate(
     *,
     seed: int,
     lifecycles: int,
-    rows: int = 30,
+    rows: int = _DEFAULT_ROWS,
     faults: bool = False,
     lifecycles_per_world: int = 8,
     all_rules: bool = False,
@@ -178,33 +180,45 @@ def _run_world(plan: _Plan, w_index: int, logs: LogCapture) -> _WorldResult:
     for k in range(first, min(first + per_world, plan.lifecycles)):
         seen = len(world.violations)
         run_lifecycle(world, random.Random(f"{seed}:lifecycle:{k}"), rows=plan.rows)
-        _collect(violations, world.violations[seen:], seed=seed, lifecycle=k, lifecycles=plan.lifecycles)
+        _collect(violations, world.violations[seen:], plan, lifecycle=k)
     seen = len(world.violations)
     world.check("end", final=True)
     world.steps += 1
-    _collect(violations, world.violations[seen:], seed=seed, lifecycle=None, lifecycles=plan.lifecycles)
+    _collect(violations, world.violations[seen:], plan, lifecycle=None)
     counts.update(world.counts)
     _tally(counts, injected, world)
     return _WorldResult(violations, counts, injected, world.steps)
 
 
+def _replay(plan: _Plan) -> str:
+    """The command that runs the same simulation again: every option that changes what happens."""
+    words = ["yikatong simulate", f"--seed {plan.seed}", f"--batches {plan.lifecycles}"]
+    if plan.rows != _DEFAULT_ROWS:
+        words.append(f"--rows {plan.rows}")
+    if plan.faults:
+        words.append("--faults")
+    if plan.all_rules:
+        words.append("--all-rules")
+    return " ".join(words)
+
+
 def _collect(
     out: list[dict[str, Any]],
     found: list[tuple[str, str, str]],
+    plan: _Plan,
     *,
-    seed: int,
     lifecycle: int | None,
-    lifecycles: int,
 ) -> None:
+    replay = _replay(plan)
     for invariant, step, detail in found:
         out.append(
             {
                 "invariant": invariant,
                 "step": step,
                 "detail": detail,
-                "seed": seed,
+                "seed": plan.seed,
                 "lifecycle": lifecycle,
-                "replay": f"yikatong simulate --seed {seed} --batches {lifecycles}",
+                "replay": replay,
             }
         )
 

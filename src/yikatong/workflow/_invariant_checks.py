@@ -40,6 +40,8 @@ _OUTCOME_OF_STATUS: Final = {
     "expired": "failed",
 }
 _BANK_OUTCOMES: Final = ["paid", "failed", "reversed"]
+_WITH_BANK: Final = ["sent", *_BANK_OUTCOMES]
+"""Ledger and row statuses of a row the bank holds (sent and not withdrawn)."""
 _KEYS: Final = ["batch_id", "row_id"]
 
 
@@ -308,7 +310,10 @@ def _refused(
         .with_columns(now=_outcome("status", "ledger_status"))
     )
     wrong = {
-        "unknown_row": pl.col("status").is_not_null(),
+        # a row the bank never had (blocked before the order, or withdrawn) may well exist; what must not
+        # happen is refusing a row the bank was sent, or the refused result showing on a row never sent
+        "unknown_row": pl.col("status").is_not_null()
+        & (pl.col("ledger_status").is_in(_WITH_BANK) | pl.col("status").is_in(_WITH_BANK)).fill_null(False),
         "amount_mismatch": pl.col("status").is_null() | (pl.col("row_fen") == pl.col("amount_fen")),
         "contradicts_final": pl.col("now").is_null() | (pl.col("now") == pl.col("outcome")),
     }

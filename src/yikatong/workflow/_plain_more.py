@@ -15,6 +15,8 @@ __all__ = ["held_checks", "refused_checks", "terminal_checks"]
 
 _OVER_STATES: Final = frozenset({"settled", "published", "rejected", "cancelled", "sent_back"})
 _BANK_OUTCOMES: Final = frozenset({"paid", "failed", "reversed"})
+_WITH_BANK: Final = frozenset({"sent", *_BANK_OUTCOMES})
+"""Ledger and row statuses of a row the bank holds (sent and not withdrawn)."""
 _CAME_BACK: Final = frozenset({"returned", "reissued", "expired"})
 _ENDED: Final = frozenset({"cancelled", "rejected", "sent_back"})
 _KEYS: Final = ("batch_id", "row_id")
@@ -137,11 +139,14 @@ def refused_checks(
                         **e,
                         "status": status,
                         "row_fen": row.get("amount_fen"),
+                        "ledger_status": ledger_status,
                         "now": outcome(status, ledger_status),
                     }
                 )
     wrong: dict[str, Callable[[Row], bool]] = {
-        "unknown_row": lambda x: x["status"] is not None,
+        "unknown_row": lambda x: (
+            x["status"] is not None and (x["ledger_status"] in _WITH_BANK or x["status"] in _WITH_BANK)
+        ),
         "amount_mismatch": lambda x: x["status"] is None or eq(x["row_fen"], x["amount_fen"]),
         "contradicts_final": lambda x: x["now"] is None or eq(x["now"], x["outcome"]),
     }

@@ -14,7 +14,8 @@ to find. Tests and ``yikatong simulate`` call it after every step; a host may ru
 3. ``terminal_status``: every row of a batch that is over ends in exactly one terminal status; correction rows carry
    only returned rows of the corrected batch, same person, never a larger amount; a reissued row was paid again.
 4. ``refused_results``: a refused bank result was never applied (the row still shows what was first accepted, and
-   agrees with what the bank really did when that is given).
+   agrees with what the bank really did when that is given); an ``unknown_row`` names a row the bank never held
+   (absent, blocked before the order, or withdrawn), never one that was sent to it.
 5. ``audit_chain``: the audit chain verifies, and each batch's last entry shows its current state.
 6. ``no_personal_data``: no full ID or account number of any stored row appears in texts the workflow produced.
 7. ``money_held``: every fen funded is paid (net of reversals), held at the bank, or refunded: funded = paid −
