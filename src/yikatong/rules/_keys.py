@@ -7,14 +7,14 @@ rules report such IDs).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 
 import polars as pl
 from attrs import frozen
 
 from yikatong.rules._rule import Derivation, RuleEnv
 
-__all__ = ["ID_KEY", "beside", "cached", "canonical_id_expr", "id_key_expr"]
+__all__ = ["ID_KEY", "cached", "canonical_id_expr", "id_key_expr"]
 
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 
@@ -58,19 +58,6 @@ def cached(apply: Callable[[pl.LazyFrame, RuleEnv], pl.LazyFrame]) -> Callable[[
     (as with the rapidfuzz ``map_batches`` steps).
     """
     return _Cached(apply)
-
-
-def beside(lf: pl.LazyFrame, keys: Sequence[str], add: Callable[[pl.LazyFrame], pl.LazyFrame]) -> pl.LazyFrame:
-    """``lf`` with the columns ``add`` derives from its ``keys`` columns alone, set beside its own columns.
-
-    A join gathers every column of its left side, so joining a context frame onto the whole roster copies the
-    roster once per join. Here only ``lf.select(keys)`` is joined: ``add`` receives that narrow frame and must
-    return one row per row, in the same order (left joins on a unique right side with ``maintain_order="left"``),
-    the key columns followed by the new ones. The new columns are then set beside ``lf``'s, which are not copied.
-    """
-    lf = lf.cache()
-    added = add(lf.select(keys)).drop(keys)
-    return pl.concat([lf, added], how="horizontal")
 
 
 def _add_id_key(lf: pl.LazyFrame, env: RuleEnv) -> pl.LazyFrame:
