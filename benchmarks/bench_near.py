@@ -31,12 +31,10 @@ e.g. IDs one digit apart), which nothing on a roster tells apart from one person
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import os
 import subprocess
 import sys
-import tarfile
 import tempfile
 import time
 from pathlib import Path
@@ -45,6 +43,7 @@ from typing import Any
 import numpy as np
 import polars as pl
 
+from benchmarks._baseline import baseline_src, imported_from
 from yikatong.rules._names import TRADITIONAL_TO_SIMPLIFIED, name_key_expr
 
 __all__ = ["detect", "main", "make_roster"]
@@ -231,23 +230,6 @@ def _run(src: Path, roster: Path, out: Path, cwd: Path) -> dict[str, Any]:
     return figures
 
 
-def _baseline_src(rev: str, into: Path) -> Path:
-    """``src`` as it was at ``rev``, unpacked into ``into``."""
-    archive = subprocess.run(["git", "archive", rev, "src"], cwd=_ROOT, check=True, capture_output=True).stdout
-    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
-        tar.extractall(into, filter="data")
-    return into / "src"
-
-
-def _which(src: Path, cwd: Path) -> str:
-    """Where a child imports ``yikatong`` from (to be sure the baseline really is the baseline)."""
-    code = "import yikatong, pathlib; print(pathlib.Path(yikatong.__file__).parent)"
-    env = {**os.environ, "PYTHONPATH": str(src)}
-    return subprocess.run(
-        [sys.executable, "-c", code], cwd=cwd, env=env, check=True, capture_output=True, text=True
-    ).stdout.strip()
-
-
 def _chance_namesakes(roster: pl.DataFrame, pairs: pl.DataFrame, truth: set[tuple[int, int]]) -> int:
     """Reported pairs outside the truth whose rows share the name key and the birth date (see the module doc)."""
     people = roster.select("row_id", name_key_expr(pl.col("name")).alias("nk"), pl.col("id_number").str.slice(6, 8))
@@ -302,9 +284,9 @@ def main(argv: list[str] | None = None) -> None:
         work = Path(folder)
         path = work / "roster.parquet"
         roster.write_parquet(path)
-        sources = {f"before ({args.baseline})": _baseline_src(args.baseline, work / "baseline"), "after": _ROOT / "src"}
+        sources = {f"before ({args.baseline})": baseline_src(args.baseline, work / "baseline"), "after": _ROOT / "src"}
         for name, src in sources.items():
-            print(f"{name}: yikatong from {_which(src, work)}")
+            print(f"{name}: yikatong from {imported_from(src, work)}")
         runs: dict[str, list[dict[str, Any]]] = {name: [] for name in sources}
         pairs: dict[str, pl.DataFrame] = {}
         for _ in range(args.repeat):

@@ -34,7 +34,8 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-from benchmarks.bench_simulate import _baseline_src, _which, timed
+from benchmarks._baseline import baseline_src, imported_from
+from benchmarks.bench_simulate import timed
 
 __all__ = ["main"]
 
@@ -160,9 +161,9 @@ def main(argv: list[str] | None = None) -> None:
         results["roster"] = {"path": str(roster), "bytes": roster.stat().st_size}
         sources = {"this checkout": here}
         if not args.skip_baseline:
-            sources[f"baseline {args.baseline}"] = _baseline_src(args.baseline, work / "baseline")
+            sources[f"baseline {args.baseline}"] = baseline_src(args.baseline, work / "baseline")
         for label, src in sources.items():
-            results.setdefault("imports", {})[label] = _which(src, work)
+            results.setdefault("imports", {})[label] = imported_from(src, work)
         runs: dict[str, list[dict[str, float]]] = {}
 
         def run(name: str, command: list[str], src: Path) -> None:

@@ -20,16 +20,16 @@ processes; its CPU time is that of every process).
 from __future__ import annotations
 
 import argparse
-import io
 import os
 import resource
 import subprocess
 import sys
-import tarfile
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+from benchmarks._baseline import baseline_src, imported_from
 
 __all__ = ["main", "timed"]
 
@@ -56,23 +56,6 @@ def timed(command: list[str], *, src: Path, cwd: Path) -> dict[str, float]:
     return {"wall": wall, "cpu": cpu}
 
 
-def _baseline_src(rev: str, into: Path) -> Path:
-    """``src`` as it was at ``rev``, unpacked into ``into``."""
-    archive = subprocess.run(["git", "archive", rev, "src"], cwd=_ROOT, check=True, capture_output=True).stdout
-    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
-        tar.extractall(into, filter="data")
-    return into / "src"
-
-
-def _which(src: Path, cwd: Path) -> str:
-    """Where the child imports ``yikatong`` from (to be sure the baseline really is the baseline)."""
-    code = "import yikatong, pathlib; print(pathlib.Path(yikatong.__file__).parent)"
-    env = {**os.environ, "PYTHONPATH": str(src)}
-    return subprocess.run(
-        [sys.executable, "-c", code], cwd=cwd, env=env, check=True, capture_output=True, text=True
-    ).stdout.strip()
-
-
 def _best(runs: list[dict[str, float]]) -> dict[str, float]:
     return {k: min(r[k] for r in runs) for k in ("wall", "cpu")}
 
@@ -90,9 +73,9 @@ def main(argv: list[str] | None = None) -> None:
     print(f"load average at start: {' '.join(f'{x:.1f}' for x in os.getloadavg())}")
     with tempfile.TemporaryDirectory() as folder:
         work = Path(folder)
-        sources = {"baseline": _baseline_src(args.baseline, work / "baseline"), "this": _ROOT / "src"}
+        sources = {"baseline": baseline_src(args.baseline, work / "baseline"), "this": _ROOT / "src"}
         for name, src in sources.items():
-            print(f"{name}: yikatong from {_which(src, work)}")
+            print(f"{name}: yikatong from {imported_from(src, work)}")
         simulate = [sys.executable, "-m", "yikatong", "simulate", "--seed", str(args.seed), "--faults", "--batches"]
         results: dict[str, dict[str, list[dict[str, float]]]] = {n: {} for n in sources}
         for _ in range(args.repeat):

@@ -17,16 +17,16 @@ are equal: the same findings (row, code, severity, evidence) and the same verdic
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import os
 import subprocess
 import sys
-import tarfile
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+from benchmarks._baseline import baseline_src
 
 __all__ = ["child", "main"]
 
@@ -71,13 +71,6 @@ def child(folder: str, rules: str, out: str) -> None:
     (target / "figures.json").write_text(json.dumps(figures), encoding="utf-8")
 
 
-def _baseline_src(rev: str, into: Path) -> Path:
-    archive = subprocess.run(["git", "archive", rev, "src"], cwd=_ROOT, check=True, capture_output=True).stdout
-    with tarfile.open(fileobj=io.BytesIO(archive)) as tar:
-        tar.extractall(into, filter="data")
-    return into / "src"
-
-
 def _run_child(src: Path, folder: Path, rules: str, out: Path, timeout: float) -> dict[str, Any]:
     out.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "PYTHONPATH": f"{src}{os.pathsep}{_ROOT}"}
@@ -114,7 +107,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"load average at start: {' '.join(f'{x:.2f}' for x in os.getloadavg())}", flush=True)
     with tempfile.TemporaryDirectory(prefix="yikatong-side-") as tmp:
         work = Path(tmp)
-        sources = {"baseline": _baseline_src(args.baseline, work / "baseline"), "this": _ROOT / "src"}
+        sources = {"baseline": baseline_src(args.baseline, work / "baseline"), "this": _ROOT / "src"}
         if args.only != "both":
             sources = {args.only: sources[args.only]}
         print(
