@@ -34,7 +34,7 @@ import attrs
 import polars as pl
 
 from yikatong.errors import RosterFormatError
-from yikatong.ingest._fastcsv import body_offset, read_lines
+from yikatong.ingest._fastcsv import body_offset, read_lines, reader_lines
 from yikatong.ingest._fastcsv import records as clean_records
 from yikatong.ingest._form import NON_PAYEE_SCHEMA, FormLines, classify
 from yikatong.ingest._headers import HEADER_SCAN, header_index, resolve_columns
@@ -50,7 +50,6 @@ _BLANK: Final = INVISIBLE
 _QUOTED: Final = r'"(?:[^"]|"")*"'
 _QUOTED_FIELD: Final = rf"=?{_QUOTED}"  # ="500241…", the spreadsheet idiom that keeps an ID as text, is quoted too
 _REGEX_ESCAPES: Final = {"\t": r"\t", "|": r"\|"}
-_UNUSED_SEPARATOR: Final = "\x1f"  # ASCII unit separator: absent from rosters (checked before use)
 
 
 def _rx(delimiter: str) -> str:
@@ -110,24 +109,8 @@ def _split_lines(utf8: bytes) -> pl.DataFrame:
     raw = utf8
     if raw.count(b"\r") != raw.count(b"\r\n"):
         raw = raw.replace(b"\r\n", b"\n").replace(b"\r", b"\n")
-    pieces = raw.count(b"\n") + 1
-    expected = pieces - 1 if raw.endswith(b"\n") else pieces  # the reader has no line after a final newline
-    lines: pl.Series | None = None
-    if _UNUSED_SEPARATOR.encode() not in raw:
-        try:
-            lines = pl.read_csv(
-                io.BytesIO(raw),
-                has_header=False,
-                separator=_UNUSED_SEPARATOR,
-                quote_char=None,
-                comment_prefix=None,
-                schema={"text": pl.String},
-                empty_string_is_null=False,
-                raise_if_empty=False,
-            ).to_series()
-        except pl.exceptions.PolarsError:
-            lines = None
-    if lines is None or lines.len() != expected:
+    lines = reader_lines(raw) if raw else None  # empty text is one empty line, as the plain split gives
+    if lines is None:
         lines = pl.Series("text", [raw.decode("utf-8")], dtype=pl.String).str.split("\n").explode()
     lines = lines.str.strip_suffix("\r")
     return lines.to_frame().with_row_index("line", offset=1).with_columns(pl.col("line").cast(pl.Int64))

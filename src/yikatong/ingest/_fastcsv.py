@@ -20,7 +20,7 @@ import polars as pl
 
 from yikatong.ingest._normalise import INVISIBLE
 
-__all__ = ["body_offset", "read_lines", "records"]
+__all__ = ["body_offset", "read_lines", "reader_lines", "records"]
 
 _BLANK: Final = INVISIBLE
 _UNUSED_SEPARATOR: Final = "\x1f"  # ASCII unit separator: absent from rosters (checked before use)
@@ -34,18 +34,10 @@ def _expected_lines(raw: bytes) -> int:
     return newlines if raw.endswith(b"\n") else newlines + 1
 
 
-def read_lines(raw: bytes) -> pl.DataFrame | None:
-    """Physical lines (``line``, ``text``) of bytes that are valid UTF-8 with LF or CRLF line ends, else None.
-
-    Polars' reader validates UTF-8 as it reads (invalid bytes raise), so bytes it reads whole need no decoding in
-    Python. None when the bytes start with a byte-order mark, hold a bare CR or the unit separator, are not valid
-    UTF-8, or the reader's count of lines is not the count of newlines: the caller then decodes and splits as
-    before.
-    """
-    if raw.startswith((codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or not raw:
-        return None
-    carriage = b"\r" in raw
-    if (carriage and raw.count(b"\r") != raw.count(b"\r\n")) or _UNUSED_SEPARATOR.encode() in raw:
+def reader_lines(raw: bytes) -> pl.Series | None:
+    """The lines of ``raw`` as Polars' CSV reader splits them (at LF; a CR before it is kept), or None when ``raw``
+    holds the unit separator, the reader refuses the bytes, or its count of lines is not the count of newlines."""
+    if _UNUSED_SEPARATOR.encode() in raw:
         return None
     try:
         lines = pl.read_csv(
@@ -60,7 +52,24 @@ def read_lines(raw: bytes) -> pl.DataFrame | None:
         ).to_series()
     except pl.exceptions.PolarsError:
         return None
-    if lines.len() != _expected_lines(raw):
+    return lines if lines.len() == _expected_lines(raw) else None
+
+
+def read_lines(raw: bytes) -> pl.DataFrame | None:
+    """Physical lines (``line``, ``text``) of bytes that are valid UTF-8 with LF or CRLF line ends, else None.
+
+    Polars' reader validates UTF-8 as it reads (invalid bytes raise), so bytes it reads whole need no decoding in
+    Python. None when the bytes start with a byte-order mark, hold a bare CR or the unit separator, are not valid
+    UTF-8, or the reader's count of lines is not the count of newlines: the caller then decodes and splits as
+    before.
+    """
+    if raw.startswith((codecs.BOM_UTF8, codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)) or not raw:
+        return None
+    carriage = b"\r" in raw
+    if carriage and raw.count(b"\r") != raw.count(b"\r\n"):
+        return None
+    lines = reader_lines(raw)
+    if lines is None:
         return None
     if carriage:
         lines = lines.str.strip_suffix("\r")
