@@ -12,21 +12,14 @@ from collections.abc import Iterable, Sequence
 from typing import Any, Final
 
 from yikatong.workflow._plain_rows import Row, by_keys, grouped, ne, text, violations
-from yikatong.workflow.funds import FUNDED_STATES
+from yikatong.workflow.funds import BANK_MONEY_COLUMNS, FUNDED_STATES
 
 __all__ = ["plain_bank_checks"]
 
 _BEFORE_DISPATCH: Final = frozenset({"draft", "submitted", "validated", "rejected"})
-_FIGURES: Final = (
-    "drawn_fen",
-    "passed_on_fen",
-    "sent_fen",
-    "paid_fen",
-    "reversed_fen",
-    "failed_fen",
-    "in_flight_fen",
-    "refunded_fen",
-)
+_FIGURES: Final = BANK_MONEY_COLUMNS[BANK_MONEY_COLUMNS.index("drawn_fen") : BANK_MONEY_COLUMNS.index("held_fen")]
+"""The figures per batch and paying bank that are added up (``drawn_fen`` … ``refunded_fen``); ``funded_fen`` and
+``held_fen`` are worked out from them."""
 
 Found = list[tuple[int, str, str]]
 Key = tuple[Any, str]
