@@ -55,7 +55,9 @@ CONTROL_CHARACTERS: Final = r"[\p{Cc}\p{Zl}\p{Zp}\x{202A}-\x{202E}\x{2066}-\x{20
 …), DEL, the line and paragraph separators U+2028 and U+2029, and the bidirectional overrides and isolates that
 can make text display in another order than it is stored."""
 
-_PLAIN_NUMBER: Final = r"^[+-]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?$"
+_PLAIN_NUMBER: Final = r"^[+-]?(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]+)?$"
+"""A plain decimal number in ASCII digits: the same in Python and in Polars, whose digit class takes any script's
+digits."""
 _PLAIN_NUMBER_RE: Final = re.compile(_PLAIN_NUMBER, re.ASCII)
 _QUOTE: Final = "'"
 

@@ -51,6 +51,11 @@ def test_the_expression_agrees_with_the_function_and_nothing_neutralised_starts_
     assert plain or not out.startswith(FORMULA_TRIGGERS)
 
 
+@pytest.mark.parametrize("text", ["-١٢", "+٣٤.٥", "-１２", "=１"])
+def test_digits_of_other_scripts_are_no_plain_number_for_the_expression_either(text: str) -> None:
+    assert pl.select(neutralise_expr(pl.lit(text, dtype=pl.String))).item() == neutralise(text) == "'" + text
+
+
 def test_only_text_columns_of_a_frame_change_and_they_keep_their_names() -> None:
     frame = pl.DataFrame({"town": ["=1+1", None], "fen": [-5, 7]})
     out = neutralise_frame(frame)

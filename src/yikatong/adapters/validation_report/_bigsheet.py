@@ -21,6 +21,8 @@ from typing import Final
 import polars as pl
 from xlsxwriter.utility import xl_col_to_name
 
+from yikatong._spreadsheet import FORMULA_START, neutralise_expr
+
 __all__ = ["fits", "rows_xml", "with_rows"]
 
 _TEXT_LIMIT: Final = 16383  # xlsxwriter truncates text over 32,767 UTF-16 units; shorter text is never cut
@@ -31,8 +33,6 @@ _FROM: Final = [*_CONTROL, "\ufffe", "\uffff", "&", "<", ">"]
 _TO: Final = [*_ESCAPED, "_xFFFE_", "_xFFFF_", "&amp;", "&lt;", "&gt;"]
 """Control characters and non-characters as Excel escapes them, then XML's own escapes: one pass for all."""
 _SPECIAL: Final = r"[\x00-\x08\x0b-\x1f&<>\x{fffe}\x{ffff}]|_x[0-9a-fA-F]{4}_"
-_PLAIN_NUMBER: Final = r"^[+-]?(?:[0-9]{1,3}(?:,[0-9]{3})+|[0-9]+)(?:\.[0-9]+)?$"  # as _spreadsheet's, ASCII digits
-_FORMULA_START: Final = r"^[=+\-@\t\r]"
 
 
 def fits(frame: pl.DataFrame) -> bool:
@@ -50,8 +50,8 @@ def fits(frame: pl.DataFrame) -> bool:
 def _text_cell(values: pl.Series, ref: pl.Expr, style: str) -> pl.Expr:
     """The cells of a text column; each step is skipped when no value of the column needs it (the common case)."""
     text = pl.col(values.name)
-    if values.str.contains(_FORMULA_START).any():
-        text = pl.when(text.str.contains(_PLAIN_NUMBER)).then(text).otherwise(text.str.replace(_FORMULA_START, "'$0"))
+    if values.str.contains(FORMULA_START).any():
+        text = neutralise_expr(text)
     if values.str.contains(_SPECIAL).any():
         text = text.str.replace_all(r"(_x[0-9a-fA-F]{4}_)", "_x005F$1").str.replace_many(_FROM, _TO)
     preserve: pl.Expr = pl.lit("")
