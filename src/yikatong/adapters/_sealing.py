@@ -180,17 +180,7 @@ class Sealing:
         Raises:
             StoreError: as ``open_account``.
         """
-        memo, out = self._opened, []
-        for r in states:
-            value = r[at]
-            if value is None:
-                out.append(tuple(r))
-                continue
-            opened = memo.get((value, batch_id, r[0])) if isinstance(value, bytes) else None
-            if opened is None:
-                opened = self.open_account(batch_id, r[0], value)
-            out.append((*r[:at], opened, *r[at + 1 :]))
-        return out
+        return [(*r[:at], self.open_account(batch_id, r[0], r[at]), *r[at + 1 :]) for r in states]
 
     def seal_account_column(self, frame: pl.DataFrame, column: str, sealed_column: str) -> pl.DataFrame:
         """A frame of row states (``batch_id``, ``row_id``, ``column``…) as stored: in a sealed store ``column``
