@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from typing import Any, Final
 
+from yikatong.workflow._plain_more import held_fen
 from yikatong.workflow._plain_rows import Row, by_keys, grouped, ne, text, violations
 from yikatong.workflow.funds import BANK_MONEY_COLUMNS, FUNDED_STATES
 
@@ -100,19 +101,15 @@ def _bank_money(batches: Sequence[Row], ledger: Sequence[Row], rows: Sequence[Ro
             figures["passed_on_fen"] = passed_on.get(key, 0)
         for head in heads_at.get((batch_id,), []):
             funded = head["state"] in FUNDED_STATES
-            at_bank = figures["failed_fen"] + figures["reversed_fen"] + figures["in_flight_fen"]
-            held = (at_bank if funded else figures["drawn_fen"]) - figures["passed_on_fen"] - figures["refunded_fen"]
-            out.append(
-                {
-                    "batch_id": batch_id,
-                    "bank": bank,
-                    "state": head["state"],
-                    "corrects": head["corrects"],
-                    **figures,
-                    "funded_fen": figures["sent_fen"] - figures["drawn_fen"] if funded else 0,
-                    "held_fen": held,
-                }
-            )
+            m = {
+                "batch_id": batch_id,
+                "bank": bank,
+                "state": head["state"],
+                "corrects": head["corrects"],
+                **figures,
+                "funded_fen": figures["sent_fen"] - figures["drawn_fen"] if funded else 0,
+            }
+            out.append({**m, "held_fen": held_fen(m)})
     return out
 
 

@@ -11,7 +11,7 @@ from yikatong.workflow._violations import SETTLED_STATES
 from yikatong.workflow.funds import FUNDED_STATES
 from yikatong.workflow.statuses import FINAL_STATUSES
 
-__all__ = ["held_checks", "refused_checks", "terminal_checks"]
+__all__ = ["held_checks", "held_fen", "refused_checks", "terminal_checks"]
 
 _OVER_STATES: Final = frozenset({"settled", "published", "rejected", "cancelled", "sent_back"})
 _BANK_OUTCOMES: Final = frozenset({"paid", "failed", "reversed"})
@@ -202,19 +202,14 @@ def held_checks(b: Sequence[Row], led: Sequence[Row], refunds: Sequence[Row] | N
         def fen(keep: Callable[[Any], bool], entries: list[Row] = entries) -> int:
             return sum(e["amount_fen"] or 0 for e in entries if e["status"] is not None and keep(e["status"]))
 
-        failed, reversed_ = fen(lambda s: s == "failed"), fen(lambda s: s == "reversed")
-        in_flight = fen(lambda s: s == "sent")
-        given = passed_on.get(h["batch_id"], 0) if h["batch_id"] is not None else 0
-        at_bank = failed + reversed_ + in_flight if h["state"] in FUNDED_STATES else h["drawn_fen"]
-        money.append(
-            {
-                **h,
-                "passed_on_fen": given,
-                "paid_fen": fen(lambda s: s in ("paid", "reversed")),
-                "reversed_fen": reversed_,
-                "held_fen": _minus(_minus(at_bank, given), h["refunded_fen"]),
-            }
-        )
+        figures = {
+            "passed_on_fen": passed_on.get(h["batch_id"], 0) if h["batch_id"] is not None else 0,
+            "paid_fen": fen(lambda s: s in ("paid", "reversed")),
+            "reversed_fen": fen(lambda s: s == "reversed"),
+            "failed_fen": fen(lambda s: s == "failed"),
+            "in_flight_fen": fen(lambda s: s == "sent"),
+        }
+        money.append({**h, **figures, "held_fen": held_fen({**h, **figures})})
     out = violations(
         7,
         (
@@ -269,8 +264,15 @@ def held_checks(b: Sequence[Row], led: Sequence[Row], refunds: Sequence[Row] | N
     return out
 
 
-def _minus(a: int | None, b: int | None) -> int | None:
-    return None if a is None or b is None else a - b
+def held_fen(m: Row) -> int | None:
+    """``funds``' ``held_fen`` of one batch (or one batch at one bank) from its other figures: in a funded state
+    the failed, reversed and in-flight money, before funding what was drawn; less what corrections drew from it
+    and what was refunded. None when a figure it reads is null, as in Polars."""
+    at_bank = (
+        m["failed_fen"] + m["reversed_fen"] + m["in_flight_fen"] if m["state"] in FUNDED_STATES else m["drawn_fen"]
+    )
+    parts = (at_bank, m["passed_on_fen"], m["refunded_fen"])
+    return None if any(p is None for p in parts) else int(at_bank - m["passed_on_fen"] - m["refunded_fen"])
 
 
 def _plus(m: Row) -> int | None:

@@ -112,6 +112,14 @@ def records_frame(records: Iterable[BatchRecord]) -> pl.DataFrame:
     return pl.DataFrame(rows, schema=RECORD_COLUMNS, orient="row")
 
 
+def _held_expr() -> pl.Expr:
+    """``held_fen``: in a funded state the failed, reversed and in-flight money, before funding what was drawn;
+    less what corrections drew from it (``passed_on_fen``) and what was refunded."""
+    at_bank = pl.col("failed_fen") + pl.col("reversed_fen") + pl.col("in_flight_fen")
+    held = pl.when(pl.col("state").is_in(FUNDED_STATES)).then(at_bank).otherwise(pl.col("drawn_fen"))
+    return (held - pl.col("passed_on_fen") - pl.col("refunded_fen")).alias("held_fen")
+
+
 def batch_money_lazy(batches: pl.LazyFrame, ledger: pl.LazyFrame) -> pl.LazyFrame:
     """Per batch, where its money is ([`MONEY_COLUMNS`][yikatong.workflow.funds.MONEY_COLUMNS]), from the headers and
     the ledger, as one lazy query.
@@ -148,14 +156,11 @@ def batch_money_lazy(batches: pl.LazyFrame, ledger: pl.LazyFrame) -> pl.LazyFram
         .rename({"corrects": "batch_id"})
     )
     figures = ["passed_on_fen", "sent_fen", "paid_fen", "reversed_fen", "failed_fen", "in_flight_fen"]
-    funded = pl.col("state").is_in(FUNDED_STATES)
-    at_bank = pl.col("failed_fen") + pl.col("reversed_fen") + pl.col("in_flight_fen")
-    held = pl.when(funded).then(at_bank).otherwise(pl.col("drawn_fen")) - pl.col("passed_on_fen")
     return (
         heads.join(per_batch, on="batch_id", how="left")
         .join(passed_on, on="batch_id", how="left")
         .with_columns(pl.col(figures).fill_null(0).cast(pl.Int64))
-        .with_columns((held - pl.col("refunded_fen")).alias("held_fen"))
+        .with_columns(_held_expr())
         .select(MONEY_COLUMNS)
     )
 
@@ -256,14 +261,12 @@ def bank_money_lazy(batches: pl.LazyFrame, ledger: pl.LazyFrame, rows: pl.LazyFr
     for part in (per_bank, drawn, refunded, passed_on):
         joined = joined.join(part, on=keys, how="left")
     funded = pl.col("state").is_in(FUNDED_STATES)
-    at_bank = pl.col("failed_fen") + pl.col("reversed_fen") + pl.col("in_flight_fen")
-    held = pl.when(funded).then(at_bank).otherwise(pl.col("drawn_fen")) - pl.col("passed_on_fen")
     return (
         joined.join(heads, on="batch_id", how="inner")
         .with_columns(pl.col(figures).fill_null(0).cast(pl.Int64))
         .with_columns(
             pl.when(funded).then(pl.col("sent_fen") - pl.col("drawn_fen")).otherwise(0).alias("funded_fen"),
-            (held - pl.col("refunded_fen")).alias("held_fen"),
+            _held_expr(),
         )
         .select(BANK_MONEY_COLUMNS)
     )
