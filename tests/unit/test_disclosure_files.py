@@ -7,6 +7,7 @@ import zipfile
 from decimal import Decimal
 from pathlib import Path
 
+import attrs
 import polars as pl
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -274,3 +275,18 @@ def test_each_village_page_numbers_its_own_rows_from_one(tmp_path: Path) -> None
         body = page.read_text(encoding="utf-8").split("<tbody>")[1].split("</tbody>")[0]
         numbers = [line.split("</td>")[0] for line in body.strip().split("\n")]
         assert numbers == [f"<tr><td>{n}" for n in range(1, len(numbers) + 1)], page.name
+
+
+@pytest.mark.parametrize(("zone", "shown"), [("Asia/Shanghai", "2026-11-27"), ("UTC", "2026-11-26")])
+def test_the_files_date_the_notice_in_the_county_zone(tmp_path: Path, zone: str, shown: str) -> None:
+    notice = attrs.evolve(_notice(), published_at=dt.datetime(2026, 11, 26, 23, 30, tzinfo=dt.UTC))
+    DisclosureFileSink(tmp_path, zone=zone).publish(notice)
+    pages = [p.read_text(encoding="utf-8") for p in (tmp_path / BATCH).glob("*.html")]
+    assert pages
+    assert all(f"自 {shown} 起" in page for page in pages)
+    assert f"自 {shown} 起" in _all_text(tmp_path / BATCH)
+
+
+def test_an_unknown_zone_is_refused() -> None:
+    with pytest.raises(ValueError, match="unknown time zone"):
+        DisclosureFileSink("unused", zone="Mars/Olympus")

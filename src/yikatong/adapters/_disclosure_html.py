@@ -6,7 +6,6 @@ Every text a roster supplied is escaped; the table lines of a whole notice are b
 
 from __future__ import annotations
 
-import datetime as dt
 import html
 from typing import Any
 
@@ -14,7 +13,7 @@ import polars as pl
 
 from yikatong.records import DisclosureNotice
 
-__all__ = ["html_lines", "html_page", "local_time"]
+__all__ = ["html_lines", "html_page"]
 
 _CSS = """
 body { font-family: "SimSun", "Songti SC", "Noto Serif CJK SC", serif; margin: 2em; color: #000; }
@@ -32,12 +31,6 @@ footer { margin-top: 1.5em; font-size: 0.9em; }
   tr { page-break-inside: avoid; }
 }
 """
-
-
-def local_time(moment: dt.datetime) -> dt.datetime:
-    """A moment in Beijing time, the time of the notice board (a naive time is taken as UTC)."""
-    aware = moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC)
-    return aware.astimezone(dt.timezone(dt.timedelta(hours=8)))
 
 
 def _esc(expr: pl.Expr) -> pl.Expr:
@@ -84,7 +77,9 @@ def html_page(
     lines: list[str],
     vt: dict[str, Any],
     town_line: tuple[int, int, str],
+    since: str,
 ) -> str:
+    """One village's page; ``since`` is the county date the notice went up."""
     payees, minors, town_total = town_line
     e = html.escape
     withheld = f"（含未列名的未成年人 {vt['minors_withheld']} 人）" if vt["minors_withheld"] else ""
@@ -97,7 +92,7 @@ def html_page(
             f"<title>{e(heading)}</title><style>{_CSS}</style></head><body>",
             f"<h1>{e(heading)}</h1>",
             f'<p class="meta">发放期间 {e(notice.period)}　批次 {e(notice.batch_id)}　'
-            f"公示期 {notice.window_days} 天，自 {local_time(notice.published_at):%Y-%m-%d} 起</p>",
+            f"公示期 {notice.window_days} 天，自 {since} 起</p>",
             "<table><thead><tr><th>序号</th><th>姓名</th><th>补贴项目</th><th>发放期间</th><th>补贴标准</th>"
             '<th class="num">发放金额(元)</th><th>发放日期</th></tr></thead><tbody>',
             *lines,

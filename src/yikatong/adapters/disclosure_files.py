@@ -23,6 +23,7 @@ text holds something shaped like an ID, account or phone number. Only the publis
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 from pathlib import Path
 from typing import Any
@@ -31,10 +32,11 @@ import polars as pl
 from attrs import frozen
 
 from yikatong._spreadsheet import csv_bytes, workbook, write_table, write_text
-from yikatong.adapters._disclosure_html import html_lines, html_page, local_time
+from yikatong.adapters._disclosure_html import html_lines, html_page
 from yikatong.adapters._disclosure_names import NoticeNames
 from yikatong.adapters.bankfile._files import safe_name, write_all_atomic
 from yikatong.errors import DisclosureError
+from yikatong.localtime import COUNTY_ZONE, local_date, zone_info
 from yikatong.records import DisclosureNotice
 
 __all__ = ["HEADERS", "DisclosureFileSink"]
@@ -117,18 +119,32 @@ class DisclosureFileSink:
     Args:
         folder: Where the notice folders go; created when missing.
         formats: Which of ``csv``, ``xlsx``, ``html`` to write (all by default).
+        zone: The county's IANA time zone, in which the files date the notice (``Asia/Shanghai`` by default; pay
+            dates come in the notice already as county dates).
+
+    Raises:
+        ValueError: an unknown format or time zone.
 
     Attributes:
         written: The files written by the last [`publish`][yikatong.adapters.DisclosureFileSink.publish], in order.
     """
 
-    def __init__(self, folder: str | Path, *, formats: tuple[str, ...] = ("csv", "xlsx", "html")) -> None:
+    def __init__(
+        self, folder: str | Path, *, formats: tuple[str, ...] = ("csv", "xlsx", "html"), zone: str = COUNTY_ZONE
+    ) -> None:
         unknown = set(formats) - {"csv", "xlsx", "html"}
         if unknown:
             raise ValueError(f"unknown disclosure formats: {sorted(unknown)}")
+        zone_info(zone)
         self.folder = Path(folder)
         self.formats = formats
+        self.zone = zone
         self.written: list[Path] = []
+
+    def _since(self, notice: DisclosureNotice) -> str:
+        """The county date the notice went up (a naive ``published_at`` is taken as UTC)."""
+        moment = notice.published_at
+        return local_date(moment if moment.tzinfo is not None else moment.replace(tzinfo=dt.UTC), self.zone).isoformat()
 
     def publish(self, notice: DisclosureNotice) -> None:
         """Write the notice's files, replacing an earlier publication of the same batch.
@@ -297,7 +313,7 @@ class DisclosureFileSink:
             sheet,
             1,
             0,
-            f"批次 {notice.batch_id}；公示期 {notice.window_days} 天，自 {local_time(notice.published_at):%Y-%m-%d} 起",
+            f"批次 {notice.batch_id}；公示期 {notice.window_days} 天，自 {self._since(notice)} 起",
         )
         write_table(sheet, summary, first_row=2, header_format=bold)
         sheet.autofit()
@@ -337,6 +353,7 @@ class DisclosureFileSink:
                     lines.get(village, []),
                     totals[village],
                     (line.payees, line.minors, line.amount),
+                    self._since(notice),
                 ),
             )
             for village in town_totals["village"].to_list()
