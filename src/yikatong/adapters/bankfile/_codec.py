@@ -48,6 +48,8 @@ def byte_lengths(values: pl.Series, encoding: str, *, file: str, first_line: int
     """
     if encoding == "utf-8":
         return values.str.len_bytes()
+    if values.is_empty():  # joining no values gives one empty line, not none
+        return pl.Series(dtype=pl.UInt32)
     text = "\n".join(values.to_list())
     try:
         encoded = text.encode(encoding)
@@ -85,12 +87,60 @@ def _render_record(
             col = pl.Series([values[spec.name]] * n, dtype=pl.String)
         else:
             raise BankFileError(f"no value for field {spec.name!r}", file=file)
-        columns.append(_check_and_pad(col, spec, section, file=file, first_line=first_line))
+        columns.append(col)
+    lines = _lines_if_all_fit(record, section, columns, n)
+    if lines is not None:
+        return lines
+    # Something does not fit: the field-by-field pass finds the first value that does not, and says which.
+    columns = [
+        _check_and_pad(col, spec, section, file=file, first_line=first_line)
+        for col, spec in zip(columns, record.fields, strict=True)
+    ]
+    return _join_fields(section, columns, n)
+
+
+def _join_fields(section: FileSection, columns: list[pl.Series], n: int) -> pl.Series:
     separator = (section.separator or "") if section.format == "delimited" else ""
     if section.format == "delimited" and section.trailing_separator:
-        columns.append(pl.Series([""] * n, dtype=pl.String))
+        columns = [*columns, pl.Series([""] * n, dtype=pl.String)]
     frame = pl.DataFrame({f"f{i}": c for i, c in enumerate(columns)}, height=n)
     return frame.select(pl.concat_str(pl.all(), separator=separator).alias("line")).to_series()
+
+
+def _lines_if_all_fit(record: RecordSpec, section: FileSection, columns: list[pl.Series], n: int) -> pl.Series | None:
+    """The record's lines in one pass over every field, when every value fits; None when any does not (or cannot
+    be encoded), for the field-by-field pass to name the first.
+
+    On a header, a trailer or a correction batch's few rows, several Polars operations per field cost more than the
+    work itself: one select for the whole record does the common case."""
+    fields = {f"f{i}": c for i, c in enumerate(columns)}
+    bad: list[pl.Expr] = []
+    for i in range(len(columns)):
+        value = pl.col(f"f{i}")
+        bad.append(value.is_null() | value.str.contains(CONTROL_CHARACTERS))
+        if section.format == "delimited":
+            bad.append(value.str.contains(section.separator or "", literal=True))
+    if section.format == "delimited":
+        frame = pl.DataFrame(fields, height=n)
+        if frame.select(pl.any_horizontal(bad).fill_null(True).any()).item():
+            return None
+        return _join_fields(section, columns, n)
+    if any(c.null_count() for c in columns):
+        return None
+    try:
+        sizes = {f"n{i}": byte_lengths(c, section.encoding, file="", first_line=1) for i, c in enumerate(columns)}
+    except BankFileError:
+        return None
+    frame = pl.DataFrame({**fields, **sizes}, height=n)
+    padded: list[pl.Expr] = []
+    for i, spec in enumerate(record.fields):
+        value, size, width = pl.col(f"f{i}"), pl.col(f"n{i}").cast(pl.Int64), spec.width or 0
+        bad.append(size > width)
+        pad = value.str.pad_start if spec.alignment == "right" else value.str.pad_end
+        padded.append(pad(value.str.len_chars().cast(pl.Int64) + (width - size), spec.pad))
+    if frame.select(pl.any_horizontal(bad).fill_null(True).any()).item():
+        return None
+    return frame.select(pl.concat_str(padded, separator="").alias("line")).to_series()
 
 
 def _check_and_pad(col: pl.Series, spec: FieldSpec, section: FileSection, *, file: str, first_line: int) -> pl.Series:
