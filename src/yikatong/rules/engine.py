@@ -247,7 +247,16 @@ def build_plan(
     # One cache point: the verdicts, every issue branch and the examples read the same evaluated rules, which
     # common-subplan elimination alone does not guarantee across collect_all's branches.
     base = lf.with_columns(hits) if hits else lf
-    base = base.collect(optimizations=_eager_optimizations()).lazy() if eager else base.cache()
+    if eager:
+        evaluated = base.collect(optimizations=_eager_optimizations())
+        # Only the rules that found something get an issue branch: on a small roster most find nothing, and each
+        # branch costs the planner more than the rows it would filter.
+        if row_rules:
+            found = evaluated.select(pl.col(f"_hit_{rule.code}").any() for rule, _ in row_rules).row(0)
+            row_rules = [pair for pair, hit in zip(row_rules, found, strict=True) if hit]
+        base = evaluated.lazy()
+    else:
+        base = base.cache()
     rank = pl.max_horizontal(ranks) if ranks else pl.lit(-1, pl.Int8)
     verdicts_lf = base.select(pl.col("row_id"), verdict_expr(rank).alias("verdict"))
     ranks_lf = base.select(pl.col("row_id"), rank.alias("_rank"))
