@@ -4,11 +4,14 @@ from __future__ import annotations
 
 import io
 import zipfile
+from collections.abc import Iterator
 
 import polars as pl
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from yikatong.adapters.validation_report import _bigsheet
 from yikatong.adapters.validation_report._bigsheet import fits
 from yikatong.adapters.validation_report._xlsx import xlsx_bytes
 
@@ -42,3 +45,18 @@ def test_a_frame_with_a_float_column_or_text_too_long_for_a_cell_is_left_to_the_
     assert fits(pl.DataFrame({"a": [1], "b": ["x"]}))
     assert not fits(pl.DataFrame({"a": [1.5]}))
     assert not fits(pl.DataFrame({"a": ["x" * 20_000]}))
+
+
+def test_a_sheet_built_in_several_chunks_reads_back_whole_and_in_order(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(_bigsheet, "_CHUNK", 4)  # 11 rows: chunks of 4, 4 and 3, each built while the last deflates
+    lines = pl.DataFrame({"原行号": list(range(1, 12)), "姓名": [f"张{i}" for i in range(11)], "问题说明": [""] * 11})
+    assert _sheet(_workbook(lines, big_sheet=True)) == _sheet(_workbook(lines, big_sheet=False))
+
+
+def test_a_chunk_that_fails_to_build_fails_the_sheet_with_its_own_error() -> None:
+    def chunks() -> Iterator[bytes]:
+        yield b"<row/>"
+        raise ValueError("chunk 2 failed")
+
+    with pytest.raises(ValueError, match="chunk 2 failed"):
+        list(_bigsheet.ahead(chunks()))

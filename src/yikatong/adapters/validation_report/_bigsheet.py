@@ -4,7 +4,7 @@
 xlsxwriter, which builds each cell in Python, spends about a minute on them. Here the workbook is still made by
 xlsxwriter (the header row, frozen panes, filters, column widths and formats, the other sheets), with that sheet's
 header only; the data rows are then built column by column as XML text with Polars expressions and streamed into
-the sheet's part of the package. Cells are what xlsxwriter would write, read back alike: text as an in-line
+the sheet's part of the package, each chunk of rows built while the one before is deflated. Cells are what xlsxwriter would write, read back alike: text as an in-line
 string, neutralised against formulas (``yikatong._spreadsheet``), XML-escaped, control characters as ``_xHHHH_``,
 marked to keep its spaces when it starts or ends with one;
 integers as numbers; nulls left out; the column's format on each cell.
@@ -16,6 +16,7 @@ import io
 import re
 import zipfile
 from collections.abc import Iterator, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from typing import Final
 
 import polars as pl
@@ -23,7 +24,7 @@ from xlsxwriter.utility import xl_col_to_name
 
 from yikatong._spreadsheet import FORMULA_START, neutralise_expr
 
-__all__ = ["fits", "rows_xml", "with_rows"]
+__all__ = ["ahead", "fits", "rows_xml", "with_rows"]
 
 _TEXT_LIMIT: Final = 16383  # xlsxwriter truncates text over 32,767 UTF-16 units; shorter text is never cut
 _CHUNK: Final = 100_000
@@ -95,6 +96,16 @@ def rows_xml(frame: pl.DataFrame, first_row: int, styles: Mapping[int, int]) -> 
         yield chunk if isinstance(chunk, bytes) else b""
 
 
+def ahead(chunks: Iterator[bytes]) -> Iterator[bytes]:
+    """``chunks``, each next one made in a worker thread while the caller deflates the one it has: Polars and zlib
+    both release the GIL, so building the XML and compressing it share the cores instead of taking turns."""
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="yikatong-sheet") as pool:
+        pending = pool.submit(next, chunks, None)
+        while (chunk := pending.result()) is not None:
+            pending = pool.submit(next, chunks, None)
+            yield chunk
+
+
 _DIMENSION: Final = re.compile(rb'<dimension ref="[^"]*"/>')
 
 
@@ -116,7 +127,7 @@ def with_rows(package: bytes, part: str, frame: pl.DataFrame, styles: Mapping[in
                 continue
             with target.open(part, "w", force_zip64=True) as stream:
                 stream.write(head)
-                for chunk in rows_xml(frame, 2, styles):
+                for chunk in ahead(rows_xml(frame, 2, styles)):
                     stream.write(chunk)
                 stream.write(sheet[end:])
     return out.getvalue()
