@@ -259,20 +259,21 @@ def _decode(section: FileSection, data: bytes, file: str) -> bytes:
     return data
 
 
-def _strip(col: pl.Series, spec: FieldSpec) -> pl.Series:
+def _strip(value: pl.Expr, spec: FieldSpec) -> pl.Expr:
+    """A fixed-width field's text without its padding (a zero-filled number of only zeros is ``0``)."""
     if spec.alignment == "right":
-        stripped = col.str.strip_chars_start(spec.pad).str.strip_chars_end(" ")
+        stripped = value.str.strip_chars_start(spec.pad).str.strip_chars_end(" ")
         if spec.pad == "0":
-            stripped = pl.select(pl.when(stripped == "").then(pl.lit("0")).otherwise(stripped)).to_series()
+            stripped = pl.when(stripped == "").then(pl.lit("0")).otherwise(stripped)
         return stripped
-    return col.str.strip_chars_end(spec.pad).str.strip_chars_start(" ")
+    return value.str.strip_chars_end(spec.pad).str.strip_chars_start(" ")
 
 
 def _split_fields(
     record: RecordSpec, section: FileSection, lines: list[bytes], *, file: str, first_line: int
-) -> list[pl.Series]:
-    """The text of each field of each line, checked against the record's shape."""
-    out: list[pl.Series] = []
+) -> pl.DataFrame:
+    """The text of each field of each line (column ``f{i}`` for the record's field ``i``), checked against the
+    record's shape."""
     if section.format == "delimited":
         texts = pl.Series(b"\n".join(lines).decode(section.encoding).split("\n"), dtype=pl.String)
         parts = texts.str.split(section.separator or "")
@@ -285,18 +286,21 @@ def _split_fields(
             bad = _first(parts.list.get(expected - 1) != "")
             if bad is not None:
                 raise BankFileError("the record does not end with the separator", file=file, line=first_line + bad)
-        return [parts.list.get(i).str.strip_chars(" ") for i in range(len(record.fields))]
-    raw = pl.Series(lines, dtype=pl.Binary)
-    sizes = raw.bin.size().cast(pl.Int64)
+        split = pl.col("parts")
+        return pl.DataFrame({"parts": parts}).select(
+            split.list.get(i).str.strip_chars(" ").alias(f"f{i}") for i in range(len(record.fields))
+        )
+    sizes = pl.Series(lines, dtype=pl.Binary).bin.size().cast(pl.Int64)
     bad = _first(sizes != record.width())
     if bad is not None:
         raise BankFileError(
             f"the record is {sizes[bad]} bytes; the layout says {record.width()}", file=file, line=first_line + bad
         )
+    fields: dict[str, list[str]] = {}
     offset = 0
-    for spec in record.fields:
+    for i, spec in enumerate(record.fields):
         width = spec.width or 0
-        joined = b"\n".join(raw.bin.slice(offset, width).to_list())
+        joined = b"\n".join(record_bytes[offset : offset + width] for record_bytes in lines)
         offset += width
         try:
             text = joined.decode(section.encoding)
@@ -305,25 +309,30 @@ def _split_fields(
             raise BankFileError(
                 f"field {spec.name!r} cuts a character in half or holds invalid bytes", file=file, line=line
             ) from None
-        out.append(_strip(pl.Series(text.split("\n"), dtype=pl.String), spec))
-    return out
+        fields[f"f{i}"] = text.split("\n")
+    raw = pl.DataFrame(fields, schema=dict.fromkeys(fields, pl.String))
+    return raw.select(_strip(pl.col(f"f{i}"), spec).alias(f"f{i}") for i, spec in enumerate(record.fields))
 
 
 def _record_frame(
     record: RecordSpec, section: FileSection, lines: list[bytes], *, file: str, first_line: int
 ) -> pl.DataFrame:
     split = _split_fields(record, section, lines, file=file, first_line=first_line)
-    columns: dict[str, pl.Series] = {}
-    for i, spec in enumerate(record.fields):
-        col = split[i]
-        if spec.name == "literal":
-            bad = _first(col != (spec.value or ""))
-            if bad is not None:
-                raise BankFileError(f"expected {spec.value!r} in field {i + 1}", file=file, line=first_line + bad)
-        elif spec.name not in ("filler", "memo"):
-            columns[spec.name] = col
-    frame = pl.DataFrame(columns, height=len(lines))
-    return frame.with_columns(line=pl.int_range(first_line, first_line + len(lines), dtype=pl.Int64))
+    literals = [(f"f{i}", spec.value or "") for i, spec in enumerate(record.fields) if spec.name == "literal"]
+    wrong = [(pl.col(column) != value).fill_null(True) for column, value in literals]
+    if wrong and split.select(pl.any_horizontal(wrong).any()).item():
+        for i, spec in enumerate(record.fields):
+            if spec.name == "literal":
+                bad = _first(split[f"f{i}"] != (spec.value or ""))
+                if bad is not None:
+                    raise BankFileError(f"expected {spec.value!r} in field {i + 1}", file=file, line=first_line + bad)
+    kept = {
+        spec.name: f"f{i}" for i, spec in enumerate(record.fields) if spec.name not in ("literal", "filler", "memo")
+    }
+    return split.select(
+        *(pl.col(column).alias(name) for name, column in kept.items()),
+        pl.int_range(first_line, first_line + len(lines), dtype=pl.Int64).alias("line"),
+    )
 
 
 def parse(section: FileSection, data: bytes, *, file: str) -> ParsedFile:
