@@ -160,7 +160,7 @@ class County:
         layout = builtin_layout("fixed-width-gb18030")
         self.exchange = FileExchangeBank(out / "bank", layout, clock=self.clock)
         self.peer = BankFilePeer(out / "bank", layout, self.simulated_bank, clock=self.clock)
-        self.sink = DisclosureFileSink(out / "disclosure")
+        self.sink = DisclosureFileSink(out / "disclosure", zone=self.clock.zone)
         self.registry = FrameRegistry(registry)
         self.bank_actor = Actor(f"bank-{BANK_CODE}", "bank", bank=BANK_CODE)
         self.service: Service = build_service(
