@@ -4,10 +4,10 @@
 xlsxwriter, which builds each cell in Python, spends about a minute on them. Here the workbook is still made by
 xlsxwriter (the header row, frozen panes, filters, column widths and formats, the other sheets), with that sheet's
 header only; the data rows are then built column by column as XML text with Polars expressions and streamed into
-the sheet's part of the package, each chunk of rows built while the one before is deflated. Cells are what xlsxwriter would write, read back alike: text as an in-line
-string, neutralised against formulas (``yikatong._spreadsheet``), XML-escaped, control characters as ``_xHHHH_``,
-marked to keep its spaces when it starts or ends with one;
-integers as numbers; nulls left out; the column's format on each cell.
+the sheet's part of the package, each chunk of rows built while the one before is deflated. Cells are what
+xlsxwriter would write, read back alike: text as an in-line string, neutralised against formulas
+(``yikatong._spreadsheet``), XML-escaped, control characters as ``_xHHHH_``, marked to keep its spaces when it starts
+or ends with one; integers as numbers; nulls left out; the column's format on each cell.
 """
 
 from __future__ import annotations
