@@ -48,51 +48,74 @@ def fits(frame: pl.DataFrame) -> bool:
     return True
 
 
-def _text_cell(values: pl.Series, ref: pl.Expr, style: str) -> pl.Expr:
-    """The cells of a text column; each step is skipped when no value of the column needs it (the common case)."""
+_ROW: Final = "\x00row"
+"""The column holding each row's sheet row number as text, added to the chunk for the row's build (a name no
+frame of the library uses)."""
+
+_Piece = str | pl.Expr
+
+
+def _text_cell(values: pl.Series, letter: str, style: str) -> list[_Piece]:
+    """The pieces of a text column's cells; each step is skipped when no value of the column needs it (the common
+    case)."""
     text = pl.col(values.name)
     if values.str.contains(FORMULA_START).any():
         text = neutralise_expr(text)
     if values.str.contains(_SPECIAL).any():
         text = text.str.replace_all(r"(_x[0-9a-fA-F]{4}_)", "_x005F$1").str.replace_many(_FROM, _TO)
-    preserve: pl.Expr = pl.lit("")
+    head: list[_Piece] = [f'<c r="{letter}', pl.col(_ROW), f'"{style} t="inlineStr"><is><t']
     if values.str.contains(r"^\s|\s$").any():
-        preserve = pl.when(text.str.contains(r"^\s|\s$")).then(pl.lit(' xml:space="preserve"')).otherwise(preserve)
-    cell = pl.concat_str(
-        pl.lit('<c r="'),
-        ref,
-        pl.lit(f'"{style} t="inlineStr"><is><t'),
-        preserve,
-        pl.lit(">"),
-        text,
-        pl.lit("</t></is></c>"),
-    )
-    return pl.when(pl.col(values.name).is_null()).then(pl.lit("")).otherwise(cell)
+        head.append(pl.when(text.str.contains(r"^\s|\s$")).then(pl.lit(' xml:space="preserve"')).otherwise(pl.lit("")))
+    return _unless_null(values, [*head, ">", text, "</t></is></c>"])
 
 
-def _number_cell(expr: pl.Expr, ref: pl.Expr, style: str) -> pl.Expr:
-    cell = pl.concat_str(pl.lit('<c r="'), ref, pl.lit(f'"{style}><v>'), expr.cast(pl.String), pl.lit("</v></c>"))
-    return pl.when(expr.is_null()).then(pl.lit("")).otherwise(cell)
+def _number_cell(values: pl.Series, letter: str, style: str) -> list[_Piece]:
+    pieces: list[_Piece] = [f'<c r="{letter}', pl.col(_ROW), f'"{style}><v>', pl.col(values.name).cast(pl.String)]
+    return _unless_null(values, [*pieces, "</v></c>"])
+
+
+def _unless_null(values: pl.Series, pieces: list[_Piece]) -> list[_Piece]:
+    """``pieces`` as they are, to be joined straight into the row, when the column has no null; otherwise one
+    expression giving no cell at all where the value is null."""
+    if not values.null_count():
+        return pieces
+    return [pl.when(pl.col(values.name).is_null()).then(pl.lit("")).otherwise(pl.concat_str(_exprs(pieces)))]
+
+
+def _exprs(pieces: list[_Piece]) -> list[pl.Expr]:
+    """The pieces as expressions, neighbouring texts joined into one literal."""
+    out: list[pl.Expr] = []
+    text = ""
+    for piece in pieces:
+        if isinstance(piece, str):
+            text += piece
+            continue
+        if text:
+            out.append(pl.lit(text))
+            text = ""
+        out.append(piece)
+    if text:
+        out.append(pl.lit(text))
+    return out
 
 
 def rows_xml(frame: pl.DataFrame, first_row: int, styles: Mapping[int, int]) -> Iterator[bytes]:
     """The ``<row>`` elements of ``frame``'s rows, the first at 1-based sheet row ``first_row``, in chunks.
 
-    ``styles`` maps a column's position to the format index its cells carry (the column's own format).
+    ``styles`` maps a column's position to the format index its cells carry (the column's own format). Each row is
+    one concatenation of all its pieces, with no string made per cell first.
     """
     for start in range(0, frame.height, _CHUNK):
         part = frame.slice(start, _CHUNK)
-        number = pl.int_range(first_row + start, first_row + start + part.height, dtype=pl.Int64).cast(pl.String)
-        cells = []
+        pieces: list[_Piece] = ['<row r="', pl.col(_ROW), '">']
         for j, (name, dtype) in enumerate(part.schema.items()):
-            ref = pl.concat_str(pl.lit(xl_col_to_name(j)), number)
             style = f' s="{styles[j]}"' if j in styles else ""
-            if dtype == pl.String:
-                cells.append(_text_cell(part.get_column(name), ref, style))
-            else:
-                cells.append(_number_cell(pl.col(name), ref, style))
-        rows = pl.concat_str(pl.lit('<row r="'), number, pl.lit('">'), *cells, pl.lit("</row>"))
-        chunk = part.select(rows.str.join("").cast(pl.Binary)).item()
+            cell = _text_cell if dtype == pl.String else _number_cell
+            pieces.extend(cell(part.get_column(name), xl_col_to_name(j), style))
+        pieces.append("</row>")
+        number = pl.int_range(first_row + start, first_row + start + part.height, dtype=pl.Int64).cast(pl.String)
+        rows = pl.concat_str(_exprs(pieces))
+        chunk = part.with_columns(number.alias(_ROW)).select(rows.str.join("").cast(pl.Binary)).item()
         yield chunk if isinstance(chunk, bytes) else b""
 
 
