@@ -247,13 +247,10 @@ def build_plan(
     # One cache point: the verdicts, every issue branch and the examples read the same evaluated rules, which
     # common-subplan elimination alone does not guarantee across collect_all's branches.
     base = lf.with_columns(hits) if hits else lf
-    if eager:
+    if eager:  # only the rules that found something get an issue branch (most find nothing on a small roster)
         evaluated = base.collect(optimizations=_eager_optimizations())
-        # Only the rules that found something get an issue branch: on a small roster most find nothing, and each
-        # branch costs the planner more than the rows it would filter.
-        if row_rules:
-            found = evaluated.select(pl.col(f"_hit_{rule.code}").any() for rule, _ in row_rules).row(0)
-            row_rules = [pair for pair, hit in zip(row_rules, found, strict=True) if hit]
+        found = evaluated.select(pl.col(f"_hit_{r.code}").any() for r, _ in row_rules).row(0) if row_rules else ()
+        row_rules = [pair for pair, hit in zip(row_rules, found, strict=True) if hit]
         base = evaluated.lazy()
     else:
         base = base.cache()
