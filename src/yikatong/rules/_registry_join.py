@@ -92,13 +92,16 @@ def owner_other_expr() -> pl.Expr:
 
 
 def _ordered(reg: pl.LazyFrame) -> pl.LazyFrame:
-    """``registry_rows`` with ``_o`` (the status's rank: active, frozen, pending, closed, anything else) and ``_r``
-    (that rank, then the registry's own order, as one Int64), sorted by ``_r``: the first row of any group is then
-    its most usable row, the first listed among equals."""
+    """``registry_rows`` with ``_o`` (the status's rank: active, frozen, pending, closed, anything else), ``_r``
+    (that rank, then the registry's own order, as one Int64: the first row of any group in ``_r`` order is its most
+    usable row, the first listed among equals) and ``_dup``, whether the account may be listed more than once.
+
+    Accounts are told apart as 64-bit hashes for ``_dup``: only the rows it flags are ever grouped by account text,
+    and a collision only sends a few more rows to that exact grouping."""
     rank = pl.col("status").replace_strict(_STATUS_ORDER, default=9, return_dtype=pl.Int8)
     return (
         reg.with_row_index("_i")
-        .with_columns(rank.alias("_o"))
+        .with_columns(rank.alias("_o"), pl.col("account").hash().is_duplicated().alias("_dup"))
         .with_columns((pl.col("_o").cast(pl.Int64) * (1 << 40) + pl.col("_i").cast(pl.Int64)).alias("_r"))
         .drop("_i")
     )
@@ -109,18 +112,13 @@ def _per_person(reg: pl.LazyFrame) -> pl.LazyFrame:
     ``rank`` set per status held), and the holder's most usable entry (``_f_*``: the first active one when there
     is one) with ``_f_shared``, whether anyone else holds that entry's account.
 
-    Whether an account has several holders is asked only of the accounts listed more than once, which are few: the
-    rest of the registry is never grouped by account text. Accounts are told apart as 64-bit hashes first (a
-    collision only sends a few more rows to the exact check, which compares the text).
+    Whether an account has several holders is asked only of the accounts ``_dup`` flags, which are few: the rest
+    of the registry is never grouped by account text.
     """
-    repeated = pl.col("account").hash().is_duplicated()
-    flagged = reg.with_columns(repeated.alias("_dup"))
-    shared = (
-        flagged.filter(pl.col("_dup"))
-        .with_columns((pl.col("_rkey").n_unique().over("account") > 1).alias("_f_shared"))
-        .drop("_dup")
+    shared = reg.filter(pl.col("_dup")).with_columns(
+        (pl.col("_rkey").n_unique().over("account") > 1).alias("_f_shared")
     )
-    single = flagged.filter(~pl.col("_dup")).drop("_dup").with_columns(pl.lit(False).alias("_f_shared"))
+    single = reg.filter(~pl.col("_dup")).with_columns(pl.lit(False).alias("_f_shared"))
     bit = pl.col("status").replace_strict(
         {s: 1 << o for s, o in _STATUS_ORDER.items()}, default=0, return_dtype=pl.Int8
     )
@@ -159,18 +157,15 @@ def _own_entries(reg: pl.LazyFrame) -> pl.LazyFrame:
 
 
 def _owners(reg: pl.LazyFrame) -> pl.LazyFrame:
-    """``account_owners`` of the whole registry, grouping only the accounts listed more than once: an account
-    listed once has its one holder (accounts are told apart as 64-bit hashes first; a collision only sends a few
-    more rows to the exact group-by)."""
-    repeated = pl.col("account").hash().is_duplicated()
-    flagged = reg.select("account", "_rkey", repeated.alias("_dup"))
-    single = flagged.filter(~pl.col("_dup")).select(
+    """``account_owners`` of the whole registry, grouping only the accounts ``_dup`` flags: an account listed once
+    has its one holder."""
+    single = reg.filter(~pl.col("_dup")).select(
         "account",
         pl.lit(1, pl.Int64).alias("_owner_n"),
         pl.col("_rkey").alias("_owner_min"),
         pl.col("_rkey").alias("_owner_max"),
     )
-    return pl.concat([single, account_owners(flagged.filter(pl.col("_dup")))], how="vertical")
+    return pl.concat([single, account_owners(reg.filter(pl.col("_dup")))], how="vertical")
 
 
 def registry_statuses_expr() -> pl.Expr:
