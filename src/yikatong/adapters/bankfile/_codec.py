@@ -89,22 +89,11 @@ def _render_record(
             raise BankFileError(f"no value for field {spec.name!r}", file=file)
         columns.append(col)
     lines = _lines_if_all_fit(record, section, columns, n)
-    if lines is not None:
-        return lines
-    # Something does not fit: the field-by-field pass finds the first value that does not, and says which.
-    columns = [
-        _check_and_pad(col, spec, section, file=file, first_line=first_line)
-        for col, spec in zip(columns, record.fields, strict=True)
-    ]
-    return _join_fields(section, columns, n)
-
-
-def _join_fields(section: FileSection, columns: list[pl.Series], n: int) -> pl.Series:
-    separator = (section.separator or "") if section.format == "delimited" else ""
-    if section.format == "delimited" and section.trailing_separator:
-        columns = [*columns, pl.Series([""] * n, dtype=pl.String)]
-    frame = pl.DataFrame({f"f{i}": c for i, c in enumerate(columns)}, height=n)
-    return frame.select(pl.concat_str(pl.all(), separator=separator).alias("line")).to_series()
+    if lines is None:  # something does not fit: field by field, name the first value that does not
+        for col, spec in zip(columns, record.fields, strict=True):
+            _refuse_misfit(col, spec, section, file=file, first_line=first_line)
+        raise BankFileError("a value does not fit the layout", file=file)  # the pass above names every misfit
+    return lines
 
 
 def _lines_if_all_fit(record: RecordSpec, section: FileSection, columns: list[pl.Series], n: int) -> pl.Series | None:
@@ -114,36 +103,41 @@ def _lines_if_all_fit(record: RecordSpec, section: FileSection, columns: list[pl
     On a header, a trailer or a correction batch's few rows, several Polars operations per field cost more than the
     work itself: one select for the whole record does the common case."""
     fields = {f"f{i}": c for i, c in enumerate(columns)}
+    frame = pl.DataFrame(fields, height=n)
     bad: list[pl.Expr] = []
-    for i in range(len(columns)):
-        value = pl.col(f"f{i}")
+    for name in fields:
+        value = pl.col(name)
         bad.append(value.is_null() | value.str.contains(CONTROL_CHARACTERS))
         if section.format == "delimited":
             bad.append(value.str.contains(section.separator or "", literal=True))
-    if section.format == "delimited":
-        frame = pl.DataFrame(fields, height=n)
-        if frame.select(pl.any_horizontal(bad).fill_null(True).any()).item():
-            return None
-        return _join_fields(section, columns, n)
-    if any(c.null_count() for c in columns):
+    # Text with a line break in it must be refused before byte_lengths, which reads the values as lines.
+    if frame.select(pl.any_horizontal(bad).fill_null(True).any()).item():
         return None
+    if section.format == "delimited":
+        ending = [pl.lit("")] if section.trailing_separator else []
+        return frame.select(
+            pl.concat_str([*map(pl.col, fields), *ending], separator=section.separator or "")
+        ).to_series()
     try:
-        sizes = {f"n{i}": byte_lengths(c, section.encoding, file="", first_line=1) for i, c in enumerate(columns)}
+        sizes = [byte_lengths(c, section.encoding, file="", first_line=1).cast(pl.Int64) for c in columns]
     except BankFileError:
         return None
-    frame = pl.DataFrame({**fields, **sizes}, height=n)
+    frame = frame.with_columns(size.alias(f"n{i}") for i, size in enumerate(sizes))
+    too_wide: list[pl.Expr] = []
     padded: list[pl.Expr] = []
     for i, spec in enumerate(record.fields):
-        value, size, width = pl.col(f"f{i}"), pl.col(f"n{i}").cast(pl.Int64), spec.width or 0
-        bad.append(size > width)
+        value, size, width = pl.col(f"f{i}"), pl.col(f"n{i}"), spec.width or 0
+        too_wide.append(size > width)
         pad = value.str.pad_start if spec.alignment == "right" else value.str.pad_end
         padded.append(pad(value.str.len_chars().cast(pl.Int64) + (width - size), spec.pad))
-    if frame.select(pl.any_horizontal(bad).fill_null(True).any()).item():
+    if frame.select(pl.any_horizontal(too_wide).any()).item():
         return None
     return frame.select(pl.concat_str(padded, separator="").alias("line")).to_series()
 
 
-def _check_and_pad(col: pl.Series, spec: FieldSpec, section: FileSection, *, file: str, first_line: int) -> pl.Series:
+def _refuse_misfit(col: pl.Series, spec: FieldSpec, section: FileSection, *, file: str, first_line: int) -> None:
+    """Raise for the first value of the field that cannot be written: empty, with a control character or the
+    separator, not encodable, or too wide."""
     bad = _first(col.is_null())
     if bad is not None:
         raise BankFileError(f"field {spec.name!r} is empty", file=file, line=first_line + bad)
@@ -158,7 +152,7 @@ def _check_and_pad(col: pl.Series, spec: FieldSpec, section: FileSection, *, fil
         bad = _first(col.str.contains(section.separator or "", literal=True))
         if bad is not None:
             raise BankFileError(f"field {spec.name!r} contains the separator", file=file, line=first_line + bad)
-        return col
+        return
     width = spec.width or 0
     nbytes = byte_lengths(col, section.encoding, file=file, first_line=first_line).cast(pl.Int64)
     bad = _first(nbytes > width)
@@ -168,10 +162,6 @@ def _check_and_pad(col: pl.Series, spec: FieldSpec, section: FileSection, *, fil
             file=file,
             line=first_line + bad,
         )
-    target = col.str.len_chars().cast(pl.Int64) + (width - nbytes)
-    frame = pl.DataFrame({"v": col, "t": target})
-    pad = pl.col("v").str.pad_start if spec.alignment == "right" else pl.col("v").str.pad_end
-    return frame.select(pad(pl.col("t"), spec.pad)).to_series()
 
 
 def render(
